@@ -1,0 +1,338 @@
+//! The SSO token cache (`~/.aws/sso/cache/<sha1>.json`), read and written the way botocore does.
+
+use crate::secret::{hex, Secret};
+use crate::timefmt;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Lowercase hex SHA-1: of the sso-session name, or of a legacy profile's start URL as written.
+pub fn cache_key(name_or_start_url: &str) -> String {
+    hex(&Sha1::digest(name_or_start_url.as_bytes()))
+}
+
+pub fn cache_path(dir: &Path, name_or_start_url: &str) -> PathBuf {
+    dir.join(format!("{}.json", cache_key(name_or_start_url)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path} is not valid JSON ({detail})")]
+    NotJson { path: PathBuf, detail: String },
+    #[error("{path} holds a JSON {found}, not an object")]
+    WrongType { path: PathBuf, found: &'static str },
+    #[error("{path} has no `{field}`")]
+    MissingField { path: PathBuf, field: &'static str },
+    #[error("{path}: `{field}` is not a string")]
+    FieldType { path: PathBuf, field: &'static str },
+    #[error("{path}: `{field}` is not a timestamp ({value:?})")]
+    BadTime { path: PathBuf, field: &'static str, value: String },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// One cached token. Known fields are typed (secrets as `Secret`); everything else is kept in
+/// `extra`, in file order, and written back untouched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedToken {
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+    pub access_token: Secret,
+    /// Kept as written: status reports the cache's own string, and an untouched token is
+    /// written back byte for byte.
+    pub expires_at: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub registration_expires_at: Option<String>,
+    pub refresh_token: Option<Secret>,
+    pub extra: Map<String, Value>,
+}
+
+impl CachedToken {
+    pub fn expires(&self) -> DateTime<Utc> {
+        // Validated when read, and written by us only in a parseable form.
+        timefmt::parse(&self.expires_at).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    pub fn registration_expires(&self) -> Option<DateTime<Utc>> {
+        self.registration_expires_at.as_deref().and_then(timefmt::parse)
+    }
+
+    /// Parses a cache file's bytes. Errors name the field, never a value that could be secret.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<CachedToken, CacheError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| CacheError::NotJson {
+            path: path.to_path_buf(),
+            detail: match e.classify() {
+                serde_json::error::Category::Eof => "truncated".to_string(),
+                _ => format!("line {}, column {}", e.line(), e.column()),
+            },
+        })?;
+        let mut map = match value {
+            Value::Object(map) => map,
+            other => {
+                return Err(CacheError::WrongType { path: path.to_path_buf(), found: json_kind(&other) })
+            }
+        };
+        let mut take = |field: &'static str| -> Result<Option<String>, CacheError> {
+            match map.shift_remove(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(CacheError::FieldType { path: path.to_path_buf(), field }),
+            }
+        };
+        let missing = |field| CacheError::MissingField { path: path.to_path_buf(), field };
+        let token = CachedToken {
+            start_url: take("startUrl")?,
+            region: take("region")?,
+            access_token: Secret::new(take("accessToken")?.ok_or_else(|| missing("accessToken"))?),
+            expires_at: take("expiresAt")?.ok_or_else(|| missing("expiresAt"))?,
+            client_id: take("clientId")?,
+            client_secret: take("clientSecret")?.map(Secret::new),
+            registration_expires_at: take("registrationExpiresAt")?,
+            refresh_token: take("refreshToken")?.map(Secret::new),
+            extra: map,
+        };
+        let bad_time = |field: &'static str, value: &str| CacheError::BadTime {
+            path: path.to_path_buf(),
+            field,
+            value: crate::secret::one_line(value, 40),
+        };
+        if timefmt::parse(&token.expires_at).is_none() {
+            return Err(bad_time("expiresAt", &token.expires_at));
+        }
+        if let Some(r) = &token.registration_expires_at {
+            if timefmt::parse(r).is_none() {
+                return Err(bad_time("registrationExpiresAt", r));
+            }
+        }
+        Ok(token)
+    }
+
+    /// Reads a cache file; `Ok(None)` when there is none (never logged in).
+    pub fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
+        match std::fs::read(path) {
+            Ok(bytes) => CachedToken::from_slice(path, &bytes).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(CacheError::Read { path: path.to_path_buf(), source }),
+        }
+    }
+
+    /// The file's bytes as botocore writes them: its field order, `json.dumps` spacing and
+    /// ASCII escapes, one line; unknown fields follow in their original order.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut map = Map::new();
+        let mut put = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                map.insert(k.to_string(), Value::String(v.to_string()));
+            }
+        };
+        put("startUrl", self.start_url.as_deref());
+        put("region", self.region.as_deref());
+        put("accessToken", Some(self.access_token.expose()));
+        put("expiresAt", Some(&self.expires_at));
+        put("clientId", self.client_id.as_deref());
+        put("clientSecret", self.client_secret.as_ref().map(Secret::expose));
+        put("registrationExpiresAt", self.registration_expires_at.as_deref());
+        put("refreshToken", self.refresh_token.as_ref().map(Secret::expose));
+        for (k, v) in &self.extra {
+            map.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        python_json(&Value::Object(map))
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), CacheError> {
+        write_atomic(path, &self.to_bytes())
+            .map_err(|source| CacheError::Write { path: path.to_path_buf(), source })
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Python's `json.dumps` defaults: `", "` and `": "` separators, non-ASCII as `\uXXXX`.
+pub fn python_json(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+    serde::Serialize::serialize(value, &mut ser).expect("serializing a Value into memory cannot fail");
+    out
+}
+
+struct PythonFormatter;
+
+impl serde_json::ser::Formatter for PythonFormatter {
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut buf = [0u16; 2];
+        for c in fragment.chars() {
+            if (c as u32) < 0x7f {
+                w.write_all(&[c as u8])?;
+            } else {
+                for unit in c.encode_utf16(&mut buf) {
+                    write!(w, "\\u{:04x}", unit)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replaces `path` atomically: a 0600 temp file in the same directory (created 0700 if
+/// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
+/// failure the temp file is removed and the target is untouched. On Windows `rename` maps to
+/// `MoveFileExW(MOVEFILE_REPLACE_EXISTING)`, which replaces the target in one step too.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = open_new_private(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Creates a directory (and parents) with mode 0700 on Unix.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Opens a new file 0600, refusing to follow or reuse anything already at that path.
+pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes the rename durable; a directory cannot be opened for sync on Windows.
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOTOCORE: &str = r#"{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", "accessToken": "aoaAAAA", "expiresAt": "2026-01-01T00:00:00Z", "clientId": "cid", "clientSecret": "csecret", "registrationExpiresAt": "2026-03-01T00:00:00Z", "refreshToken": "aorAAAA"}"#;
+
+    #[test]
+    fn key_is_sha1_of_session_name() {
+        assert_eq!(cache_key("admin"), "d033e22ae348aeb5660fc2140aec35850c4da997");
+    }
+
+    #[test]
+    fn botocore_file_round_trips_byte_for_byte() {
+        let t = CachedToken::from_slice(Path::new("x"), BOTOCORE.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(t.to_bytes()).unwrap(), BOTOCORE);
+    }
+
+    #[test]
+    fn unknown_fields_kept_in_order() {
+        let text = r#"{"zeta": 1, "accessToken": "a", "expiresAt": "2026-01-01T00:00:00UTC", "alpha": {"n": [1, 2.5, null]}, "name": "é"}"#;
+        let t = CachedToken::from_slice(Path::new("x"), text.as_bytes()).unwrap();
+        let out = String::from_utf8(t.to_bytes()).unwrap();
+        assert_eq!(
+            out,
+            r#"{"accessToken": "a", "expiresAt": "2026-01-01T00:00:00UTC", "zeta": 1, "alpha": {"n": [1, 2.5, null]}, "name": "\u00e9"}"#
+        );
+    }
+
+    #[test]
+    fn clear_errors_without_values() {
+        let p = Path::new("c.json");
+        let err = |s: &str| CachedToken::from_slice(p, s.as_bytes()).unwrap_err().to_string();
+        assert!(err(r#"{"accessToken": "sekrit-value"#).contains("truncated"));
+        assert!(err(r#"["sekrit-value"]"#).contains("array"));
+        assert!(err(r#"{"expiresAt": "2026-01-01T00:00:00Z"}"#).contains("`accessToken`"));
+        let e = err(r#"{"accessToken": 5, "expiresAt": "x", "refreshToken": "sekrit-value"}"#);
+        assert!(e.contains("`accessToken` is not a string"), "{e}");
+        let e = err(r#"{"accessToken": "sekrit-value", "expiresAt": "soon"}"#);
+        assert!(e.contains("expiresAt") && !e.contains("sekrit"), "{e}");
+    }
+
+    #[test]
+    fn atomic_write_is_private_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/t.json");
+        write_atomic(&path, b"{}").unwrap();
+        write_atomic(&path, b"{\"a\": 1}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\": 1}");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["t.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        }
+    }
+
+    #[test]
+    fn failed_write_leaves_target_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a directory, so the rename fails after the temp file was written.
+        let path = dir.path().join("t.json");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("keep"), b"x").unwrap();
+        assert!(write_atomic(&path, b"{}").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["t.json"]);
+    }
+}

@@ -1,0 +1,79 @@
+//! One module per subcommand; each returns the process exit code.
+
+pub mod tick;
+
+use crate::cli::{Global, RefreshArgs};
+use crate::config::AwsConfig;
+use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::http::HttpSettings;
+use crate::refresh::Settings;
+use std::path::PathBuf;
+
+/// Logging only when asked for: an unused logger still costs start-up time.
+pub fn init_logging() {
+    if let Ok(filter) = std::env::var("SSOFRESH_LOG") {
+        env_logger::Builder::new().parse_filters(&filter).target(env_logger::Target::Stderr).init();
+    }
+}
+
+pub fn config_path(global: &Global) -> PathBuf {
+    match &global.config_file {
+        Some(p) if !p.as_os_str().is_empty() => {
+            // Same `~` expansion as AWS_CONFIG_FILE gets.
+            let s = p.to_string_lossy();
+            match s.strip_prefix("~/") {
+                Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+                None => p.clone(),
+            }
+        }
+        _ => crate::paths::aws_config_file(),
+    }
+}
+
+pub fn load_config(global: &Global) -> Result<AwsConfig, Error> {
+    AwsConfig::load(&config_path(global))
+}
+
+pub fn cache_dir(global: &Global) -> PathBuf {
+    crate::paths::sso_cache_dir(global.cache_dir.as_deref())
+}
+
+pub fn state_dir(global: &Global) -> PathBuf {
+    match &global.state_dir {
+        Some(p) if !p.as_os_str().is_empty() => p.clone(),
+        _ => crate::paths::state_dir(),
+    }
+}
+
+pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
+    Settings {
+        threshold: r.threshold,
+        max_retry_attempts: r.max_retry_attempts,
+        retry_backoff: r.retry_backoff,
+        http: HttpSettings { connect_timeout: r.connect_timeout, timeout: r.timeout },
+        auto,
+        state_dir: state_dir(global),
+    }
+}
+
+/// The exit code for several sessions: configuration problems first, then re-login, then
+/// transient failures.
+pub fn combine(a: u8, b: u8) -> u8 {
+    let rank = |c| match c {
+        EXIT_USAGE => 3,
+        EXIT_RELOGIN => 2,
+        EXIT_TRANSIENT => 1,
+        EXIT_OK => 0,
+        _ => 4,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+pub fn fail(e: &Error) -> u8 {
+    eprintln!("ssofresh: {e}");
+    e.exit_code()
+}

@@ -1,0 +1,241 @@
+//! The AWS shared config file: sso-sessions, the profiles that use them, legacy SSO profiles.
+
+use crate::error::Error;
+use ini::{Ini, ParseOption};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SsoSession {
+    pub name: String,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+    pub registration_scopes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub sso_session: Option<String>,
+    pub sso_start_url: Option<String>,
+    pub sso_region: Option<String>,
+    pub sso_account_id: Option<String>,
+    pub sso_role_name: Option<String>,
+    pub region: Option<String>,
+    pub services: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub ignore_configured_endpoint_urls: Option<String>,
+}
+
+impl Profile {
+    /// A profile with its own start URL and no session: a fixed-lifetime token, never refreshable.
+    pub fn is_legacy_sso(&self) -> bool {
+        self.sso_session.is_none() && self.sso_start_url.is_some()
+    }
+}
+
+/// What `[services NAME]` says: service key (`sso_oidc`, `sso`) → its nested settings.
+pub type Services = BTreeMap<String, BTreeMap<String, String>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsConfig {
+    pub path: PathBuf,
+    /// Whether the file existed; a missing file is an empty config, not an error.
+    pub found: bool,
+    /// In file order, so "the first profile that uses a session" is well defined.
+    pub sessions: Vec<SsoSession>,
+    pub profiles: Vec<Profile>,
+    pub services: BTreeMap<String, Services>,
+}
+
+impl AwsConfig {
+    pub fn load(path: &Path) -> Result<AwsConfig, Error> {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() })
+            }
+            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        };
+        let mut cfg = AwsConfig::parse(&text).map_err(|msg| Error::ConfigParse {
+            path: path.to_path_buf(),
+            msg,
+        })?;
+        cfg.path = path.to_path_buf();
+        cfg.found = true;
+        Ok(cfg)
+    }
+
+    /// Parses the text the way botocore reads it: raw values (no quotes, no escapes), nested
+    /// indented values (`sso_oidc =` + `  endpoint_url = …`), the last of duplicate keys wins,
+    /// duplicate sections merge.
+    pub fn parse(text: &str) -> Result<AwsConfig, String> {
+        let opt = ParseOption {
+            enabled_quote: false,
+            enabled_escape: false,
+            enabled_indented_mutiline_value: true,
+            enabled_preserve_key_leading_whitespace: false,
+        };
+        // A BOM or leading blank lines would otherwise make the first section unreadable.
+        let text = text.trim_start_matches('\u{feff}');
+        let ini = Ini::load_from_str_opt(text, opt).map_err(|e| e.to_string())?;
+
+        let mut cfg = AwsConfig::default();
+        let mut session_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut profile_index: BTreeMap<String, usize> = BTreeMap::new();
+
+        for (section, props) in ini.iter() {
+            let Some(section) = section else { continue };
+            let words: Vec<&str> = section.split_whitespace().collect();
+            let get = |key: &str| {
+                props.get_all(key).last().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+            };
+            match words.as_slice() {
+                ["sso-session", name] => {
+                    let i = *session_index.entry(name.to_string()).or_insert_with(|| {
+                        cfg.sessions.push(SsoSession { name: name.to_string(), ..Default::default() });
+                        cfg.sessions.len() - 1
+                    });
+                    let s = &mut cfg.sessions[i];
+                    s.start_url = get("sso_start_url").or(s.start_url.take());
+                    s.region = get("sso_region").or(s.region.take());
+                    s.registration_scopes = get("sso_registration_scopes").or(s.registration_scopes.take());
+                }
+                ["services", name] => {
+                    let entry = cfg.services.entry(name.to_string()).or_default();
+                    for (key, value) in props.iter() {
+                        entry.entry(key.trim().to_string()).or_default().extend(nested(value));
+                    }
+                }
+                ["default"] | ["profile", _] => {
+                    let name = words.last().copied().unwrap_or("default").to_string();
+                    let i = *profile_index.entry(name.clone()).or_insert_with(|| {
+                        cfg.profiles.push(Profile { name: name.clone(), ..Default::default() });
+                        cfg.profiles.len() - 1
+                    });
+                    let p = &mut cfg.profiles[i];
+                    macro_rules! merge {
+                        ($($field:ident = $key:literal),*) => { $( p.$field = get($key).or(p.$field.take()); )* };
+                    }
+                    merge!(
+                        sso_session = "sso_session",
+                        sso_start_url = "sso_start_url",
+                        sso_region = "sso_region",
+                        sso_account_id = "sso_account_id",
+                        sso_role_name = "sso_role_name",
+                        region = "region",
+                        services = "services",
+                        endpoint_url = "endpoint_url",
+                        ignore_configured_endpoint_urls = "ignore_configured_endpoint_urls"
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(cfg)
+    }
+
+    pub fn session(&self, name: &str) -> Option<&SsoSession> {
+        self.sessions.iter().find(|s| s.name == name)
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// Profiles that use a session, in file order.
+    pub fn profiles_of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a Profile> {
+        self.profiles.iter().filter(move |p| p.sso_session.as_deref() == Some(session))
+    }
+
+    pub fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
+        self.profiles.iter().filter(|p| p.is_legacy_sso())
+    }
+}
+
+/// `endpoint_url = http://x` lines of a nested value.
+fn nested(value: &str) -> BTreeMap<String, String> {
+    value
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_profiles_and_legacy() {
+        let cfg = AwsConfig::parse(
+            "[default]\nsso_session = corp\nregion = eu-west-1\n\n\
+             [profile dev]\nsso_session=corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
+             [profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-west-2\n\
+             [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-central-1\n\
+             sso_registration_scopes = sso:account:access\n",
+        )
+        .unwrap();
+        let corp = cfg.session("corp").unwrap();
+        assert_eq!(corp.start_url.as_deref(), Some("https://corp.awsapps.com/start"));
+        assert_eq!(corp.region.as_deref(), Some("eu-central-1"));
+        let users: Vec<_> = cfg.profiles_of("corp").map(|p| p.name.as_str()).collect();
+        assert_eq!(users, ["default", "dev"]);
+        assert!(cfg.profile("old").unwrap().is_legacy_sso());
+        assert!(!cfg.profile("dev").unwrap().is_legacy_sso());
+        assert_eq!(cfg.profile("dev").unwrap().sso_account_id.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn comments_spacing_crlf_duplicates() {
+        let text = "# top comment\r\n; another\r\n[profile   spaced]\r\n  sso_session   =   corp  \r\n\
+                    region=us-east-1\r\nregion = us-east-2\r\n\r\n[sso-session corp]\r\n\
+                    sso_region = us-east-1\r\n# inside\r\nsso_start_url = https://a/start\r\n\
+                    [profile spaced]\r\nsso_role_name = Admin\r\n";
+        let cfg = AwsConfig::parse(text).unwrap();
+        let p = cfg.profile("spaced").unwrap();
+        assert_eq!(p.sso_session.as_deref(), Some("corp"));
+        assert_eq!(p.region.as_deref(), Some("us-east-2"), "last duplicate wins");
+        assert_eq!(p.sso_role_name.as_deref(), Some("Admin"), "duplicate sections merge");
+        assert_eq!(cfg.session("corp").unwrap().start_url.as_deref(), Some("https://a/start"));
+        assert_eq!(cfg.profiles.len(), 1);
+    }
+
+    #[test]
+    fn nested_services_and_s3_blocks() {
+        let text = "[profile dev]\nsso_session = corp\nservices = local\ns3 =\n  max_concurrent_requests = 20\n\
+                    region = us-east-1\n\n[services local]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:9000\n\
+                    sso =\n  endpoint_url = http://127.0.0.1:9001\n";
+        let cfg = AwsConfig::parse(text).unwrap();
+        let dev = cfg.profile("dev").unwrap();
+        assert_eq!(dev.region.as_deref(), Some("us-east-1"));
+        assert_eq!(dev.services.as_deref(), Some("local"));
+        let svc = &cfg.services["local"];
+        assert_eq!(svc["sso_oidc"]["endpoint_url"], "http://127.0.0.1:9000");
+        assert_eq!(svc["sso"]["endpoint_url"], "http://127.0.0.1:9001");
+    }
+
+    #[test]
+    fn big_config_parses() {
+        let mut text = String::new();
+        for s in 0..30 {
+            text += &format!("[sso-session s{s}]\nsso_start_url = https://s{s}.awsapps.com/start\nsso_region = us-east-1\n\n");
+        }
+        for p in 0..300 {
+            text += &format!("# profile {p}\n[profile p{p}]\nsso_session = s{}\nsso_account_id = {p:012}\nsso_role_name = R\n\n", p % 30);
+        }
+        let cfg = AwsConfig::parse(&text).unwrap();
+        assert_eq!(cfg.sessions.len(), 30);
+        assert_eq!(cfg.profiles.len(), 300);
+        assert_eq!(cfg.profiles_of("s7").count(), 10);
+    }
+
+    #[test]
+    fn values_are_raw() {
+        let cfg = AwsConfig::parse("[sso-session q]\nsso_start_url = \"https://q/start\"\nsso_region = a\\b\n").unwrap();
+        let q = cfg.session("q").unwrap();
+        assert_eq!(q.start_url.as_deref(), Some("\"https://q/start\""));
+        assert_eq!(q.region.as_deref(), Some("a\\b"));
+    }
+}

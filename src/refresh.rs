@@ -1,0 +1,269 @@
+//! The engine: decide whether a token is due, and refresh it once, under the lock.
+
+use crate::cache::{CacheError, CachedToken};
+use crate::config::AwsConfig;
+use crate::endpoint::{self, Service};
+use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::http::{self, HttpSettings};
+use crate::lock;
+use crate::oidc::{self, OidcError};
+use crate::state::{self, SessionState};
+use crate::target::Target;
+use crate::timefmt;
+use crate::units::human;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Refresh when less than this is left (default 20 min, above botocore's 15-min window).
+    pub threshold: Duration,
+    /// Extra attempts after a transient failure.
+    pub max_retry_attempts: u32,
+    /// Pause before the first retry; the n-th retry waits n times this.
+    pub retry_backoff: Duration,
+    pub http: HttpSettings,
+    /// Called automatically (prompt hook): honour the persisted back-off.
+    pub auto: bool,
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Valid beyond the threshold: nothing to do.
+    Fresh { expires: DateTime<Utc> },
+    Refreshed { expires: DateTime<Utc>, attempts: u32 },
+    /// No cache file: never logged in (or logged out).
+    NotLoggedIn,
+    /// Only a new login helps. `class` is short and stable (`invalid_grant`, `legacy`, …).
+    Relogin { class: String, reason: String },
+    /// Try again later; the token may still be valid until `expires`.
+    Transient { class: String, reason: String, expires: Option<DateTime<Utc>> },
+    /// Something on this machine needs fixing (corrupt cache, bad endpoint setting).
+    Broken { reason: String },
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Fresh { .. } | Outcome::Refreshed { .. } | Outcome::NotLoggedIn => EXIT_OK,
+            Outcome::Transient { .. } => EXIT_TRANSIENT,
+            Outcome::Relogin { .. } => EXIT_RELOGIN,
+            Outcome::Broken { .. } => EXIT_USAGE,
+        }
+    }
+
+    /// One line for stderr that names the session and the next step; `None` when all is well.
+    pub fn problem(&self, target: &Target, now: DateTime<Utc>) -> Option<String> {
+        let label = target.label();
+        let login = target.login_command();
+        match self {
+            Outcome::Fresh { .. } | Outcome::Refreshed { .. } | Outcome::NotLoggedIn => None,
+            Outcome::Relogin { reason, .. } => Some(format!("{label}: {reason} — run: {login}")),
+            Outcome::Transient { reason, expires, .. } => {
+                let left = match expires {
+                    Some(e) if *e > now => format!("; the token is still valid for {}", human(*e - now)),
+                    Some(_) => "; the token has expired".to_string(),
+                    None => String::new(),
+                };
+                Some(format!("{label}: {reason}{left}; will try again (or run: {login})"))
+            }
+            Outcome::Broken { reason } => Some(format!("{label}: {reason}")),
+        }
+    }
+}
+
+fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
+    let reason = match e {
+        CacheError::Read { .. } | CacheError::Write { .. } => format!("{e}; check the file's owner and mode"),
+        _ => format!("unusable token cache: {e}; delete it and log in again ({})", target.login_command()),
+    };
+    Outcome::Broken { reason }
+}
+
+/// What stands between this token and a refresh request, known without the network.
+fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, now: DateTime<Utc>) -> Option<Outcome> {
+    let relogin = |class: &str, reason: String| Some(Outcome::Relogin { class: class.into(), reason });
+    let when = |t: DateTime<Utc>| {
+        if t > now {
+            format!("expires in {}", human(t - now))
+        } else {
+            format!("expired {} ago", human(now - t))
+        }
+    };
+    if target.is_legacy() {
+        return relogin(
+            "legacy",
+            format!(
+                "token {}; legacy SSO profiles (sso_start_url in the profile) get no refresh token — move it to an [sso-session] (aws configure sso-session)",
+                when(token.expires())
+            ),
+        );
+    }
+    let Some(refresh) = &token.refresh_token else {
+        return relogin(
+            "no_refresh_token",
+            format!("token {} and the cache holds no refresh token (is sso_registration_scopes = sso:account:access set?)", when(token.expires())),
+        );
+    };
+    if token.client_id.is_none() || token.client_secret.is_none() {
+        return relogin("no_client", format!("token {} and the cache holds no client registration", when(token.expires())));
+    }
+    if let Some(reg) = token.registration_expires() {
+        if reg <= now {
+            return relogin("registration_expired", format!("the client registration expired {} ago", human(now - reg)));
+        }
+    }
+    if let Some(r) = st.is_rejected(&refresh.fingerprint()) {
+        return relogin(
+            "rejected",
+            format!("the refresh token was rejected ({}) at {}; the Identity Center session has ended", r.error, r.at),
+        );
+    }
+    None
+}
+
+/// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
+/// `Outcome` that leaves the cache as it was.
+pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
+    let now = Utc::now();
+    let token = match CachedToken::read(&target.cache_path) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Outcome::NotLoggedIn,
+        Err(e) => return broken_cache(target, &e),
+    };
+    let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
+    if token.expires() - now > threshold {
+        return Outcome::Fresh { expires: token.expires() };
+    }
+    let state_path = state::state_path(&settings.state_dir, &target.cache_key);
+    let st = SessionState::load(&state_path);
+    if let Some(o) = local_obstacle(target, &token, &st, now) {
+        return o;
+    }
+    if settings.auto {
+        if let Some(until) = st.backoff_until().filter(|u| *u > now) {
+            return Outcome::Transient {
+                class: "backoff".into(),
+                reason: format!("backing off after a failed refresh until {}", timefmt::format(until)),
+                expires: Some(token.expires()),
+            };
+        }
+    }
+
+    let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
+    let _lock = match lock::acquire(&lock_path, settings.http.timeout) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return Outcome::Transient {
+                class: "busy".into(),
+                reason: "another ssofresh process is refreshing this session".into(),
+                expires: Some(token.expires()),
+            }
+        }
+        Err(e) => return Outcome::Broken { reason: format!("cannot lock {}: {e}", lock_path.display()) },
+    };
+    // Another process may have refreshed, or a new login landed, while we waited.
+    let now = Utc::now();
+    let token = match CachedToken::read(&target.cache_path) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Outcome::NotLoggedIn,
+        Err(e) => return broken_cache(target, &e),
+    };
+    if token.expires() - now > threshold {
+        return Outcome::Fresh { expires: token.expires() };
+    }
+    let mut st = SessionState::load(&state_path);
+    if let Some(o) = local_obstacle(target, &token, &st, now) {
+        return o;
+    }
+    let (Some(refresh_token), Some(client_id), Some(client_secret)) =
+        (&token.refresh_token, &token.client_id, &token.client_secret)
+    else {
+        // local_obstacle() has ruled this out; answer sensibly all the same.
+        return Outcome::Relogin { class: "no_refresh_token".into(), reason: "the cache holds no refresh token".into() };
+    };
+    st.session = Some(target.name.clone());
+
+    let region = target.region.as_deref().unwrap_or("us-east-1");
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, target.context.as_ref(), cfg, |k| std::env::var(k).ok()) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Broken { reason: e.to_string() },
+    };
+    log::debug!("{}: refreshing at {url} ({source})", target.label());
+    let client = match http::client(settings.http) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Transient { class: "tls".into(), reason: e, expires: Some(token.expires()) },
+    };
+
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    let result = loop {
+        attempt += 1;
+        let sent_at = Utc::now();
+        match oidc::refresh(&client, &url, client_id, client_secret, refresh_token) {
+            Ok(r) => break Ok((r, sent_at)),
+            Err(OidcError::Transient { kind, message }) if kind.retry_now() && attempt <= settings.max_retry_attempts => {
+                let pause = settings.retry_backoff * attempt;
+                log::info!("{}: attempt {attempt} failed ({message}); retrying in {pause:?}", target.label());
+                std::thread::sleep(pause);
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    log::debug!("{}: {attempt} attempt(s) in {:?}", target.label(), started.elapsed());
+
+    match result {
+        Ok((response, sent_at)) => {
+            let expires = sent_at + chrono::Duration::seconds(response.expires_in);
+            let mut new = token.clone();
+            new.access_token = response.access_token;
+            new.expires_at = timefmt::format(expires);
+            // botocore drops the field when the answer has none, which breaks the next refresh.
+            if let Some(rt) = response.refresh_token {
+                new.refresh_token = Some(rt);
+            }
+            // A login that landed during the request wins over our refresh of the old one.
+            match CachedToken::read(&target.cache_path) {
+                Ok(Some(current)) if current == token => {}
+                _ => {
+                    log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
+                    return Outcome::Fresh { expires: token.expires() };
+                }
+            }
+            if let Err(e) = new.write(&target.cache_path) {
+                return broken_cache(target, &e);
+            }
+            st.record_success(Utc::now(), &new.expires_at);
+            save_state(&st, &state_path);
+            Outcome::Refreshed { expires: new.expires(), attempts: attempt }
+        }
+        Err(OidcError::Relogin { code, description }) => {
+            let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
+            st.record_rejected(Utc::now(), refresh_token.fingerprint(), code.clone());
+            save_state(&st, &state_path);
+            Outcome::Relogin {
+                class: code.clone(),
+                reason: format!("the refresh was rejected ({code}{detail}); the Identity Center session has ended"),
+            }
+        }
+        Err(OidcError::Transient { kind, message }) => {
+            st.record_transient(Utc::now(), kind.as_str().to_string());
+            save_state(&st, &state_path);
+            let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
+            Outcome::Transient {
+                class: kind.as_str().into(),
+                reason: format!("refresh failed{tries}: {message}"),
+                expires: Some(token.expires()),
+            }
+        }
+    }
+}
+
+fn save_state(st: &SessionState, path: &std::path::Path) {
+    // Losing the state costs at most an extra request later; it never fails the refresh.
+    if let Err(e) = st.save(path) {
+        log::warn!("cannot save {}: {e}", path.display());
+    }
+}

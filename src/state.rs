@@ -1,0 +1,126 @@
+//! What ssofresh remembers about a session between runs: the refresh token that was rejected
+//! (by fingerprint, never the token), the back-off after transient failures, the last refresh.
+
+use crate::timefmt;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SessionState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Set when the endpoint rejected a refresh token: no process sends that token again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Rejected>,
+    /// Automatic callers (the prompt hook) make no request before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_until: Option<String>,
+    /// Transient failures in a row, for the back-off's growth.
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<LastRefresh>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Rejected {
+    pub refresh_token_fingerprint: String,
+    pub error: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LastRefresh {
+    pub at: String,
+    /// `ok`, `transient` or `relogin`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+pub fn state_path(state_dir: &Path, cache_key: &str) -> PathBuf {
+    state_dir.join("sessions").join(format!("{cache_key}.json"))
+}
+
+impl SessionState {
+    /// A missing or unreadable state file is a fresh start: it only ever saves requests.
+    pub fn load(path: &Path) -> SessionState {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::cache::write_atomic(path, &bytes)
+    }
+
+    pub fn is_rejected(&self, fingerprint: &str) -> Option<&Rejected> {
+        self.rejected.as_ref().filter(|r| r.refresh_token_fingerprint == fingerprint)
+    }
+
+    pub fn backoff_until(&self) -> Option<DateTime<Utc>> {
+        self.backoff_until.as_deref().and_then(timefmt::parse)
+    }
+
+    /// 1, 2, 4 … minutes after each failure in a row, at most 15.
+    pub fn record_transient(&mut self, now: DateTime<Utc>, error: String) {
+        self.failures = self.failures.saturating_add(1);
+        let minutes = 1u64 << self.failures.saturating_sub(1).min(4);
+        let wait = Duration::from_secs(60 * minutes.min(15));
+        self.backoff_until = Some(timefmt::format(now + chrono::Duration::from_std(wait).unwrap_or_default()));
+        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "transient".into(), error: Some(error), expires_at: None });
+    }
+
+    pub fn record_success(&mut self, now: DateTime<Utc>, expires_at: &str) {
+        self.failures = 0;
+        self.backoff_until = None;
+        self.rejected = None;
+        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "ok".into(), error: None, expires_at: Some(expires_at.to_string()) });
+    }
+
+    pub fn record_rejected(&mut self, now: DateTime<Utc>, fingerprint: String, error: String) {
+        self.failures = 0;
+        self.backoff_until = None;
+        self.rejected = Some(Rejected { refresh_token_fingerprint: fingerprint, error: error.clone(), at: timefmt::format(now) });
+        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "relogin".into(), error: Some(error), expires_at: None });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        // Stored times have whole seconds.
+        let now = timefmt::parse(&timefmt::format(Utc::now())).unwrap();
+        let mut s = SessionState::default();
+        let mut waits = vec![];
+        for _ in 0..7 {
+            s.record_transient(now, "x".into());
+            waits.push((s.backoff_until().unwrap() - now).num_minutes());
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15]);
+        s.record_success(now, "2026-01-01T00:00:00Z");
+        assert_eq!((s.failures, s.backoff_until), (0, None));
+    }
+
+    #[test]
+    fn round_trips_and_tolerates_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = state_path(dir.path(), "k");
+        let mut s = SessionState::default();
+        s.record_rejected(Utc::now(), "fp".into(), "invalid_grant".into());
+        s.save(&p).unwrap();
+        assert_eq!(SessionState::load(&p), s);
+        assert!(SessionState::load(&p).is_rejected("fp").is_some());
+        std::fs::write(&p, b"{garbage").unwrap();
+        assert_eq!(SessionState::load(&p), SessionState::default());
+    }
+}

@@ -1,0 +1,190 @@
+//! What ssofresh works on: one token cache, reached through an sso-session (refreshable) or a
+//! legacy profile (not), and how the user picks them.
+
+use crate::cache;
+use crate::config::{AwsConfig, Profile};
+use crate::error::{known_list, Error};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Session,
+    /// A profile with its own `sso_start_url`: a fixed-lifetime token without a refresh token.
+    Legacy { profile: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The sso-session name, or the profile name of a legacy profile.
+    pub name: String,
+    pub kind: Kind,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+    pub cache_key: String,
+    pub cache_path: PathBuf,
+    /// Profiles that use this token, in file order.
+    pub profiles: Vec<String>,
+    /// The profile whose endpoint settings apply (botocore takes them from the active profile).
+    pub context: Option<Profile>,
+}
+
+impl Target {
+    /// `corp`, or `profile old` for legacy profiles: how messages name it.
+    pub fn label(&self) -> String {
+        match &self.kind {
+            Kind::Session => self.name.clone(),
+            Kind::Legacy { profile } => format!("profile {profile}"),
+        }
+    }
+
+    /// The command that gets a new token.
+    pub fn login_command(&self) -> String {
+        match &self.kind {
+            Kind::Session => format!("aws sso login --sso-session {}", self.name),
+            Kind::Legacy { profile } => format!("aws sso login --profile {profile}"),
+        }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        matches!(self.kind, Kind::Legacy { .. })
+    }
+
+    fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
+        let s = cfg.session(name)?;
+        let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
+        let active = std::env::var("AWS_PROFILE").ok();
+        let context = via
+            .or_else(|| profiles.iter().copied().find(|p| Some(&p.name) == active.as_ref()))
+            .or_else(|| profiles.first().copied())
+            .cloned();
+        Some(Target {
+            name: s.name.clone(),
+            kind: Kind::Session,
+            start_url: s.start_url.clone(),
+            region: s.region.clone(),
+            cache_key: cache::cache_key(&s.name),
+            cache_path: cache::cache_path(cache_dir, &s.name),
+            profiles: profiles.iter().map(|p| p.name.clone()).collect(),
+            context,
+        })
+    }
+
+    fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
+        let url = p.sso_start_url.as_deref()?;
+        Some(Target {
+            name: p.name.clone(),
+            kind: Kind::Legacy { profile: p.name.clone() },
+            start_url: Some(url.to_string()),
+            region: p.sso_region.clone(),
+            cache_key: cache::cache_key(url),
+            cache_path: cache::cache_path(cache_dir, url),
+            profiles: cfg
+                .legacy_profiles()
+                .filter(|q| q.sso_start_url.as_deref() == Some(url))
+                .map(|q| q.name.clone())
+                .collect(),
+            context: Some(p.clone()),
+        })
+    }
+}
+
+/// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
+pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
+    let mut out: Vec<Target> =
+        cfg.sessions.iter().filter_map(|s| Target::session(cfg, &s.name, cache_dir, None)).collect();
+    for p in cfg.legacy_profiles() {
+        if let Some(t) = Target::legacy(cfg, p, cache_dir) {
+            if !out.iter().any(|o| o.cache_key == t.cache_key) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The targets named by `--session`/`--profile`, in the order given, without duplicates.
+/// With neither, `default` decides: every session (tick: those with a cached token).
+pub fn select(cfg: &AwsConfig, sessions: &[String], profiles: &[String], cache_dir: &Path) -> Result<Vec<Target>, Error> {
+    let mut out: Vec<Target> = Vec::new();
+    let mut push = |t: Target| {
+        if !out.iter().any(|o| o.cache_key == t.cache_key) {
+            out.push(t);
+        }
+    };
+    for name in sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let t = Target::session(cfg, name, cache_dir, None).ok_or_else(|| Error::UnknownSession {
+            name: name.to_string(),
+            path: cfg.path.clone(),
+            known: known_list(cfg.sessions.iter().map(|s| s.name.as_str())),
+        })?;
+        push(t);
+    }
+    for name in profiles.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let p = cfg.profile(name).ok_or_else(|| Error::UnknownProfile {
+            name: name.to_string(),
+            path: cfg.path.clone(),
+            known: known_list(cfg.profiles.iter().map(|p| p.name.as_str())),
+        })?;
+        let t = match (&p.sso_session, p.is_legacy_sso()) {
+            (Some(s), _) => Target::session(cfg, s, cache_dir, Some(p)).ok_or_else(|| Error::MissingSession {
+                profile: p.name.clone(),
+                session: s.clone(),
+                path: cfg.path.clone(),
+            })?,
+            (None, true) => Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(p.name.clone()))?,
+            (None, false) => return Err(Error::NotSso(p.name.clone())),
+        };
+        push(t);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> AwsConfig {
+        AwsConfig::parse(
+            "[profile a]\nsso_session = corp\n[profile b]\nsso_session = corp\n\
+             [profile old]\nsso_start_url = https://old/start\nsso_region = us-east-1\n\
+             [profile old2]\nsso_start_url = https://old/start\nsso_region = us-east-1\n\
+             [profile static]\nregion = us-east-1\n[profile ghost]\nsso_session = nowhere\n\
+             [sso-session corp]\nsso_start_url = https://corp/start\nsso_region = eu-west-1\n[sso-session other]\nsso_region = us-east-1\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn all_lists_sessions_then_legacy_once() {
+        let t = all(&cfg(), Path::new("/c"));
+        let names: Vec<_> = t.iter().map(Target::label).collect();
+        assert_eq!(names, ["corp", "other", "profile old"]);
+        assert_eq!(t[0].profiles, ["a", "b"]);
+        assert_eq!(t[2].profiles, ["old", "old2"]);
+        assert_eq!(t[0].cache_path, Path::new("/c").join(format!("{}.json", cache::cache_key("corp"))));
+        assert_eq!(t[2].cache_key, cache::cache_key("https://old/start"));
+    }
+
+    #[test]
+    fn select_dedupes_and_uses_the_profile_as_context() {
+        let s = select(&cfg(), &["corp".into()], &["b".into(), "old".into()], Path::new("/c")).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].context.as_ref().unwrap().name, "a");
+        let s = select(&cfg(), &[], &["b".into()], Path::new("/c")).unwrap();
+        assert_eq!(s[0].context.as_ref().unwrap().name, "b");
+        assert_eq!(s[0].login_command(), "aws sso login --sso-session corp");
+    }
+
+    #[test]
+    fn select_errors_name_what_is_wrong() {
+        let c = cfg();
+        let e = select(&c, &["nope".into()], &[], Path::new("/c")).unwrap_err().to_string();
+        assert!(e.contains("'nope'") && e.contains("corp, other"), "{e}");
+        let e = select(&c, &[], &["nope".into()], Path::new("/c")).unwrap_err().to_string();
+        assert!(e.contains("unknown profile 'nope'"), "{e}");
+        let e = select(&c, &[], &["static".into()], Path::new("/c")).unwrap_err().to_string();
+        assert!(e.contains("no SSO settings"), "{e}");
+        let e = select(&c, &[], &["ghost".into()], Path::new("/c")).unwrap_err().to_string();
+        assert!(e.contains("'nowhere'"), "{e}");
+    }
+}
