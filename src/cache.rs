@@ -29,7 +29,7 @@ pub enum CacheError {
     MissingField { path: PathBuf, field: &'static str },
     #[error("{path}: `{field}` is not a string")]
     FieldType { path: PathBuf, field: &'static str },
-    #[error("{path}: `{field}` is not a timestamp ({value:?})")]
+    #[error("{path}: `{field}` is not a timestamp{value}")]
     BadTime { path: PathBuf, field: &'static str, value: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
@@ -99,7 +99,12 @@ impl CachedToken {
         let bad_time = |field: &'static str, value: &str| CacheError::BadTime {
             path: path.to_path_buf(),
             field,
-            value: crate::secret::one_line(value, 40),
+            // Shown only when it looks like a date: a misplaced token must not be echoed.
+            value: if value.len() <= 40 && value.chars().all(|c| c.is_ascii_digit() || "-:.+TZUC ".contains(c)) {
+                format!(" ({value:?})")
+            } else {
+                String::new()
+            },
         };
         if timefmt::parse(&token.expires_at).is_none() {
             return Err(bad_time("expiresAt", &token.expires_at));

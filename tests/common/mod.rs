@@ -1,0 +1,323 @@
+//! Shared test support: a loopback stub of the AWS endpoints and a temporary HOME.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// Every secret in fixtures contains this marker, so "no secret in output" is one check.
+pub const MARK: &str = "SECRETMARK";
+pub const ACCESS: &str = "aoa-SECRETMARK-access-old";
+pub const REFRESH: &str = "aor-SECRETMARK-refresh-old";
+pub const CLIENT_SECRET: &str = "cs-SECRETMARK-client-secret";
+pub const NEW_ACCESS: &str = "aoa-SECRETMARK-access-new";
+pub const NEW_REFRESH: &str = "aor-SECRETMARK-refresh-new";
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Path and query, as sent.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+    /// Never answer (the connection stays open until the test ends).
+    pub hang: bool,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply::raw(status, "application/json", body.to_string())
+    }
+    pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+            hang: false,
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+    pub fn delayed(mut self, d: Duration) -> Reply {
+        self.delay = d;
+        self
+    }
+    pub fn hang() -> Reply {
+        Reply { hang: true, ..Reply::raw(200, "text/plain", "") }
+    }
+    /// A successful CreateToken answer.
+    pub fn token(access: &str, refresh: Option<&str>, expires_in: i64) -> Reply {
+        let mut v = json!({"accessToken": access, "tokenType": "Bearer", "expiresIn": expires_in});
+        if let Some(r) = refresh {
+            v["refreshToken"] = json!(r);
+        }
+        Reply::json(200, v)
+    }
+    /// An SSO-OIDC error as AWS sends it: JSON body and `x-amzn-ErrorType`.
+    pub fn oidc_error(status: u16, error: &str, exception: &str) -> Reply {
+        Reply::json(status, json!({"error": error, "error_description": format!("{exception} from the stub")}))
+            .header("x-amzn-ErrorType", &format!("{exception}:http://internal.amazon.com/coral/com.amazonaws.ssooidc/"))
+    }
+}
+
+type Handler = dyn Fn(&Request, usize) -> Reply + Send + Sync;
+
+/// A loopback HTTP/1.1 server that records every request and answers through a handler that
+/// also gets the request's number (0-based) among those with the same path.
+pub struct Stub {
+    pub url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Stub {
+    pub fn start(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let handler: Arc<Handler> = Arc::new(handler);
+        let recorded = requests.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (handler, recorded) = (handler.clone(), recorded.clone());
+                thread::spawn(move || serve(stream, &*handler, &recorded));
+            }
+        });
+        Stub { url, requests }
+    }
+
+    /// Answers every request with the same reply.
+    pub fn always(reply: Reply) -> Stub {
+        Stub::start(move |_, _| reply.clone())
+    }
+
+    /// Answers the n-th request with `replies[n]`, and the last one after that.
+    pub fn sequence(replies: Vec<Reply>) -> Stub {
+        Stub::start(move |_, n| replies[n.min(replies.len() - 1)].clone())
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn count(&self, path_prefix: &str) -> usize {
+        self.requests().iter().filter(|r| r.path.starts_with(path_prefix)).count()
+    }
+}
+
+fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let len = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let req = Request { method, path, headers, body };
+        let n = {
+            let mut all = recorded.lock().unwrap();
+            let n = all.iter().filter(|r| r.path.split('?').next() == req.path.split('?').next()).count();
+            all.push(req.clone());
+            n
+        };
+        let reply = handler(&req, n);
+        if reply.hang {
+            thread::sleep(Duration::from_secs(3600));
+            return;
+        }
+        thread::sleep(reply.delay);
+        let mut out = format!("HTTP/1.1 {} Stub\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        for (k, v) in &reply.headers {
+            out += &format!("{k}: {v}\r\n");
+        }
+        out += "\r\n";
+        if writer.write_all(out.as_bytes()).and_then(|_| writer.write_all(&reply.body)).is_err() {
+            return;
+        }
+        let _ = writer.flush();
+    }
+}
+
+/// A port nothing listens on.
+pub fn refused_url() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+pub fn sha1_hex(s: &str) -> String {
+    ssofresh::cache::cache_key(s)
+}
+
+pub fn iso(offset_secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(offset_secs)).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A token as botocore writes it, expiring `expires_in` seconds from now, plus an unknown field.
+pub fn token(expires_in: i64) -> Value {
+    json!({
+        "startUrl": "https://corp.awsapps.com/start",
+        "region": "us-east-1",
+        "accessToken": ACCESS,
+        "expiresAt": iso(expires_in),
+        "clientId": "client-id-1",
+        "clientSecret": CLIENT_SECRET,
+        "registrationExpiresAt": iso(80 * 86400),
+        "refreshToken": REFRESH,
+        "someToolField": {"kept": true},
+    })
+}
+
+pub const CONFIG: &str = "[default]\nregion = us-east-1\n\n\
+[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nregion = us-east-1\n\n\
+[profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Dev\n\n\
+[profile static]\nregion = us-east-1\n\n\
+[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
+
+/// A temporary HOME with an AWS config; commands run with a clean environment.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        let h = Home { dir: tempfile::tempdir().unwrap() };
+        h.config(CONFIG);
+        h
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn config(&self, text: &str) {
+        let p = self.path().join(".aws/config");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.path().join(".aws/sso/cache")
+    }
+    pub fn token_path(&self, session_or_url: &str) -> PathBuf {
+        self.cache_dir().join(format!("{}.json", sha1_hex(session_or_url)))
+    }
+    pub fn write_token(&self, session_or_url: &str, v: &Value) -> PathBuf {
+        self.write_token_bytes(session_or_url, v.to_string().as_bytes())
+    }
+    pub fn write_token_bytes(&self, session_or_url: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.token_path(session_or_url);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    pub fn read_token(&self, session_or_url: &str) -> Value {
+        serde_json::from_slice(&std::fs::read(self.token_path(session_or_url)).unwrap()).unwrap()
+    }
+    /// `ssofresh` with only PATH and HOME from outside: no proxy, no AWS variables.
+    pub fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssofresh"));
+        c.env_clear()
+            .env("HOME", self.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SSOFRESH_RETRY_BACKOFF", "0")
+            .env("SSOFRESH_TIMEOUT", "3s")
+            .env("SSOFRESH_CONNECT_TIMEOUT", "2s")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+    pub fn cmd_at(&self, stub_url: &str) -> std::process::Command {
+        let mut c = self.cmd();
+        c.env("AWS_ENDPOINT_URL_SSO_OIDC", stub_url);
+        c
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of(cmd: &mut std::process::Command) -> Run {
+        let out = cmd.output().expect("run ssofresh");
+        let r = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            !r.stdout.contains(MARK) && !r.stderr.contains(MARK),
+            "a secret reached the output:\nstdout: {}\nstderr: {}",
+            r.stdout,
+            r.stderr
+        );
+        r
+    }
+}
+
+/// Whether a tool the tests drive is installed. In CI a missing tool fails the run; on a
+/// developer's machine the test is skipped with a notice.
+pub fn require_tool(name: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{name} is not installed; .ci/run must install it");
+        }
+        eprintln!("notice: {name} not installed; skipping this test (CI fails instead)");
+    }
+    found
+}
