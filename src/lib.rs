@@ -3,6 +3,7 @@
 //! The binary is thin glue: `cli` parses, `cmd::*` run one subcommand each over the pieces
 //! below.
 
+pub mod activity;
 pub mod cache;
 pub mod cli;
 pub mod cmd;

@@ -27,6 +27,16 @@ pub struct Settings {
     /// Called automatically (prompt hook): honour the persisted back-off.
     pub auto: bool,
     pub state_dir: PathBuf,
+    /// The activity log file.
+    pub activity_log: PathBuf,
+}
+
+/// What one run found and did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// A new interactive login appeared in the cache since ssofresh last looked.
+    pub login_detected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,18 +136,57 @@ fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, now: 
 
 /// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
 /// `Outcome` that leaves the cache as it was.
-pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
+pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
+    let mut login_detected = false;
+    let outcome = evaluate(target, cfg, settings, &mut login_detected);
+    Report { outcome, login_detected }
+}
+
+/// The refresh token identifies a login; without one, the access token does.
+fn login_fingerprint(token: &CachedToken) -> String {
+    token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint()
+}
+
+/// Notices a login that is new to ssofresh, and resets what the old one left behind (rejected
+/// token, back-off). Skipped when another process holds the lock: that one will notice it.
+fn detect_login(target: &Target, token: &CachedToken, settings: &Settings, state_path: &std::path::Path) -> bool {
+    let fingerprint = login_fingerprint(token);
+    if SessionState::load(state_path).seen_login.as_deref() == Some(&fingerprint) {
+        return false;
+    }
+    let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
+    let Ok(Some(_lock)) = lock::acquire(&lock_path, Duration::ZERO) else { return false };
+    let mut st = SessionState::load(state_path);
+    if st.seen_login.as_deref() == Some(&fingerprint) {
+        return false;
+    }
+    let written: DateTime<Utc> = std::fs::metadata(&target.cache_path)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_else(|_| Utc::now());
+    st.session = Some(target.name.clone());
+    st.record_login(fingerprint, written);
+    save_state(&st, state_path);
+    let mut e = crate::activity::Entry::new("login_detected", &target.name);
+    e.expires_at = Some(token.expires_at.clone());
+    crate::activity::append(&settings.activity_log, &e);
+    log::info!("{}: new login detected", target.label());
+    true
+}
+
+fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detected: &mut bool) -> Outcome {
     let now = Utc::now();
     let token = match CachedToken::read(&target.cache_path) {
         Ok(Some(t)) => t,
         Ok(None) => return Outcome::NotLoggedIn,
         Err(e) => return broken_cache(target, &e),
     };
+    let state_path = state::state_path(&settings.state_dir, &target.cache_key);
+    *login_detected = detect_login(target, &token, settings, &state_path);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
     if token.expires() - now > threshold {
         return Outcome::Fresh { expires: token.expires() };
     }
-    let state_path = state::state_path(&settings.state_dir, &target.cache_key);
     let st = SessionState::load(&state_path);
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
@@ -212,8 +261,50 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
             Err(e) => break Err(e),
         }
     };
-    log::debug!("{}: {attempt} attempt(s) in {:?}", target.label(), started.elapsed());
+    let elapsed = started.elapsed();
+    log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
+    let outcome = conclude(target, result, &token, refresh_token, &mut st, attempt);
+    save_state(&st, &state_path);
+    let mut e = crate::activity::Entry::new("refresh", &target.name);
+    e.attempts = Some(attempt);
+    e.duration_ms = Some(elapsed.as_millis() as u64);
+    match &outcome {
+        Outcome::Refreshed { expires, .. } => {
+            e.outcome = Some("ok".into());
+            e.expires_at = Some(timefmt::format(*expires));
+        }
+        Outcome::Relogin { class, reason } => {
+            e.outcome = Some("relogin".into());
+            e.error_class = Some(class.clone());
+            e.message = Some(reason.clone());
+        }
+        Outcome::Transient { class, reason, .. } => {
+            e.outcome = Some("transient".into());
+            e.error_class = Some(class.clone());
+            e.message = Some(reason.clone());
+        }
+        Outcome::Broken { reason } => {
+            e.outcome = Some("broken".into());
+            e.message = Some(reason.clone());
+        }
+        Outcome::Fresh { .. } | Outcome::NotLoggedIn => {
+            e.outcome = Some("superseded".into());
+            e.message = Some("a new login landed during the refresh".into());
+        }
+    }
+    crate::activity::append(&settings.activity_log, &e);
+    outcome
+}
 
+/// Writes the refreshed token, or records why there is none.
+fn conclude(
+    target: &Target,
+    result: Result<(oidc::TokenResponse, DateTime<Utc>), OidcError>,
+    token: &CachedToken,
+    refresh_token: &crate::secret::Secret,
+    st: &mut SessionState,
+    attempt: u32,
+) -> Outcome {
     match result {
         Ok((response, sent_at)) => {
             let expires = sent_at + chrono::Duration::seconds(response.expires_in);
@@ -226,7 +317,7 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
             }
             // A login that landed during the request wins over our refresh of the old one.
             match CachedToken::read(&target.cache_path) {
-                Ok(Some(current)) if current == token => {}
+                Ok(Some(current)) if &current == token => {}
                 _ => {
                     log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
                     return Outcome::Fresh { expires: token.expires() };
@@ -236,13 +327,13 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
                 return broken_cache(target, &e);
             }
             st.record_success(Utc::now(), &new.expires_at);
-            save_state(&st, &state_path);
+            // Our own rotation of the refresh token is not a new login.
+            st.seen_login = Some(login_fingerprint(&new));
             Outcome::Refreshed { expires: new.expires(), attempts: attempt }
         }
         Err(OidcError::Relogin { code, description }) => {
             let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
             st.record_rejected(Utc::now(), refresh_token.fingerprint(), code.clone());
-            save_state(&st, &state_path);
             Outcome::Relogin {
                 class: code.clone(),
                 reason: format!("the refresh was rejected ({code}{detail}); the Identity Center session has ended"),
@@ -250,7 +341,6 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Outcome {
         }
         Err(OidcError::Transient { kind, message }) => {
             st.record_transient(Utc::now(), kind.as_str().to_string());
-            save_state(&st, &state_path);
             let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
             Outcome::Transient {
                 class: kind.as_str().into(),

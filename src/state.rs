@@ -22,6 +22,13 @@ pub struct SessionState {
     pub failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh: Option<LastRefresh>,
+    /// Fingerprint of the login ssofresh last saw (its refresh token, else its access token):
+    /// a different one in the cache means a new interactive login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_login: Option<String>,
+    /// When that login was written to the cache, as far as ssofresh can tell (file time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -75,6 +82,15 @@ impl SessionState {
         let wait = Duration::from_secs(60 * minutes.min(15));
         self.backoff_until = Some(timefmt::format(now + chrono::Duration::from_std(wait).unwrap_or_default()));
         self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "transient".into(), error: Some(error), expires_at: None });
+    }
+
+    /// A new login: forget the rejected token and the back-off, remember the login.
+    pub fn record_login(&mut self, fingerprint: String, at: DateTime<Utc>) {
+        self.failures = 0;
+        self.backoff_until = None;
+        self.rejected = None;
+        self.seen_login = Some(fingerprint);
+        self.login_at = Some(timefmt::format(at));
     }
 
     pub fn record_success(&mut self, now: DateTime<Utc>, expires_at: &str) {

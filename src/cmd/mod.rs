@@ -52,6 +52,7 @@ pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
         retry_backoff: r.retry_backoff,
         http: HttpSettings { connect_timeout: r.connect_timeout, timeout: r.timeout },
         auto,
+        activity_log: crate::activity::default_path(&state_dir(global)),
         state_dir: state_dir(global),
     }
 }

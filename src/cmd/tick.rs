@@ -31,7 +31,7 @@ pub fn run(global: &Global, args: &TickArgs) -> u8 {
     let settings = settings(global, &args.refresh, args.auto);
     let mut code = EXIT_OK;
     for t in &targets {
-        let outcome = refresh::run(t, &cfg, &settings);
+        let outcome = refresh::run(t, &cfg, &settings).outcome;
         let now = Utc::now();
         match &outcome {
             Outcome::Refreshed { expires, .. } if !args.quiet => println!(
