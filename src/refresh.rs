@@ -236,7 +236,13 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detecte
     st.session = Some(target.name.clone());
 
     let region = target.region.as_deref().unwrap_or("us-east-1");
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, target.context.as_ref(), cfg, |k| std::env::var(k).ok()) {
+    // Endpoint settings live in profiles, which a sessions-only config lacks.
+    let cfg = match cfg.full() {
+        Ok(c) => c,
+        Err(e) => return Outcome::Broken { reason: e.to_string() },
+    };
+    let context = if cfg.sessions_only { None } else { target.context_in(&cfg) };
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| std::env::var(k).ok()) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };

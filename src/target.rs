@@ -25,7 +25,10 @@ pub struct Target {
     /// Profiles that use this token, in file order.
     pub profiles: Vec<String>,
     /// The profile whose endpoint settings apply (botocore takes them from the active profile).
+    /// `None` also when the config was read without profiles (`AwsConfig::load_sessions`).
     pub context: Option<Profile>,
+    /// The profile the user named to select this target, if any.
+    pub via: Option<String>,
 }
 
 impl Target {
@@ -49,15 +52,28 @@ impl Target {
         matches!(self.kind, Kind::Legacy { .. })
     }
 
+    /// The profile whose endpoint settings apply, found in `cfg` (which must hold profiles):
+    /// the one the user named, else `AWS_PROFILE` if it uses this token, else the first that does.
+    pub fn context_in<'a>(&self, cfg: &'a AwsConfig) -> Option<&'a Profile> {
+        if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
+            return Some(p);
+        }
+        let uses = |p: &&Profile| match &self.kind {
+            Kind::Session => p.sso_session.as_deref() == Some(&self.name),
+            Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
+        };
+        let active = std::env::var("AWS_PROFILE").ok();
+        cfg.profiles
+            .iter()
+            .filter(uses)
+            .find(|p| Some(&p.name) == active.as_ref())
+            .or_else(|| cfg.profiles.iter().find(uses))
+    }
+
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
         let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
-        let active = std::env::var("AWS_PROFILE").ok();
-        let context = via
-            .or_else(|| profiles.iter().copied().find(|p| Some(&p.name) == active.as_ref()))
-            .or_else(|| profiles.first().copied())
-            .cloned();
-        Some(Target {
+        let mut t = Target {
             name: s.name.clone(),
             kind: Kind::Session,
             start_url: s.start_url.clone(),
@@ -65,8 +81,11 @@ impl Target {
             cache_key: cache::cache_key(&s.name),
             cache_path: cache::cache_path(cache_dir, &s.name),
             profiles: profiles.iter().map(|p| p.name.clone()).collect(),
-            context,
-        })
+            context: None,
+            via: via.map(|p| p.name.clone()),
+        };
+        t.context = t.context_in(cfg).cloned();
+        Some(t)
     }
 
     fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
@@ -84,6 +103,7 @@ impl Target {
                 .map(|q| q.name.clone())
                 .collect(),
             context: Some(p.clone()),
+            via: Some(p.name.clone()),
         })
     }
 }

@@ -9,12 +9,18 @@ use crate::units::human;
 use chrono::{Local, Utc};
 
 pub fn run(global: &Global, args: &TickArgs) -> u8 {
-    let cfg = match load_config(global) {
+    let explicit = !args.selection.is_empty();
+    // The default selection needs only the sso-sessions; profiles are read when a refresh is due.
+    let loaded = if explicit {
+        load_config(global)
+    } else {
+        crate::config::AwsConfig::load_sessions(&super::config_path(global))
+    };
+    let cfg = match loaded {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let dir = cache_dir(global);
-    let explicit = !args.selection.is_empty();
     let targets: Vec<Target> = if explicit {
         match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
             Ok(t) => t,
