@@ -46,9 +46,9 @@ pub struct AwsConfig {
     pub sessions: Vec<SsoSession>,
     pub profiles: Vec<Profile>,
     pub services: BTreeMap<String, Services>,
-    /// Only the `[sso-session]` sections were read (`load_sessions`): profiles and services are
-    /// missing, and whoever needs them loads the whole file.
-    pub sessions_only: bool,
+    /// Only some sections were read (`load_sessions`): other profiles and the services are
+    /// missing, and whoever needs them loads the whole file (`full`).
+    pub partial: bool,
 }
 
 impl AwsConfig {
@@ -69,30 +69,30 @@ impl AwsConfig {
         Ok(cfg)
     }
 
-    /// Reads only the `[sso-session]` sections. The hot path (a no-op tick at every prompt)
-    /// needs nothing else, and big configs have hundreds of profiles that cost far more to parse
-    /// than the rest of the tick.
-    pub fn load_sessions(path: &Path) -> Result<AwsConfig, Error> {
+    /// Reads only the `[sso-session]` sections and the named profiles. The hot path (a no-op
+    /// tick at every prompt) needs nothing else, and big configs have hundreds of profiles that
+    /// cost far more to parse than the rest of the tick.
+    pub fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
             Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig { path: path.to_path_buf(), sessions_only: true, ..Default::default() })
+                return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() })
             }
             Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
         };
-        let mut cfg = AwsConfig::parse(&sessions_text(&text)).map_err(|msg| Error::ConfigParse {
+        let mut cfg = AwsConfig::parse(&sessions_text(&text, profiles)).map_err(|msg| Error::ConfigParse {
             path: path.to_path_buf(),
             msg,
         })?;
         cfg.path = path.to_path_buf();
         cfg.found = true;
-        cfg.sessions_only = true;
+        cfg.partial = true;
         Ok(cfg)
     }
 
     /// The whole file, or `self` when it already is.
     pub fn full(&self) -> Result<std::borrow::Cow<'_, AwsConfig>, Error> {
-        if self.sessions_only {
+        if self.partial {
             AwsConfig::load(&self.path).map(std::borrow::Cow::Owned)
         } else {
             Ok(std::borrow::Cow::Borrowed(self))
@@ -200,14 +200,20 @@ impl AwsConfig {
     }
 }
 
-/// The `[sso-session …]` sections of a config, each with its lines, for `load_sessions`.
-fn sessions_text(text: &str) -> String {
+/// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`.
+fn sessions_text(text: &str, profiles: &[String]) -> String {
     let mut out = String::new();
     let mut keep = false;
     for line in text.lines() {
         let t = line.trim_start_matches('\u{feff}').trim();
-        if t.starts_with('[') {
-            keep = t.trim_start_matches('[').trim_start().starts_with("sso-session");
+        if let Some(header) = t.strip_prefix('[') {
+            let mut words = header.trim_end_matches(']').split_whitespace();
+            keep = match (words.next(), words.next()) {
+                (Some("sso-session"), _) => true,
+                (Some("profile"), Some(name)) => profiles.iter().any(|p| p == name),
+                (Some("default"), None) => profiles.iter().any(|p| p == "default"),
+                _ => false,
+            };
         }
         if keep {
             out.push_str(line);
@@ -300,10 +306,12 @@ mod tests {
         let text = "[profile a]\nsso_session = s\n[ sso-session s ]\r\nsso_region = eu-west-1\nsso_start_url = https://s/start\n\
                     [services x]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:1\n[sso-session t]\nsso_region = us-east-1\n";
         let full = AwsConfig::parse(text).unwrap();
-        let view = AwsConfig::parse(&sessions_text(text)).unwrap();
+        let view = AwsConfig::parse(&sessions_text(text, &[])).unwrap();
         assert_eq!(view.sessions, full.sessions);
         assert_eq!(view.sessions.len(), 2);
         assert!(view.profiles.is_empty() && view.services.is_empty());
+        let view = AwsConfig::parse(&sessions_text(text, &["a".into()])).unwrap();
+        assert_eq!(view.profiles, full.profiles);
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detecte
         Ok(c) => c,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
-    let context = if cfg.sessions_only { None } else { target.context_in(&cfg) };
+    let context = target.context_in(&cfg);
     let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| std::env::var(k).ok()) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
