@@ -31,10 +31,10 @@ pub struct Global {
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
     pub config_file: Option<PathBuf>,
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
-    #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// ssofresh's own state: locks, back-off, rejected tokens [default: $XDG_STATE_HOME/ssofresh]
-    #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -47,10 +47,10 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
-    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
     pub sessions: Vec<String>,
     /// A profile whose token to work on (repeatable, or a comma list)
-    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
     pub profiles: Vec<String>,
 }
 
@@ -63,19 +63,19 @@ impl Selection {
 #[derive(Debug, Clone, Args)]
 pub struct RefreshArgs {
     /// Refresh when less than this is left (1200, 20m, 1h); keep it above botocore's 15m
-    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
     /// How often a transient failure is retried
-    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", default_value_t = 3, value_name = "N")]
+    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub max_retry_attempts: u32,
     /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub retry_backoff: Duration,
     /// Time allowed to connect to the endpoint
-    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", hide_env_values = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// Time allowed for a whole request (and the longest wait for another process's lock)
-    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_TIMEOUT", hide_env_values = true, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 }
 
