@@ -8,7 +8,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "ssofresh",
-    version,
+    version = env!("SSOFRESH_VERSION"),
     about = "Keeps AWS IAM Identity Center (SSO) tokens fresh, without a daemon",
     long_about = "Keeps AWS IAM Identity Center (SSO) tokens fresh, without a daemon.\n\n\
         Refreshes the access token in ~/.aws/sso/cache before it expires, through the refresh \
