@@ -42,7 +42,7 @@ pub enum RoleError {
     #[error("{label}: {reason} — run: {login}")]
     Relogin { label: String, reason: String, login: String },
     #[error("{label}: {source} — check that IAM Identity Center assigns you this role, and the account and role name ({fix})")]
-    Refused { label: String, source: PortalError, fix: String },
+    Refused { label: String, source: Box<PortalError>, fix: String },
     #[error("{label}: {reason}; try again later")]
     Transient { label: String, reason: String },
     #[error("{label}: {reason}")]
@@ -308,7 +308,7 @@ fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCr
                 Some(p) => format!("sso_account_id, sso_role_name of [profile {p}]"),
                 None => "--account-id, --role-name".into(),
             },
-            source: e,
+            source: Box::new(e),
         },
         PortalError::Transient { message, .. } => {
             let tries = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };

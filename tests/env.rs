@@ -136,7 +136,8 @@ fn configure_prints_a_block_with_the_absolute_path() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssofresh")).unwrap();
-    let config: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(run.stdout.starts_with('\n'), "starts on a line of its own when appended");
+    let config: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
     assert_eq!(
         config,
         [
@@ -147,7 +148,7 @@ fn configure_prints_a_block_with_the_absolute_path() {
     );
     assert!(exe.is_absolute());
     // The block is valid config: pasted in, it parses to the line we mean.
-    let merged = format!("{CONFIG}\n{}", run.stdout);
+    let merged = format!("{}{}", CONFIG.trim_end(), run.stdout);
     let cfg = ssofresh::config::AwsConfig::parse(&merged).unwrap();
     assert!(cfg.profile("dev-cp").is_some());
 

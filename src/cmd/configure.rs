@@ -42,7 +42,9 @@ fn credential_process(global: &Global, args: &ConfigureCredentialProcessArgs) ->
     }
     let header = if name == "default" { "[default]".to_string() } else { format!("[profile {name}]") };
     let mut block = format!(
-        "# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {}\n{header}\ncredential_process = {} credential-process --profile {}\n",
+        // The blank line first: appended (>>) to a config without a final newline, the block
+        // still starts on a line of its own.
+        "\n# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {}\n{header}\ncredential_process = {} credential-process --profile {}\n",
         spec.role_name,
         spec.account_id,
         spec.label(),

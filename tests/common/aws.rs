@@ -182,6 +182,7 @@ impl Home {
     /// credentials files inside it, every endpoint at the stub, no instance metadata, no proxy.
     /// ssofresh started by it as a credential_process inherits the same environment.
     pub fn client(&self, program: &str, stub_url: &str) -> Command {
+        let blackhole = super::refused_url();
         let mut c = Command::new(program);
         c.env_clear()
             .current_dir(self.path())
@@ -197,6 +198,10 @@ impl Home {
             .env("AWS_PAGER", "")
             .env("SSOFRESH_RETRY_BACKOFF", "0")
             .env("SSOFRESH_TIMEOUT", "3s")
+            // Anything that is not the loopback stub goes to a closed port: no real network.
+            .env("HTTPS_PROXY", &blackhole)
+            .env("HTTP_PROXY", &blackhole)
+            .env("NO_PROXY", "127.0.0.1,localhost")
             .stdin(std::process::Stdio::null());
         c
     }
