@@ -71,6 +71,15 @@ fn config_error(e: Error) -> RoleError {
     RoleError::Config { source: e, hint }
 }
 
+/// The one target a single name selects.
+fn first(selected: Result<Vec<Target>, Error>) -> Result<Target, RoleError> {
+    selected
+        .map_err(config_error)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| config_error(Error::Usage("nothing selected".into())))
+}
+
 impl RoleSpec {
     /// From a profile (its `sso_account_id`/`sso_role_name`, unless `account`/`role` override
     /// them), or from an sso-session plus both.
@@ -85,13 +94,12 @@ impl RoleSpec {
         let nonempty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let (target, profile, from_profile) = match (nonempty(profile), nonempty(session)) {
             (Some(name), _) => {
-                let mut t = target::select(cfg, &[], std::slice::from_ref(&name), token_dir).map_err(config_error)?;
+                let t = first(target::select(cfg, &[], std::slice::from_ref(&name), token_dir))?;
                 let p = cfg.profile(&name).cloned().unwrap_or_default();
-                (t.remove(0), Some(name), Some(p))
+                (t, Some(name), Some(p))
             }
             (None, Some(name)) => {
-                let mut t = target::select(cfg, std::slice::from_ref(&name), &[], token_dir).map_err(config_error)?;
-                (t.remove(0), None, None)
+                (first(target::select(cfg, std::slice::from_ref(&name), &[], token_dir))?, None, None)
             }
             (None, None) => {
                 return Err(config_error(Error::Usage(
