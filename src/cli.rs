@@ -42,6 +42,22 @@ pub struct Global {
 pub enum Command {
     /// Refresh every selected token that is due; for cron, timers and by hand
     Tick(TickArgs),
+    /// Print role credentials in the credential_process format (for ~/.aws/config)
+    #[command(long_about = "Print role credentials in the credential_process format, for the \
+        `credential_process` line of a profile in ~/.aws/config (see `ssofresh configure \
+        credential-process`).\n\n\
+        Role credentials are reused from the AWS CLI v2's cache (~/.aws/cli/cache) until less \
+        than --window is left; the SSO token is refreshed first when it is inside --threshold. \
+        Never opens a browser: when a login is needed it exits 3 and says which command to run.\n\n\
+        Exit codes: 0 credentials printed, 1 transient failure (try again), 2 usage or \
+        configuration error (unknown profile, no SSO settings, account or role not assigned to \
+        you), 3 a new login is required.")]
+    CredentialProcess(RoleArgs),
+    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
+    Env(EnvArgs),
+    /// Print configuration to paste into ~/.aws/config
+    #[command(subcommand)]
+    Configure(ConfigureCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,4 +107,73 @@ pub struct TickArgs {
     /// Print nothing but problems
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Which role to get credentials for, and how long cached ones are good for.
+#[derive(Debug, Clone, Args)]
+// An SDK waits for credential-process: retry a failed request soon, not after tick's 10s.
+#[command(mut_arg("retry_backoff", |a| a.default_value("1s")))]
+pub struct RoleArgs {
+    /// The SSO profile (sso_session or sso_start_url, sso_account_id, sso_role_name) [env: AWS_PROFILE]
+    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "session")]
+    pub profile: Option<String>,
+    /// Without a profile: the sso-session to use (with --account-id and --role-name)
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub session: Option<String>,
+    /// The AWS account (overrides the profile's sso_account_id)
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// The permission set's role (overrides the profile's sso_role_name)
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Reuse cached role credentials until less than this is left (the AWS CLI's own 15m)
+    #[arg(long, env = "SSOFRESH_WINDOW", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+    /// Neither read nor write the role-credential cache
+    #[arg(long, env = "SSOFRESH_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// The role-credential cache shared with the AWS CLI v2 [default: ~/.aws/cli/cache]
+    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", value_name = "DIR")]
+    pub role_cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    /// export NAME='value' (bash, zsh, dash, ksh)
+    Sh,
+    /// set -gx NAME 'value'
+    Fish,
+    /// $Env:NAME = 'value'
+    Powershell,
+    /// {"NAME": "value", …}
+    Json,
+    /// NAME=value lines (docker --env-file, .env files)
+    Dotenv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    /// Output format
+    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", value_enum, default_value = "sh")]
+    pub format: EnvFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigureCommand {
+    /// Print a [profile NAME-cp] block whose credential_process runs this ssofresh
+    CredentialProcess(ConfigureCredentialProcessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureCredentialProcessArgs {
+    /// The SSO profile the new profile gets its credentials from [env: AWS_PROFILE]
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The new profile's name [default: PROFILE-cp]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }

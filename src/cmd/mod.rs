@@ -1,5 +1,8 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod configure;
+pub mod credential_process;
+pub mod env;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};

@@ -1,6 +1,8 @@
 //! Shared test support: a loopback stub of the AWS endpoints and a temporary HOME.
 #![allow(dead_code)]
 
+pub mod aws;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
