@@ -286,7 +286,9 @@ fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCr
     let token = fresh_token(spec, cfg, settings)?;
     let t = &spec.target;
     let region = t.region.as_deref().unwrap_or("us-east-1");
-    let (url, source) = endpoint::resolve(Service::Sso, region, t.context.as_ref(), cfg, |k| std::env::var(k).ok())
+    // Endpoint settings live in profiles and [services], which a partial config lacks.
+    let cfg = cfg.full().map_err(config_error)?;
+    let (url, source) = endpoint::resolve(Service::Sso, region, t.context_in(&cfg), &cfg, |k| std::env::var(k).ok())
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!("{label}: GetRoleCredentials for role {} in account {} at {url} ({source})", spec.role_name, spec.account_id);
     let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;

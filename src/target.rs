@@ -24,9 +24,6 @@ pub struct Target {
     pub cache_path: PathBuf,
     /// Profiles that use this token, in file order.
     pub profiles: Vec<String>,
-    /// The profile whose endpoint settings apply (botocore takes them from the active profile).
-    /// `None` also when the config was read without profiles (`AwsConfig::load_sessions`).
-    pub context: Option<Profile>,
     /// The profile the user named to select this target, if any.
     pub via: Option<String>,
 }
@@ -73,7 +70,7 @@ impl Target {
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
         let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
-        let mut t = Target {
+        Some(Target {
             name: s.name.clone(),
             kind: Kind::Session,
             start_url: s.start_url.clone(),
@@ -81,11 +78,8 @@ impl Target {
             cache_key: cache::cache_key(&s.name),
             cache_path: cache::cache_path(cache_dir, &s.name),
             profiles: profiles.iter().map(|p| p.name.clone()).collect(),
-            context: None,
             via: via.map(|p| p.name.clone()),
-        };
-        t.context = t.context_in(cfg).cloned();
-        Some(t)
+        })
     }
 
     fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
@@ -102,7 +96,6 @@ impl Target {
                 .filter(|q| q.sso_start_url.as_deref() == Some(url))
                 .map(|q| q.name.clone())
                 .collect(),
-            context: Some(p.clone()),
             via: Some(p.name.clone()),
         })
     }
@@ -189,9 +182,9 @@ mod tests {
     fn select_dedupes_and_uses_the_profile_as_context() {
         let s = select(&cfg(), &["corp".into()], &["b".into(), "old".into()], Path::new("/c")).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].context.as_ref().unwrap().name, "a");
+        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "a");
         let s = select(&cfg(), &[], &["b".into()], Path::new("/c")).unwrap();
-        assert_eq!(s[0].context.as_ref().unwrap().name, "b");
+        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "b");
         assert_eq!(s[0].login_command(), "aws sso login --sso-session corp");
     }
 

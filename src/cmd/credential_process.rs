@@ -2,6 +2,7 @@
 
 use super::{load_config, settings};
 use crate::cli::{Global, RoleArgs};
+use crate::config::AwsConfig;
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
 use crate::portal::RoleCredentials;
 use crate::role::{self, Fetched, Options, RoleError, RoleSpec};
@@ -11,10 +12,16 @@ use std::io::Write;
 
 /// Resolves the role named by the arguments and gets its credentials (cached or fetched).
 pub fn obtain(global: &Global, args: &RoleArgs) -> Result<Fetched, RoleError> {
-    let cfg = load_config(global).map_err(|e| RoleError::Config { source: e, hint: String::new() })?;
     // Like the AWS CLI, the active profile is the default; but not when a session is named.
     let env_profile = std::env::var("AWS_PROFILE").ok().filter(|_| args.session.is_none());
     let profile = args.profile.clone().or(env_profile);
+    // The cached path needs only this profile and the sessions; the rest is read if a fetch is due.
+    let named: Vec<String> = profile.iter().cloned().collect();
+    let cfg = match AwsConfig::load_sessions(&super::config_path(global), &named) {
+        Ok(c) if profile.as_ref().is_none_or(|p| c.profile(p).is_some()) => c,
+        // An unknown profile: the message lists the known ones, from the whole file.
+        _ => load_config(global).map_err(|e| RoleError::Config { source: e, hint: String::new() })?,
+    };
     let spec = RoleSpec::resolve(
         &cfg,
         profile.as_deref(),
