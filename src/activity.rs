@@ -54,8 +54,9 @@ impl Entry {
 }
 
 impl Entry {
-    /// What happened, in words, without the time and session (the caller shows those).
-    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> String {
+    /// What happened, in words, without the time and session (the caller shows those);
+    /// `detailed` adds the message, attempts and duration.
+    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
         let until = |e: &Option<String>| {
             e.as_deref()
                 .and_then(crate::timefmt::parse)
@@ -63,11 +64,18 @@ impl Entry {
                 .unwrap_or_default()
         };
         let class = self.error_class.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        let message = self.message.as_deref().map(|m| format!(": {}", crate::secret::one_line(m, MAX_MESSAGE))).unwrap_or_default();
+        let message = match &self.message {
+            Some(m) if detailed => format!(": {}", crate::secret::one_line(m, MAX_MESSAGE)),
+            _ => String::new(),
+        };
+        let tries = match self.attempts {
+            Some(a) if a > 1 && !detailed => format!(" after {a} attempts"),
+            _ => String::new(),
+        };
         let mut s = match (self.event.as_str(), self.outcome.as_deref()) {
-            ("refresh", Some("ok")) => format!("refreshed{}", until(&self.expires_at)),
-            ("refresh", Some("relogin")) => format!("refresh rejected, re-login required{class}"),
-            ("refresh", Some("transient")) => format!("refresh failed{class}{message}"),
+            ("refresh", Some("ok")) => format!("refreshed{tries}{}", until(&self.expires_at)),
+            ("refresh", Some("relogin")) => format!("refresh rejected{class}, re-login required{message}"),
+            ("refresh", Some("transient")) => format!("refresh failed{class}{tries}{message}"),
             ("refresh", Some("superseded")) => "refresh superseded by a new login".to_string(),
             ("refresh", _) => format!("refresh failed{message}"),
             ("login_detected", _) => format!("new login detected{}", until(&self.expires_at)),
@@ -76,7 +84,7 @@ impl Entry {
                 format!("{}{outcome}{class}{message}", crate::secret::one_line(event, 40))
             }
         };
-        if self.event == "refresh" {
+        if self.event == "refresh" && detailed {
             let parts: Vec<String> = [
                 self.attempts.filter(|a| *a > 1).map(|a| format!("{a} attempts")),
                 self.duration_ms.map(|d| format!("{d} ms")),

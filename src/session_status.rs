@@ -136,7 +136,7 @@ fn blocker(target: &Target, token: &CachedToken, saved: &SessionState, now: Date
     if let Some(r) = saved.is_rejected(&refresh.fingerprint()) {
         return Some((
             "rejected",
-            format!("the refresh token was rejected ({}) at {}; the Identity Center session has ended", r.error, r.at),
+            format!("the refresh token was rejected ({}); the Identity Center session has ended", r.error),
         ));
     }
     None

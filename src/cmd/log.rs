@@ -159,6 +159,6 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style) -> io::Resu
         "{}  {:<12}  {}",
         style.paint(Tone::Dim, &time),
         crate::secret::one_line(&e.session, 60),
-        style.paint(tone, &e.summary(now))
+        style.paint(tone, &e.summary(now, true))
     )
 }

@@ -266,14 +266,17 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
     out.push_str(&format!("{prefix}{}: {}{detail}\n", style.paint(Tone::Bold, &name), style.paint(tone, &words)));
 
     let mut line = |label: &str, value: &str| row(out, style, label, value);
-    if matches!(s.state, State::ReloginRequired | State::Unreadable) || (s.state == State::Legacy) {
-        if let Some(m) = &s.message {
-            line(if s.state == State::Legacy { "note" } else { "why" }, m);
+    if let Some(m) = &s.message {
+        let m = home_relative(m);
+        match s.state {
+            State::ReloginRequired => line("why", &m),
+            State::Legacy => line("note", &m),
+            State::Unreadable => line("why", &format!("{m}; delete the file and log in again")),
+            _ => {}
         }
     }
     match s.state {
-        State::ReloginRequired | State::NotLoggedIn => line("run", &t.login_command()),
-        State::Unreadable => line("run", &format!("rm {} && {}", t.cache_path.display(), t.login_command())),
+        State::ReloginRequired | State::NotLoggedIn | State::Unreadable => line("run", &t.login_command()),
         State::ExpiredRefreshable => line("run", "ssofresh tick (or any AWS command: the SDK refreshes it too)"),
         State::Expiring => line("next", "the next tick refreshes it"),
         _ => {}
@@ -339,7 +342,7 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
     }
     for (i, e) in recent.iter().enumerate() {
         let when = crate::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
-        let text = format!("{when}  {}", e.summary(now));
+        let text = format!("{when}  {}", e.summary(now, false));
         line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
     }
 }
@@ -349,6 +352,17 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
 fn row(out: &mut String, style: Style, label: &str, value: &str) {
     for (i, l) in style::wrap(value, VALUE).iter().enumerate() {
         let label = if i == 0 { label } else { "" };
-        out.push_str(&format!("  {:<12}  {}\n", label, style.fit(l, VALUE)).replace(" \n", "\n"));
+        let pad = " ".repeat(12usize.saturating_sub(label.chars().count()));
+        let line = format!("  {}{pad}  {}", style.paint(Tone::Dim, label), style.fit(l, VALUE));
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// Paths under HOME as `~/…`: shorter, and the same on every machine.
+fn home_relative(text: &str) -> String {
+    match dirs::home_dir() {
+        Some(h) if h.as_os_str().len() > 1 => text.replace(&format!("{}/", h.display()), "~/"),
+        _ => text.to_string(),
     }
 }
