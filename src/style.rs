@@ -137,6 +137,15 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Paths under HOME as `~/…`: shorter, and the same on every machine. For prose only: a
+/// command to copy keeps full paths.
+pub fn home_relative(text: &str) -> String {
+    match dirs::home_dir() {
+        Some(h) if h.as_os_str().len() > 1 => text.replace(&format!("{}/", h.display()), "~/"),
+        _ => text.to_string(),
+    }
+}
+
 /// Columns a string takes, ignoring ANSI colour sequences (every character counts one).
 pub fn columns(s: &str) -> usize {
     let mut n = 0;

@@ -329,7 +329,8 @@ fn json_schema_for_every_state() {
     assert_eq!(v["threshold_seconds"], 1200);
     let sessions = v["sessions"].as_array().unwrap();
     // name → (state, needs_login, refreshable, reason, sign of expires_in_seconds)
-    let expected: &[(&str, &str, bool, bool, Option<&str>, Option<i64>)] = &[
+    type Expect<'a> = (&'a str, &'a str, bool, bool, Option<&'a str>, Option<i64>);
+    let expected: &[Expect] = &[
         ("corp", "valid", false, true, None, Some(1)),
         ("soon", "expiring", false, true, None, Some(1)),
         ("lapsed", "expired_refreshable", false, true, None, Some(-1)),
@@ -425,7 +426,7 @@ fn check_exit_codes() {
         assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "--check prints nothing on stdout");
         if code == 3 {
-            assert!(run.stderr.contains(args[1].split(',').last().unwrap()) && run.stderr.contains("login"), "{}", run.stderr);
+            assert!(run.stderr.contains(args[1].rsplit(',').next().unwrap()) && run.stderr.contains("login"), "{}", run.stderr);
         }
         if code == 0 {
             assert_eq!(run.stderr, "");

@@ -257,7 +257,8 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
         if let Err(e) = CachedToken::read(&t.cache_path) {
             out.push(
                 Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
-                    .detail(format!("delete it and log in again: rm {} && {}", shell_quote(&t.cache_path), t.login_command())),
+                    .detail("delete it and log in again:")
+                    .detail(format!("    rm {} && {}", shell_quote(&t.cache_path), t.login_command())),
             );
         }
     }
@@ -371,7 +372,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         );
         for p in open_dirs.iter().chain(&open_files).take(8) {
             let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-            f = f.detail(format!("{:04o}  {}", mode, p.display()));
+            f = f.detail(format!("    {:04o}  {}", mode, tilde(p, &s.home)));
         }
         if n > 8 {
             f = f.detail(format!("… and {} more", n - 8));
@@ -393,7 +394,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
             "files belong to another user (a login run with sudo?): ssofresh cannot refresh them",
         );
         for p in foreign.iter().take(8) {
-            f = f.detail(format!("    {}", p.display()));
+            f = f.detail(format!("    {}", tilde(p, &s.home)));
         }
         out.push(f.detail(format!(
             "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
@@ -526,7 +527,7 @@ pub fn render(findings: &[Finding], style: Style) -> String {
         } else {
             (format!("{word:<8} "), 9)
         };
-        for (i, line) in style::wrap(&f.title, style::WIDTH - indent).iter().enumerate() {
+        for (i, line) in style::wrap(&style::home_relative(&f.title), style::WIDTH - indent).iter().enumerate() {
             let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
             let text = if i == 0 && f.level == Level::Problem { style.paint(Tone::Bold, line) } else { line.clone() };
             out.push_str(&format!("{lead}{text}\n"));
@@ -534,7 +535,11 @@ pub fn render(findings: &[Finding], style: Style) -> String {
         for d in &f.details {
             for l in d.lines() {
                 // Indented lines are config lines and commands: exact, never wrapped.
-                let lines = if l.starts_with("    ") { vec![l.to_string()] } else { style::wrap(l, style::WIDTH - indent) };
+                let lines = if l.starts_with("    ") {
+                    vec![l.to_string()]
+                } else {
+                    style::wrap(&style::home_relative(l), style::WIDTH - indent)
+                };
                 for l in lines {
                     out.push_str(&format!("{}{l}\n", " ".repeat(indent)));
                 }

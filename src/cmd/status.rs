@@ -267,7 +267,7 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
 
     let mut line = |label: &str, value: &str| row(out, style, label, value);
     if let Some(m) = &s.message {
-        let m = home_relative(m);
+        let m = style::home_relative(m);
         match s.state {
             State::ReloginRequired => line("why", &m),
             State::Legacy => line("note", &m),
@@ -356,13 +356,5 @@ fn row(out: &mut String, style: Style, label: &str, value: &str) {
         let line = format!("  {}{pad}  {}", style.paint(Tone::Dim, label), style.fit(l, VALUE));
         out.push_str(line.trim_end());
         out.push('\n');
-    }
-}
-
-/// Paths under HOME as `~/…`: shorter, and the same on every machine.
-fn home_relative(text: &str) -> String {
-    match dirs::home_dir() {
-        Some(h) if h.as_os_str().len() > 1 => text.replace(&format!("{}/", h.display()), "~/"),
-        _ => text.to_string(),
     }
 }
