@@ -38,13 +38,13 @@ pub struct Global {
     #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]
-    #[arg(long, global = true, env = "SSOFRESH_LOG_FILE", value_name = "PATH")]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_FILE", hide_env_values = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
     /// Rotate the activity log before it grows past this size (10M, 512K; 0 never rotates)
-    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", default_value = "10M", value_parser = parse_size, value_name = "SIZE")]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", hide_env_values = true, default_value = "10M", value_parser = parse_size, value_name = "SIZE")]
     pub log_max_size: u64,
     /// Activity log files kept, the current one included
-    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", hide_env_values = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub log_max_files: u32,
 }
 
@@ -213,13 +213,13 @@ pub struct StatusArgs {
     #[arg(long)]
     pub check: bool,
     /// A token with less than this left counts as expiring
-    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
     /// Activity lines shown per session (0 hides them)
-    #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", default_value_t = 3, value_name = "N")]
+    #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub activity: usize,
     /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", value_enum, default_value_t, value_name = "WHEN")]
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
     pub color: ColorChoice,
 }
 
@@ -238,7 +238,7 @@ pub struct LogArgs {
     #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
     pub sessions: Vec<String>,
     /// Colour: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", value_enum, default_value_t, value_name = "WHEN")]
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
     pub color: ColorChoice,
 }
 
@@ -246,6 +246,6 @@ pub struct LogArgs {
 #[command(after_help = "Exit codes: 0 nothing to fix, 1 findings (each with what to do), 2 usage error.")]
 pub struct DoctorArgs {
     /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", value_enum, default_value_t, value_name = "WHEN")]
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
     pub color: ColorChoice,
 }

@@ -9,7 +9,9 @@ pub enum ColorChoice {
     /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb
     #[default]
     Auto,
+    /// Colour and symbols even when piped
     Always,
+    /// Plain ASCII text
     Never,
 }
 

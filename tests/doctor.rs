@@ -197,10 +197,33 @@ fn no_hook_or_timer_is_found_and_each_kind_counts() {
         let p = home.path().join(file);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        if file.ends_with(".timer") {
+            // What `systemctl --user enable` does.
+            let wants = p.parent().unwrap().join("timers.target.wants");
+            std::fs::create_dir_all(&wants).unwrap();
+            std::os::unix::fs::symlink(&p, wants.join("ssofresh.timer")).unwrap();
+        }
         let run = doctor(&home);
         assert!(run.stdout.contains(needle), "{file}: {}", run.stdout);
         assert!(!run.stdout.contains("nothing runs ssofresh"), "{file}");
     }
+    // A timer that was never enabled runs nothing; doctor says how to enable it.
+    let home = clean();
+    std::fs::remove_file(home.path().join(".zshrc")).unwrap();
+    let units = home.path().join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(units.join("ssofresh.timer"), "[Timer]\n").unwrap();
+    let run = doctor(&home);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("not enabled") && run.stdout.contains("    systemctl --user enable --now ssofresh.timer"), "{}", run.stdout);
+    // XDG_CONFIG_HOME moves fish's and systemd's files.
+    let xdg = home.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("fish")).unwrap();
+    std::fs::write(xdg.join("fish/config.fish"), "ssofresh init fish | source\n").unwrap();
+    let run = Run::of(home.cmd().arg("doctor").env("XDG_CONFIG_HOME", &xdg));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("prompt hook in ~/xdg/fish/config.fish"), "{}", run.stdout);
     // ZDOTDIR moves zsh's startup files.
     let home = clean();
     std::fs::remove_file(home.path().join(".zshrc")).unwrap();

@@ -411,13 +411,18 @@ fn permission_findings(_s: &Setup, _out: &mut Vec<Finding>) {}
 fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
     let mut found: Vec<String> = Vec::new();
     let zdotdir = env("ZDOTDIR").map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
+    // Like fish and systemd: $XDG_CONFIG_HOME when it is absolute, else ~/.config.
+    let config_home = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| home.join(".config"));
     let mut rc_files = vec![
         zdotdir.join(".zshrc"),
         home.join(".bashrc"),
         home.join(".bash_profile"),
-        home.join(".config/fish/config.fish"),
+        config_home.join("fish/config.fish"),
     ];
-    if let Ok(entries) = std::fs::read_dir(home.join(".config/fish/conf.d")) {
+    if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
         let mut more: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
         more.sort();
         rc_files.extend(more);
@@ -428,21 +433,18 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
             found.push(format!("prompt hook in {}", tilde(&rc, home)));
         }
     }
-    for (dir, what) in [
-        (home.join(".config/systemd/user"), "systemd user timer"),
-        (home.join("Library/LaunchAgents"), "LaunchAgent"),
-    ] {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            let mut names: Vec<String> = entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.contains("ssofresh") && (n.ends_with(".timer") || n.ends_with(".plist")))
-                .collect();
-            names.sort();
-            for n in names {
-                found.push(format!("{what} {}", tilde(&dir.join(n), home)));
-            }
+    let mut disabled: Vec<String> = Vec::new();
+    let systemd = config_home.join("systemd/user");
+    for name in names_in(&systemd, ".timer") {
+        // `systemctl --user enable` links the timer into timers.target.wants.
+        if systemd.join("timers.target.wants").join(&name).exists() {
+            found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
+        } else {
+            disabled.push(name);
         }
+    }
+    for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
+        found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
     }
     if let Ok(o) = std::process::Command::new("crontab")
         .arg("-l")
@@ -455,7 +457,13 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
             found.push("crontab entry".into());
         }
     }
-    if found.is_empty() {
+    if found.is_empty() && !disabled.is_empty() {
+        let mut f = Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
+        for name in disabled {
+            f = f.detail(format!("    systemctl --user enable --now {name}"));
+        }
+        f
+    } else if found.is_empty() {
         Finding::new(Level::Problem, "nothing runs ssofresh automatically, so tokens are refreshed only by hand")
             .detail("add a prompt hook to your shell's startup file, e.g. in ~/.zshrc:")
             .detail("    eval \"$(ssofresh init zsh)\"")
@@ -488,6 +496,21 @@ fn size(bytes: u64) -> String {
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
         b => format!("{b} bytes"),
     }
+}
+
+/// Files in `dir` whose name mentions ssofresh and ends with `suffix`, sorted.
+fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains("ssofresh") && n.ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// Placeholder until notifications exist: reports the backend that is configured.
