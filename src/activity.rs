@@ -210,6 +210,10 @@ pub fn append(path: &Path, entry: &Entry) {
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 pub fn append_with(path: &Path, entry: &Entry, limits: Limits) -> io::Result<()> {
+    append_waiting(path, entry, limits, LOCK_WAIT)
+}
+
+fn append_waiting(path: &Path, entry: &Entry, limits: Limits, wait: Duration) -> io::Result<()> {
     let mut entry = entry.clone();
     if let Some(m) = &entry.message {
         entry.message = Some(crate::secret::one_line(m, MAX_MESSAGE));
@@ -219,12 +223,19 @@ pub fn append_with(path: &Path, entry: &Entry, limits: Limits) -> io::Result<()>
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         crate::cache::create_private_dir(dir)?;
     }
-    let lock = lock(&lock_path(path), LOCK_WAIT);
-    if lock.is_none() {
-        log::debug!("{}: lock not available; appending without rotation", path.display());
-    }
+    let lock = lock(&lock_path(path), wait);
+    let may_rotate = match &lock {
+        WriterLock::Held(_) => true,
+        // Another writer is stuck holding it: rotating now could race that writer.
+        WriterLock::Busy => {
+            log::debug!("{}: lock busy; appending without rotation", path.display());
+            false
+        }
+        // No locks on this file system: rotate unguarded rather than grow without bound.
+        WriterLock::Unsupported => true,
+    };
     let mut file = open_append(path)?;
-    if lock.is_some() && limits.max_size > 0 {
+    if may_rotate && limits.max_size > 0 {
         let size = file.metadata()?.len();
         if size > 0 && size + line.len() as u64 > limits.max_size {
             drop(file);
@@ -280,12 +291,15 @@ fn rename_if_exists(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-struct LogLock {
-    _file: File,
+enum WriterLock {
+    /// Released when dropped (or when the process dies).
+    Held(#[allow(dead_code)] File),
+    Busy,
+    Unsupported,
 }
 
-/// The writers' lock, or `None` after `wait` (or when it cannot be opened at all).
-fn lock(path: &Path, wait: Duration) -> Option<LogLock> {
+/// The writers' lock, waiting at most `wait` for it.
+fn lock(path: &Path, wait: Duration) -> WriterLock {
     let mut o = std::fs::OpenOptions::new();
     o.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -294,19 +308,19 @@ fn lock(path: &Path, wait: Duration) -> Option<LogLock> {
         // A symlink planted at the lock path is refused rather than followed.
         o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    let file = o.open(path).ok()?;
+    let Ok(file) = o.open(path) else { return WriterLock::Unsupported };
     let deadline = Instant::now() + wait;
     // Short pauses: the lock is held for microseconds, and long sleeps starve a waiter.
     let mut pause = Duration::from_micros(50);
     loop {
         match FileExt::try_lock(&file) {
-            Ok(()) => return Some(LogLock { _file: file }),
+            Ok(()) => return WriterLock::Held(file),
             Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(_)) => return None,
+            Err(fs4::TryLockError::Error(_)) => return WriterLock::Unsupported,
         }
         let now = Instant::now();
         if now >= deadline {
-            return None;
+            return WriterLock::Busy;
         }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(1));
@@ -550,6 +564,28 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), threads * per_thread, "lines lost");
+    }
+
+    #[test]
+    fn a_stuck_lock_holder_delays_but_never_drops_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        let limits = Limits { max_size: 300, max_files: 3 };
+        for i in 0..3 {
+            append_with(&path, &entry(i), limits).unwrap();
+        }
+        let held = match lock(&lock_path(&path), Duration::ZERO) {
+            WriterLock::Held(f) => f,
+            _ => panic!("lock not taken"),
+        };
+        let started = Instant::now();
+        append_waiting(&path, &entry(3), limits, Duration::from_millis(200)).unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert_eq!(files(&path).len(), 1, "no rotation without the lock");
+        assert_eq!(all_lines(&path).len(), 4);
+        drop(held);
+        append_with(&path, &entry(4), limits).unwrap();
+        assert_eq!(files(&path).len(), 2, "rotates again once the lock is free");
     }
 
     #[test]

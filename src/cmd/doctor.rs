@@ -190,7 +190,8 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
 /// The exact lines that turn legacy profiles into users of one new sso-session.
 fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
     let name = session_name_for(cfg, url, &group[0].name);
-    let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "us-east-1".into());
+    // Without one the AWS CLI cannot log in either; say what belongs there.
+    let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "<your SSO region>".into());
     let names: Vec<String> = group.iter().map(|p| format!("'{}'", p.name)).collect();
     let which = if group.len() == 1 {
         format!("profile {} is a legacy SSO profile", names[0])
