@@ -2,8 +2,8 @@
 
 pub mod configure;
 pub mod credential_process;
-pub mod env;
 pub mod doctor;
+pub mod env;
 pub mod log;
 pub mod status;
 pub mod tick;
