@@ -1,6 +1,7 @@
 //! The command line: every setting is a flag and an `SSOFRESH_*` variable.
 
-use crate::units::parse_duration;
+use crate::style::ColorChoice;
+use crate::units::{parse_duration, parse_size};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,15 @@ pub struct Global {
     /// ssofresh's own state: locks, back-off, rejected tokens [default: $XDG_STATE_HOME/ssofresh]
     #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_FILE", hide_env_values = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Rotate the activity log before it grows past this size (10M, 512K; 0 never rotates)
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", hide_env_values = true, default_value = "10M", value_parser = parse_size, value_name = "SIZE")]
+    pub log_max_size: u64,
+    /// Activity log files kept, the current one included
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", hide_env_values = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub log_max_files: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +68,12 @@ pub enum Command {
     /// Print configuration to paste into ~/.aws/config
     #[command(subcommand)]
     Configure(ConfigureCommand),
+    /// Show each session's state: time left, refreshability, last refresh and login, activity
+    Status(StatusArgs),
+    /// Show the activity log (refreshes, logins, notifications); --follow to watch it
+    Log(LogArgs),
+    /// Check the setup (config, permissions, hooks, endpoints) and explain what is wrong
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -176,4 +192,60 @@ pub struct ConfigureCredentialProcessArgs {
     /// The new profile's name [default: PROFILE-cp]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "States: valid, expiring (inside the threshold; the next tick refreshes it), \
+    expired_refreshable, relogin_required, not_logged_in, legacy (valid, never refreshable), \
+    unreadable.\n\n\
+    Exit codes: 0 shown (with --check: no selected session needs a login); 3 with --check: some \
+    session needs a login (relogin_required, or not logged in when named or when none is); \
+    2 configuration error, unreadable token cache (with --check), or no sso-session configured \
+    (with --check).\n\n\
+    Never refreshes and never uses the network.")]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Print JSON for scripts (schema_version 1, documented in the README)
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but problems (on stderr); the exit code says whether a login is needed
+    #[arg(long)]
+    pub check: bool,
+    /// A token with less than this left counts as expiring
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
+    /// Activity lines shown per session (0 hides them)
+    #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", hide_env_values = true, default_value_t = 3, value_name = "N")]
+    pub activity: usize,
+    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// How many of the last lines to show (0: none, e.g. with --follow)
+    #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
+    pub lines: usize,
+    /// Keep printing lines as they are appended, across rotations (Ctrl-C stops)
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Print the raw JSON lines
+    #[arg(long)]
+    pub json: bool,
+    /// Only lines about this session (or legacy profile); repeatable, or a comma list
+    #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
+    pub sessions: Vec<String>,
+    /// Colour: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 nothing to fix, 1 findings (each with what to do), 2 usage error.")]
+pub struct DoctorArgs {
+    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
