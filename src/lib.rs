@@ -4,6 +4,7 @@
 //! below.
 
 pub mod activity;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
@@ -11,10 +12,16 @@ pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod http;
+pub mod interrupt;
 pub mod lock;
+pub mod login;
+pub mod logout;
+pub mod loopback;
 pub mod oidc;
 pub mod paths;
+pub mod pkce;
 pub mod refresh;
+pub mod registration;
 pub mod secret;
 pub mod state;
 pub mod target;

@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     cmd::init_logging();
     let code = match &cli.command {
         Command::Tick(args) => cmd::tick::run(&cli.global, args),
+        Command::Login(args) => cmd::login::run(&cli.global, args),
+        Command::Logout(args) => cmd::logout::run(&cli.global, args),
     };
     ExitCode::from(code)
 }

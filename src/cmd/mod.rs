@@ -1,5 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod login;
+pub mod logout;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
