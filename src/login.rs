@@ -46,8 +46,8 @@ pub enum LoginError {
     Denied { description: Option<String> },
     #[error("the sign-in request expired before it was approved; run the login again")]
     Expired,
-    #[error("no sign-in arrived within {0}; run the login again (or use --use-device-code to sign in on another device)")]
-    TimedOut(String),
+    #[error("no sign-in arrived within {waited}; run the login again{}", if *.device_code { "" } else { " (or with --use-device-code, to sign in on another device)" })]
+    TimedOut { waited: String, device_code: bool },
     /// The endpoint refused a request in a way that retrying will not change.
     #[error("the SSO-OIDC endpoint refused the login ({code}{}); check sso_start_url, sso_region and sso_registration_scopes", detail(.description))]
     Refused { code: String, description: Option<String> },
@@ -63,7 +63,7 @@ impl LoginError {
     pub fn exit_code(&self) -> u8 {
         match self {
             LoginError::Setup(_) | LoginError::Refused { .. } => EXIT_USAGE,
-            LoginError::Denied { .. } | LoginError::Expired | LoginError::TimedOut(_) => EXIT_RELOGIN,
+            LoginError::Denied { .. } | LoginError::Expired | LoginError::TimedOut { .. } => EXIT_RELOGIN,
             LoginError::Transient(_) => EXIT_TRANSIENT,
         }
     }
@@ -264,7 +264,11 @@ fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path
         std::thread::sleep(scaled(interval, opts.wait_scale));
         // Measured in scaled time, so tests of expiry stay fast too.
         if started.elapsed() >= scaled(limit, opts.wait_scale) {
-            return Err(if opts.timeout < expires_in { LoginError::TimedOut(human_std(opts.timeout)) } else { LoginError::Expired });
+            return Err(if opts.timeout < expires_in {
+                LoginError::TimedOut { waited: human_std(opts.timeout), device_code: true }
+            } else {
+                LoginError::Expired
+            });
         }
         let sent_at = Utc::now();
         match oidc::create_token(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &Grant::DeviceCode { device_code: &auth.device_code }) {
@@ -316,7 +320,7 @@ fn auth_code_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &P
     let code = listener
         .wait(&state, deadline, &mut |what| eprintln!("ssofresh: {label}: ignored {what} (an older sign-in tab?); still waiting"))
         .map_err(|e| match e {
-            loopback::WaitError::TimedOut => LoginError::TimedOut(human_std(opts.timeout)),
+            loopback::WaitError::TimedOut => LoginError::TimedOut { waited: human_std(opts.timeout), device_code: false },
             loopback::WaitError::Refused { error, description } if error == "access_denied" => LoginError::Denied { description },
             loopback::WaitError::Refused { error, description } => LoginError::Refused { code: error, description },
             loopback::WaitError::Io(e) => LoginError::Setup(format!("the loopback listener failed: {e}")),

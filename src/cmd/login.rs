@@ -72,16 +72,17 @@ pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir
     Err(Error::Usage(msg.trim_end().to_string()))
 }
 
+/// Which flow, and whether to start a browser. Without a display (or with --no-browser) the
+/// URL is printed instead, and `auto` picks the device code, which works from any device.
 fn flow(args: &LoginArgs) -> (Flow, bool) {
-    let open_browser = !args.no_browser;
+    let browser_here = !args.no_browser && browser::can_open();
     let flow = match (args.use_device_code, args.flow) {
         (true, _) | (_, LoginFlow::DeviceCode) => Flow::DeviceCode,
         (_, LoginFlow::AuthCode) => Flow::AuthCode,
-        // The browser flow needs a browser on this machine; the device code works from anywhere.
-        (_, LoginFlow::Auto) if open_browser && browser::can_open() => Flow::AuthCode,
+        (_, LoginFlow::Auto) if browser_here => Flow::AuthCode,
         (_, LoginFlow::Auto) => Flow::DeviceCode,
     };
-    (flow, open_browser)
+    (flow, browser_here)
 }
 
 fn fingerprint_at(path: &Path) -> Option<String> {
@@ -177,11 +178,13 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
 /// Writes the token, then resets what the old login left (rejected token, back-off) and logs
 /// the new login, all before a Ctrl-C is let through.
 fn save(target: &Target, signed: &SignedIn, state_dir: &Path, lock_wait: Duration) -> Result<(), String> {
+    // The sign-in has succeeded: from here a Ctrl-C waits until everything is saved.
+    let _whole = interrupt::critical();
     // Under the refresh lock, so a tick refreshing the old token cannot write over this one.
     // A refresh that outlasts the wait is not worth losing a login over: its own check
     // before writing sees the new file and stands back.
+    log::debug!("{}: taking the refresh lock to save the login", target.label());
     let _refresh_lock = lock::acquire(&lock::lock_path(state_dir, &target.cache_key), lock_wait).ok().flatten();
-    let _whole = interrupt::critical();
     let token = &signed.token;
     token.write(&target.cache_path).map_err(|e| format!("{e}; check the directory's owner and mode"))?;
     let state_path = state::state_path(state_dir, &target.cache_key);
