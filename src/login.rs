@@ -134,10 +134,15 @@ pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Option
     } else {
         opts.flow
     };
-    match flow {
+    let result = match flow {
         Flow::DeviceCode => device_flow(&plan, &client, cache_dir, opts),
         Flow::AuthCode => auth_code_flow(&plan, &client, cache_dir, opts),
-    }
+    };
+    // Network trouble is easier to act on with the endpoint named.
+    result.map_err(|e| match e {
+        LoginError::Transient(m) => LoginError::Transient(format!("{m} (SSO-OIDC endpoint {})", plan.oidc_url)),
+        e => e,
+    })
 }
 
 /// The registration for this flow: the cached one while it has more than a day left, else a

@@ -133,7 +133,7 @@ mod tests {
         let other = dir.path().join("b.json");
         std::fs::write(&sso, r#"{"ProviderType": "sso", "Credentials": {}}"#).unwrap();
         std::fs::write(&other, r#"{"Credentials": {}}"#).unwrap();
-        assert_eq!(remove_role_credentials(dir.path(), &["a".into(), "b".into(), "c".into()]), [sso.clone()]);
+        assert_eq!(remove_role_credentials(dir.path(), &["a".into(), "b".into(), "c".into()]), std::slice::from_ref(&sso));
         assert!(other.exists());
         std::fs::write(&sso, r#"{"ProviderType": "sso"}"#).unwrap();
         assert_eq!(sweep_role_credentials(dir.path()), [sso]);

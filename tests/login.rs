@@ -359,7 +359,7 @@ fn the_new_token_is_refreshed_by_tick() {
     let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "2h"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("corp: refreshed"), "{}", run.stdout);
-    let refresh = stub.requests().into_iter().filter(|r| r.path == "/token").last().unwrap().json();
+    let refresh = stub.requests().into_iter().rfind(|r| r.path == "/token").unwrap().json();
     assert_eq!(
         refresh,
         json!({"clientId": "client-0", "clientSecret": "cs-SECRETMARK-0", "grantType": "refresh_token", "refreshToken": NEW_REFRESH})
