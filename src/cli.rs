@@ -74,6 +74,10 @@ pub enum Command {
     Log(LogArgs),
     /// Check the setup (config, permissions, hooks, endpoints) and explain what is wrong
     Doctor(DoctorArgs),
+    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
+    Login(LoginArgs),
+    /// Sign out at the SSO portal and remove the session's cached token and role credentials
+    Logout(LogoutArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -248,4 +252,77 @@ pub struct DoctorArgs {
     /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
     #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// How `ssofresh login` signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoginFlow {
+    /// The browser flow when a browser can be opened here, else the device code
+    Auto,
+    /// A URL and a code to enter, in a browser on any device
+    DeviceCode,
+    /// Authorization code with PKCE: the browser on this machine returns to a loopback port
+    AuthCode,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 signed in, 1 transient failure (network, endpoint), 2 configuration problem, \
+    3 the sign-in was denied, expired or timed out. A second login for the same session waits for the first \
+    and then reports its result. Nothing else ever starts a login: tick, the prompt hook and \
+    credential-process only tell you to run this.")]
+pub struct LoginArgs {
+    /// The sso-session to sign in to [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with = "profile")]
+    pub session: Option<String>,
+    /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Sign in with a device code (same as --flow device-code)
+    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE")]
+    pub use_device_code: bool,
+    /// How to sign in
+    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", value_enum, default_value_t = LoginFlow::Auto)]
+    pub flow: LoginFlow,
+    /// Print the sign-in URL instead of opening a browser (with --flow auto: use the device code)
+    #[arg(long, env = "SSOFRESH_NO_BROWSER")]
+    pub no_browser: bool,
+    /// How long to wait for the sign-in to be completed in the browser
+    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    pub login_timeout: Duration,
+    /// Time allowed to connect to the endpoint
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed for each request
+    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
+    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
+    pub test_wait_scale: f64,
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("invalid scale '{s}' (a number in (0, 1])")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The sso-session to sign out of [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
+    pub session: Option<String>,
+    /// Sign out of the sso-session this profile uses (or of a legacy SSO profile)
+    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "all")]
+    pub profile: Option<String>,
+    /// Every session and legacy profile with a cached token, and every cached SSO role
+    /// credential (what `aws sso logout` does)
+    #[arg(long)]
+    pub all: bool,
+    /// Time allowed to connect to the portal
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed for the portal's answer (and the longest wait for a running refresh)
+    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
 }

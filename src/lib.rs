@@ -4,6 +4,7 @@
 //! below.
 
 pub mod activity;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
@@ -12,11 +13,17 @@ pub mod endpoint;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod interrupt;
 pub mod lock;
+pub mod login;
+pub mod logout;
+pub mod loopback;
 pub mod oidc;
 pub mod paths;
+pub mod pkce;
 pub mod portal;
 pub mod refresh;
+pub mod registration;
 pub mod role;
 pub mod rolecache;
 pub mod secret;

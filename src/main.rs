@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::run(&cli.global, args),
         Command::Log(args) => cmd::log::run(&cli.global, args),
         Command::Doctor(args) => cmd::doctor::run(&cli.global, args),
+        Command::Login(args) => cmd::login::run(&cli.global, args),
+        Command::Logout(args) => cmd::logout::run(&cli.global, args),
     };
     ExitCode::from(code)
 }

@@ -143,7 +143,7 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
 }
 
 /// The refresh token identifies a login; without one, the access token does.
-fn login_fingerprint(token: &CachedToken) -> String {
+pub fn login_fingerprint(token: &CachedToken) -> String {
     token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint()
 }
 

@@ -37,11 +37,11 @@ impl Target {
         }
     }
 
-    /// The command that gets a new token.
+    /// The command that gets a new token: ssofresh's own login, which needs no AWS CLI.
     pub fn login_command(&self) -> String {
         match &self.kind {
-            Kind::Session => format!("aws sso login --sso-session {}", self.name),
-            Kind::Legacy { profile } => format!("aws sso login --profile {profile}"),
+            Kind::Session => session_login_command(&self.name),
+            Kind::Legacy { profile } => format!("ssofresh login --profile {profile}"),
         }
     }
 
@@ -99,6 +99,11 @@ impl Target {
             via: Some(p.name.clone()),
         })
     }
+}
+
+/// How every message tells the user to log in to an sso-session.
+pub fn session_login_command(session: &str) -> String {
+    format!("ssofresh login {session}")
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
@@ -185,7 +190,9 @@ mod tests {
         assert_eq!(s[0].context_in(&cfg()).unwrap().name, "a");
         let s = select(&cfg(), &[], &["b".into()], Path::new("/c")).unwrap();
         assert_eq!(s[0].context_in(&cfg()).unwrap().name, "b");
-        assert_eq!(s[0].login_command(), "aws sso login --sso-session corp");
+        assert_eq!(s[0].login_command(), "ssofresh login corp");
+        let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
+        assert_eq!(s[0].login_command(), "ssofresh login --profile old2");
     }
 
     #[test]

@@ -378,7 +378,7 @@ fn json_schema_for_every_state() {
     assert_eq!(by("ended")["last_refresh"]["error"], "invalid_grant");
     assert_eq!(by("old")["kind"], "legacy-profile");
     assert_eq!(by("old")["profiles"], json!(["old"]));
-    assert_eq!(by("old")["login_command"], "aws sso login --profile old");
+    assert_eq!(by("old")["login_command"], "ssofresh login --profile old");
     assert_eq!(by("noscope")["has_refresh_token"], false);
     assert!(by("broken")["message"].as_str().unwrap().contains("truncated"));
     // The selection works for JSON too; `--check` adds the verdict as the exit code.

@@ -170,7 +170,7 @@ fn rejections_exit_3_once_and_never_resend_the_token() {
         let run = fault(&stub, &home);
         assert_eq!(run.code, 3, "{code}: {}", run.stderr);
         assert!(run.stderr.contains(code), "{}", run.stderr);
-        assert!(run.stderr.contains("aws sso login --sso-session corp"), "{}", run.stderr);
+        assert!(run.stderr.contains("ssofresh login corp"), "{}", run.stderr);
         assert_eq!(stub.count("/token"), 1, "{code} is never retried");
         let again = fault(&stub, &home);
         assert_eq!(again.code, 3);
@@ -220,7 +220,7 @@ fn legacy_profiles_are_never_refreshed() {
     let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--profile", "old"]));
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("legacy") && run.stderr.contains("sso-session"), "{}", run.stderr);
-    assert!(run.stderr.contains("aws sso login --profile old"), "{}", run.stderr);
+    assert!(run.stderr.contains("ssofresh login --profile old"), "{}", run.stderr);
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert!(stub.requests().is_empty());
     // Not part of the default selection: it cannot be refreshed.

@@ -146,7 +146,7 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
                 )
                 .detail(format!("add to [sso-session {}] in {path}:", s.name))
                 .detail("    sso_registration_scopes = sso:account:access")
-                .detail(format!("then log in again: {}", login_command(cfg, &s.name))),
+                .detail(format!("then log in again: {}", target::session_login_command(&s.name))),
             );
         }
     }
@@ -212,21 +212,10 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
             .detail(format!("in [{}] remove sso_start_url and sso_region, and add", section_name(&p.name)))
             .detail(format!("    sso_session = {name}"));
     }
-    f.detail(format!("then log in: {}", login_command(cfg, &name)))
+    f.detail(format!("then log in: {}", target::session_login_command(&name)))
         .detail("(aws configure sso-session asks for the same)")
 }
 
-/// The login hint for a session, new or not, the way every command words it.
-fn login_command(cfg: &AwsConfig, session: &str) -> String {
-    let mut with = cfg.clone();
-    if with.session(session).is_none() {
-        with.sessions.push(crate::config::SsoSession { name: session.to_string(), ..Default::default() });
-    }
-    match target::select(&with, &[session.to_string()], &[], Path::new("")) {
-        Ok(t) if !t.is_empty() => t[0].login_command(),
-        _ => format!("aws sso login --sso-session {session}"),
-    }
-}
 
 fn section_name(profile: &str) -> String {
     if profile == "default" {

@@ -5,6 +5,8 @@ pub mod credential_process;
 pub mod doctor;
 pub mod env;
 pub mod log;
+pub mod login;
+pub mod logout;
 pub mod status;
 pub mod tick;
 
