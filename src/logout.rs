@@ -40,45 +40,6 @@ pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_to
     Portal::Failed(format!("the portal answered HTTP {status}{message}"))
 }
 
-/// The AWS CLI v2's cache of SSO role credentials (and ssofresh's credential-process cache).
-pub fn role_cache_dir() -> PathBuf {
-    dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache")
-}
-
-/// Whose role credentials: an sso-session by name, or a legacy profile by start URL.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner<'a> {
-    Session(&'a str),
-    StartUrl(&'a str),
-}
-
-/// A JSON string as Python's `json.dumps` writes it (non-ASCII as `\uXXXX`).
-fn py_string(s: &str) -> String {
-    let mut out = String::new();
-    for c in serde_json::to_string(s).unwrap_or_default().chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
-}
-
-/// SHA-1 of `json.dumps({"accountId", "roleName", "sessionName"|"startUrl"}, sort_keys=True,
-/// separators=(',', ':'))`: the AWS CLI v2's file name for these role credentials.
-pub fn role_cache_key(account_id: &str, role_name: &str, owner: Owner) -> String {
-    let last = match owner {
-        Owner::Session(s) => format!("\"sessionName\":{}", py_string(s)),
-        Owner::StartUrl(u) => format!("\"startUrl\":{}", py_string(u)),
-    };
-    let text = format!("{{\"accountId\":{},\"roleName\":{},{last}}}", py_string(account_id), py_string(role_name));
-    crate::cache::cache_key(&text)
-}
-
 /// Whether a file holds SSO role credentials (`"ProviderType": "sso"`), the only kind removed.
 fn is_sso_credentials(path: &Path) -> bool {
     std::fs::read(path)
@@ -115,16 +76,6 @@ pub fn sweep_role_credentials(dir: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_match_the_aws_cli() {
-        let text = r#"{"accountId":"111122223333","roleName":"Dev","sessionName":"corp"}"#;
-        assert_eq!(role_cache_key("111122223333", "Dev", Owner::Session("corp")), crate::cache::cache_key(text));
-        let text = r#"{"accountId":"1","roleName":"R","startUrl":"https://x/start"}"#;
-        assert_eq!(role_cache_key("1", "R", Owner::StartUrl("https://x/start")), crate::cache::cache_key(text));
-        let text = r#"{"accountId":"1","roleName":"R","sessionName":"caf\u00e9"}"#;
-        assert_eq!(role_cache_key("1", "R", Owner::Session("café")), crate::cache::cache_key(text));
-    }
 
     #[test]
     fn removes_only_sso_credentials() {

@@ -64,10 +64,7 @@ fn py_string(s: &str) -> String {
 /// `~/.aws/cli/cache` (only HOME matters, as for the SDKs), unless told otherwise.
 pub fn dir(overridden: Option<&Path>) -> PathBuf {
     match overridden {
-        Some(p) if !p.as_os_str().is_empty() => match p.to_string_lossy().strip_prefix("~/") {
-            Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-            None => p.to_path_buf(),
-        },
+        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
         _ => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache"),
     }
 }

@@ -26,14 +26,8 @@ pub fn init_logging() {
 
 pub fn config_path(global: &Global) -> PathBuf {
     match &global.config_file {
-        Some(p) if !p.as_os_str().is_empty() => {
-            // Same `~` expansion as AWS_CONFIG_FILE gets.
-            let s = p.to_string_lossy();
-            match s.strip_prefix("~/") {
-                Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-                None => p.clone(),
-            }
-        }
+        // Same `~` expansion as AWS_CONFIG_FILE gets.
+        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
         _ => crate::paths::aws_config_file(),
     }
 }
