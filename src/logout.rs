@@ -2,7 +2,6 @@
 //! refresh token stops working everywhere), and the cached role credentials that came from it.
 
 use crate::secret::{one_line, redact, Secret};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,23 +14,13 @@ pub enum Portal {
 
 /// `POST {portal}/logout` with the access token in `x-amz-sso_bearer_token`.
 pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_token: &Secret) -> Portal {
-    let response = client
-        .post(format!("{portal}/logout"))
-        .header("x-amz-sso_bearer_token", access_token.expose())
-        .send();
-    let response = match response {
-        Ok(r) => r,
-        Err(e) => return Portal::Failed(crate::http::describe(&e).1),
+    let answer = crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", access_token.expose()));
+    let (status, body) = match answer {
+        Ok(a) if a.is_success() => return Portal::SignedOut,
+        Ok(a) if a.status == 401 => return Portal::AlreadyEnded,
+        Ok(a) => (a.status, a.body),
+        Err((_, message)) => return Portal::Failed(message),
     };
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Portal::SignedOut;
-    }
-    if status == 401 {
-        return Portal::AlreadyEnded;
-    }
-    let mut body = Vec::new();
-    let _ = response.take(64 * 1024).read_to_end(&mut body);
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("message").or_else(|| v.get("Message")).and_then(|m| m.as_str()).map(str::to_string))

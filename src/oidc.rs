@@ -4,7 +4,6 @@
 use crate::http;
 use crate::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 
 /// Failures the next login fixes, never worth retrying.
 pub const RELOGIN_CODES: &[&str] =
@@ -112,34 +111,14 @@ fn post_json(
     body: Vec<u8>,
     secrets: &[&Secret],
 ) -> Result<Vec<u8>, Refusal> {
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .map_err(|e| {
-            let (kind, message) = http::describe(&e);
-            Refusal::transient(kind, message)
-        })?;
-    let status = response.status().as_u16();
-    let error_type = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
-    // Bounded: a misbehaving endpoint cannot make us read without end.
-    let mut bytes = Vec::new();
-    let read = response.take(1 << 20).read_to_end(&mut bytes);
-    if let Err(e) = read {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
-        return Err(Refusal::transient(kind, format!("reading the response failed: {}", one_line(&e.to_string(), 120))));
-    }
-    if (200..300).contains(&status) {
-        return Ok(bytes);
+    let answer = http::exchange(client.post(url).header("content-type", "application/json").body(body))
+        .map_err(|(kind, message)| Refusal::transient(kind, message))?;
+    if answer.is_success() {
+        return Ok(answer.body);
     }
     Err(Refusal {
-        code: error_code(error_type.as_deref(), &bytes),
-        error: classify(status, error_type.as_deref(), &bytes, secrets),
+        code: error_code(answer.error_type.as_deref(), &answer.body),
+        error: classify(answer.status, answer.error_type.as_deref(), &answer.body, secrets),
     })
 }
 
