@@ -86,7 +86,7 @@ pub fn refresh(
     })
     .expect("serializing strings cannot fail");
     let bytes = post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
-    parse_success(&bytes)
+    parse_token_response(&bytes)
 }
 
 /// An answer that is not a success: the OAuth error code when the answer names one (the
@@ -122,7 +122,8 @@ fn post_json(
     })
 }
 
-fn parse_success(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
+/// A successful CreateToken answer, or why it is not one.
+pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
     let bad = |what: &str| OidcError::Transient {
         kind: Transient::BadResponse,
         message: format!("the endpoint answered 200 but {what}"),
@@ -318,7 +319,7 @@ pub fn create_token(
     };
     let body = serde_json::to_vec(&body).expect("serializing strings cannot fail");
     let bytes = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
-    parse_success(&bytes).map_err(|error| Refusal { code: None, error })
+    parse_token_response(&bytes).map_err(|error| Refusal { code: None, error })
 }
 
 #[cfg(test)]
@@ -381,10 +382,10 @@ mod tests {
 
     #[test]
     fn success_shapes() {
-        assert!(parse_success(br#"{"accessToken":"a","tokenType":"Bearer","expiresIn":3600}"#).is_ok());
-        assert!(parse_success(b"<html>").is_err());
-        assert!(parse_success(br#"{"tokenType":"Bearer","expiresIn":3600}"#).is_err());
-        assert!(parse_success(br#"{"accessToken":"a","expiresIn":0}"#).is_err());
-        assert!(parse_success(br#"[1]"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","tokenType":"Bearer","expiresIn":3600}"#).is_ok());
+        assert!(parse_token_response(b"<html>").is_err());
+        assert!(parse_token_response(br#"{"tokenType":"Bearer","expiresIn":3600}"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":0}"#).is_err());
+        assert!(parse_token_response(br#"[1]"#).is_err());
     }
 }
