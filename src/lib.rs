@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod lock;
+pub mod notify;
 pub mod oidc;
 pub mod paths;
 pub mod refresh;

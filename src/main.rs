@@ -8,6 +8,7 @@ fn main() -> ExitCode {
     cmd::init_logging();
     let code = match &cli.command {
         Command::Tick(args) => cmd::tick::run(&cli.global, args),
+        Command::Notify(args) => cmd::notify::run(&cli.global, args),
     };
     ExitCode::from(code)
 }

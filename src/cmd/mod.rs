@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod notify;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
@@ -54,6 +55,7 @@ pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
         auto,
         activity_log: crate::activity::default_path(&state_dir(global)),
         state_dir: state_dir(global),
+        notify: crate::notify::Settings::from(&r.notify),
     }
 }
 
