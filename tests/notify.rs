@@ -396,3 +396,117 @@ fn the_memo_lives_in_the_state_directory() {
     }
     let _: &Path = &memo;
 }
+
+/// A private D-Bus session bus with a monitor on the notification interface: what the desktop
+/// backend sends, seen from the bus. No notification server owns the name, so delivery fails
+/// after the call went out — as on a bus without a notification daemon.
+#[cfg(all(unix, not(target_os = "macos")))]
+struct Bus {
+    address: String,
+    daemon: std::process::Child,
+    monitor: std::process::Child,
+    log: PathBuf,
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+impl Bus {
+    fn start(dir: &Path) -> Bus {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", dir.join("bus").display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut line = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line.trim().to_string();
+        assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
+        let log = dir.join("monitor.log");
+        let monitor = Command::new("dbus-monitor")
+            .args(["--address", &address, "interface='org.freedesktop.Notifications'"])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-monitor");
+        let bus = Bus { address, daemon, monitor, log };
+        // The monitor is listening once it has seen its own name come and go.
+        let t = Instant::now();
+        while !bus.seen().contains("NameLost") {
+            assert!(t.elapsed() < Duration::from_secs(5), "dbus-monitor did not start: {}", bus.seen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bus
+    }
+
+    fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The monitor's record of the n-th Notify call, waiting briefly for it.
+    fn notify_call(&self, n: usize) -> String {
+        let t = Instant::now();
+        loop {
+            let seen = self.seen();
+            let calls: Vec<&str> = seen.split("method call").filter(|c| c.contains("member=Notify")).collect();
+            // A call is complete once its trailing timeout argument is there.
+            if let Some(c) = calls.get(n).filter(|c| c.contains("int32")) {
+                return c.to_string();
+            }
+            assert!(t.elapsed() < Duration::from_secs(5), "no Notify call #{n} on the bus: {seen}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.monitor.kill();
+        let _ = self.daemon.kill();
+        let _ = self.monitor.wait();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn the_desktop_backend_speaks_freedesktop_notifications() {
+    if !require_tool("dbus-daemon") || !require_tool("dbus-monitor") {
+        return;
+    }
+    let home = due_home();
+    let bus = Bus::start(home.path());
+    let stub = Stub::always(Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"));
+    let reference = Run::of(due_home().cmd_at(&stub.url).arg("tick"));
+    let run = Run::of(
+        home.cmd_at(&stub.url).arg("tick").env_remove("SSOFRESH_NOTIFY").env("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr, reference.stderr, "an undeliverable notification changes nothing");
+    let call = bus.notify_call(0);
+    assert!(!call.contains(MARK), "{call}");
+    for needle in [
+        "destination=org.freedesktop.Notifications",
+        "string \"ssofresh\"",
+        "string \"AWS SSO corp: log in again\"",
+        "aws sso login --sso-session corp",
+        "string \"urgency\"",
+        "byte 2",
+    ] {
+        assert!(call.contains(needle), "{needle}: {call}");
+    }
+
+    let run = Run::of(
+        home.cmd()
+            .args(["notify", "--test", "--notify", "desktop", "--notify-sound", "message-new-instant"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+    );
+    assert_eq!(run.code, 1, "nobody serves notifications on this bus: {}", run.stdout);
+    assert!(run.stderr.contains("ServiceUnknown") || run.stderr.contains("Notifications"), "{}", run.stderr);
+    let call = bus.notify_call(1);
+    assert!(call.contains("AWS SSO example: test notification") && call.contains("byte 1"), "{call}");
+    assert!(call.contains("string \"sound-name\"") && call.contains("message-new-instant"), "{call}");
+}
