@@ -510,3 +510,32 @@ fn the_desktop_backend_speaks_freedesktop_notifications() {
     assert!(call.contains("AWS SSO example: test notification") && call.contains("byte 1"), "{call}");
     assert!(call.contains("string \"sound-name\"") && call.contains("message-new-instant"), "{call}");
 }
+
+#[test]
+fn a_missing_desktop_helper_changes_nothing_and_is_explained() {
+    // ssofresh alone, away from the helper that cargo builds beside it.
+    let home = due_home();
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let lone = bin.join("ssofresh");
+    std::fs::copy(env!("CARGO_BIN_EXE_ssofresh"), &lone).unwrap();
+    let stub = Stub::always(Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"));
+    let reference = Run::of(due_home().cmd_at(&stub.url).arg("tick"));
+    // The fixture's environment, for the lone binary.
+    let with = |c: &mut std::process::Command| {
+        let mut lone_cmd = std::process::Command::new(&lone);
+        lone_cmd.env_clear();
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                lone_cmd.env(k, v);
+            }
+        }
+        lone_cmd.env("PATH", "/usr/bin:/bin").env_remove("SSOFRESH_NOTIFY").stdin(std::process::Stdio::null());
+        lone_cmd
+    };
+    let run = Run::of(with(&mut home.cmd_at(&stub.url)).arg("tick"));
+    assert_eq!((run.code, run.stderr.as_str()), (3, reference.stderr.as_str()));
+    let run = Run::of(with(&mut home.cmd()).args(["notify", "--test"]));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("ssofresh-notify-desktop"), "{}", run.stderr);
+}

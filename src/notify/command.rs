@@ -2,33 +2,49 @@
 //! toast) gets each event as one JSON object on stdin.
 
 use super::event::Event;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs `command` through `sh -c` and waits at most `timeout`; a command still running then is
-/// killed with everything it started. The tick's own output stays its own: the command's
-/// stdout and stderr go nowhere unless `show_output` (`notify --test`, for debugging it).
+/// What becomes of a notifier's output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Output {
+    /// The tick's own output stays its own.
+    Discard,
+    /// `notify --test`: the user sees what their command says, to debug it.
+    Show,
+    /// Our own desktop notifier: its stderr explains a failure.
+    Explain,
+}
+
+/// Runs `command` through `sh -c` (see [`run_process`]).
 pub fn run(command: &str, event: &Event, timeout: Duration, show_output: bool) -> Result<(), String> {
     let mut c = shell(command);
-    c.stdin(Stdio::piped())
-        // For commands that need no JSON parser: `terminal-notifier -message "$SSOFRESH_MESSAGE"`.
-        .env("SSOFRESH_EVENT", event.kind.as_str())
+    // For commands that need no JSON parser: `terminal-notifier -message "$SSOFRESH_MESSAGE"`.
+    c.env("SSOFRESH_EVENT", event.kind.as_str())
         .env("SSOFRESH_SESSION", &event.session)
         .env("SSOFRESH_TITLE", &event.title)
         .env("SSOFRESH_MESSAGE", &event.message);
-    if show_output {
-        c.stdout(Stdio::inherit()).stderr(Stdio::inherit());
-    } else {
-        c.stdout(Stdio::null()).stderr(Stdio::null());
-    }
+    let output = if show_output { Output::Show } else { Output::Discard };
+    run_process(c, "the notify command", event, timeout, output)
+}
+
+/// Runs a notifier with the event as one JSON line on stdin and waits at most `timeout`; one
+/// still running then is killed with everything it started.
+pub fn run_process(mut c: Command, what: &str, event: &Event, timeout: Duration, output: Output) -> Result<(), String> {
+    c.stdin(Stdio::piped());
+    match output {
+        Output::Discard => c.stdout(Stdio::null()).stderr(Stdio::null()),
+        Output::Show => c.stdout(Stdio::inherit()).stderr(Stdio::inherit()),
+        Output::Explain => c.stdout(Stdio::null()).stderr(Stdio::piped()),
+    };
     #[cfg(unix)]
     {
         // Its own process group, so a timeout kills what the shell started too.
         use std::os::unix::process::CommandExt;
         c.process_group(0);
     }
-    let mut child = c.spawn().map_err(|e| format!("cannot start the notify command: {e}"))?;
+    let mut child = c.spawn().map_err(|e| format!("cannot start {what}: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A few hundred bytes fit the pipe buffer, so this never blocks, even when the command
         // does not read its input; one that exits first only makes the write fail.
@@ -38,17 +54,22 @@ pub fn run(command: &str, event: &Event, timeout: Duration, show_output: bool) -
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return check(status),
+            Ok(Some(status)) => {
+                return check(status, what).map_err(|e| match explanation(&mut child) {
+                    Some(why) => format!("{e}: {why}"),
+                    None => e,
+                })
+            }
             Ok(None) => {}
             Err(e) => {
                 kill(&mut child);
-                return Err(format!("cannot wait for the notify command: {e}"));
+                return Err(format!("cannot wait for {what}: {e}"));
             }
         }
         let now = Instant::now();
         if now >= deadline {
             kill(&mut child);
-            return Err(format!("the notify command was still running after {}; killed it", super::show_duration(timeout)));
+            return Err(format!("{what} was still running after {}; killed it", super::show_duration(timeout)));
         }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(20));
@@ -69,18 +90,26 @@ fn shell(command: &str) -> Command {
     c
 }
 
-fn check(status: ExitStatus) -> Result<(), String> {
+/// The last line a finished notifier wrote to stderr, when it was captured.
+fn explanation(child: &mut Child) -> Option<String> {
+    let mut text = String::new();
+    // The process has exited: the read ends at once (our notifier starts nothing else).
+    child.stderr.take()?.take(4096).read_to_string(&mut text).ok()?;
+    text.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(|l| crate::secret::one_line(l, 300))
+}
+
+fn check(status: ExitStatus, what: &str) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
     #[cfg(unix)]
     if let Some(sig) = std::os::unix::process::ExitStatusExt::signal(&status) {
-        return Err(format!("the notify command was killed by signal {sig}"));
+        return Err(format!("{what} was killed by signal {sig}"));
     }
     match status.code() {
-        Some(127) => Err("the notify command exited with status 127 (command not found?)".into()),
-        Some(code) => Err(format!("the notify command exited with status {code}")),
-        None => Err("the notify command failed".into()),
+        Some(127) => Err(format!("{what} exited with status 127 (command not found?)")),
+        Some(code) => Err(format!("{what} exited with status {code}")),
+        None => Err(format!("{what} failed")),
     }
 }
 

@@ -6,10 +6,10 @@ use crate::target::Target;
 use crate::timefmt;
 use crate::units::human;
 use chrono::{DateTime, Local, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
 pub enum Kind {
@@ -50,7 +50,7 @@ impl Kind {
 }
 
 /// One notification, as the command backend gets it on stdin (one JSON object).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Event {
     #[serde(rename = "event")]
     pub kind: Kind,
@@ -69,7 +69,7 @@ pub struct Event {
     /// The command that gets a new token, when one may be needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_command: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
 }
 

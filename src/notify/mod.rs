@@ -7,7 +7,7 @@
 //! many processes see it), delivers them and logs each one in the activity log.
 
 mod command;
-mod desktop;
+pub mod desktop;
 mod event;
 mod memo;
 
@@ -57,6 +57,15 @@ impl Sound {
             "" | "default" => Sound::Default,
             "none" | "off" => Sound::Silent,
             name => Sound::Named(name.to_string()),
+        }
+    }
+
+    /// As `SSOFRESH_NOTIFY_SOUND` spells it.
+    pub fn as_setting(&self) -> &str {
+        match self {
+            Sound::Default => "default",
+            Sound::Silent => "none",
+            Sound::Named(name) => name,
         }
     }
 }
@@ -231,6 +240,9 @@ mod tests {
         assert_eq!(Sound::parse(""), Sound::Default);
         assert_eq!(Sound::parse("none"), Sound::Silent);
         assert_eq!(Sound::parse(" Glass "), Sound::Named("Glass".into()));
+        for s in ["default", "none", "Glass"] {
+            assert_eq!(Sound::parse(s).as_setting(), s);
+        }
     }
 
     #[test]
