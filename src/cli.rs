@@ -89,8 +89,10 @@ pub struct RefreshArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Notifications")]
 pub struct NotifyArgs {
-    /// Where notifications go [default: command if --notify-command is set, else desktop]
-    #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND")]
+    /// Where notifications go: desktop, command or none [default: command if --notify-command is set, else desktop]
+    // Listed in the line above: clap would otherwise build the list at every start to decide on
+    // long help.
+    #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
     pub backend: Option<Backend>,
     /// Run this through `sh -c` for each notification, with the event as JSON on stdin
     #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]

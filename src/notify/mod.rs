@@ -125,6 +125,7 @@ impl Settings {
 
 impl From<&crate::cli::NotifyArgs> for Settings {
     /// The defaults are here rather than in clap, which would parse them at every start.
+    #[inline]
     fn from(a: &crate::cli::NotifyArgs) -> Settings {
         let command = a.notify_command.clone().filter(|c| !c.trim().is_empty());
         // Setting a command is enough to use it; SSOFRESH_NOTIFY picks explicitly.
