@@ -122,7 +122,10 @@ struct GenProfile {
     account: String,
 }
 
-fn config_case() -> impl Strategy<Value = (Vec<String>, Vec<GenProfile>, Vec<(usize, usize, bool, bool)>)> {
+/// Per section: spacing style, comment style, CRLF, a duplicate key before the real one.
+type Style = (usize, usize, bool, bool);
+
+fn config_case() -> impl Strategy<Value = (Vec<String>, Vec<GenProfile>, Vec<Style>)> {
     let sessions = prop::collection::btree_set("[a-z][a-z0-9-]{0,10}", 1..6).prop_map(|s| s.into_iter().collect::<Vec<_>>());
     sessions.prop_flat_map(|sessions| {
         let n = sessions.len();
@@ -136,13 +139,12 @@ fn config_case() -> impl Strategy<Value = (Vec<String>, Vec<GenProfile>, Vec<(us
                 .map(|(name, (session, account))| GenProfile { name, session, account })
                 .collect::<Vec<_>>()
         });
-        // Per section: spacing style, comment style, CRLF, a duplicate key before the real one.
         let styles = prop::collection::vec((0usize..4, 0usize..3, any::<bool>(), any::<bool>()), 20);
         (Just(sessions), profiles, styles)
     })
 }
 
-fn render(sessions: &[String], profiles: &[GenProfile], styles: &[(usize, usize, bool, bool)]) -> String {
+fn render(sessions: &[String], profiles: &[GenProfile], styles: &[Style]) -> String {
     let mut out = String::new();
     let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for s in sessions {

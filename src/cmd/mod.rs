@@ -8,6 +8,7 @@ pub mod log;
 pub mod login;
 pub mod logout;
 pub mod status;
+pub mod notify;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
@@ -74,6 +75,7 @@ pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
         auto,
         activity_log: activity_log(global),
         state_dir: state_dir(global),
+        notify: crate::notify::Settings::from(&r.notify),
     }
 }
 
