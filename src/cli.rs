@@ -28,6 +28,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line. Building every subcommand's arguments costs more than a no-op
+    /// tick (instructions, and memory for the code it touches), so the subcommands that run at
+    /// every prompt or SDK call are parsed with a command that holds only their own arguments.
+    /// Anything that is not a plain success there — help, version, an error — goes through the
+    /// whole command, so users see exactly what they would otherwise.
+    pub fn parse_fast() -> Cli {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let only = |sub: clap::Command| {
+            let cmd = Global::augment_args(clap::Command::new("ssofresh")).subcommand(sub);
+            cmd.try_get_matches_from(&args).ok().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).ok())
+        };
+        let fast = match args.get(1).and_then(|a| a.to_str()) {
+            Some("tick") => only(TickArgs::augment_args(clap::Command::new("tick"))),
+            Some("credential-process") => only(RoleArgs::augment_args(clap::Command::new("credential-process"))),
+            _ => None,
+        };
+        fast.unwrap_or_else(<Cli as Parser>::parse)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// The AWS config file [default: ~/.aws/config]

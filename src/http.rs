@@ -15,6 +15,9 @@ impl Default for HttpSettings {
 }
 
 pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, String> {
+    // reqwest is built without a crypto provider of its own; ring is ours. An error only means
+    // one is already installed (a second client in this process).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)

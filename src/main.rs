@@ -1,10 +1,9 @@
-use clap::Parser;
 use ssofresh::cli::{Cli, Command};
 use ssofresh::cmd;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_fast();
     cmd::init_logging();
     cmd::init_activity_log(&cli.global);
     let code = match &cli.command {
