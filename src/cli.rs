@@ -42,6 +42,15 @@ pub struct Global {
 pub enum Command {
     /// Refresh every selected token that is due; for cron, timers and by hand
     Tick(TickArgs),
+    /// Print the prompt hook for a shell, or a scheduler entry that runs `tick`
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+    /// The prompt hook's check: local files only, starts a refresh in the background when due
+    #[command(hide = true)]
+    Hook(HookArgs),
+    /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
+    #[command(after_help = PROMPT_HELP)]
+    Prompt(PromptArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,4 +100,109 @@ pub struct TickArgs {
     /// Print nothing but problems
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+const INIT_HELP: &str = "\
+Shells (add to the rc file):
+  zsh:   eval \"$(ssofresh init zsh)\"
+  bash:  eval \"$(ssofresh init bash)\"
+  fish:  ssofresh init fish | source
+
+Schedulers (for machines nobody types on):
+  ssofresh init systemd --install   then run the command it prints
+  ssofresh init launchd --install   then run the command it prints
+  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -";
+
+const PROMPT_HELP: &str = "\
+Format placeholders:
+  {session}  the sso-session (or `profile NAME` for legacy profiles)
+  {left}     time left: 42m, 1h5m, 2d3h, or `expired`
+  {expires}  local expiry time, HH:MM
+  {status}   {left}, or `⚠ login` / `⚠ error` when only you can fix it
+  {icon}     `⚠` when only you can fix it, else empty
+  {state}    ok, due, expired, login or error
+  {{ and }}  literal braces";
+
+/// What `init` prints: a shell hook or a scheduler entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitTarget {
+    Zsh,
+    Bash,
+    Fish,
+    /// A systemd user .service and .timer
+    Systemd,
+    /// A macOS LaunchAgent plist
+    Launchd,
+    /// A crontab line
+    Cron,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Zsh,
+    Bash,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The shell or scheduler
+    #[arg(value_enum)]
+    pub target: InitTarget,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Refresh when less than this is left [default: 20m]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Option<Duration>,
+    /// Shells: never print re-login hints
+    #[arg(long, env = "SSOFRESH_NO_HINTS", action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_hints: bool,
+    /// Schedulers: how often to run `ssofresh tick`
+    #[arg(long, env = "SSOFRESH_INTERVAL", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
+    /// Schedulers: write the file where the scheduler looks for it and print the command that enables it
+    #[arg(long)]
+    pub install: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The shell that runs the hook
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Refresh when less than this is left
+    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
+    /// Never print re-login hints
+    #[arg(long, env = "SSOFRESH_NO_HINTS", action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_hints: bool,
+}
+
+/// Which characters the prompt segment may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Symbols {
+    /// Unicode when the locale is UTF-8, else ASCII
+    Auto,
+    Unicode,
+    Ascii,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// What to print per session (placeholders below)
+    #[arg(long, env = "SSOFRESH_PROMPT_FORMAT", default_value = "{session} {status}", value_name = "FORMAT")]
+    pub format: String,
+    /// Between sessions
+    #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", default_value = " ", value_name = "TEXT")]
+    pub separator: String,
+    /// `⚠` or `!`
+    #[arg(long, env = "SSOFRESH_SYMBOLS", value_enum, default_value = "auto")]
+    pub symbols: Symbols,
+    /// A token with less than this left counts as due
+    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
 }

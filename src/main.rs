@@ -8,6 +8,9 @@ fn main() -> ExitCode {
     cmd::init_logging();
     let code = match &cli.command {
         Command::Tick(args) => cmd::tick::run(&cli.global, args),
+        Command::Init(args) => cmd::init::run(&cli.global, args),
+        Command::Hook(args) => cmd::hook::run(&cli.global, args),
+        Command::Prompt(args) => cmd::prompt::run(&cli.global, args),
     };
     ExitCode::from(code)
 }

@@ -1,5 +1,8 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod hook;
+pub mod init;
+pub mod prompt;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
