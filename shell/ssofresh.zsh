@@ -8,16 +8,16 @@
 
 _ssofresh_hook() {
   local -i ret=$?
-  # Under `set -e` a non-zero return would end the shell; zsh restores $? for the prompt and
-  # every precmd function anyway.
+  # zsh restores $? for the prompt and each precmd function itself; returning it serves
+  # direct callers. Under `set -e` a non-zero return would end their shell, so 0 there.
   if [[ -o errexit ]]; then
     ret=0
   fi
-  # Our own option set, whatever the user has set (nounset, ksh_arrays, errexit, ...).
+  # zsh's own options inside, whatever the user set (nounset, ksh_arrays, errexit: a missing
+  # binary must not end the shell).
   emulate -L zsh
-  # `command` skips aliases and functions named like ours; `|| :` keeps the shell quiet and
-  # alive should the binary be gone.
-  command __SSOFRESH__ hook --shell zsh __HOOK_ARGS__ || :
+  # `command` skips aliases and functions named like ours.
+  command __SSOFRESH__ hook --shell zsh __HOOK_ARGS__
   return ret
 }
 
