@@ -1,6 +1,7 @@
 //! The command line: every setting is a flag and an `SSOFRESH_*` variable.
 
-use crate::units::parse_duration;
+use crate::style::ColorChoice;
+use crate::units::{parse_duration, parse_size};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "ssofresh",
-    version,
+    version = env!("SSOFRESH_VERSION"),
     about = "Keeps AWS IAM Identity Center (SSO) tokens fresh, without a daemon",
     long_about = "Keeps AWS IAM Identity Center (SSO) tokens fresh, without a daemon.\n\n\
         Refreshes the access token in ~/.aws/sso/cache before it expires, through the refresh \
@@ -31,11 +32,20 @@ pub struct Global {
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
     pub config_file: Option<PathBuf>,
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
-    #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// ssofresh's own state: locks, back-off, rejected tokens [default: $XDG_STATE_HOME/ssofresh]
-    #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_FILE", hide_env_values = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Rotate the activity log before it grows past this size (10M, 512K; 0 never rotates)
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", hide_env_values = true, default_value = "10M", value_parser = parse_size, value_name = "SIZE")]
+    pub log_max_size: u64,
+    /// Activity log files kept, the current one included
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", hide_env_values = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub log_max_files: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,15 +61,41 @@ pub enum Command {
     /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
     #[command(after_help = PROMPT_HELP)]
     Prompt(PromptArgs),
+    /// Print role credentials in the credential_process format (for ~/.aws/config)
+    #[command(long_about = "Print role credentials in the credential_process format, for the \
+        `credential_process` line of a profile in ~/.aws/config (see `ssofresh configure \
+        credential-process`).\n\n\
+        Role credentials are reused from the AWS CLI v2's cache (~/.aws/cli/cache) until less \
+        than --window is left; the SSO token is refreshed first when it is inside --threshold. \
+        Never opens a browser: when a login is needed it exits 3 and says which command to run.\n\n\
+        Exit codes: 0 credentials printed, 1 transient failure (try again), 2 usage or \
+        configuration error (unknown profile, no SSO settings, account or role not assigned to \
+        you), 3 a new login is required.")]
+    CredentialProcess(RoleArgs),
+    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
+    Env(EnvArgs),
+    /// Print configuration to paste into ~/.aws/config
+    #[command(subcommand)]
+    Configure(ConfigureCommand),
+    /// Show each session's state: time left, refreshability, last refresh and login, activity
+    Status(StatusArgs),
+    /// Show the activity log (refreshes, logins, notifications); --follow to watch it
+    Log(LogArgs),
+    /// Check the setup (config, permissions, hooks, endpoints) and explain what is wrong
+    Doctor(DoctorArgs),
+    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
+    Login(LoginArgs),
+    /// Sign out at the SSO portal and remove the session's cached token and role credentials
+    Logout(LogoutArgs),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
-    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
     pub sessions: Vec<String>,
     /// A profile whose token to work on (repeatable, or a comma list)
-    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
     pub profiles: Vec<String>,
 }
 
@@ -72,19 +108,19 @@ impl Selection {
 #[derive(Debug, Clone, Args)]
 pub struct RefreshArgs {
     /// Refresh when less than this is left (1200, 20m, 1h); keep it above botocore's 15m
-    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
     /// How often a transient failure is retried
-    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", default_value_t = 3, value_name = "N")]
+    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub max_retry_attempts: u32,
     /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub retry_backoff: Duration,
     /// Time allowed to connect to the endpoint
-    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", hide_env_values = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// Time allowed for a whole request (and the longest wait for another process's lock)
-    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_TIMEOUT", hide_env_values = true, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 }
 
@@ -205,4 +241,202 @@ pub struct PromptArgs {
     /// A token with less than this left counts as due
     #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
+}
+
+/// Which role to get credentials for, and how long cached ones are good for.
+#[derive(Debug, Clone, Args)]
+// An SDK waits for credential-process: retry a failed request soon, not after tick's 10s.
+#[command(mut_arg("retry_backoff", |a| a.default_value("1s")))]
+pub struct RoleArgs {
+    /// The SSO profile (sso_session or sso_start_url, sso_account_id, sso_role_name) [env: AWS_PROFILE]
+    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "session")]
+    pub profile: Option<String>,
+    /// Without a profile: the sso-session to use (with --account-id and --role-name)
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub session: Option<String>,
+    /// The AWS account (overrides the profile's sso_account_id)
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// The permission set's role (overrides the profile's sso_role_name)
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Reuse cached role credentials until less than this is left (the AWS CLI's own 15m)
+    #[arg(long, env = "SSOFRESH_WINDOW", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+    /// Neither read nor write the role-credential cache
+    #[arg(long, env = "SSOFRESH_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// The role-credential cache shared with the AWS CLI v2 [default: ~/.aws/cli/cache]
+    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", value_name = "DIR")]
+    pub role_cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    /// export NAME='value' (bash, zsh, dash, ksh)
+    Sh,
+    /// set -gx NAME 'value'
+    Fish,
+    /// $Env:NAME = 'value'
+    Powershell,
+    /// {"NAME": "value", …}
+    Json,
+    /// NAME=value lines (docker --env-file, .env files)
+    Dotenv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    /// Output format
+    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", value_enum, default_value = "sh")]
+    pub format: EnvFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigureCommand {
+    /// Print a [profile NAME-cp] block whose credential_process runs this ssofresh
+    CredentialProcess(ConfigureCredentialProcessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureCredentialProcessArgs {
+    /// The SSO profile the new profile gets its credentials from [env: AWS_PROFILE]
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The new profile's name [default: PROFILE-cp]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "States: valid, expiring (inside the threshold; the next tick refreshes it), \
+    expired_refreshable, relogin_required, not_logged_in, legacy (valid, never refreshable), \
+    unreadable.\n\n\
+    Exit codes: 0 shown (with --check: no selected session needs a login); 3 with --check: some \
+    session needs a login (relogin_required, or not logged in when named or when none is); \
+    2 configuration error, unreadable token cache (with --check), or no sso-session configured \
+    (with --check).\n\n\
+    Never refreshes and never uses the network.")]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Print JSON for scripts (schema_version 1, documented in the README)
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but problems (on stderr); the exit code says whether a login is needed
+    #[arg(long)]
+    pub check: bool,
+    /// A token with less than this left counts as expiring
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
+    /// Activity lines shown per session (0 hides them)
+    #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", hide_env_values = true, default_value_t = 3, value_name = "N")]
+    pub activity: usize,
+    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// How many of the last lines to show (0: none, e.g. with --follow)
+    #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
+    pub lines: usize,
+    /// Keep printing lines as they are appended, across rotations (Ctrl-C stops)
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Print the raw JSON lines
+    #[arg(long)]
+    pub json: bool,
+    /// Only lines about this session (or legacy profile); repeatable, or a comma list
+    #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
+    pub sessions: Vec<String>,
+    /// Colour: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 nothing to fix, 1 findings (each with what to do), 2 usage error.")]
+pub struct DoctorArgs {
+    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// How `ssofresh login` signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoginFlow {
+    /// The browser flow when a browser can be opened here, else the device code
+    Auto,
+    /// A URL and a code to enter, in a browser on any device
+    DeviceCode,
+    /// Authorization code with PKCE: the browser on this machine returns to a loopback port
+    AuthCode,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 signed in, 1 transient failure (network, endpoint), 2 configuration problem, \
+    3 the sign-in was denied, expired or timed out. A second login for the same session waits for the first \
+    and then reports its result. Nothing else ever starts a login: tick, the prompt hook and \
+    credential-process only tell you to run this.")]
+pub struct LoginArgs {
+    /// The sso-session to sign in to [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with = "profile")]
+    pub session: Option<String>,
+    /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Sign in with a device code (same as --flow device-code)
+    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE")]
+    pub use_device_code: bool,
+    /// How to sign in
+    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", value_enum, default_value_t = LoginFlow::Auto)]
+    pub flow: LoginFlow,
+    /// Print the sign-in URL instead of opening a browser (with --flow auto: use the device code)
+    #[arg(long, env = "SSOFRESH_NO_BROWSER")]
+    pub no_browser: bool,
+    /// How long to wait for the sign-in to be completed in the browser
+    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    pub login_timeout: Duration,
+    /// Time allowed to connect to the endpoint
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed for each request
+    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
+    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
+    pub test_wait_scale: f64,
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("invalid scale '{s}' (a number in (0, 1])")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The sso-session to sign out of [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
+    pub session: Option<String>,
+    /// Sign out of the sso-session this profile uses (or of a legacy SSO profile)
+    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "all")]
+    pub profile: Option<String>,
+    /// Every session and legacy profile with a cached token, and every cached SSO role
+    /// credential (what `aws sso logout` does)
+    #[arg(long)]
+    pub all: bool,
+    /// Time allowed to connect to the portal
+    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed for the portal's answer (and the longest wait for a running refresh)
+    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
 }

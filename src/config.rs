@@ -46,12 +46,15 @@ pub struct AwsConfig {
     pub sessions: Vec<SsoSession>,
     pub profiles: Vec<Profile>,
     pub services: BTreeMap<String, Services>,
+    /// Only some sections were read (`load_sessions`): other profiles and the services are
+    /// missing, and whoever needs them loads the whole file (`full`).
+    pub partial: bool,
 }
 
 impl AwsConfig {
     pub fn load(path: &Path) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() })
             }
@@ -64,6 +67,36 @@ impl AwsConfig {
         cfg.path = path.to_path_buf();
         cfg.found = true;
         Ok(cfg)
+    }
+
+    /// Reads only the `[sso-session]` sections and the named profiles. The hot path (a no-op
+    /// tick at every prompt) needs nothing else, and big configs have hundreds of profiles that
+    /// cost far more to parse than the rest of the tick.
+    pub fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() })
+            }
+            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        };
+        let mut cfg = AwsConfig::parse(&sessions_text(&text, profiles)).map_err(|msg| Error::ConfigParse {
+            path: path.to_path_buf(),
+            msg,
+        })?;
+        cfg.path = path.to_path_buf();
+        cfg.found = true;
+        cfg.partial = true;
+        Ok(cfg)
+    }
+
+    /// The whole file, or `self` when it already is.
+    pub fn full(&self) -> Result<std::borrow::Cow<'_, AwsConfig>, Error> {
+        if self.partial {
+            AwsConfig::load(&self.path).map(std::borrow::Cow::Owned)
+        } else {
+            Ok(std::borrow::Cow::Borrowed(self))
+        }
     }
 
     /// Parses the text the way botocore reads it: raw values (no quotes, no escapes), nested
@@ -86,48 +119,62 @@ impl AwsConfig {
 
         for (section, props) in ini.iter() {
             let Some(section) = section else { continue };
-            let words: Vec<&str> = section.split_whitespace().collect();
-            let get = |key: &str| {
-                props.get_all(key).last().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-            };
-            match words.as_slice() {
-                ["sso-session", name] => {
+            let mut words = section.split_whitespace();
+            let (kind, name, extra) = (words.next(), words.next(), words.next());
+            if extra.is_some() {
+                continue;
+            }
+            // One pass over the keys (later duplicates win); lookups per key cost far more.
+            let value = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+            match (kind, name) {
+                (Some("sso-session"), Some(name)) => {
                     let i = *session_index.entry(name.to_string()).or_insert_with(|| {
                         cfg.sessions.push(SsoSession { name: name.to_string(), ..Default::default() });
                         cfg.sessions.len() - 1
                     });
                     let s = &mut cfg.sessions[i];
-                    s.start_url = get("sso_start_url").or(s.start_url.take());
-                    s.region = get("sso_region").or(s.region.take());
-                    s.registration_scopes = get("sso_registration_scopes").or(s.registration_scopes.take());
+                    for (key, v) in props.iter() {
+                        let slot = match key {
+                            "sso_start_url" => &mut s.start_url,
+                            "sso_region" => &mut s.region,
+                            "sso_registration_scopes" => &mut s.registration_scopes,
+                            _ => continue,
+                        };
+                        if let Some(v) = value(v) {
+                            *slot = Some(v);
+                        }
+                    }
                 }
-                ["services", name] => {
+                (Some("services"), Some(name)) => {
                     let entry = cfg.services.entry(name.to_string()).or_default();
                     for (key, value) in props.iter() {
                         entry.entry(key.trim().to_string()).or_default().extend(nested(value));
                     }
                 }
-                ["default"] | ["profile", _] => {
-                    let name = words.last().copied().unwrap_or("default").to_string();
-                    let i = *profile_index.entry(name.clone()).or_insert_with(|| {
-                        cfg.profiles.push(Profile { name: name.clone(), ..Default::default() });
+                (Some("default"), None) | (Some("profile"), Some(_)) => {
+                    let name = name.unwrap_or("default");
+                    let i = *profile_index.entry(name.to_string()).or_insert_with(|| {
+                        cfg.profiles.push(Profile { name: name.to_string(), ..Default::default() });
                         cfg.profiles.len() - 1
                     });
                     let p = &mut cfg.profiles[i];
-                    macro_rules! merge {
-                        ($($field:ident = $key:literal),*) => { $( p.$field = get($key).or(p.$field.take()); )* };
+                    for (key, v) in props.iter() {
+                        let slot = match key {
+                            "sso_session" => &mut p.sso_session,
+                            "sso_start_url" => &mut p.sso_start_url,
+                            "sso_region" => &mut p.sso_region,
+                            "sso_account_id" => &mut p.sso_account_id,
+                            "sso_role_name" => &mut p.sso_role_name,
+                            "region" => &mut p.region,
+                            "services" => &mut p.services,
+                            "endpoint_url" => &mut p.endpoint_url,
+                            "ignore_configured_endpoint_urls" => &mut p.ignore_configured_endpoint_urls,
+                            _ => continue,
+                        };
+                        if let Some(v) = value(v) {
+                            *slot = Some(v);
+                        }
                     }
-                    merge!(
-                        sso_session = "sso_session",
-                        sso_start_url = "sso_start_url",
-                        sso_region = "sso_region",
-                        sso_account_id = "sso_account_id",
-                        sso_role_name = "sso_role_name",
-                        region = "region",
-                        services = "services",
-                        endpoint_url = "endpoint_url",
-                        ignore_configured_endpoint_urls = "ignore_configured_endpoint_urls"
-                    );
                 }
                 _ => {}
             }
@@ -151,6 +198,29 @@ impl AwsConfig {
     pub fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
         self.profiles.iter().filter(|p| p.is_legacy_sso())
     }
+}
+
+/// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`.
+fn sessions_text(text: &str, profiles: &[String]) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in text.lines() {
+        let t = line.trim_start_matches('\u{feff}').trim();
+        if let Some(header) = t.strip_prefix('[') {
+            let mut words = header.trim_end_matches(']').split_whitespace();
+            keep = match (words.next(), words.next()) {
+                (Some("sso-session"), _) => true,
+                (Some("profile"), Some(name)) => profiles.iter().any(|p| p == name),
+                (Some("default"), None) => profiles.iter().any(|p| p == "default"),
+                _ => false,
+            };
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// `endpoint_url = http://x` lines of a nested value.
@@ -229,6 +299,19 @@ mod tests {
         assert_eq!(cfg.sessions.len(), 30);
         assert_eq!(cfg.profiles.len(), 300);
         assert_eq!(cfg.profiles_of("s7").count(), 10);
+    }
+
+    #[test]
+    fn sessions_only_view_matches_the_full_parse() {
+        let text = "[profile a]\nsso_session = s\n[ sso-session s ]\r\nsso_region = eu-west-1\nsso_start_url = https://s/start\n\
+                    [services x]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:1\n[sso-session t]\nsso_region = us-east-1\n";
+        let full = AwsConfig::parse(text).unwrap();
+        let view = AwsConfig::parse(&sessions_text(text, &[])).unwrap();
+        assert_eq!(view.sessions, full.sessions);
+        assert_eq!(view.sessions.len(), 2);
+        assert!(view.profiles.is_empty() && view.services.is_empty());
+        let view = AwsConfig::parse(&sessions_text(text, &["a".into()])).unwrap();
+        assert_eq!(view.profiles, full.profiles);
     }
 
     #[test]

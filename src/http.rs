@@ -31,10 +31,13 @@ pub fn describe(e: &reqwest::Error) -> (crate::oidc::Transient, String) {
     if e.is_timeout() {
         (Transient::Timeout, "the request timed out".into())
     } else if e.is_connect() {
-        let detail = std::error::Error::source(e)
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        (Transient::Connect, crate::secret::one_line(&format!("cannot connect: {detail}"), 160))
+        // The innermost cause says what happened ("Connection refused", "dns error").
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        let host = e.url().and_then(|u| u.host_str().map(|h| format!(" to {h}"))).unwrap_or_default();
+        (Transient::Connect, crate::secret::one_line(&format!("cannot connect{host}: {cause}"), 160))
     } else {
         (Transient::Network, crate::secret::one_line(&format!("network error: {e}"), 160))
     }

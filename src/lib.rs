@@ -4,6 +4,7 @@
 //! below.
 
 pub mod activity;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
@@ -11,16 +12,28 @@ pub mod config;
 pub mod detach;
 pub mod endpoint;
 pub mod error;
+pub mod export;
 pub mod hint;
 pub mod http;
+pub mod interrupt;
 pub mod lock;
+pub mod login;
+pub mod logout;
+pub mod loopback;
 pub mod oidc;
 pub mod paths;
+pub mod pkce;
+pub mod portal;
 pub mod refresh;
+pub mod registration;
+pub mod role;
+pub mod rolecache;
 pub mod schedule;
 pub mod secret;
+pub mod session_status;
 pub mod shell;
 pub mod state;
+pub mod style;
 pub mod target;
 pub mod timefmt;
 pub mod units;

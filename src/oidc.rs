@@ -1,4 +1,5 @@
-//! SSO-OIDC `CreateToken` with the refresh grant (rest-json, unsigned).
+//! SSO-OIDC (rest-json, unsigned): `CreateToken` with the refresh grant, and for `ssofresh login`
+//! `RegisterClient`, `StartDeviceAuthorization` and the device-code and authorization-code grants.
 
 use crate::http;
 use crate::secret::{one_line, redact, Secret};
@@ -85,15 +86,40 @@ pub fn refresh(
         refresh_token: refresh_token.expose(),
     })
     .expect("serializing strings cannot fail");
-    let secrets = [client_secret, refresh_token];
+    let bytes = post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
+    parse_success(&bytes)
+}
+
+/// An answer that is not a success: the OAuth error code when the answer names one (the
+/// device flow steers by it), and what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub code: Option<String>,
+    pub error: OidcError,
+}
+
+impl Refusal {
+    fn transient(kind: Transient, message: String) -> Refusal {
+        Refusal { code: None, error: OidcError::Transient { kind, message } }
+    }
+}
+
+/// POSTs a JSON body and returns the success body. `secrets` are redacted from any error text
+/// the endpoint sends back.
+fn post_json(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    body: Vec<u8>,
+    secrets: &[&Secret],
+) -> Result<Vec<u8>, Refusal> {
     let response = client
-        .post(format!("{endpoint}/token"))
+        .post(url)
         .header("content-type", "application/json")
         .body(body)
         .send()
         .map_err(|e| {
             let (kind, message) = http::describe(&e);
-            OidcError::Transient { kind, message }
+            Refusal::transient(kind, message)
         })?;
     let status = response.status().as_u16();
     let error_type = response
@@ -106,12 +132,15 @@ pub fn refresh(
     let read = response.take(1 << 20).read_to_end(&mut bytes);
     if let Err(e) = read {
         let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
-        return Err(OidcError::Transient { kind, message: format!("reading the response failed: {}", one_line(&e.to_string(), 120)) });
+        return Err(Refusal::transient(kind, format!("reading the response failed: {}", one_line(&e.to_string(), 120))));
     }
     if (200..300).contains(&status) {
-        return parse_success(&bytes);
+        return Ok(bytes);
     }
-    Err(classify(status, error_type.as_deref(), &bytes, &secrets))
+    Err(Refusal {
+        code: error_code(error_type.as_deref(), &bytes),
+        error: classify(status, error_type.as_deref(), &bytes, secrets),
+    })
 }
 
 fn parse_success(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
@@ -148,16 +177,24 @@ pub fn normalize_code(name: &str) -> String {
     out
 }
 
+/// The OAuth error code of an error answer (`authorization_pending`, `slow_down`, …): the body's
+/// `error`, else the `x-amzn-ErrorType` header, else the body's `__type`, in OAuth spelling.
+pub fn error_code(error_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
+    field("error")
+        .map(|c| c.trim().to_ascii_lowercase())
+        .or_else(|| error_type.map(normalize_code))
+        .or_else(|| field("__type").map(|t| normalize_code(&t)))
+        .filter(|c| !c.is_empty())
+}
+
 /// Sorts an error answer into "log in again" and "try later", from the status, the
 /// `x-amzn-ErrorType` header and the JSON body (`error`/`error_description`, or `__type`/`message`).
 pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], secrets: &[&Secret]) -> OidcError {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
-    let code = field("error")
-        .map(|c| c.trim().to_ascii_lowercase())
-        .or_else(|| error_type.map(normalize_code))
-        .or_else(|| field("__type").map(|t| normalize_code(&t)))
-        .filter(|c| !c.is_empty());
+    let code = error_code(error_type, body);
     let description = field("error_description")
         .or_else(|| field("message"))
         .or_else(|| field("Message"))
@@ -177,6 +214,132 @@ pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], secrets: &[&
     };
     let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
     OidcError::Transient { kind, message: format!("the endpoint answered HTTP {status} ({code_str}){detail}") }
+}
+
+// ---- Login: RegisterClient, StartDeviceAuthorization, the device and authorization-code grants.
+
+/// `RegisterClient` input. Only what ssofresh sends; AWS ignores absent optional members.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest<'a> {
+    pub client_name: &'a str,
+    /// Always `public`: a CLI cannot keep a secret from its user.
+    pub client_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<&'a [&'a str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<&'a [&'a str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_url: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterResponse {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Epoch seconds.
+    pub client_secret_expires_at: i64,
+}
+
+/// `StartDeviceAuthorization` output. `device_code` is a bearer secret until it is used.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAuthorization {
+    pub device_code: Secret,
+    pub user_code: String,
+    pub verification_uri: String,
+    #[serde(default)]
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: i64,
+    #[serde(default)]
+    pub interval: Option<i64>,
+}
+
+/// How `CreateToken` is asked for a first token.
+#[derive(Debug)]
+pub enum Grant<'a> {
+    DeviceCode { device_code: &'a Secret },
+    AuthorizationCode { code: &'a Secret, code_verifier: &'a Secret, redirect_uri: &'a str },
+}
+
+fn bad_answer(what: &str) -> Refusal {
+    Refusal::transient(Transient::BadResponse, format!("the endpoint answered 200 but {what}"))
+}
+
+/// `POST {endpoint}/client/register`.
+pub fn register_client(
+    client: &reqwest::blocking::Client,
+    endpoint: &str,
+    request: &RegisterRequest,
+) -> Result<RegisterResponse, Refusal> {
+    let body = serde_json::to_vec(request).expect("serializing strings cannot fail");
+    let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?;
+    let parsed: RegisterResponse = serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
+    if parsed.client_id.is_empty() || parsed.client_secret.expose().is_empty() {
+        return Err(bad_answer("with an empty client registration"));
+    }
+    Ok(parsed)
+}
+
+/// `POST {endpoint}/device_authorization`.
+pub fn start_device_authorization(
+    client: &reqwest::blocking::Client,
+    endpoint: &str,
+    client_id: &str,
+    client_secret: &Secret,
+    start_url: &str,
+) -> Result<DeviceAuthorization, Refusal> {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "clientId": client_id,
+        "clientSecret": client_secret.expose(),
+        "startUrl": start_url,
+    }))
+    .expect("serializing strings cannot fail");
+    let bytes = post_json(client, &format!("{endpoint}/device_authorization"), body, &[client_secret])?;
+    let parsed: DeviceAuthorization =
+        serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a device authorization"))?;
+    if parsed.user_code.is_empty() || parsed.verification_uri.is_empty() || parsed.expires_in <= 0 {
+        return Err(bad_answer("with an incomplete device authorization"));
+    }
+    Ok(parsed)
+}
+
+/// `POST {endpoint}/token` for a first token: the device-code or the authorization-code grant.
+pub fn create_token(
+    client: &reqwest::blocking::Client,
+    endpoint: &str,
+    client_id: &str,
+    client_secret: &Secret,
+    grant: &Grant,
+) -> Result<TokenResponse, Refusal> {
+    let (body, secrets): (serde_json::Value, Vec<&Secret>) = match grant {
+        Grant::DeviceCode { device_code } => (
+            serde_json::json!({
+                "clientId": client_id,
+                "clientSecret": client_secret.expose(),
+                "grantType": "urn:ietf:params:oauth:grant-type:device_code",
+                "deviceCode": device_code.expose(),
+            }),
+            vec![client_secret, device_code],
+        ),
+        Grant::AuthorizationCode { code, code_verifier, redirect_uri } => (
+            serde_json::json!({
+                "clientId": client_id,
+                "clientSecret": client_secret.expose(),
+                "grantType": "authorization_code",
+                "code": code.expose(),
+                "codeVerifier": code_verifier.expose(),
+                "redirectUri": redirect_uri,
+            }),
+            vec![client_secret, code, code_verifier],
+        ),
+    };
+    let body = serde_json::to_vec(&body).expect("serializing strings cannot fail");
+    let bytes = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
+    parse_success(&bytes).map_err(|error| Refusal { code: None, error })
 }
 
 #[cfg(test)]

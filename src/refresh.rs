@@ -144,7 +144,7 @@ pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
 }
 
 /// The refresh token identifies a login; without one, the access token does.
-fn login_fingerprint(token: &CachedToken) -> String {
+pub fn login_fingerprint(token: &CachedToken) -> String {
     token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint()
 }
 
@@ -237,7 +237,13 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detecte
     st.session = Some(target.name.clone());
 
     let region = target.region.as_deref().unwrap_or("us-east-1");
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, target.context.as_ref(), cfg, |k| std::env::var(k).ok()) {
+    // Endpoint settings live in profiles, which a sessions-only config lacks.
+    let cfg = match cfg.full() {
+        Ok(c) => c,
+        Err(e) => return Outcome::Broken { reason: e.to_string() },
+    };
+    let context = target.context_in(&cfg);
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| std::env::var(k).ok()) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };

@@ -24,8 +24,8 @@ pub struct Target {
     pub cache_path: PathBuf,
     /// Profiles that use this token, in file order.
     pub profiles: Vec<String>,
-    /// The profile whose endpoint settings apply (botocore takes them from the active profile).
-    pub context: Option<Profile>,
+    /// The profile the user named to select this target, if any.
+    pub via: Option<String>,
 }
 
 impl Target {
@@ -37,11 +37,11 @@ impl Target {
         }
     }
 
-    /// The command that gets a new token.
+    /// The command that gets a new token: ssofresh's own login, which needs no AWS CLI.
     pub fn login_command(&self) -> String {
         match &self.kind {
-            Kind::Session => format!("aws sso login --sso-session {}", self.name),
-            Kind::Legacy { profile } => format!("aws sso login --profile {profile}"),
+            Kind::Session => session_login_command(&self.name),
+            Kind::Legacy { profile } => format!("ssofresh login --profile {profile}"),
         }
     }
 
@@ -49,14 +49,27 @@ impl Target {
         matches!(self.kind, Kind::Legacy { .. })
     }
 
+    /// The profile whose endpoint settings apply, found in `cfg` (which must hold profiles):
+    /// the one the user named, else `AWS_PROFILE` if it uses this token, else the first that does.
+    pub fn context_in<'a>(&self, cfg: &'a AwsConfig) -> Option<&'a Profile> {
+        if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
+            return Some(p);
+        }
+        let uses = |p: &&Profile| match &self.kind {
+            Kind::Session => p.sso_session.as_deref() == Some(&self.name),
+            Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
+        };
+        let active = std::env::var("AWS_PROFILE").ok();
+        cfg.profiles
+            .iter()
+            .filter(uses)
+            .find(|p| Some(&p.name) == active.as_ref())
+            .or_else(|| cfg.profiles.iter().find(uses))
+    }
+
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
         let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
-        let active = std::env::var("AWS_PROFILE").ok();
-        let context = via
-            .or_else(|| profiles.iter().copied().find(|p| Some(&p.name) == active.as_ref()))
-            .or_else(|| profiles.first().copied())
-            .cloned();
         Some(Target {
             name: s.name.clone(),
             kind: Kind::Session,
@@ -65,7 +78,7 @@ impl Target {
             cache_key: cache::cache_key(&s.name),
             cache_path: cache::cache_path(cache_dir, &s.name),
             profiles: profiles.iter().map(|p| p.name.clone()).collect(),
-            context,
+            via: via.map(|p| p.name.clone()),
         })
     }
 
@@ -83,9 +96,14 @@ impl Target {
                 .filter(|q| q.sso_start_url.as_deref() == Some(url))
                 .map(|q| q.name.clone())
                 .collect(),
-            context: Some(p.clone()),
+            via: Some(p.name.clone()),
         })
     }
+}
+
+/// How every message tells the user to log in to an sso-session.
+pub fn session_login_command(session: &str) -> String {
+    format!("ssofresh login {session}")
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
@@ -169,10 +187,12 @@ mod tests {
     fn select_dedupes_and_uses_the_profile_as_context() {
         let s = select(&cfg(), &["corp".into()], &["b".into(), "old".into()], Path::new("/c")).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].context.as_ref().unwrap().name, "a");
+        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "a");
         let s = select(&cfg(), &[], &["b".into()], Path::new("/c")).unwrap();
-        assert_eq!(s[0].context.as_ref().unwrap().name, "b");
-        assert_eq!(s[0].login_command(), "aws sso login --sso-session corp");
+        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "b");
+        assert_eq!(s[0].login_command(), "ssofresh login corp");
+        let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
+        assert_eq!(s[0].login_command(), "ssofresh login --profile old2");
     }
 
     #[test]

@@ -232,7 +232,7 @@ fn the_relogin_hint_comes_once_not_at_every_prompt() {
         let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:\n:", &[]);
         let hints: Vec<&str> = out.stderr.lines().filter(|l| l.contains("ssofresh")).collect();
         assert_eq!(hints.len(), 1, "{sh}: {}", out.stderr);
-        assert!(hints[0].contains("SSO session corp needs a new login") && hints[0].contains("login --sso-session corp"), "{}", hints[0]);
+        assert!(hints[0].contains("SSO session corp needs a new login") && hints[0].contains("run:"), "{}", hints[0]);
         // Another shell within the hour: quiet.
         let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:", &[]);
         assert!(!out.stderr.contains("ssofresh"), "{sh}: {}", out.stderr);

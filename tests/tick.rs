@@ -73,9 +73,9 @@ fn keeps_the_old_refresh_token_when_none_comes_back() {
 #[test]
 fn writes_botocore_bytes() {
     let home = Home::new();
+    let old_expiry = iso(60);
     let original = format!(
-        r#"{{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", "accessToken": "{ACCESS}", "expiresAt": "{}", "clientId": "cid", "clientSecret": "{CLIENT_SECRET}", "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": "{REFRESH}"}}"#,
-        iso(60)
+        r#"{{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", "accessToken": "{ACCESS}", "expiresAt": "{old_expiry}", "clientId": "cid", "clientSecret": "{CLIENT_SECRET}", "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": "{REFRESH}"}}"#
     );
     home.write_token_bytes("corp", original.as_bytes());
     let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
@@ -85,7 +85,7 @@ fn writes_botocore_bytes() {
     let expected = original
         .replace(ACCESS, NEW_ACCESS)
         .replace(REFRESH, NEW_REFRESH)
-        .replace(&iso(60)[..], t["expiresAt"].as_str().unwrap());
+        .replace(&old_expiry, t["expiresAt"].as_str().unwrap());
     assert_eq!(written, expected);
 }
 
@@ -170,7 +170,7 @@ fn rejections_exit_3_once_and_never_resend_the_token() {
         let run = fault(&stub, &home);
         assert_eq!(run.code, 3, "{code}: {}", run.stderr);
         assert!(run.stderr.contains(code), "{}", run.stderr);
-        assert!(run.stderr.contains("aws sso login --sso-session corp"), "{}", run.stderr);
+        assert!(run.stderr.contains("ssofresh login corp"), "{}", run.stderr);
         assert_eq!(stub.count("/token"), 1, "{code} is never retried");
         let again = fault(&stub, &home);
         assert_eq!(again.code, 3);
@@ -220,7 +220,7 @@ fn legacy_profiles_are_never_refreshed() {
     let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--profile", "old"]));
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("legacy") && run.stderr.contains("sso-session"), "{}", run.stderr);
-    assert!(run.stderr.contains("aws sso login --profile old"), "{}", run.stderr);
+    assert!(run.stderr.contains("ssofresh login --profile old"), "{}", run.stderr);
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert!(stub.requests().is_empty());
     // Not part of the default selection: it cannot be refreshed.

@@ -1,8 +1,16 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod configure;
+pub mod credential_process;
+pub mod doctor;
+pub mod env;
 pub mod hook;
 pub mod init;
+pub mod log;
+pub mod login;
+pub mod logout;
 pub mod prompt;
+pub mod status;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
@@ -48,6 +56,24 @@ pub fn state_dir(global: &Global) -> PathBuf {
     }
 }
 
+/// `--log-file`/`SSOFRESH_LOG_FILE`, else `activity.log` in an explicitly given state
+/// directory, else the platform default.
+pub fn activity_log(global: &Global) -> PathBuf {
+    match (&global.log_file, &global.state_dir) {
+        (Some(p), _) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
+        (_, Some(d)) if !d.as_os_str().is_empty() => d.join("activity.log"),
+        _ => crate::activity::default_path(&state_dir(global)),
+    }
+}
+
+/// The activity log's rotation limits for every append this process makes.
+pub fn init_activity_log(global: &Global) {
+    crate::activity::configure(crate::activity::Limits {
+        max_size: global.log_max_size,
+        max_files: global.log_max_files,
+    });
+}
+
 pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
     Settings {
         threshold: r.threshold,
@@ -55,7 +81,7 @@ pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
         retry_backoff: r.retry_backoff,
         http: HttpSettings { connect_timeout: r.connect_timeout, timeout: r.timeout },
         auto,
-        activity_log: crate::activity::default_path(&state_dir(global)),
+        activity_log: activity_log(global),
         state_dir: state_dir(global),
     }
 }

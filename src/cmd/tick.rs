@@ -2,6 +2,7 @@
 
 use super::{cache_dir, combine, fail, load_config, settings};
 use crate::cli::{Global, TickArgs};
+use crate::config::AwsConfig;
 use crate::error::EXIT_OK;
 use crate::refresh::{self, Outcome};
 use crate::target::{self, Target};
@@ -9,16 +10,23 @@ use crate::units::human;
 use chrono::{Local, Utc};
 
 pub fn run(global: &Global, args: &TickArgs) -> u8 {
-    let cfg = match load_config(global) {
+    let explicit = !args.selection.is_empty();
+    // Only the sessions and the named profiles: the rest is read if a refresh is due.
+    let cfg = match AwsConfig::load_sessions(&super::config_path(global), &args.selection.profiles) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let dir = cache_dir(global);
-    let explicit = !args.selection.is_empty();
     let targets: Vec<Target> = if explicit {
         match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
             Ok(t) => t,
-            Err(e) => return fail(&e),
+            // The message lists the known names, so it needs the whole file.
+            Err(_) => match load_config(global).and_then(|full| {
+                target::select(&full, &args.selection.sessions, &args.selection.profiles, &dir)
+            }) {
+                Ok(t) => t,
+                Err(e) => return fail(&e),
+            },
         }
     } else {
         // By default: every sso-session that has been logged in. Legacy profiles cannot be

@@ -1,6 +1,8 @@
 //! Shared test support: a loopback stub of the AWS endpoints and a temporary HOME.
 #![allow(dead_code)]
 
+pub mod aws;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -199,6 +201,30 @@ pub fn sha1_hex(s: &str) -> String {
     ssofresh::cache::cache_key(s)
 }
 
+/// The fingerprint ssofresh keeps of a token (never the token).
+pub fn fingerprint(secret: &str) -> String {
+    ssofresh::secret::Secret::new(secret).fingerprint()
+}
+
+/// Every path under `dir` with its bytes: to show a command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.push((p.clone(), Vec::new()));
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn iso(offset_secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(offset_secs)).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -261,6 +287,24 @@ impl Home {
     pub fn read_token(&self, session_or_url: &str) -> Value {
         serde_json::from_slice(&std::fs::read(self.token_path(session_or_url)).unwrap()).unwrap()
     }
+    /// ssofresh's state directory under this HOME (XDG default on Linux).
+    pub fn state_dir(&self) -> PathBuf {
+        self.path().join(".local/state/ssofresh")
+    }
+    /// The activity log's default place under this HOME.
+    pub fn activity_log(&self) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            self.path().join("Library/Logs/ssofresh/activity.log")
+        } else {
+            self.state_dir().join("activity.log")
+        }
+    }
+    /// Writes ssofresh's per-session state file for a session name or legacy start URL.
+    pub fn write_state(&self, session_or_url: &str, v: &Value) {
+        let p = self.state_dir().join("sessions").join(format!("{}.json", sha1_hex(session_or_url)));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, v.to_string()).unwrap();
+    }
     /// `ssofresh` with only PATH and HOME from outside: no proxy, no AWS variables.
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssofresh"));
@@ -320,13 +364,6 @@ pub fn require_tool(name: &str) -> bool {
         eprintln!("notice: {name} not installed; skipping this test (CI fails instead)");
     }
     found
-}
-
-impl Home {
-    /// Where ssofresh keeps its state when told nothing else (XDG layout).
-    pub fn state_dir(&self) -> PathBuf {
-        self.path().join(".local/state/ssofresh")
-    }
 }
 
 /// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.

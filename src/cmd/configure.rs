@@ -1,0 +1,87 @@
+//! `ssofresh configure credential-process`: the `[profile X-cp]` block to paste into
+//! ~/.aws/config, with the absolute path of this ssofresh.
+
+use super::load_config;
+use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs, Global};
+use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::role::{RoleError, RoleSpec};
+
+pub fn run(global: &Global, command: &ConfigureCommand) -> u8 {
+    match command {
+        ConfigureCommand::CredentialProcess(args) => credential_process(global, args),
+    }
+}
+
+fn credential_process(global: &Global, args: &ConfigureCredentialProcessArgs) -> u8 {
+    let cfg = match load_config(global) {
+        Ok(c) => c,
+        Err(e) => return super::fail(&e),
+    };
+    let profile = args.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok());
+    // The same checks credential-process makes, so the block never points at a profile that
+    // cannot work.
+    let spec = match RoleSpec::resolve(&cfg, profile.as_deref(), None, None, None, &super::cache_dir(global)) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let source = spec.profile.clone().unwrap_or_default();
+    let name = args.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("{source}-cp"));
+    if name == source {
+        eprintln!("ssofresh: the new profile needs a name other than '{source}' (--name)");
+        return EXIT_USAGE;
+    }
+    let exe = match std::env::current_exe().and_then(|p| p.canonicalize()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if cfg.profile(&name).is_some() {
+        eprintln!("ssofresh: note: {} already has [profile {name}]; replace it with this block", cfg.path.display());
+    }
+    let header = if name == "default" { "[default]".to_string() } else { format!("[profile {name}]") };
+    let mut block = format!(
+        // The blank line first: appended (>>) to a config without a final newline, the block
+        // still starts on a line of its own.
+        "\n# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {}\n{header}\ncredential_process = {} credential-process --profile {}\n",
+        spec.role_name,
+        spec.account_id,
+        spec.label(),
+        cfg.path.display(),
+        word(&exe.to_string_lossy()),
+        word(&source),
+    );
+    if let Some(region) = cfg.profile(&source).and_then(|p| p.region.clone()) {
+        block += &format!("region = {region}\n");
+    }
+    print!("{block}");
+    EXIT_OK
+}
+
+fn fail(e: &RoleError) -> u8 {
+    eprintln!("ssofresh: {e}");
+    e.exit_code()
+}
+
+/// One word of the `credential_process` line: botocore splits it like a POSIX shell (shlex),
+/// so anything unusual goes in double quotes with `"` and `\` escaped.
+fn word(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=,-".contains(&b)) {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::word;
+
+    #[test]
+    fn quotes_what_shlex_would_split() {
+        assert_eq!(word("/usr/local/bin/ssofresh"), "/usr/local/bin/ssofresh");
+        assert_eq!(word("/home/a b/ssofresh"), "\"/home/a b/ssofresh\"");
+        assert_eq!(word("we\"ird\\"), "\"we\\\"ird\\\\\"");
+    }
+}

@@ -1,0 +1,569 @@
+//! `ssofresh doctor`: checks the setup and explains each problem in plain words, with the
+//! exact fix (config lines, `chmod`, commands). Reads only; changes nothing.
+
+use super::{activity_log, cache_dir, config_path, load_config, state_dir};
+use crate::cache::CachedToken;
+use crate::cli::{DoctorArgs, Global};
+use crate::config::{AwsConfig, Profile};
+use crate::endpoint::{self, Service};
+use crate::state::{self, SessionState};
+use crate::style::{self, Style, Tone};
+use crate::target::{self, Target};
+use crate::timefmt;
+use crate::units::human;
+use chrono::{DateTime, Utc};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Ok,
+    /// Worth knowing, nothing to fix.
+    Note,
+    Problem,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub level: Level,
+    pub title: String,
+    /// Shown as written, indented: config lines and commands must stay exact.
+    pub details: Vec<String>,
+}
+
+impl Finding {
+    fn new(level: Level, title: impl Into<String>) -> Finding {
+        Finding { level, title: title.into(), details: Vec::new() }
+    }
+    fn detail(mut self, line: impl Into<String>) -> Finding {
+        self.details.push(line.into());
+        self
+    }
+}
+
+/// Everything doctor looks at, so tests and other callers can point it elsewhere.
+pub struct Setup {
+    pub config_path: PathBuf,
+    pub config: Result<AwsConfig, String>,
+    pub cache_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub activity_log: PathBuf,
+    pub home: PathBuf,
+    pub env: fn(&str) -> Option<String>,
+}
+
+pub fn run(global: &Global, args: &DoctorArgs) -> u8 {
+    let setup = Setup {
+        config_path: config_path(global),
+        config: load_config(global).map_err(|e| e.to_string()),
+        cache_dir: cache_dir(global),
+        state_dir: state_dir(global),
+        activity_log: activity_log(global),
+        home: dirs::home_dir().unwrap_or_default(),
+        env: |k| std::env::var(k).ok(),
+    };
+    let findings = check(&setup, Utc::now());
+    let style = Style::for_stdout(args.color);
+    let _ = std::io::stdout().lock().write_all(render(&findings, style).as_bytes());
+    if findings.iter().any(|f| f.level == Level::Problem) {
+        1
+    } else {
+        0
+    }
+}
+
+pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match &s.config {
+        Err(e) => out.push(Finding::new(Level::Problem, e.clone()).detail("fix the file, then run ssofresh doctor again")),
+        Ok(cfg) if !cfg.found => out.push(
+            Finding::new(Level::Problem, format!("no AWS config at {}", s.config_path.display()))
+                .detail("set up an sso-session: aws configure sso")
+                .detail("(or point AWS_CONFIG_FILE at your config)"),
+        ),
+        Ok(cfg) => {
+            out.push(Finding::new(
+                Level::Ok,
+                format!(
+                    "config {}: {} sso-session{}, {} profile{}",
+                    s.config_path.display(),
+                    cfg.sessions.len(),
+                    plural(cfg.sessions.len()),
+                    cfg.profiles.len(),
+                    plural(cfg.profiles.len())
+                ),
+            ));
+            config_findings(cfg, &mut out);
+            let targets = target::all(cfg, &s.cache_dir);
+            cache_findings(&targets, &mut out);
+            clock_findings(&targets, &s.state_dir, now, &mut out);
+            endpoint_findings(cfg, &targets, s.env, &mut out);
+        }
+    }
+    permission_findings(s, &mut out);
+    out.push(log_finding(&s.activity_log));
+    out.push(automation_finding(&s.home, s.env));
+    out.push(notification_finding(s.env));
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
+    let path = cfg.path.display().to_string();
+    let mut fine = true;
+    for s in &cfg.sessions {
+        let mut missing: Vec<&str> = Vec::new();
+        if s.start_url.is_none() {
+            missing.push("sso_start_url");
+        }
+        if s.region.is_none() {
+            missing.push("sso_region");
+        }
+        if !missing.is_empty() {
+            fine = false;
+            out.push(
+                Finding::new(Level::Problem, format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")))
+                    .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                    .detail(format!("    {} = …", missing.join(" = …\n    "))),
+            );
+        }
+        if s.registration_scopes.is_none() {
+            fine = false;
+            out.push(
+                Finding::new(
+                    Level::Problem,
+                    format!(
+                        "sso-session '{}' has no sso_registration_scopes: logins get no refresh token, so the token cannot be refreshed",
+                        s.name
+                    ),
+                )
+                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail("    sso_registration_scopes = sso:account:access")
+                .detail(format!("then log in again: {}", target::session_login_command(&s.name))),
+            );
+        }
+    }
+    for p in &cfg.profiles {
+        if let Some(name) = &p.sso_session {
+            if cfg.session(name).is_none() {
+                fine = false;
+                let known: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+                let mut f = Finding::new(
+                    Level::Problem,
+                    format!("profile '{}' uses sso-session '{name}', which {path} does not define", p.name),
+                )
+                .detail(format!("add an [sso-session {name}] section (aws configure sso-session), or point the profile at one that exists"));
+                if !known.is_empty() {
+                    f = f.detail(format!("sessions defined: {}", known.join(", ")));
+                }
+                out.push(f);
+            }
+        }
+    }
+    // One migration per start URL: the profiles that share it share one cache and one session.
+    let mut seen: Vec<&str> = Vec::new();
+    for p in cfg.legacy_profiles() {
+        let Some(url) = p.sso_start_url.as_deref() else { continue };
+        if seen.contains(&url) {
+            continue;
+        }
+        seen.push(url);
+        fine = false;
+        let group: Vec<&Profile> = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url)).collect();
+        out.push(legacy_migration(cfg, &group, url));
+    }
+    if fine && !cfg.sessions.is_empty() {
+        out.push(Finding::new(
+            Level::Ok,
+            "every sso-session has a start URL, region and registration scopes; every profile's session exists",
+        ));
+    }
+}
+
+/// The exact lines that turn legacy profiles into users of one new sso-session.
+fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
+    let name = session_name_for(cfg, url, &group[0].name);
+    // Without one the AWS CLI cannot log in either; say what belongs there.
+    let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "<your SSO region>".into());
+    let names: Vec<String> = group.iter().map(|p| format!("'{}'", p.name)).collect();
+    let which = if group.len() == 1 {
+        format!("profile {} is a legacy SSO profile", names[0])
+    } else {
+        format!("profiles {} are legacy SSO profiles", names.join(", "))
+    };
+    let mut f = Finding::new(
+        Level::Problem,
+        format!("{which} (sso_start_url in the profile): its token lasts one session and cannot be refreshed"),
+    )
+    .detail(format!("migrate: add to {}", cfg.path.display()))
+    .detail(format!("    [sso-session {name}]"))
+    .detail(format!("    sso_start_url = {url}"))
+    .detail(format!("    sso_region = {region}"))
+    .detail("    sso_registration_scopes = sso:account:access");
+    for p in group {
+        f = f
+            .detail(format!("in [{}] remove sso_start_url and sso_region, and add", section_name(&p.name)))
+            .detail(format!("    sso_session = {name}"));
+    }
+    f.detail(format!("then log in: {}", target::session_login_command(&name)))
+        .detail("(aws configure sso-session asks for the same)")
+}
+
+
+fn section_name(profile: &str) -> String {
+    if profile == "default" {
+        "default".into()
+    } else {
+        format!("profile {profile}")
+    }
+}
+
+/// `corp` for `https://corp.awsapps.com/start`, else the profile's name; never one in use.
+fn session_name_for(cfg: &AwsConfig, url: &str, fallback: &str) -> String {
+    let host_label = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .and_then(|h| h.split('.').next().map(str::to_string))
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let base = host_label.unwrap_or_else(|| fallback.to_string());
+    let mut name = base.clone();
+    let mut n = 2;
+    while cfg.session(&name).is_some() {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
+    for t in targets {
+        if let Err(e) = CachedToken::read(&t.cache_path) {
+            out.push(
+                Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
+                    .detail("delete it and log in again:")
+                    .detail(format!("    rm {} && {}", shell_quote(&t.cache_path), t.login_command())),
+            );
+        }
+    }
+}
+
+/// Skew shows when a file ssofresh or the AWS CLI wrote "now" carries a time in the future.
+fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let tolerance = chrono::Duration::minutes(5);
+    let mut ahead: Vec<(String, chrono::Duration)> = Vec::new();
+    let mut checked = 0;
+    for t in targets {
+        if let Ok(m) = std::fs::metadata(&t.cache_path).and_then(|m| m.modified()) {
+            checked += 1;
+            let written = DateTime::<Utc>::from(m);
+            if written - now > tolerance {
+                ahead.push((format!("{} was written", t.cache_path.display()), written - now));
+            }
+        }
+        let saved = SessionState::load(&state::state_path(state_dir, &t.cache_key));
+        let times = [
+            ("last refresh", saved.last_refresh.as_ref().map(|r| r.at.clone())),
+            ("last login", saved.login_at.clone()),
+        ];
+        for (what, at) in times {
+            if let Some(at) = at.as_deref().and_then(timefmt::parse) {
+                checked += 1;
+                if at - now > tolerance {
+                    ahead.push((format!("{}: the {what} was recorded", t.label()), at - now));
+                }
+            }
+        }
+    }
+    if let Some((what, by)) = ahead.iter().max_by_key(|(_, d)| *d) {
+        out.push(
+            Finding::new(
+                Level::Problem,
+                format!("the system clock seems to be {} behind: {what} {} in the future", human(*by), human(*by)),
+            )
+            .detail("tokens will look valid after they expired; enable time sync (timedatectl set-ntp true, or your OS's setting)"),
+        );
+    } else if checked > 0 {
+        out.push(Finding::new(Level::Ok, "clock: no sign of skew in the token cache and state times"));
+    }
+}
+
+fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], env: fn(&str) -> Option<String>, out: &mut Vec<Finding>) {
+    let mut overrides = 0;
+    for t in targets.iter().filter(|t| !t.is_legacy()) {
+        let region = t.region.as_deref().unwrap_or("us-east-1");
+        for service in [Service::SsoOidc, Service::Sso] {
+            let what = match service {
+                Service::SsoOidc => "SSO-OIDC",
+                Service::Sso => "SSO portal",
+            };
+            match endpoint::resolve(service, region, t.context_in(cfg), cfg, env) {
+                Ok((url, source)) if source != "default" => {
+                    overrides += 1;
+                    out.push(Finding::new(Level::Note, format!("{}: {what} endpoint {url} (from {source})", t.label())));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(
+                    Finding::new(Level::Problem, format!("{}: {e}", t.label()))
+                        .detail("fix or unset the override (AWS_ENDPOINT_URL*, [services], endpoint_url)"),
+                ),
+            }
+        }
+    }
+    if overrides == 0 && targets.iter().any(|t| !t.is_legacy()) {
+        out.push(Finding::new(Level::Ok, "endpoints: the AWS defaults (no override in effect)"));
+    }
+}
+
+#[cfg(unix)]
+fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut open_dirs: Vec<PathBuf> = Vec::new();
+    let mut open_files: Vec<PathBuf> = Vec::new();
+    let mut foreign: Vec<PathBuf> = Vec::new();
+    let mut look = |p: &Path, is_dir: bool| {
+        let Ok(m) = std::fs::symlink_metadata(p) else { return };
+        if m.permissions().mode() & 0o077 != 0 {
+            if is_dir {
+                open_dirs.push(p.to_path_buf());
+            } else {
+                open_files.push(p.to_path_buf());
+            }
+        }
+        if m.uid() != uid {
+            foreign.push(p.to_path_buf());
+        }
+    };
+    look(&s.cache_dir, true);
+    if let Ok(entries) = std::fs::read_dir(&s.cache_dir) {
+        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+        files.sort();
+        for f in files {
+            look(&f, false);
+        }
+    }
+    look(&s.state_dir, true);
+    for f in crate::activity::files(&s.activity_log) {
+        look(&f, false);
+    }
+    if !open_dirs.is_empty() || !open_files.is_empty() {
+        let n = open_dirs.len() + open_files.len();
+        let mut f = Finding::new(
+            Level::Problem,
+            format!("{n} token cache or state path{} can be read by other users of this machine", plural(n)),
+        );
+        for p in open_dirs.iter().chain(&open_files).take(8) {
+            let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            f = f.detail(format!("    {:04o}  {}", mode, tilde(p, &s.home)));
+        }
+        if n > 8 {
+            f = f.detail(format!("… and {} more", n - 8));
+        }
+        f = f.detail("fix:");
+        if !open_dirs.is_empty() {
+            f = f.detail(format!("    chmod 700 {}", open_dirs.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")));
+        }
+        if !open_files.is_empty() {
+            f = f.detail(format!("    chmod 600 {}", open_files.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")));
+        }
+        out.push(f);
+    } else if s.cache_dir.exists() {
+        out.push(Finding::new(Level::Ok, format!("permissions: {} and its files are private", s.cache_dir.display())));
+    }
+    if !foreign.is_empty() {
+        let mut f = Finding::new(
+            Level::Problem,
+            "files belong to another user (a login run with sudo?): ssofresh cannot refresh them",
+        );
+        for p in foreign.iter().take(8) {
+            f = f.detail(format!("    {}", tilde(p, &s.home)));
+        }
+        out.push(f.detail(format!(
+            "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
+            [&s.cache_dir, &s.state_dir].iter().filter(|p| p.exists()).map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+        )));
+    }
+}
+
+#[cfg(not(unix))]
+fn permission_findings(_s: &Setup, _out: &mut Vec<Finding>) {}
+
+/// A prompt hook (`ssofresh init` in a shell's startup file) or a timer (systemd, launchd,
+/// cron) keeps tokens fresh; without one, nothing does.
+fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
+    let mut found: Vec<String> = Vec::new();
+    let zdotdir = env("ZDOTDIR").map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
+    // Like fish and systemd: $XDG_CONFIG_HOME when it is absolute, else ~/.config.
+    let config_home = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| home.join(".config"));
+    let mut rc_files = vec![
+        zdotdir.join(".zshrc"),
+        home.join(".bashrc"),
+        home.join(".bash_profile"),
+        config_home.join("fish/config.fish"),
+    ];
+    if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
+        let mut more: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
+        more.sort();
+        rc_files.extend(more);
+    }
+    for rc in rc_files {
+        let Ok(text) = std::fs::read_to_string(&rc) else { continue };
+        if text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh init")) {
+            found.push(format!("prompt hook in {}", tilde(&rc, home)));
+        }
+    }
+    let mut disabled: Vec<String> = Vec::new();
+    let systemd = config_home.join("systemd/user");
+    for name in names_in(&systemd, ".timer") {
+        // `systemctl --user enable` links the timer into timers.target.wants.
+        if systemd.join("timers.target.wants").join(&name).exists() {
+            found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
+        } else {
+            disabled.push(name);
+        }
+    }
+    for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
+        found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
+    }
+    if let Ok(o) = std::process::Command::new("crontab")
+        .arg("-l")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    {
+        let text = String::from_utf8_lossy(&o.stdout);
+        if o.status.success() && text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh")) {
+            found.push("crontab entry".into());
+        }
+    }
+    if found.is_empty() && !disabled.is_empty() {
+        let mut f = Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
+        for name in disabled {
+            f = f.detail(format!("    systemctl --user enable --now {name}"));
+        }
+        f
+    } else if found.is_empty() {
+        Finding::new(Level::Problem, "nothing runs ssofresh automatically, so tokens are refreshed only by hand")
+            .detail("add a prompt hook to your shell's startup file, e.g. in ~/.zshrc:")
+            .detail("    eval \"$(ssofresh init zsh)\"")
+            .detail("or run ssofresh tick from a timer (systemd, launchd or cron)")
+    } else {
+        Finding::new(Level::Ok, format!("automatic refresh: {}", found.join("; ")))
+    }
+}
+
+fn log_finding(path: &Path) -> Finding {
+    let files = crate::activity::files(path);
+    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let limits = crate::activity::limits();
+    let what = if files.is_empty() {
+        "no activity yet".to_string()
+    } else {
+        format!("{} file{}, {}", files.len(), plural(files.len()), size(bytes))
+    };
+    let rotation = if limits.max_size == 0 {
+        "never rotated".to_string()
+    } else {
+        format!("rotated at {}, {} files kept", size(limits.max_size), limits.max_files)
+    };
+    Finding::new(Level::Note, format!("activity log {} ({what}; {rotation})", path.display()))
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Files in `dir` whose name mentions ssofresh and ends with `suffix`, sorted.
+fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains("ssofresh") && n.ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Placeholder until notifications exist: reports the backend that is configured.
+fn notification_finding(env: fn(&str) -> Option<String>) -> Finding {
+    let backend = env("SSOFRESH_NOTIFY").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "auto".into());
+    Finding::new(Level::Note, format!("notifications: backend '{backend}' configured (this version does not test it)"))
+}
+
+fn tilde(p: &Path, home: &Path) -> String {
+    match p.strip_prefix(home) {
+        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => p.display().to_string(),
+    }
+}
+
+/// Quotes a path for a POSIX shell when it needs it.
+fn shell_quote(p: &Path) -> String {
+    let s = p.display().to_string();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:@%,".contains(c)) {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+pub fn render(findings: &[Finding], style: Style) -> String {
+    let mut out = String::new();
+    let problems = findings.iter().filter(|f| f.level == Level::Problem).count();
+    for f in findings {
+        let (tone, word) = match f.level {
+            Level::Ok => (Tone::Good, "ok"),
+            Level::Note => (Tone::Dim, "note"),
+            Level::Problem => (Tone::Bad, "problem"),
+        };
+        let (head, indent) = if style.rich {
+            (format!("{} ", style.paint(tone, style.symbol(tone))), 2)
+        } else {
+            (format!("{word:<8} "), 9)
+        };
+        for (i, line) in style::wrap(&style::home_relative(&f.title), style::WIDTH - indent).iter().enumerate() {
+            let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
+            let text = if i == 0 && f.level == Level::Problem { style.paint(Tone::Bold, line) } else { line.clone() };
+            out.push_str(&format!("{lead}{text}\n"));
+        }
+        for d in &f.details {
+            for l in d.lines() {
+                // Indented lines are config lines and commands: exact, never wrapped.
+                let lines = if l.starts_with("    ") {
+                    vec![l.to_string()]
+                } else {
+                    style::wrap(&style::home_relative(l), style::WIDTH - indent)
+                };
+                for l in lines {
+                    out.push_str(&format!("{}{l}\n", " ".repeat(indent)));
+                }
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&match problems {
+        0 => "No problems found.\n".to_string(),
+        1 => "1 problem found.\n".to_string(),
+        n => format!("{n} problems found.\n"),
+    });
+    out
+}

@@ -1,0 +1,15 @@
+//! `ssofresh env`: role credentials as shell exports, in the spirit of
+//! `aws configure export-credentials`.
+
+use super::credential_process::{emit, obtain};
+use crate::cli::{EnvArgs, Global};
+
+pub fn run(global: &Global, args: &EnvArgs) -> u8 {
+    match obtain(global, &args.role) {
+        Ok(f) => emit(crate::export::render(args.format, &f.creds).as_bytes()),
+        Err(e) => {
+            eprintln!("ssofresh: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `ssofresh login [SESSION] [--profile P]`: sign in, one login per session at a time, and
+//! write the token cache the way the AWS CLI does. Only ever started by the user.
+
+use super::{cache_dir, config_path, fail, load_config, state_dir};
+use crate::activity::{self, Entry};
+use crate::cache::CachedToken;
+use crate::cli::{Global, LoginArgs, LoginFlow};
+use crate::config::AwsConfig;
+use crate::error::{Error, EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::http::HttpSettings;
+use crate::login::{self, Options, SignedIn};
+use crate::registration::Flow;
+use crate::state::{self, SessionState};
+use crate::target::{self, Target};
+use crate::units::human;
+use crate::{browser, interrupt, lock, refresh};
+use chrono::{Local, Utc};
+use std::path::Path;
+use std::time::Duration;
+
+/// The one session a command acts on: SESSION, else --profile, else AWS_PROFILE, else the only
+/// sso-session, else the default profile's. Several candidates → the user names one.
+pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir: &Path, command: &str) -> Result<Target, Error> {
+    let one = |sessions: &[String], profiles: &[String]| -> Result<Target, Error> {
+        target::select(cfg, sessions, profiles, dir)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Usage("no session named".into()))
+    };
+    if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
+        return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
+            // `ssofresh login dev` where dev is a profile: say how to name it.
+            (Error::UnknownSession { .. }, Some(_)) => Error::Usage(format!(
+                "'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"
+            )),
+            (e, _) => e,
+        });
+    }
+    if let Some(p) = profile.map(str::trim).filter(|p| !p.is_empty()) {
+        return one(&[], &[p.to_string()]);
+    }
+    if let Some(p) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.trim().is_empty()) {
+        return one(&[], &[p.trim().to_string()])
+            .map_err(|e| Error::Usage(format!("AWS_PROFILE={}: {e}", p.trim())));
+    }
+    if cfg.sessions.len() == 1 {
+        return one(&[cfg.sessions[0].name.clone()], &[]);
+    }
+    if cfg.profile("default").is_some_and(|p| p.sso_session.is_some() || p.is_legacy_sso()) {
+        return one(&[], &["default".to_string()]);
+    }
+    let all = target::all(cfg, dir);
+    if all.len() == 1 {
+        return Ok(all.into_iter().next().expect("one target"));
+    }
+    if all.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no sso-session; add one ([sso-session NAME] with sso_start_url and sso_region, \
+             e.g. with aws configure sso-session), then run ssofresh {command} NAME",
+            cfg.path.display()
+        )));
+    }
+    let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
+    for t in &all {
+        let how = match &t.kind {
+            target::Kind::Session => format!("ssofresh {command} {}", t.name),
+            target::Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
+        };
+        let profiles = if t.profiles.is_empty() { "no profiles".to_string() } else { format!("profiles: {}", t.profiles.join(", ")) };
+        msg += &format!("  {how:<40} ({profiles})\n");
+    }
+    Err(Error::Usage(msg.trim_end().to_string()))
+}
+
+/// Which flow, and whether to start a browser. Without a display (or with --no-browser) the
+/// URL is printed instead, and `auto` picks the device code, which works from any device.
+fn flow(args: &LoginArgs) -> (Flow, bool) {
+    let browser_here = !args.no_browser && browser::can_open();
+    let flow = match (args.use_device_code, args.flow) {
+        (true, _) | (_, LoginFlow::DeviceCode) => Flow::DeviceCode,
+        (_, LoginFlow::AuthCode) => Flow::AuthCode,
+        (_, LoginFlow::Auto) if browser_here => Flow::AuthCode,
+        (_, LoginFlow::Auto) => Flow::DeviceCode,
+    };
+    (flow, browser_here)
+}
+
+fn fingerprint_at(path: &Path) -> Option<String> {
+    CachedToken::read(path).ok().flatten().map(|t| refresh::login_fingerprint(&t))
+}
+
+pub fn run(global: &Global, args: &LoginArgs) -> u8 {
+    let cfg = match load_config(global) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if !cfg.found {
+        eprintln!("ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)", config_path(global).display());
+        return EXIT_USAGE;
+    }
+    let dir = cache_dir(global);
+    let target = match choose(&cfg, args.session.as_deref(), args.profile.as_deref(), &dir, "login") {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let label = target.label();
+    if let Err(e) = login::check(&target, &cfg) {
+        eprintln!("ssofresh: {label}: {e}");
+        return e.exit_code();
+    }
+    let state_dir = state_dir(global);
+    let (flow, open_browser) = flow(args);
+    let opts = Options {
+        flow,
+        open_browser,
+        timeout: args.login_timeout,
+        http: HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout },
+        wait_scale: args.test_wait_scale,
+    };
+
+    // One login per session: a second one waits, then reports the first one's result rather
+    // than sending the user to the browser again.
+    let login_lock = lock::lock_path(&state_dir, &format!("{}.login", target.cache_key));
+    let before = fingerprint_at(&target.cache_path);
+    let _login_lock = match lock::acquire(&login_lock, Duration::ZERO) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            eprintln!("ssofresh: {label}: another ssofresh login is in progress; waiting for it to finish…");
+            let patience = args.login_timeout + Duration::from_secs(60);
+            match lock::acquire(&login_lock, patience) {
+                Ok(Some(l)) => {
+                    let now = fingerprint_at(&target.cache_path);
+                    match CachedToken::read(&target.cache_path) {
+                        Ok(Some(t)) if now.is_some() && now != before && t.expires() > Utc::now() => {
+                            summary(&target, &t, "by the other ssofresh login");
+                            return EXIT_OK;
+                        }
+                        _ => eprintln!("ssofresh: {label}: the other login did not succeed; signing in now"),
+                    }
+                    l
+                }
+                Ok(None) => {
+                    eprintln!("ssofresh: {label}: the other login is still running after {}; try again later", human(chrono::Duration::from_std(patience).unwrap_or_default()));
+                    return EXIT_TRANSIENT;
+                }
+                Err(e) => {
+                    eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+            return EXIT_USAGE;
+        }
+    };
+
+    interrupt::install();
+    let signed = match login::sign_in(&target, &cfg, &dir, &opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ssofresh: {label}: {e}; the token cache was not changed");
+            return e.exit_code();
+        }
+    };
+    match save(&target, &signed, &state_dir, opts.http.timeout) {
+        Ok(()) => {
+            summary(&target, &signed.token, "");
+            EXIT_OK
+        }
+        Err(msg) => {
+            eprintln!("ssofresh: {label}: {msg}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Writes the token, then resets what the old login left (rejected token, back-off) and logs
+/// the new login, all before a Ctrl-C is let through.
+fn save(target: &Target, signed: &SignedIn, state_dir: &Path, lock_wait: Duration) -> Result<(), String> {
+    // The sign-in has succeeded: from here a Ctrl-C waits until everything is saved.
+    let _whole = interrupt::critical();
+    // Under the refresh lock, so a tick refreshing the old token cannot write over this one.
+    // A refresh that outlasts the wait is not worth losing a login over: its own check
+    // before writing sees the new file and stands back.
+    log::debug!("{}: taking the refresh lock to save the login", target.label());
+    let _refresh_lock = lock::acquire(&lock::lock_path(state_dir, &target.cache_key), lock_wait).ok().flatten();
+    let token = &signed.token;
+    token.write(&target.cache_path).map_err(|e| format!("{e}; check the directory's owner and mode"))?;
+    let state_path = state::state_path(state_dir, &target.cache_key);
+    let mut st = SessionState::load(&state_path);
+    st.session = Some(target.name.clone());
+    st.record_login(refresh::login_fingerprint(token), Utc::now());
+    if let Err(e) = st.save(&state_path) {
+        log::warn!("cannot save {}: {e}", state_path.display());
+    }
+    let mut e = Entry::new("login_detected", &target.name);
+    e.expires_at = Some(token.expires_at.clone());
+    e.message = Some(match signed.flow {
+        Flow::DeviceCode => "ssofresh login (device code)".into(),
+        Flow::AuthCode => "ssofresh login (browser)".into(),
+    });
+    activity::append(&activity::default_path(state_dir), &e);
+    Ok(())
+}
+
+fn summary(target: &Target, token: &CachedToken, how: &str) {
+    let now = Utc::now();
+    let expires = token.expires();
+    let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
+    let how = if how.is_empty() { String::new() } else { format!(" {how}") };
+    println!("Logged in to {}{how} ({start}).", target.label());
+    if target.profiles.is_empty() {
+        println!("  Profiles: none yet (add sso_session = {} to a profile)", target.name);
+    } else {
+        println!("  Profiles: {}", target.profiles.join(", "));
+    }
+    println!(
+        "  Access token valid until {} ({} left).",
+        expires.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z"),
+        human(expires - now)
+    );
+    if target.is_legacy() {
+        println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (aws configure sso-session).");
+    } else if token.refresh_token.is_some() {
+        println!("  ssofresh keeps it fresh until the Identity Center session ends.");
+    } else {
+        println!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
+    }
+}

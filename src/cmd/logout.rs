@@ -1,0 +1,134 @@
+//! `ssofresh logout [SESSION] [--profile P] [--all]`: sign out at the portal, then remove the
+//! token cache and the role credentials cached from it.
+
+use super::{cache_dir, combine, fail, load_config, state_dir};
+use crate::activity::{self, Entry};
+use crate::cache::CachedToken;
+use crate::cli::{Global, LogoutArgs};
+use crate::config::AwsConfig;
+use crate::endpoint::{self, Service};
+use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::http::{self, HttpSettings};
+use crate::logout::{self, Owner, Portal};
+use crate::lock;
+use crate::target::{self, Target};
+use chrono::Utc;
+use std::io::ErrorKind;
+use std::path::Path;
+
+pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
+    let cfg = match load_config(global) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let dir = cache_dir(global);
+    let targets: Vec<Target> = if args.all {
+        target::all(&cfg, &dir).into_iter().filter(|t| t.cache_path.exists()).collect()
+    } else {
+        match super::login::choose(&cfg, args.session.as_deref(), args.profile.as_deref(), &dir, "logout") {
+            Ok(t) => vec![t],
+            Err(e) => return fail(&e),
+        }
+    };
+    let http = HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout };
+    let state_dir = state_dir(global);
+    let role_dir = logout::role_cache_dir();
+    let mut client = None;
+    let mut code = EXIT_OK;
+    for t in &targets {
+        code = combine(code, one(t, &cfg, &state_dir, http, &mut client, &role_dir));
+    }
+    if args.all {
+        let swept = logout::sweep_role_credentials(&role_dir);
+        if !swept.is_empty() {
+            println!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
+        }
+        if targets.is_empty() {
+            println!("No cached SSO token to remove.");
+        }
+    }
+    code
+}
+
+fn one(
+    t: &Target,
+    cfg: &AwsConfig,
+    state_dir: &Path,
+    http: HttpSettings,
+    client: &mut Option<reqwest::blocking::Client>,
+    role_dir: &Path,
+) -> u8 {
+    let label = t.label();
+    // A refresh running now would otherwise finish after us; its own check before writing
+    // already refuses to bring back a removed file, the lock just keeps the order plain.
+    let _lock = lock::acquire(&lock::lock_path(state_dir, &t.cache_key), http.timeout).ok().flatten();
+    let mut done: Vec<String> = Vec::new();
+    let mut code = EXIT_OK;
+    let token = match CachedToken::read(&t.cache_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ssofresh: {label}: {e}; removing it all the same");
+            None
+        }
+    };
+    match &token {
+        Some(token) if token.expires() > Utc::now() => {
+            let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
+            let portal = endpoint::resolve(Service::Sso, region, t.context_in(cfg), cfg, |k| std::env::var(k).ok())
+                .map_err(|e| e.to_string())
+                .and_then(|(url, _)| {
+                    if client.is_none() {
+                        *client = Some(http::client(http)?);
+                    }
+                    Ok(url)
+                });
+            let result = match (portal, client.as_ref()) {
+                (Ok(url), Some(c)) => logout::portal_logout(c, &url, &token.access_token),
+                (Err(e), _) => Portal::Failed(e),
+                (Ok(_), None) => Portal::Failed("no HTTP client".into()),
+            };
+            match result {
+                Portal::SignedOut => done.push("signed out at the portal".into()),
+                Portal::AlreadyEnded => done.push("the portal had already ended the session".into()),
+                Portal::Failed(m) => eprintln!(
+                    "ssofresh: {label}: could not sign out at the portal ({m}); the Identity Center session stays active until it ends by itself"
+                ),
+            }
+        }
+        Some(_) => done.push("the access token had expired, so the portal was not called".into()),
+        None => {}
+    }
+    match std::fs::remove_file(&t.cache_path) {
+        Ok(()) => done.push(format!("removed the token cache {}", t.cache_path.display())),
+        Err(e) if e.kind() == ErrorKind::NotFound => done.push("no cached token".into()),
+        Err(e) => {
+            eprintln!("ssofresh: {label}: cannot remove {}: {e}", t.cache_path.display());
+            code = EXIT_USAGE;
+        }
+    }
+    // Role credentials are cached per account and role; only those of this session's profiles
+    // can be told apart (the file names are hashes), so those are what goes.
+    let owner = match (&t.kind, &t.start_url) {
+        (target::Kind::Legacy { .. }, Some(url)) => Owner::StartUrl(url),
+        _ => Owner::Session(&t.name),
+    };
+    let keys: Vec<String> = t
+        .profiles
+        .iter()
+        .filter_map(|p| cfg.profile(p))
+        .filter_map(|p| Some(logout::role_cache_key(p.sso_account_id.as_deref()?, p.sso_role_name.as_deref()?, owner)))
+        .collect();
+    let removed = logout::remove_role_credentials(role_dir, &keys);
+    if !removed.is_empty() {
+        done.push(format!("removed {} cached role credential(s) from {}", removed.len(), role_dir.display()));
+    }
+    let mut e = Entry::new("logout", &t.name);
+    e.message = Some(done.join("; "));
+    activity::append(&activity::default_path(state_dir), &e);
+    if token.is_none() && removed.is_empty() && code == EXIT_OK {
+        println!("{label}: not logged in; nothing to remove.");
+    } else {
+        println!("Logged out of {label}: {}.", done.join("; "));
+    }
+    code
+}

@@ -1,0 +1,360 @@
+//! `ssofresh status`: what each session's token is worth now, for people (`status`), scripts
+//! (`--json`) and conditions (`--check`). Reads files only: never refreshes, never connects.
+
+use super::{activity_log, cache_dir, combine, fail, load_config, state_dir};
+use crate::activity::{self, Entry};
+use crate::cli::{Global, StatusArgs};
+use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
+use crate::session_status::{self, SessionStatus, State};
+use crate::style::{self, clock, relative, Style, Tone};
+use crate::target::{self, Kind, Target};
+use crate::units::human;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Bumped only on incompatible changes (a field removed, renamed or re-typed); new fields may
+/// appear within a version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How much of the activity log `status` reads, from the end: enough for recent lines of every
+/// session, small enough to stay fast on a log of any size.
+const ACTIVITY_BUDGET: u64 = 256 * 1024;
+
+pub fn run(global: &Global, args: &StatusArgs) -> u8 {
+    let cfg = match load_config(global) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let dir = cache_dir(global);
+    let explicit = !args.selection.is_empty();
+    let targets: Vec<Target> = if explicit {
+        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
+            Ok(t) => t,
+            Err(e) => return fail(&e),
+        }
+    } else {
+        target::all(&cfg, &dir)
+    };
+    let now = Utc::now();
+    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let states = state_dir(global);
+    let statuses: Vec<SessionStatus> =
+        targets.iter().map(|t| session_status::inspect(t, &states, now, threshold)).collect();
+
+    let mut out = Vec::new();
+    if args.json {
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            generated_at: crate::timefmt::format(now),
+            threshold_seconds: args.threshold.as_secs(),
+            config_file: cfg.path.display().to_string(),
+            sessions: statuses.iter().map(|s| SessionJson::of(s, now)).collect(),
+        };
+        // Serializing plain strings and numbers into memory cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut out, &report);
+        out.push(b'\n');
+    } else if !args.check {
+        let style = Style::for_stdout(args.color);
+        if statuses.is_empty() {
+            let what = if cfg.found { "has no sso-session or SSO profile" } else { "does not exist" };
+            let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
+        } else {
+            let recent = recent_activity(&activity_log(global), &statuses, args.activity);
+            out.extend(render(&statuses, &recent, style, now).into_bytes());
+        }
+    }
+    // A closed pipe (`status | head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(&out);
+    if args.check {
+        check(&statuses, explicit)
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The `--check` verdict, with a line on stderr for each session that needs something.
+fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
+    if statuses.is_empty() {
+        eprintln!("ssofresh: no sso-session is configured; set one up with: aws configure sso");
+        return EXIT_USAGE;
+    }
+    // Without a selection, sessions never logged in are someone's old config, not a problem,
+    // unless nothing at all is logged in.
+    let none_logged_in = statuses.iter().all(|s| s.state == State::NotLoggedIn);
+    let mut code = EXIT_OK;
+    for s in statuses {
+        let label = s.target.label();
+        let login = s.target.login_command();
+        let why = s.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+        match s.state {
+            State::ReloginRequired => {
+                eprintln!("ssofresh: {label}: re-login required{why} — run: {login}");
+                code = combine(code, EXIT_RELOGIN);
+            }
+            State::NotLoggedIn if explicit || none_logged_in => {
+                eprintln!("ssofresh: {label}: not logged in — run: {login}");
+                code = combine(code, EXIT_RELOGIN);
+            }
+            State::Unreadable => {
+                eprintln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
+                code = combine(code, EXIT_USAGE);
+            }
+            _ => {}
+        }
+    }
+    code
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    generated_at: String,
+    threshold_seconds: u64,
+    config_file: String,
+    sessions: Vec<SessionJson<'a>>,
+}
+
+/// One session in `status --json`. Every key is always present (null when unknown), so a
+/// script can index without checking.
+#[derive(Serialize)]
+struct SessionJson<'a> {
+    name: &'a str,
+    /// `sso-session` or `legacy-profile`.
+    kind: &'static str,
+    start_url: Option<&'a str>,
+    region: Option<&'a str>,
+    profiles: &'a [String],
+    state: &'static str,
+    needs_login: bool,
+    reason: Option<&'a str>,
+    message: Option<&'a str>,
+    login_command: String,
+    expires_at: Option<&'a str>,
+    expires_in_seconds: Option<i64>,
+    refreshable: bool,
+    has_refresh_token: bool,
+    registration_expires_at: Option<&'a str>,
+    last_refresh: Option<LastRefreshJson<'a>>,
+    last_login_at: Option<String>,
+    backoff_until: Option<&'a str>,
+    cache_file: String,
+}
+
+#[derive(Serialize)]
+struct LastRefreshJson<'a> {
+    time: &'a str,
+    outcome: &'a str,
+    error: Option<&'a str>,
+}
+
+impl<'a> SessionJson<'a> {
+    fn of(s: &'a SessionStatus, now: DateTime<Utc>) -> SessionJson<'a> {
+        let t = &s.target;
+        let token = s.token.as_ref();
+        SessionJson {
+            name: &t.name,
+            kind: match t.kind {
+                Kind::Session => "sso-session",
+                Kind::Legacy { .. } => "legacy-profile",
+            },
+            start_url: t.start_url.as_deref(),
+            region: t.region.as_deref(),
+            profiles: &t.profiles,
+            state: s.state.as_str(),
+            needs_login: s.state.needs_login(),
+            reason: s.reason.as_deref(),
+            message: s.message.as_deref(),
+            login_command: t.login_command(),
+            expires_at: token.map(|t| t.expires_at.as_str()),
+            expires_in_seconds: s.expires_in(now).map(|d| d.num_seconds()),
+            refreshable: s.refreshable,
+            has_refresh_token: token.is_some_and(|t| t.has_refresh_token),
+            registration_expires_at: token.and_then(|t| t.registration_expires_at.as_deref()),
+            last_refresh: s.saved.last_refresh.as_ref().map(|r| LastRefreshJson {
+                time: &r.at,
+                outcome: &r.outcome,
+                error: r.error.as_deref(),
+            }),
+            last_login_at: s.last_login.map(crate::timefmt::format),
+            backoff_until: s.saved.backoff_until.as_deref(),
+            cache_file: t.cache_path.display().to_string(),
+        }
+    }
+}
+
+/// The last `per_session` activity entries of each session, oldest first.
+fn recent_activity(log: &std::path::Path, statuses: &[SessionStatus], per_session: usize) -> HashMap<String, Vec<Entry>> {
+    let mut found: HashMap<String, Vec<Entry>> = HashMap::new();
+    if per_session == 0 || statuses.is_empty() {
+        return found;
+    }
+    let names: Vec<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
+    activity::tail(log, per_session * names.len(), ACTIVITY_BUDGET, None, |line| {
+        let Ok(e) = serde_json::from_slice::<Entry>(line) else { return false };
+        if !names.contains(&e.session.as_str()) {
+            return false;
+        }
+        let list = found.entry(e.session.clone()).or_default();
+        if list.len() >= per_session {
+            return false;
+        }
+        list.push(e);
+        true
+    });
+    for list in found.values_mut() {
+        list.reverse();
+    }
+    found
+}
+
+/// Label column: two spaces, the label padded to 12, two spaces; values get the rest of 80.
+const INDENT: usize = 16;
+const VALUE: usize = style::WIDTH - INDENT;
+
+fn tone(state: State) -> Tone {
+    match state {
+        State::Valid => Tone::Good,
+        State::Expiring | State::ExpiredRefreshable | State::Legacy => Tone::Warn,
+        State::ReloginRequired | State::Unreadable => Tone::Bad,
+        State::NotLoggedIn => Tone::Dim,
+    }
+}
+
+pub fn render(statuses: &[SessionStatus], recent: &HashMap<String, Vec<Entry>>, style: Style, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    for (i, s) in statuses.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        session(&mut out, s, recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]), style, now);
+    }
+    out
+}
+
+fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, now: DateTime<Utc>) {
+    let t = &s.target;
+    let token = s.token.as_ref();
+    let tone = tone(s.state);
+    let time_left = token.map(|k| {
+        if k.expires > now {
+            format!("{} left (until {})", human(k.expires - now), clock(k.expires, now))
+        } else {
+            format!("expired {} ago ({})", human(now - k.expires), clock(k.expires, now))
+        }
+    });
+    let detail = match (s.state, &time_left) {
+        (State::Valid | State::Expiring | State::Legacy, Some(left)) => format!(", {left}"),
+        (State::ExpiredRefreshable, Some(_)) => String::new(),
+        (State::ReloginRequired, Some(left)) => format!("; token {left}"),
+        _ => String::new(),
+    };
+    let words = match (s.state, token) {
+        (State::ExpiredRefreshable, Some(k)) => {
+            format!("expired {} ago ({}), refreshable", human(now - k.expires), clock(k.expires, now))
+        }
+        (state, _) => state.words().to_string(),
+    };
+    let symbol = style.symbol(tone);
+    let prefix = if symbol.is_empty() { String::new() } else { format!("{} ", style.paint(tone, symbol)) };
+    let name = style.fit(&t.label(), 30);
+    let mut room = style::WIDTH.saturating_sub(style::columns(&prefix) + name.chars().count() + 2);
+    let words = style.fit(&words, room);
+    room = room.saturating_sub(words.chars().count());
+    let detail = if room > 0 { style.fit(&detail, room) } else { String::new() };
+    out.push_str(&format!("{prefix}{}: {}{detail}\n", style.paint(Tone::Bold, &name), style.paint(tone, &words)));
+
+    let mut line = |label: &str, value: &str| row(out, style, label, value);
+    if let Some(m) = &s.message {
+        let m = style::home_relative(m);
+        match s.state {
+            State::ReloginRequired => line("why", &m),
+            State::Legacy => line("note", &m),
+            State::Unreadable => line("why", &format!("{m}; delete the file and log in again")),
+            _ => {}
+        }
+    }
+    match s.state {
+        State::ReloginRequired | State::NotLoggedIn | State::Unreadable => line("run", &t.login_command()),
+        State::ExpiredRefreshable => line("run", "ssofresh tick (or any AWS command: the SDK refreshes it too)"),
+        State::Expiring => line("next", "the next tick refreshes it"),
+        _ => {}
+    }
+    if !t.profiles.is_empty() {
+        let mut shown = t.profiles.join(", ");
+        if shown.chars().count() > VALUE {
+            let mut list = String::new();
+            for (i, p) in t.profiles.iter().enumerate() {
+                let more = format!(", {} more", t.profiles.len() - i);
+                let next = if i == 0 { p.clone() } else { format!("{list}, {p}") };
+                if next.chars().count() + more.chars().count() > VALUE {
+                    list += &more;
+                    break;
+                }
+                list = next;
+            }
+            shown = list;
+        }
+        line("profiles", &shown);
+    }
+    if let Some(url) = &t.start_url {
+        let region = t.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        line("start URL", &format!("{url}{region}"));
+    }
+    if let Some(k) = token {
+        let registration = k
+            .registration_expires
+            .map(|r| {
+                if r > now {
+                    format!("registration until {} ({})", clock(r, now), human(r - now))
+                } else {
+                    format!("registration expired {} ago", human(now - r))
+                }
+            })
+            .unwrap_or_else(|| "no registration expiry in the cache".into());
+        let value = if s.refreshable {
+            format!("yes; {registration}")
+        } else if t.is_legacy() {
+            "no (legacy profile)".to_string()
+        } else {
+            match s.reason.as_deref() {
+                Some("rejected") => "no: the refresh token was rejected".to_string(),
+                Some("registration_expired") => format!("no: {registration}"),
+                Some("no_client") => "no: no client registration in the cache".to_string(),
+                _ => "no: no refresh token in the cache".to_string(),
+            }
+        };
+        line("refresh", &value);
+    }
+    if let Some(r) = &s.saved.last_refresh {
+        let when = crate::timefmt::parse(&r.at).map(|at| format!("{} ({})", relative(at, now), clock(at, now)));
+        let error = r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+        let what = match r.outcome.as_str() {
+            "ok" => "ok".to_string(),
+            "relogin" => format!("rejected{error}"),
+            other => format!("{other}{error}"),
+        };
+        line("last refresh", &format!("{what}, {}", when.unwrap_or_else(|| r.at.clone())));
+    }
+    if let Some(at) = s.last_login {
+        line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));
+    }
+    for (i, e) in recent.iter().enumerate() {
+        let when = crate::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
+        let text = format!("{when}  {}", e.summary(now, false));
+        line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
+    }
+}
+
+/// `  label         value`, the value wrapped on words to fit 80 columns (a single word too
+/// long for a line, such as a URL, is cut).
+fn row(out: &mut String, style: Style, label: &str, value: &str) {
+    for (i, l) in style::wrap(value, VALUE).iter().enumerate() {
+        let label = if i == 0 { label } else { "" };
+        let pad = " ".repeat(12usize.saturating_sub(label.chars().count()));
+        let line = format!("  {}{pad}  {}", style.paint(Tone::Dim, label), style.fit(l, VALUE));
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}

@@ -1,0 +1,99 @@
+//! Role credentials as environment variables, written for one shell or file format.
+
+use crate::cli::EnvFormat;
+use crate::portal::RoleCredentials;
+use crate::timefmt;
+
+/// The variables every SDK reads, in the order `aws configure export-credentials` prints them.
+pub fn variables(c: &RoleCredentials) -> [(&'static str, String); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", c.access_key_id.expose().to_string()),
+        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.expose().to_string()),
+        ("AWS_SESSION_TOKEN", c.session_token.expose().to_string()),
+        ("AWS_CREDENTIAL_EXPIRATION", timefmt::format(c.expiration)),
+        ("AWS_ACCOUNT_ID", c.account_id.clone()),
+    ]
+}
+
+pub fn render(format: EnvFormat, c: &RoleCredentials) -> String {
+    let vars = variables(c);
+    if format == EnvFormat::Json {
+        let map: serde_json::Map<String, serde_json::Value> =
+            vars.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v))).collect();
+        let mut s = serde_json::to_string_pretty(&map).expect("serializing strings cannot fail");
+        s.push('\n');
+        return s;
+    }
+    let mut out = String::new();
+    for (k, v) in &vars {
+        let line = match format {
+            EnvFormat::Sh => format!("export {k}={}", sh_quote(v)),
+            EnvFormat::Fish => format!("set -gx {k} {}", fish_quote(v)),
+            EnvFormat::Powershell => format!("$Env:{k} = {}", powershell_quote(v)),
+            EnvFormat::Dotenv => format!("{k}={}", dotenv_value(v)),
+            EnvFormat::Json => unreachable!("handled above"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// POSIX single quotes: nothing inside is special; a `'` ends, escapes and reopens.
+fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\\` and `\'` are escapes.
+fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quotes: a `'` is doubled.
+fn powershell_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// Bare when safe (docker's `--env-file` takes values literally, quotes included), else
+/// double-quoted for dotenv parsers.
+fn dotenv_value(v: &str) -> String {
+    if v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=:._-".contains(&b)) {
+        v.to_string()
+    } else {
+        let escaped = v.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n").replace('$', r"\$");
+        format!("\"{escaped}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn creds(secret: &str) -> RoleCredentials {
+        RoleCredentials {
+            access_key_id: Secret::new("ASIAEXAMPLE"),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new("tok/en+=="),
+            expiration: timefmt::parse("2026-01-01T00:00:00Z").unwrap(),
+            account_id: "111122223333".into(),
+        }
+    }
+
+    #[test]
+    fn every_format() {
+        let c = creds("it's");
+        let sh = render(EnvFormat::Sh, &c);
+        assert!(sh.starts_with("export AWS_ACCESS_KEY_ID='ASIAEXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n"), "{sh}");
+        assert!(sh.contains("export AWS_CREDENTIAL_EXPIRATION='2026-01-01T00:00:00Z'\n"), "{sh}");
+        assert!(render(EnvFormat::Fish, &c).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
+        assert!(render(EnvFormat::Powershell, &c).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));
+        let dotenv = render(EnvFormat::Dotenv, &creds("plain/value+="));
+        assert!(dotenv.contains("AWS_SECRET_ACCESS_KEY=plain/value+=\nAWS_SESSION_TOKEN=tok/en+==\n"), "{dotenv}");
+        assert!(render(EnvFormat::Dotenv, &c).contains("AWS_SECRET_ACCESS_KEY=\"it's\"\n"));
+        let json: serde_json::Value = serde_json::from_str(&render(EnvFormat::Json, &c)).unwrap();
+        assert_eq!(json["AWS_SECRET_ACCESS_KEY"], "it's");
+        assert_eq!(json["AWS_ACCOUNT_ID"], "111122223333");
+        assert_eq!(json.as_object().unwrap().len(), 5);
+    }
+}

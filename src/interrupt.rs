@@ -1,0 +1,79 @@
+//! Ctrl-C during a login: before the token is written the process simply ends (nothing was
+//! written, and it says so); while files are being written, the signal waits until they are
+//! complete, so an interrupted login never leaves a temp file or half a state behind.
+
+#[cfg(unix)]
+mod imp {
+    use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+    static CRITICAL: AtomicBool = AtomicBool::new(false);
+    static PENDING: AtomicI32 = AtomicI32::new(0);
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    const MESSAGE: &[u8] = b"\nssofresh: login cancelled; the token cache was not changed\n";
+
+    extern "C" fn on_signal(sig: libc::c_int) {
+        if CRITICAL.load(Ordering::SeqCst) {
+            PENDING.store(sig, Ordering::SeqCst);
+            return;
+        }
+        // Only async-signal-safe calls here: write, signal, raise. Dying by the signal itself
+        // gives the caller the usual "killed by SIGINT" status.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
+
+    pub fn install() {
+        for sig in SIGNALS {
+            // SAFETY: the handler only touches atomics and async-signal-safe libc calls.
+            unsafe {
+                libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+            }
+        }
+    }
+
+    pub fn enter() {
+        CRITICAL.store(true, Ordering::SeqCst);
+    }
+
+    pub fn leave() {
+        CRITICAL.store(false, Ordering::SeqCst);
+        let sig = PENDING.swap(0, Ordering::SeqCst);
+        if sig != 0 {
+            // The files are complete; now honour the request to stop.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+                libc::raise(sig);
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    // Windows ends the process on Ctrl-C; the atomic rename still keeps the cache whole.
+    pub fn install() {}
+    pub fn enter() {}
+    pub fn leave() {}
+}
+
+/// Routes Ctrl-C, SIGTERM and SIGHUP through ssofresh for the rest of the process.
+pub fn install() {
+    imp::install();
+}
+
+/// While it lives, a stop signal is held back; dropping it delivers any that came.
+pub struct Critical(());
+
+pub fn critical() -> Critical {
+    imp::enter();
+    Critical(())
+}
+
+impl Drop for Critical {
+    fn drop(&mut self) {
+        imp::leave();
+    }
+}

@@ -1,0 +1,204 @@
+//! Terminal output: colour and symbols on a terminal, plain ASCII when piped, with `NO_COLOR`
+//! or `TERM=dumb`, and helpers to keep lines inside 80 columns.
+
+use clap::ValueEnum;
+use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb
+    #[default]
+    Auto,
+    /// Colour and symbols even when piped
+    Always,
+    /// Plain ASCII text
+    Never,
+}
+
+/// The width every human output is laid out for.
+pub const WIDTH: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours and Unicode symbols; otherwise plain ASCII words.
+    pub rich: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Warn,
+    Bad,
+    Dim,
+    Bold,
+}
+
+impl Style {
+    /// Decides for stdout.
+    pub fn for_stdout(choice: ColorChoice) -> Style {
+        Style::decide(choice, std::io::stdout().is_terminal())
+    }
+
+    pub fn decide(choice: ColorChoice, terminal: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let rich = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color && !dumb,
+        };
+        Style { rich }
+    }
+
+    pub fn plain() -> Style {
+        Style { rich: false }
+    }
+
+    pub fn paint(&self, tone: Tone, text: &str) -> String {
+        if !self.rich || text.is_empty() {
+            return text.to_string();
+        }
+        let code = match tone {
+            Tone::Good => "32",
+            Tone::Warn => "33",
+            Tone::Bad => "31",
+            Tone::Dim => "2",
+            Tone::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// A symbol for a line's tone on a terminal; plain output relies on the words instead.
+    pub fn symbol(&self, tone: Tone) -> &'static str {
+        if !self.rich {
+            return "";
+        }
+        match tone {
+            Tone::Good => "✓",
+            Tone::Warn => "!",
+            Tone::Bad => "✗",
+            Tone::Dim | Tone::Bold => "·",
+        }
+    }
+
+    pub fn ellipsis(&self) -> &'static str {
+        if self.rich {
+            "…"
+        } else {
+            "..."
+        }
+    }
+
+    /// Cuts `text` to `max` columns (counting characters), marking the cut.
+    pub fn fit(&self, text: &str, max: usize) -> String {
+        let n = text.chars().count();
+        if n <= max {
+            return text.to_string();
+        }
+        let e = self.ellipsis();
+        let keep = max.saturating_sub(e.chars().count());
+        text.chars().take(keep).collect::<String>() + e
+    }
+}
+
+/// A local time for people: `14:05` today, `2026-01-02 14:05` on another day.
+pub fn clock(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let (t, now) = (t.with_timezone(&chrono::Local), now.with_timezone(&chrono::Local));
+    if t.date_naive() == now.date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// `5m ago`, `in 5m`.
+pub fn relative(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    if t <= now {
+        format!("{} ago", crate::units::human(now - t))
+    } else {
+        format!("in {}", crate::units::human(t - now))
+    }
+}
+
+/// Word-wraps `text` to `width` columns (a word longer than that gets a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Paths under HOME as `~/…`: shorter, and the same on every machine. For prose only: a
+/// command to copy keeps full paths.
+pub fn home_relative(text: &str) -> String {
+    match dirs::home_dir() {
+        Some(h) if h.as_os_str().len() > 1 => text.replace(&format!("{}/", h.display()), "~/"),
+        _ => text.to_string(),
+    }
+}
+
+/// Columns a string takes, ignoring ANSI colour sequences (every character counts one).
+pub fn columns(s: &str) -> usize {
+    let mut n = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_has_no_escapes_and_rich_does() {
+        let plain = Style::plain();
+        assert_eq!(plain.paint(Tone::Bad, "x"), "x");
+        assert_eq!(plain.symbol(Tone::Good), "");
+        let rich = Style { rich: true };
+        assert_eq!(rich.paint(Tone::Bad, "x"), "\x1b[31mx\x1b[0m");
+        assert_eq!(columns(&rich.paint(Tone::Good, "valid")), 5);
+    }
+
+    #[test]
+    fn fit_marks_the_cut() {
+        let s = Style::plain();
+        assert_eq!(s.fit("abcdef", 6), "abcdef");
+        assert_eq!(s.fit("abcdefg", 6), "abc...");
+        assert_eq!(Style { rich: true }.fit("abcdefg", 6), "abcde…");
+    }
+
+    #[test]
+    fn wraps_on_words() {
+        assert_eq!(wrap("aa bb cc dd", 5), ["aa bb", "cc dd"]);
+        assert_eq!(wrap("", 5), [""]);
+        assert_eq!(wrap("abcdefgh ij", 5), ["abcdefgh", "ij"]);
+    }
+
+    #[test]
+    fn never_and_always_win() {
+        assert!(!Style::decide(ColorChoice::Never, true).rich);
+        assert!(Style::decide(ColorChoice::Always, false).rich);
+        assert!(!Style::decide(ColorChoice::Auto, false).rich);
+    }
+}
