@@ -156,7 +156,7 @@ Format placeholders:
   {expires}  local expiry time, HH:MM
   {status}   {left}, or `⚠ login` / `⚠ error` when only you can fix it
   {icon}     `⚠` when only you can fix it, else empty
-  {state}    ok, due, expired, login or error
+  {state}    ok, due, expired, login, legacy or error
   {{ and }}  literal braces";
 
 /// What `init` prints: a shell hook or a scheduler entry.

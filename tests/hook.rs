@@ -87,7 +87,7 @@ fn back_off_keeps_an_offline_laptop_from_starting_a_refresh_per_prompt() {
         assert_eq!((run.code, run.stderr.as_str()), (0, ""), "a transient failure is no news at the prompt");
     }
     let run = Run::of(hook(&home, &stub.url).env("SSOFRESH_LOG", "debug"));
-    assert!(run.stderr.contains("BackingOff") && !run.stderr.contains("started a refresh"), "{}", run.stderr);
+    assert!(run.stderr.contains("backing off until") && !run.stderr.contains("started a refresh"), "{}", run.stderr);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(stub.count("/token"), 1, "no request while backing off");
     let entries = std::fs::read_to_string(&log).unwrap();
@@ -240,4 +240,16 @@ fn relative_paths_still_work_for_the_detached_refresh() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
     assert!(home.path().join("st/activity.log").exists());
+}
+
+#[test]
+fn the_background_refresh_logs_where_a_tick_would() {
+    // No state directory given: the detached tick gets explicit paths, yet its activity log
+    // must land in the platform's default place (on macOS that is not the state directory).
+    let home = Home::new();
+    home.write_token("corp", &token(4 * 60));
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+    assert_eq!(Run::of(home.cmd_at(&stub.url).arg("hook")).code, 0);
+    assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
+    assert!(wait_until(Duration::from_secs(2), || std::fs::read_to_string(home.activity_log()).is_ok_and(|l| l.contains("\"outcome\":\"ok\""))));
 }

@@ -2,12 +2,15 @@
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
 //! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
 
-use super::{cache_dir, config_path, load_config, state_dir};
+use super::{activity_log, cache_dir, config_path, state_dir};
+use crate::cache::CachedToken;
 use crate::cli::{Global, HookArgs};
 use crate::error::EXIT_OK;
 use crate::hint;
 use crate::lock;
-use crate::watch::{self, Health, Watched};
+use crate::session_status::{self, State};
+use crate::state::{self, SessionState};
+use crate::watch::{self, Watched};
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -22,8 +25,9 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
     let now = Utc::now();
     let state = state_dir(global);
     let hints = !args.no_hints;
-    let cfg = match load_config(global) {
-        Ok(c) => c,
+    let cache = cache_dir(global);
+    let watched = match watch::select(global, &args.selection, &cache) {
+        Ok(w) => w,
         Err(e) => {
             if hints {
                 say_once(&state, "config", "-", now, &format!("ssofresh: {e}"));
@@ -31,37 +35,46 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
             return EXIT_OK;
         }
     };
-    let cache = cache_dir(global);
-    let watched = match watch::select(&cfg, &args.selection, &cache) {
-        Ok(w) => w,
-        Err(e) => {
-            if hints {
-                say_once(&state, "selection", "-", now, &format!("ssofresh: {e}"));
-            }
-            return EXIT_OK;
-        }
-    };
+    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
     for w in &watched {
-        let a = watch::assess(&w.target, &state, args.threshold, now);
-        log::debug!("hook: {}: {:?}", w.target.label(), a.health);
+        let token = CachedToken::read(&w.target.cache_path);
+        // The common case ends here, after one small file read: valid beyond the threshold.
+        match &token {
+            Ok(Some(t)) if t.expires() - now > threshold && t.registration_expires().is_none_or(|r| r > now) => continue,
+            Ok(None) if !w.explicit => continue,
+            _ => {}
+        }
+        let login = watch::login_id(token.as_ref().ok().and_then(Option::as_ref));
+        let saved = SessionState::load(&state::state_path(&state, &w.target.cache_key));
+        // The same judgement as `ssofresh status`, so the two never disagree.
+        let s = session_status::classify(&w.target, token, None, saved, now, threshold);
+        log::debug!("hook: {}: {} {}", w.target.label(), s.state.as_str(), s.reason.as_deref().unwrap_or(""));
         let who = watch::describe(&w.target);
-        let login = w.target.login_command();
-        let message = match &a.health {
-            Health::Fresh { .. } | Health::BackingOff { .. } => None,
-            Health::NotLoggedIn if !w.explicit => None,
-            Health::Due { .. } => {
-                start_refresh(global, args, w, &cache, &state);
+        let run = w.target.login_command();
+        let expires = s.token.as_ref().map(|t| t.expires);
+        let message = match s.state {
+            State::Valid => None,
+            State::Expiring | State::ExpiredRefreshable => {
+                match s.saved.backoff_until().filter(|u| *u > now) {
+                    // An offline laptop must not start a process per prompt.
+                    Some(until) => log::debug!("hook: {}: backing off until {until}", w.target.label()),
+                    None => start_refresh(global, args, w, &cache, &state),
+                }
                 None
             }
-            Health::NotLoggedIn => Some(format!("ssofresh: {who} is not logged in — run: {login}")),
-            Health::Relogin { expires, .. } if w.explicit || *expires > now - STALE_AFTER => {
-                Some(format!("ssofresh: {who} needs a new login ({}) — run: {login}", when(*expires, now)))
+            State::NotLoggedIn => Some(format!("ssofresh: {who} is not logged in — run: {run}")),
+            State::ReloginRequired if w.explicit || expires.is_none_or(|e| e > now - STALE_AFTER) => {
+                Some(format!("ssofresh: {who} needs a new login ({}) — run: {run}", when(expires, now)))
             }
-            Health::Relogin { .. } => None,
-            Health::Broken { reason } => Some(format!("ssofresh: {who}: {reason} — run: {login}")),
+            State::ReloginRequired => None,
+            // A legacy token cannot be refreshed: warn once it is inside the threshold.
+            State::Legacy => expires.filter(|e| *e - now <= threshold).map(|e| {
+                format!("ssofresh: {who} needs a new login soon ({}; legacy profiles cannot be refreshed) — run: {run}", when(Some(e), now))
+            }),
+            State::Unreadable => Some(format!("ssofresh: {who}: {} — run: {run}", s.message.as_deref().unwrap_or("unreadable token cache"))),
         };
         if let (true, Some(m)) = (hints, message) {
-            say_once(&state, &w.target.cache_key, &watch::login_id(a.token.as_ref()), now, &m);
+            say_once(&state, &w.target.cache_key, &login, now, &m);
         }
     }
     log::debug!(
@@ -73,12 +86,11 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
     EXIT_OK
 }
 
-fn when(expires: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let left = crate::units::human(expires - now);
-    if expires > now {
-        format!("the token expires in {left}")
-    } else {
-        format!("the token expired {} ago", left.trim_start_matches('-'))
+fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match expires {
+        Some(e) if e > now => format!("the token expires in {}", crate::units::human(e - now)),
+        Some(e) => format!("the token expired {} ago", crate::units::human(now - e)),
+        None => "no token".into(),
     }
 }
 
@@ -121,10 +133,12 @@ fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, st
     argv.extend(w.tick_args.iter().map(OsString::from));
     argv.push("--threshold".into());
     argv.push(super::init::duration_arg(args.threshold).into());
-    // The tick runs in `/`, so every path goes absolute.
+    // The tick runs in `/`, so every path goes absolute; naming the log keeps it where it
+    // would be without an explicit state directory.
     argv.extend(["--config-file".into(), abs(&config_path(global))]);
     argv.extend(["--cache-dir".into(), abs(cache)]);
     argv.extend(["--state-dir".into(), abs(state)]);
+    argv.extend(["--log-file".into(), abs(&activity_log(global))]);
     match crate::detach::spawn(&exe, &argv) {
         Ok(pid) => log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label()),
         Err(e) => log::debug!("hook: {}: cannot start a refresh: {e}", w.target.label()),

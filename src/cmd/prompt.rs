@@ -1,11 +1,12 @@
 //! `ssofresh prompt`: a short segment for PS1, starship, powerlevel10k or tide. Local files
-//! only, like the hook, so it can run at every prompt.
+//! only, like the hook, so it can run at every prompt; sessions are judged by
+//! `session_status`, exactly as `ssofresh status` judges them.
 
-use super::{cache_dir, fail, load_config, state_dir};
+use super::{cache_dir, fail, state_dir};
 use crate::cli::{Global, PromptArgs, Symbols};
 use crate::error::{Error, EXIT_OK};
-use crate::target::Target;
-use crate::watch::{self, Health};
+use crate::session_status::{self, SessionStatus, State};
+use crate::watch;
 use chrono::{DateTime, Local, Utc};
 
 pub fn run(global: &Global, args: &PromptArgs) -> u8 {
@@ -13,11 +14,7 @@ pub fn run(global: &Global, args: &PromptArgs) -> u8 {
         Ok(f) => f,
         Err(msg) => return fail(&Error::Usage(msg)),
     };
-    let cfg = match load_config(global) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
-    let watched = match watch::select(&cfg, &args.selection, &cache_dir(global)) {
+    let watched = match watch::select(global, &args.selection, &cache_dir(global)) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
@@ -28,14 +25,15 @@ pub fn run(global: &Global, args: &PromptArgs) -> u8 {
     };
     let now = Utc::now();
     let state = state_dir(global);
+    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
     let parts: Vec<String> = watched
         .iter()
         .filter_map(|w| {
-            let health = watch::assess(&w.target, &state, args.threshold, now).health;
-            if health == Health::NotLoggedIn && !w.explicit {
+            let s = session_status::inspect(&w.target, &state, now, threshold);
+            if s.state == State::NotLoggedIn && !w.explicit {
                 return None;
             }
-            Some(format.render(&w.target, &health, now, unicode))
+            Some(format.render(&s, now, unicode))
         })
         .collect();
     if !parts.is_empty() {
@@ -44,9 +42,12 @@ pub fn run(global: &Global, args: &PromptArgs) -> u8 {
     EXIT_OK
 }
 
-/// Whether the terminal takes UTF-8, as the C library decides it: the first of LC_ALL,
-/// LC_CTYPE and LANG that is set.
+/// Whether the terminal takes UTF-8, as the C library decides it (the first of LC_ALL,
+/// LC_CTYPE and LANG that is set), and is no `TERM=dumb`.
 pub fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+    if var("TERM").as_deref() == Some("dumb") {
+        return false;
+    }
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .filter_map(|k| var(k).filter(|v| !v.is_empty()))
@@ -140,37 +141,30 @@ impl Format {
         Ok(Format(pieces))
     }
 
-    pub fn render(&self, target: &Target, health: &Health, now: DateTime<Utc>, unicode: bool) -> String {
+    pub fn render(&self, s: &SessionStatus, now: DateTime<Utc>, unicode: bool) -> String {
         let warn = if unicode { "⚠" } else { "!" };
-        let expires = match health {
-            Health::Fresh { expires }
-            | Health::Due { expires }
-            | Health::BackingOff { expires, .. }
-            | Health::Relogin { expires, .. } => Some(*expires),
-            Health::NotLoggedIn | Health::Broken { .. } => None,
-        };
+        let expires = s.token.as_ref().map(|t| t.expires);
         let left = match expires {
             Some(e) if e > now => compact(e - now),
             Some(_) => "expired".into(),
             None => "-".into(),
         };
-        let state = match health {
-            Health::Fresh { .. } => "ok",
-            Health::Due { .. } | Health::BackingOff { .. } if expires.is_some_and(|e| e <= now) => "expired",
-            Health::Due { .. } | Health::BackingOff { .. } => "due",
-            Health::Relogin { .. } | Health::NotLoggedIn => "login",
-            Health::Broken { .. } => "error",
+        let state = match s.state {
+            State::Valid => "ok",
+            State::Expiring => "due",
+            State::ExpiredRefreshable => "expired",
+            State::ReloginRequired | State::NotLoggedIn => "login",
+            State::Legacy => "legacy",
+            State::Unreadable => "error",
         };
-        let icon = if health.needs_user() { warn } else { "" };
-        let status = match state {
-            "login" | "error" => format!("{warn} {state}"),
-            _ => left.clone(),
-        };
+        let needs_user = matches!(state, "login" | "error");
+        let icon = if needs_user { warn } else { "" };
+        let status = if needs_user { format!("{warn} {state}") } else { left.clone() };
         let mut out = String::new();
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Var(Var::Session) => out.push_str(&crate::secret::one_line(&target.label(), 60)),
+                Piece::Var(Var::Session) => out.push_str(&crate::secret::one_line(&s.target.label(), 60)),
                 Piece::Var(Var::Left) => out.push_str(&left),
                 Piece::Var(Var::Expires) => match expires {
                     Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),
@@ -217,5 +211,6 @@ mod tests {
         assert!(!locale_is_utf8(env(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")])));
         assert!(!locale_is_utf8(env(&[("LC_ALL", ""), ("LANG", "POSIX")])));
         assert!(!locale_is_utf8(env(&[])));
+        assert!(!locale_is_utf8(env(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")])));
     }
 }
