@@ -6,6 +6,8 @@
 # from this shell, and returns at once. It prints a line only when a session needs a new login,
 # at most once an hour.
 
+# fish has no clock short of starting a process (`date`), so unlike the bash and zsh hooks this
+# one asks the binary at every prompt, without --print-next.
 # Defining the function again replaces it, so sourcing this twice still gives one handler.
 function _ssofresh_hook --on-event fish_prompt --description 'ssofresh: keep AWS SSO tokens fresh'
     # fish keeps $status across event handlers; this keeps it for direct callers too.

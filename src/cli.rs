@@ -188,13 +188,13 @@ pub struct InitArgs {
     #[command(flatten)]
     pub selection: Selection,
     /// Refresh when less than this is left [default: 20m]
-    #[arg(long, env = "SSOFRESH_THRESHOLD", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Option<Duration>,
     /// Shells: never print re-login hints
-    #[arg(long, env = "SSOFRESH_NO_HINTS", action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
     /// Schedulers: how often to run `ssofresh tick`
-    #[arg(long, env = "SSOFRESH_INTERVAL", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub interval: Duration,
     /// Schedulers: write the file where the scheduler looks for it and print the command that enables it
     #[arg(long)]
@@ -209,11 +209,14 @@ pub struct HookArgs {
     #[command(flatten)]
     pub selection: Selection,
     /// Refresh when less than this is left
-    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
     /// Never print re-login hints
-    #[arg(long, env = "SSOFRESH_NO_HINTS", action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
+    /// Print for how many seconds (at most 60) the next prompts need no check
+    #[arg(long)]
+    pub print_next: bool,
 }
 
 /// Which characters the prompt segment may use.
@@ -230,16 +233,16 @@ pub struct PromptArgs {
     #[command(flatten)]
     pub selection: Selection,
     /// What to print per session (placeholders below)
-    #[arg(long, env = "SSOFRESH_PROMPT_FORMAT", default_value = "{session} {status}", value_name = "FORMAT")]
+    #[arg(long, env = "SSOFRESH_PROMPT_FORMAT", hide_env_values = true, default_value = "{session} {status}", value_name = "FORMAT")]
     pub format: String,
     /// Between sessions
-    #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", default_value = " ", value_name = "TEXT")]
+    #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]
     pub separator: String,
     /// `⚠` or `!`
-    #[arg(long, env = "SSOFRESH_SYMBOLS", value_enum, default_value = "auto")]
+    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum, default_value = "auto")]
     pub symbols: Symbols,
     /// A token with less than this left counts as due
-    #[arg(long, env = "SSOFRESH_THRESHOLD", default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
     pub threshold: Duration,
 }
 

@@ -24,14 +24,19 @@ pub fn path(state_dir: &Path, key: &str) -> PathBuf {
 
 /// Whether a hint about `login` may be printed now.
 pub fn due(path: &Path, login: &str, now: DateTime<Utc>) -> bool {
+    next(path, login, now) <= now
+}
+
+/// When a hint about `login` may be printed next (`now` if it may be now).
+pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
     let memo: Option<Memo> = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
     match memo {
         Some(m) if m.login == login => match timefmt::parse(&m.at) {
             // A clock set back must not silence hints for good.
-            Some(at) => now - at >= EVERY || at > now + chrono::Duration::minutes(5),
-            None => true,
+            Some(at) if at <= now + chrono::Duration::minutes(5) => (at + EVERY).max(now),
+            _ => now,
         },
-        _ => true,
+        _ => now,
     }
 }
 
@@ -60,6 +65,7 @@ mod tests {
         assert!(due(&p, "a", now + chrono::Duration::minutes(61)));
         assert!(due(&p, "b", now), "a new login gets its own hint");
         assert!(due(&p, "a", now - chrono::Duration::hours(2)), "clock set back");
+        assert_eq!(next(&p, "a", now + chrono::Duration::minutes(10)), timefmt::parse(&timefmt::format(now)).unwrap() + EVERY);
         std::fs::write(&p, b"garbage").unwrap();
         assert!(due(&p, "a", now));
     }

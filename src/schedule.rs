@@ -142,7 +142,7 @@ pub fn launchd_plist(job: &Job) -> String {
          <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n",
     );
     s += &format!(
-        "<!-- ssofresh: refreshes AWS SSO tokens every {}. Missed runs happen on wake. -->\n",
+        "<!-- ssofresh: refreshes AWS SSO tokens every {}, and once at login. -->\n",
         span(job.interval)
     );
     s += "<plist version=\"1.0\">\n<dict>\n";

@@ -253,3 +253,39 @@ fn the_background_refresh_logs_where_a_tick_would() {
     assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
     assert!(wait_until(Duration::from_secs(2), || std::fs::read_to_string(home.activity_log()).is_ok_and(|l| l.contains("\"outcome\":\"ok\""))));
 }
+
+#[test]
+fn print_next_says_how_long_the_shell_may_skip_the_hook() {
+    let next = |home: &Home, url: &str| -> i64 {
+        let run = Run::of(hook(home, url).arg("--print-next"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.trim().parse().unwrap_or_else(|_| panic!("not a number: {:?}", run.stdout))
+    };
+    let home = Home::new();
+    assert_eq!(next(&home, "http://127.0.0.1:9"), 60, "nothing logged in: the longest");
+    home.write_token("corp", &token(3600));
+    assert_eq!(next(&home, "http://127.0.0.1:9"), 60);
+    home.write_token("corp", &token(20 * 60 + 30));
+    assert!((28..=30).contains(&next(&home, "http://127.0.0.1:9")), "until the token is due");
+
+    // Due: 2 s after starting a refresh, then 0 while it runs.
+    home.write_token("corp", &token(4 * 60));
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_millis(1500)));
+    assert_eq!(next(&home, &stub.url), 2);
+    assert!(wait_until(Duration::from_secs(5), || stub.count("/token") == 1));
+    assert_eq!(next(&home, &stub.url), 0);
+    assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
+    assert_eq!(next(&home, &stub.url), 60);
+
+    // Backing off: until the back-off ends.
+    let home = Home::new();
+    home.write_token("corp", &token(4 * 60));
+    home.write_state("corp", &json!({"backoff_until": iso(40), "failures": 1}));
+    assert!((38..=40).contains(&next(&home, "http://127.0.0.1:9")));
+
+    // Only a login helps: nothing to do until the hint is due again (or a minute passed).
+    let home = Home::new();
+    home.write_token("corp", &unrefreshable(4 * 60));
+    let run = Run::of(hook(&home, "http://127.0.0.1:9").arg("--print-next"));
+    assert!(run.stderr.contains("needs a new login") && run.stdout == "60\n", "{} {}", run.stdout, run.stderr);
+}

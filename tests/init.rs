@@ -91,10 +91,13 @@ fn hooks_name_the_binary_by_path_only_when_path_does_not_find_it() {
     }
 }
 
-/// The line of a hook script that runs the binary, without the `|| :` some shells add.
+/// The command in a hook script that runs the binary, without what the shell wraps around it
+/// and without `--print-next` (which bash and zsh add to skip prompts).
 fn hook_line(script: &str) -> String {
     let line = script.lines().find(|l| l.contains(" hook --shell ")).unwrap_or_else(|| panic!("no hook line:\n{script}"));
-    line.trim().trim_end_matches(" || :").to_string()
+    let start = line.find("command ").unwrap();
+    let end = line[start..].find(')').map(|i| start + i).unwrap_or(line.len());
+    line[start..end].trim().replace(" --print-next", "")
 }
 
 #[test]

@@ -174,21 +174,59 @@ fn the_exit_status_survives_the_hook() {
     }
 }
 
+/// Holds the session's lock as a running refresh would: the hook then has nothing to start
+/// and asks to be run again at the next prompt, so every prompt runs it.
+fn refresh_running(home: &Home) -> ssofresh::lock::Lock {
+    home.write_token("corp", &token(4 * 60));
+    let path = ssofresh::lock::lock_path(&home.state_dir(), &sha1_hex("corp"));
+    ssofresh::lock::acquire(&path, Duration::ZERO).unwrap().expect("a free lock")
+}
+
+fn hook_runs(stderr: &str, sh: &str) -> usize {
+    stderr.matches(&format!("hook ({sh}): checked 1 session")).count()
+}
+
 #[test]
 fn sourcing_twice_registers_one_hook() {
     for sh in piped_shells() {
         let home = Home::new();
-        home.write_token("corp", &token(3600));
+        let _busy = refresh_running(&home);
         let hook = init_script(&home, sh);
         // Three prompts follow the first eval: one hook run each, not two.
         let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\neval \"$HOOK\"\n:", &[("SSOFRESH_LOG", "ssofresh=debug")]);
-        let runs = out.stderr.matches(&format!("hook ({sh}): checked 1 session")).count();
-        assert_eq!(runs, 3, "{sh}: {}", out.stderr);
+        assert_eq!(hook_runs(&out.stderr, sh), 3, "{sh}: {}", out.stderr);
+        assert_eq!(out.stderr.matches("a refresh is already running").count(), 3, "{sh}: {}", out.stderr);
         if sh == "bash" {
             // The array form too.
             let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "PROMPT_COMMAND=(:)\neval \"$HOOK\"\neval \"$HOOK\"\necho \"${#PROMPT_COMMAND[@]}\"", &[]);
             assert_eq!(out.stdout, "2\n", "{}", out.stderr);
         }
+    }
+}
+
+#[test]
+fn prompts_skip_the_binary_until_something_can_be_due() {
+    for sh in piped_shells() {
+        // Valid for an hour: the first prompt asks, the next ones (within the minute) do not.
+        let home = Home::new();
+        home.write_token("corp", &token(3600));
+        let hook = init_script(&home, sh);
+        let log = [("SSOFRESH_LOG", "ssofresh=debug")];
+        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:", &log);
+        assert_eq!(hook_runs(&out.stderr, sh), 1, "{sh}: {}", out.stderr);
+        assert!(out.stderr.contains("next check in 60s"), "{sh}: {}", out.stderr);
+        // A deadline further ahead than the binary ever gives: the clock was set back; ask.
+        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n_ssofresh_next=$((SECONDS + 1000))", &log);
+        assert_eq!(hook_runs(&out.stderr, sh), 2, "{sh}: {}", out.stderr);
+
+        // Due in 2 seconds: skipped until then, and refreshed at the first prompt after.
+        let home = Home::new();
+        home.write_token("corp", &token(20 * 60 + 2));
+        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+        let out = piped(sh, &home, &stub.url, &hook, "eval \"$HOOK\"\n:\nsleep 3\n:", &log);
+        assert!(wait_until(Duration::from_secs(10), || refreshed(&home)), "{sh}: {}", out.stderr);
+        assert!(hook_runs(&out.stderr, sh) < 4, "{sh}: the prompt before the deadline ran the hook: {}", out.stderr);
+        assert_eq!(out.stderr.matches("started a refresh").count(), 1, "{sh}: {}", out.stderr);
     }
 }
 
@@ -408,15 +446,22 @@ fn in_a_terminal_the_prompt_refreshes_silently_without_job_control_noise() {
 fn in_a_terminal_the_hook_runs_once_per_prompt_and_hints_once() {
     for (sh, argv, load) in terminal_shells() {
         let home = Home::new();
-        home.write_token("corp", &unrefreshable(4 * 60));
+        let busy = refresh_running(&home);
         let term = Term::start(&home, "http://127.0.0.1:9", &argv, &[("SSOFRESH_LOG", "ssofresh=debug")]);
         // A function named like the binary must not be what the hook runs.
         let function = if sh == "fish" { "function ssofresh; echo FUNCTION; end" } else { "ssofresh() { echo FUNCTION; }" };
         term.run(&[load, load, function, "true", "true"]);
         let pane = term.pane();
         // Prompts after the first load: load, load, function, true, true, echo marker.
-        assert_eq!(pane.matches(&format!("hook ({sh}): checked 1 session")).count(), 6, "{sh}:\n{pane}");
+        assert_eq!(hook_runs(&pane, sh), 6, "{sh}:\n{pane}");
         assert!(!pane.lines().any(|l| l.trim() == "FUNCTION"), "{sh}:\n{pane}");
+        drop((term, busy));
+
+        let home = Home::new();
+        home.write_token("corp", &unrefreshable(4 * 60));
+        let term = Term::start(&home, "http://127.0.0.1:9", &argv, &[]);
+        term.run(&[load, load, "true", "true"]);
+        let pane = term.pane();
         assert_eq!(pane.matches("SSO session corp needs a new login").count(), 1, "{sh}:\n{pane}");
     }
 }

@@ -20,9 +20,16 @@ use std::time::{Duration, Instant};
 /// left in the cache should not nag forever. Named ones always get them.
 const STALE_AFTER: chrono::Duration = chrono::Duration::days(7);
 
+/// The longest the shell may go without asking again: whatever the files say, a change nobody
+/// announced (a new session, an edited config) is noticed within a minute.
+pub const MAX_QUIET: i64 = 60;
+
 pub fn run(global: &Global, args: &HookArgs) -> u8 {
     let started = Instant::now();
     let now = Utc::now();
+    // Seconds until a check could do something; the shell skips the prompts before then.
+    let mut quiet = MAX_QUIET;
+    let mut until = |t: DateTime<Utc>| quiet = quiet.min((t - now).num_seconds().max(0));
     let state = state_dir(global);
     let hints = !args.no_hints;
     let cache = cache_dir(global);
@@ -30,9 +37,9 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
         Ok(w) => w,
         Err(e) => {
             if hints {
-                say_once(&state, "config", "-", now, &format!("ssofresh: {e}"));
+                until(say_once(&state, "config", "-", now, &format!("ssofresh: {e}")));
             }
-            return EXIT_OK;
+            return finish(args, quiet, 0, started);
         }
     };
     let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
@@ -40,7 +47,13 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
         let token = CachedToken::read(&w.target.cache_path);
         // The common case ends here, after one small file read: valid beyond the threshold.
         match &token {
-            Ok(Some(t)) if t.expires() - now > threshold && t.registration_expires().is_none_or(|r| r > now) => continue,
+            Ok(Some(t)) if t.expires() - now > threshold && t.registration_expires().is_none_or(|r| r > now) => {
+                until(t.expires() - threshold);
+                if let Some(r) = t.registration_expires() {
+                    until(r);
+                }
+                continue;
+            }
             Ok(None) if !w.explicit => continue,
             _ => {}
         }
@@ -53,12 +66,25 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
         let run = w.target.login_command();
         let expires = s.token.as_ref().map(|t| t.expires);
         let message = match s.state {
-            State::Valid => None,
+            State::Valid => {
+                if let Some(e) = expires {
+                    until(e - threshold);
+                }
+                None
+            }
             State::Expiring | State::ExpiredRefreshable => {
                 match s.saved.backoff_until().filter(|u| *u > now) {
                     // An offline laptop must not start a process per prompt.
-                    Some(until) => log::debug!("hook: {}: backing off until {until}", w.target.label()),
-                    None => start_refresh(global, args, w, &cache, &state),
+                    Some(b) => {
+                        log::debug!("hook: {}: backing off until {b}", w.target.label());
+                        until(b);
+                    }
+                    // Ask again soon: the refresh may be over by then. Right after starting
+                    // one, give it a moment to take its lock, or the next prompt starts another.
+                    None => match start_refresh(global, args, w, &cache, &state) {
+                        true => until(now + chrono::Duration::seconds(2)),
+                        false => until(now),
+                    },
                 }
                 None
             }
@@ -68,21 +94,36 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
             }
             State::ReloginRequired => None,
             // A legacy token cannot be refreshed: warn once it is inside the threshold.
-            State::Legacy => expires.filter(|e| *e - now <= threshold).map(|e| {
-                format!("ssofresh: {who} needs a new login soon ({}; legacy profiles cannot be refreshed) — run: {run}", when(Some(e), now))
-            }),
+            State::Legacy => match expires.filter(|e| *e - now <= threshold) {
+                Some(e) => Some(format!(
+                    "ssofresh: {who} needs a new login soon ({}; legacy profiles cannot be refreshed) — run: {run}",
+                    when(Some(e), now)
+                )),
+                None => {
+                    if let Some(e) = expires {
+                        until(e - threshold);
+                    }
+                    None
+                }
+            },
             State::Unreadable => Some(format!("ssofresh: {who}: {} — run: {run}", s.message.as_deref().unwrap_or("unreadable token cache"))),
         };
         if let (true, Some(m)) = (hints, message) {
-            say_once(&state, &w.target.cache_key, &login, now, &m);
+            until(say_once(&state, &w.target.cache_key, &login, now, &m));
         }
     }
+    finish(args, quiet, watched.len(), started)
+}
+
+fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
     log::debug!(
-        "hook ({}): checked {} session(s) in {:?}",
+        "hook ({}): checked {checked} session(s) in {:?}; next check in {quiet}s",
         args.shell.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
-        watched.len(),
         started.elapsed()
     );
+    if args.print_next {
+        println!("{quiet}");
+    }
     EXIT_OK
 }
 
@@ -94,23 +135,27 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Prints `message` unless the same hint about the same login was printed within the hour.
-fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) {
+/// Prints `message` unless the same hint about the same login was printed within the hour;
+/// returns when it may be printed again.
+fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
     let path = hint::path(state, key);
     if hint::due(&path, login, now) {
         eprintln!("{}", crate::secret::one_line(message, 400));
         hint::record(&path, login, now);
+        return now + hint::EVERY;
     }
+    hint::next(&path, login, now)
 }
 
-/// Starts `ssofresh tick` for this target, detached, unless one already holds its lock.
-fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, state: &Path) {
+/// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;
+/// returns whether it started one.
+fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, state: &Path) -> bool {
     let lock_path = lock::lock_path(state, &w.target.cache_key);
     match lock::acquire(&lock_path, Duration::ZERO) {
         Ok(Some(_free)) => {}
         Ok(None) => {
             log::debug!("hook: {}: a refresh is already running", w.target.label());
-            return;
+            return false;
         }
         // The tick will meet the same problem and put it in the activity log.
         Err(e) => log::debug!("hook: cannot lock {}: {e}", lock_path.display()),
@@ -119,7 +164,7 @@ fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, st
         Ok(e) => e,
         Err(e) => {
             log::debug!("hook: cannot find the ssofresh binary: {e}");
-            return;
+            return false;
         }
     };
     let abs = |p: &Path| -> OsString {
@@ -140,7 +185,13 @@ fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, st
     argv.extend(["--state-dir".into(), abs(state)]);
     argv.extend(["--log-file".into(), abs(&activity_log(global))]);
     match crate::detach::spawn(&exe, &argv) {
-        Ok(pid) => log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label()),
-        Err(e) => log::debug!("hook: {}: cannot start a refresh: {e}", w.target.label()),
+        Ok(pid) => {
+            log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label());
+            true
+        }
+        Err(e) => {
+            log::debug!("hook: {}: cannot start a refresh: {e}", w.target.label());
+            false
+        }
     }
 }
