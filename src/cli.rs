@@ -1,8 +1,10 @@
 //! The command line: every setting is a flag and an `SSOFRESH_*` variable.
 
+use crate::notify::Backend;
 use crate::style::ColorChoice;
 use crate::units::{parse_duration, parse_size};
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -87,6 +89,8 @@ pub enum Command {
     Login(LoginArgs),
     /// Sign out at the SSO portal and remove the session's cached token and role credentials
     Logout(LogoutArgs),
+    /// Show the notification settings; `--test` sends a sample through them
+    Notify(NotifyCmdArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -122,6 +126,60 @@ pub struct RefreshArgs {
     /// Time allowed for a whole request (and the longest wait for another process's lock)
     #[arg(long, env = "SSOFRESH_TIMEOUT", hide_env_values = true, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// How and when the user hears about a token that needs attention.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Notifications")]
+pub struct NotifyArgs {
+    /// Where notifications go: desktop, command or none [default: command if --notify-command is set, else desktop]
+    // Listed in the line above: clap would otherwise build the list at every start to decide on
+    // long help.
+    #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
+    pub backend: Option<Backend>,
+    /// Run this through `sh -c` for each notification, with the event as JSON on stdin
+    #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]
+    pub notify_command: Option<String>,
+    // The defaults below live in `notify::Settings::from`, not in clap: a default clap holds is
+    // parsed at every start, and the no-op tick should not pay for settings it does not use.
+    /// Sound of desktop notifications: default, a sound name (Glass, message-new-instant), or none [default: default]
+    #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", value_name = "SOUND")]
+    pub notify_sound: Option<String>,
+    /// Notify when a token was refreshed [default: false]
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SUCCESS", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub notify_on_success: Option<bool>,
+    /// Notify when a refresh failed, a token is about to expire, or a new login is required [default: true]
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_ERROR", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub notify_on_error: Option<bool>,
+    /// Notify when a new login appears in the token cache [default: false]
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub notify_on_login: Option<bool>,
+    /// Send the same event for the same session at most this often [default: 1h]
+    #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
+    pub notify_interval: Option<Duration>,
+    /// Time one notification may take; a notify command still running then is killed [default: 5s]
+    #[arg(long, env = "SSOFRESH_NOTIFY_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub notify_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyCmdArgs {
+    /// Send a sample notification through the configured backend
+    #[arg(long)]
+    pub test: bool,
+    /// The event the sample imitates [default: a plain test event]
+    #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
+    pub event: Option<crate::notify::Kind>,
+    /// The session the sample names
+    #[arg(long, default_value = "example", value_name = "NAME", requires = "test")]
+    pub session: String,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[derive(Debug, Args)]

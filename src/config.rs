@@ -80,7 +80,7 @@ impl AwsConfig {
             }
             Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
         };
-        let mut cfg = AwsConfig::parse(&sessions_text(&text, profiles)).map_err(|msg| Error::ConfigParse {
+        let mut cfg = AwsConfig::parse_partial(&text, profiles).map_err(|msg| Error::ConfigParse {
             path: path.to_path_buf(),
             msg,
         })?;
@@ -96,6 +96,18 @@ impl AwsConfig {
             AwsConfig::load(&self.path).map(std::borrow::Cow::Owned)
         } else {
             Ok(std::borrow::Cow::Borrowed(self))
+        }
+    }
+
+    /// The `[sso-session]` sections and the named profiles of `text`, parsed as `parse` would.
+    pub fn parse_partial(text: &str, profiles: &[String]) -> Result<AwsConfig, String> {
+        match sessions_text(text, profiles) {
+            Some(part) => {
+                let mut cfg = AwsConfig::parse(&part)?;
+                cfg.partial = true;
+                Ok(cfg)
+            }
+            None => AwsConfig::parse(text),
         }
     }
 
@@ -200,14 +212,30 @@ impl AwsConfig {
     }
 }
 
-/// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`.
-fn sessions_text(text: &str, profiles: &[String]) -> String {
+/// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`; `None`
+/// when the text has a shape where a line-by-line split might not match the parser's (an
+/// indented `[`, two headers on a line, a header without its `]`, a lone CR or other control
+/// characters): the caller then parses it all.
+fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let odd_control = |c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r';
+    if text.replace("\r\n", "").contains('\r') || text.contains(odd_control) {
+        return None;
+    }
     let mut out = String::new();
     let mut keep = false;
     for line in text.lines() {
-        let t = line.trim_start_matches('\u{feff}').trim();
-        if let Some(header) = t.strip_prefix('[') {
-            let mut words = header.trim_end_matches(']').split_whitespace();
+        let t = line.trim_start();
+        if t.starts_with('[') && t.len() != line.len() {
+            return None;
+        }
+        if let Some(rest) = t.strip_prefix('[') {
+            // The parser reads a header up to its `]`, across lines if need be.
+            let (name, after) = rest.split_once(']')?;
+            if after.contains('[') {
+                return None;
+            }
+            let mut words = name.split_whitespace();
             keep = match (words.next(), words.next()) {
                 (Some("sso-session"), _) => true,
                 (Some("profile"), Some(name)) => profiles.iter().any(|p| p == name),
@@ -220,7 +248,7 @@ fn sessions_text(text: &str, profiles: &[String]) -> String {
             out.push('\n');
         }
     }
-    out
+    Some(out)
 }
 
 /// `endpoint_url = http://x` lines of a nested value.
@@ -306,12 +334,31 @@ mod tests {
         let text = "[profile a]\nsso_session = s\n[ sso-session s ]\r\nsso_region = eu-west-1\nsso_start_url = https://s/start\n\
                     [services x]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:1\n[sso-session t]\nsso_region = us-east-1\n";
         let full = AwsConfig::parse(text).unwrap();
-        let view = AwsConfig::parse(&sessions_text(text, &[])).unwrap();
+        let view = AwsConfig::parse_partial(text, &[]).unwrap();
         assert_eq!(view.sessions, full.sessions);
         assert_eq!(view.sessions.len(), 2);
         assert!(view.profiles.is_empty() && view.services.is_empty());
-        let view = AwsConfig::parse(&sessions_text(text, &["a".into()])).unwrap();
+        let view = AwsConfig::parse_partial(text, &["a".into()]).unwrap();
         assert_eq!(view.profiles, full.profiles);
+    }
+
+    #[test]
+    fn odd_shapes_fall_back_to_the_full_parse() {
+        for text in [
+            "[][default]rr:\0",
+            "[\n\n](\n[\x0csso-session\x0cPL\x0c]+`=\n",
+            "[profile q]\nx =\n [sso-session s]\nsso_region = us-east-1\n",
+            "[sso-session a]\rsso_region = x\n[profile b]\n",
+        ] {
+            let full = AwsConfig::parse(text);
+            let part = AwsConfig::parse_partial(text, &["default".into(), "b".into()]);
+            assert_eq!(part.as_ref().map(|c| c.sessions.clone()), full.as_ref().map(|c| c.sessions.clone()), "{text:?}");
+            assert_eq!(part.map(|c| c.profiles), full.map(|c| c.profiles), "{text:?}");
+        }
+        // Spacing inside a header is an ordinary shape.
+        let c = AwsConfig::parse_partial("[profile   a ]\nsso_session = s\n[profile z]\n", &["a".into()]).unwrap();
+        assert!(c.partial);
+        assert_eq!(c.profile("a").and_then(|p| p.sso_session.as_deref()), Some("s"));
     }
 
     #[test]

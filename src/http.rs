@@ -25,6 +25,41 @@ pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, Strin
         .map_err(|e| format!("cannot set up HTTPS: {e}"))
 }
 
+/// An endpoint's answer, read in full.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// `x-amzn-ErrorType`, up to the first `:` (`InvalidGrantException`).
+    pub error_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Sends a request and reads the answer. The body is bounded: a misbehaving endpoint cannot
+/// make us read without end.
+pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (crate::oidc::Transient, String)> {
+    use crate::oidc::Transient;
+    use std::io::Read;
+    let response = request.send().map_err(|e| describe(&e))?;
+    let status = response.status().as_u16();
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
+    let mut body = Vec::new();
+    if let Err(e) = response.take(1 << 20).read_to_end(&mut body) {
+        let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
+        return Err((kind, format!("reading the answer failed: {}", crate::secret::one_line(&e.to_string(), 120))));
+    }
+    Ok(Answer { status, error_type, body })
+}
+
 /// Describes a transport failure in words without the request's contents.
 pub fn describe(e: &reqwest::Error) -> (crate::oidc::Transient, String) {
     use crate::oidc::Transient;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => cmd::doctor::run(&cli.global, args),
         Command::Login(args) => cmd::login::run(&cli.global, args),
         Command::Logout(args) => cmd::logout::run(&cli.global, args),
+        Command::Notify(args) => cmd::notify::run(&cli.global, args),
     };
     ExitCode::from(code)
 }

@@ -4,7 +4,6 @@
 use crate::http;
 use crate::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 
 /// Failures the next login fixes, never worth retrying.
 pub const RELOGIN_CODES: &[&str] =
@@ -87,7 +86,7 @@ pub fn refresh(
     })
     .expect("serializing strings cannot fail");
     let bytes = post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
-    parse_success(&bytes)
+    parse_token_response(&bytes)
 }
 
 /// An answer that is not a success: the OAuth error code when the answer names one (the
@@ -112,38 +111,19 @@ fn post_json(
     body: Vec<u8>,
     secrets: &[&Secret],
 ) -> Result<Vec<u8>, Refusal> {
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .map_err(|e| {
-            let (kind, message) = http::describe(&e);
-            Refusal::transient(kind, message)
-        })?;
-    let status = response.status().as_u16();
-    let error_type = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
-    // Bounded: a misbehaving endpoint cannot make us read without end.
-    let mut bytes = Vec::new();
-    let read = response.take(1 << 20).read_to_end(&mut bytes);
-    if let Err(e) = read {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
-        return Err(Refusal::transient(kind, format!("reading the response failed: {}", one_line(&e.to_string(), 120))));
-    }
-    if (200..300).contains(&status) {
-        return Ok(bytes);
+    let answer = http::exchange(client.post(url).header("content-type", "application/json").body(body))
+        .map_err(|(kind, message)| Refusal::transient(kind, message))?;
+    if answer.is_success() {
+        return Ok(answer.body);
     }
     Err(Refusal {
-        code: error_code(error_type.as_deref(), &bytes),
-        error: classify(status, error_type.as_deref(), &bytes, secrets),
+        code: error_code(answer.error_type.as_deref(), &answer.body),
+        error: classify(answer.status, answer.error_type.as_deref(), &answer.body, secrets),
     })
 }
 
-fn parse_success(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
+/// A successful CreateToken answer, or why it is not one.
+pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
     let bad = |what: &str| OidcError::Transient {
         kind: Transient::BadResponse,
         message: format!("the endpoint answered 200 but {what}"),
@@ -339,7 +319,7 @@ pub fn create_token(
     };
     let body = serde_json::to_vec(&body).expect("serializing strings cannot fail");
     let bytes = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
-    parse_success(&bytes).map_err(|error| Refusal { code: None, error })
+    parse_token_response(&bytes).map_err(|error| Refusal { code: None, error })
 }
 
 #[cfg(test)]
@@ -402,10 +382,10 @@ mod tests {
 
     #[test]
     fn success_shapes() {
-        assert!(parse_success(br#"{"accessToken":"a","tokenType":"Bearer","expiresIn":3600}"#).is_ok());
-        assert!(parse_success(b"<html>").is_err());
-        assert!(parse_success(br#"{"tokenType":"Bearer","expiresIn":3600}"#).is_err());
-        assert!(parse_success(br#"{"accessToken":"a","expiresIn":0}"#).is_err());
-        assert!(parse_success(br#"[1]"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","tokenType":"Bearer","expiresIn":3600}"#).is_ok());
+        assert!(parse_token_response(b"<html>").is_err());
+        assert!(parse_token_response(br#"{"tokenType":"Bearer","expiresIn":3600}"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":0}"#).is_err());
+        assert!(parse_token_response(br#"[1]"#).is_err());
     }
 }

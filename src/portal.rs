@@ -4,7 +4,6 @@ use crate::http;
 use crate::oidc::{normalize_code, Transient};
 use crate::secret::{one_line, redact, Secret};
 use chrono::{DateTime, TimeZone, Utc};
-use std::io::Read;
 
 /// Temporary credentials of one role. Every part but the account is a secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,28 +52,12 @@ pub fn get_role_credentials(
     })?;
     // Keeps the value out of any header dump an HTTP library might log.
     token.set_sensitive(true);
-    let response = client.get(url).header("x-amz-sso_bearer_token", token).send().map_err(|e| {
-        let (kind, message) = http::describe(&e);
-        PortalError::Transient { kind, message }
-    })?;
-    let status = response.status().as_u16();
-    let error_type = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
-    let mut bytes = Vec::new();
-    if let Err(e) = response.take(1 << 20).read_to_end(&mut bytes) {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
-        return Err(PortalError::Transient {
-            kind,
-            message: format!("reading the portal's answer failed: {}", one_line(&e.to_string(), 120)),
-        });
+    let answer = http::exchange(client.get(url).header("x-amz-sso_bearer_token", token))
+        .map_err(|(kind, message)| PortalError::Transient { kind, message })?;
+    if answer.is_success() {
+        return parse_success(&answer.body, account_id);
     }
-    if (200..300).contains(&status) {
-        return parse_success(&bytes, account_id);
-    }
-    Err(classify(status, error_type.as_deref(), &bytes, account_id, role_name, access_token))
+    Err(classify(answer.status, answer.error_type.as_deref(), &answer.body, account_id, role_name, access_token))
 }
 
 /// `{"roleCredentials":{"accessKeyId","secretAccessKey","sessionToken","expiration":<epoch ms>}}`.

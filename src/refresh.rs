@@ -29,6 +29,8 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// The activity log file.
     pub activity_log: PathBuf,
+    /// Who hears about problems, and how (`notify::on_report`).
+    pub notify: crate::notify::Settings,
 }
 
 /// What one run found and did.
@@ -138,9 +140,22 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
 /// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
 /// `Outcome` that leaves the cache as it was.
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
-    let mut login_detected = false;
-    let outcome = evaluate(target, cfg, settings, &mut login_detected);
-    Report { outcome, login_detected }
+    let mut seen = Seen::default();
+    let outcome = evaluate(target, cfg, settings, &mut seen);
+    let report = Report { outcome, login_detected: seen.login_detected };
+    // The one place every caller (tick, the prompt hook, credential-process) notifies from.
+    if crate::notify::may_notify(&report, &settings.notify) {
+        crate::notify::on_report(target, &report, seen.login.as_deref(), settings);
+    }
+    report
+}
+
+/// What `evaluate` noticed besides its outcome.
+#[derive(Default)]
+struct Seen {
+    login_detected: bool,
+    /// Fingerprint of the login in the cache, when it could be read.
+    login: Option<String>,
 }
 
 /// The refresh token identifies a login; without one, the access token does.
@@ -150,15 +165,14 @@ pub fn login_fingerprint(token: &CachedToken) -> String {
 
 /// Notices a login that is new to ssofresh, and resets what the old one left behind (rejected
 /// token, back-off). Skipped when another process holds the lock: that one will notice it.
-fn detect_login(target: &Target, token: &CachedToken, settings: &Settings, state_path: &std::path::Path) -> bool {
-    let fingerprint = login_fingerprint(token);
-    if SessionState::load(state_path).seen_login.as_deref() == Some(&fingerprint) {
+fn detect_login(target: &Target, token: &CachedToken, fingerprint: &str, settings: &Settings, state_path: &std::path::Path) -> bool {
+    if SessionState::load(state_path).seen_login.as_deref() == Some(fingerprint) {
         return false;
     }
     let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
     let Ok(Some(_lock)) = lock::acquire(&lock_path, Duration::ZERO) else { return false };
     let mut st = SessionState::load(state_path);
-    if st.seen_login.as_deref() == Some(&fingerprint) {
+    if st.seen_login.as_deref() == Some(fingerprint) {
         return false;
     }
     let written: DateTime<Utc> = std::fs::metadata(&target.cache_path)
@@ -166,7 +180,7 @@ fn detect_login(target: &Target, token: &CachedToken, settings: &Settings, state
         .map(DateTime::<Utc>::from)
         .unwrap_or_else(|_| Utc::now());
     st.session = Some(target.name.clone());
-    st.record_login(fingerprint, written);
+    st.record_login(fingerprint.to_string(), written);
     save_state(&st, state_path);
     let mut e = crate::activity::Entry::new("login_detected", &target.name);
     e.expires_at = Some(token.expires_at.clone());
@@ -175,7 +189,7 @@ fn detect_login(target: &Target, token: &CachedToken, settings: &Settings, state
     true
 }
 
-fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detected: &mut bool) -> Outcome {
+fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Seen) -> Outcome {
     let now = Utc::now();
     let token = match CachedToken::read(&target.cache_path) {
         Ok(Some(t)) => t,
@@ -183,7 +197,9 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detecte
         Err(e) => return broken_cache(target, &e),
     };
     let state_path = state::state_path(&settings.state_dir, &target.cache_key);
-    *login_detected = detect_login(target, &token, settings, &state_path);
+    let fingerprint = login_fingerprint(&token);
+    seen.login_detected = detect_login(target, &token, &fingerprint, settings, &state_path);
+    seen.login = Some(fingerprint);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
     if token.expires() - now > threshold {
         return Outcome::Fresh { expires: token.expires() };
@@ -221,6 +237,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, login_detecte
         Ok(None) => return Outcome::NotLoggedIn,
         Err(e) => return broken_cache(target, &e),
     };
+    seen.login = Some(login_fingerprint(&token));
     if token.expires() - now > threshold {
         return Outcome::Fresh { expires: token.expires() };
     }

@@ -64,10 +64,7 @@ fn py_string(s: &str) -> String {
 /// `~/.aws/cli/cache` (only HOME matters, as for the SDKs), unless told otherwise.
 pub fn dir(overridden: Option<&Path>) -> PathBuf {
     match overridden {
-        Some(p) if !p.as_os_str().is_empty() => match p.to_string_lossy().strip_prefix("~/") {
-            Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-            None => p.to_path_buf(),
-        },
+        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
         _ => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache"),
     }
 }
@@ -105,16 +102,19 @@ pub fn read(path: &Path, account_id: &str) -> Option<RoleCredentials> {
             return None;
         }
     };
-    // serde's message could quote a value, and values here are secrets: say only where.
-    let Ok(entry) = serde_json::from_slice::<Entry>(&bytes) else {
-        log::debug!("{} is not a role-credential cache entry; ignoring it", path.display());
-        return None;
-    };
+    let parsed = parse(&bytes, account_id);
+    if parsed.is_none() {
+        log::debug!("{} is not a usable role-credential cache entry; ignoring it", path.display());
+    }
+    parsed
+}
+
+/// A cache entry's credentials; `None` when the bytes are not one (serde's message could
+/// quote a value, and values here are secrets, so there is no message).
+pub fn parse(bytes: &[u8], account_id: &str) -> Option<RoleCredentials> {
+    let entry = serde_json::from_slice::<Entry>(bytes).ok()?;
     let c = entry.credentials;
-    let Some(expiration) = timefmt::parse(&c.expiration) else {
-        log::debug!("{}: Expiration is not a timestamp; ignoring it", path.display());
-        return None;
-    };
+    let expiration = timefmt::parse(&c.expiration)?;
     Some(RoleCredentials {
         access_key_id: c.access_key_id,
         secret_access_key: c.secret_access_key,

@@ -1,6 +1,6 @@
 //! Timestamps in the token cache: read every form other tools write, write botocore's.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 /// The form botocore writes and every SDK reads (smithy-rs rejects offsets, Go rejects `UTC`).
 pub fn format(t: DateTime<Utc>) -> String {
@@ -10,6 +10,11 @@ pub fn format(t: DateTime<Utc>) -> String {
 /// Parses `2026-01-01T00:00:00Z`, fractional seconds, `+00:00`/`+0000` offsets, the old
 /// `2026-01-01T00:00:00UTC` and a bare local-less time (taken as UTC).
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {
+    // Four-digit years only: anything else is not a token time, and could not be written back.
+    parse_any(s).filter(|t| (1..=9999).contains(&t.year()))
+}
+
+fn parse_any(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -65,7 +70,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "tomorrow", "2026-13-01T00:00:00Z", "1767225600", "2026-01-01"] {
+        for s in ["", "tomorrow", "2026-13-01T00:00:00Z", "1767225600", "2026-01-01", "-777-07-07T01:01:07Z", "+10000-01-01T00:00:00Z"] {
             assert_eq!(parse(s), None, "{s}");
         }
     }

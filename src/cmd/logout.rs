@@ -9,7 +9,8 @@ use crate::config::AwsConfig;
 use crate::endpoint::{self, Service};
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use crate::http::{self, HttpSettings};
-use crate::logout::{self, Owner, Portal};
+use crate::logout::{self, Portal};
+use crate::rolecache::{self, Origin};
 use crate::lock;
 use crate::target::{self, Target};
 use chrono::Utc;
@@ -32,7 +33,7 @@ pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
     };
     let http = HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout };
     let state_dir = state_dir(global);
-    let role_dir = logout::role_cache_dir();
+    let role_dir = rolecache::dir(None);
     let mut client = None;
     let mut code = EXIT_OK;
     for t in &targets {
@@ -109,14 +110,14 @@ fn one(
     // Role credentials are cached per account and role; only those of this session's profiles
     // can be told apart (the file names are hashes), so those are what goes.
     let owner = match (&t.kind, &t.start_url) {
-        (target::Kind::Legacy { .. }, Some(url)) => Owner::StartUrl(url),
-        _ => Owner::Session(&t.name),
+        (target::Kind::Legacy { .. }, Some(url)) => Origin::StartUrl(url),
+        _ => Origin::Session(&t.name),
     };
     let keys: Vec<String> = t
         .profiles
         .iter()
         .filter_map(|p| cfg.profile(p))
-        .filter_map(|p| Some(logout::role_cache_key(p.sso_account_id.as_deref()?, p.sso_role_name.as_deref()?, owner)))
+        .filter_map(|p| Some(rolecache::cache_key(p.sso_account_id.as_deref()?, p.sso_role_name.as_deref()?, owner)))
         .collect();
     let removed = logout::remove_role_credentials(role_dir, &keys);
     if !removed.is_empty() {

@@ -11,6 +11,7 @@ pub mod login;
 pub mod logout;
 pub mod prompt;
 pub mod status;
+pub mod notify;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};
@@ -29,14 +30,8 @@ pub fn init_logging() {
 
 pub fn config_path(global: &Global) -> PathBuf {
     match &global.config_file {
-        Some(p) if !p.as_os_str().is_empty() => {
-            // Same `~` expansion as AWS_CONFIG_FILE gets.
-            let s = p.to_string_lossy();
-            match s.strip_prefix("~/") {
-                Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-                None => p.clone(),
-            }
-        }
+        // Same `~` expansion as AWS_CONFIG_FILE gets.
+        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
         _ => crate::paths::aws_config_file(),
     }
 }
@@ -83,6 +78,7 @@ pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
         auto,
         activity_log: activity_log(global),
         state_dir: state_dir(global),
+        notify: crate::notify::Settings::from(&r.notify),
     }
 }
 

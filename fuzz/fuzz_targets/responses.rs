@@ -1,0 +1,19 @@
+//! SSO-OIDC and portal answers and the role-credential cache: no panic, and a secret that the
+//! endpoint echoes never reaches an error message.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use ssofresh::secret::Secret;
+use ssofresh::{oidc, portal, rolecache};
+
+fuzz_target!(|input: (u16, Option<String>, Vec<u8>)| {
+    let (status, header, body) = input;
+    let secret = Secret::new("aor-FUZZSECRET-refresh-token");
+    let _ = oidc::parse_token_response(&body);
+    let _ = oidc::error_code(header.as_deref(), &body);
+    let e = oidc::classify(status, header.as_deref(), &body, &[&secret]);
+    assert!(!e.to_string().contains(secret.expose()));
+    let _ = portal::parse_success(&body, "111122223333");
+    let e = portal::classify(status, header.as_deref(), &body, "111122223333", "Dev", &secret);
+    assert!(!e.to_string().contains(secret.expose()));
+    let _ = rolecache::parse(&body, "111122223333");
+});

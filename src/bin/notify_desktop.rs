@@ -1,0 +1,29 @@
+//! `ssofresh-notify-desktop`: shows one notification on the desktop — the event as JSON on
+//! stdin, the sound in SSOFRESH_NOTIFY_SOUND — for ssofresh's desktop backend. A binary of its
+//! own so that the D-Bus stack stays out of every ssofresh tick (see `notify::desktop`).
+//! Exit 0 shown, 1 no notification service (the reason on stderr), 2 bad input.
+
+use ssofresh::notify::{desktop, Event, Sound};
+use std::io::Read;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut input = String::new();
+    let event: Event = match std::io::stdin().take(1 << 20).read_to_string(&mut input).map_err(|e| e.to_string()).and_then(|_| {
+        serde_json::from_str(&input).map_err(|e| e.to_string())
+    }) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}: expected one ssofresh event as JSON on stdin: {e}", desktop::HELPER);
+            return ExitCode::from(2);
+        }
+    };
+    let sound = Sound::parse(&std::env::var("SSOFRESH_NOTIFY_SOUND").unwrap_or_default());
+    match desktop::show_here(&event, &sound) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Notifications: tell the user when a token needs attention — once, on the desktop or through
+//! their own command — without ever failing, slowing or changing the output of a refresh.
+//!
+//! `refresh::run` hands every report to [`on_report`]. It maps the outcome to events (pure, no
+//! I/O, so the no-op path pays nothing), drops those the toggles turn off, claims the rest in a
+//! per-session memo under a lock (so the same event reaches the user once per interval however
+//! many processes see it), delivers them and logs each one in the activity log.
+
+mod command;
+pub mod desktop;
+mod event;
+mod memo;
+
+pub use event::{Event, Kind};
+
+use crate::activity;
+use crate::refresh::{Outcome, Report, Settings as RefreshSettings};
+use crate::target::Target;
+use chrono::Utc;
+use std::time::{Duration, Instant};
+
+/// Where notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere
+    Desktop,
+    /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin
+    Command,
+    /// No notifications
+    #[value(alias = "off")]
+    None,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Desktop => "desktop",
+            Backend::Command => "command",
+            Backend::None => "none",
+        }
+    }
+}
+
+/// The sound of a desktop notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sound {
+    /// The platform's notification sound.
+    Default,
+    Silent,
+    /// A system sound (macOS: `Glass`, `Ping`, …) or a freedesktop sound-theme name.
+    Named(String),
+}
+
+impl Sound {
+    pub fn parse(s: &str) -> Sound {
+        match s.trim() {
+            "" | "default" => Sound::Default,
+            "none" | "off" => Sound::Silent,
+            name => Sound::Named(name.to_string()),
+        }
+    }
+
+    /// As `SSOFRESH_NOTIFY_SOUND` spells it.
+    pub fn as_setting(&self) -> &str {
+        match self {
+            Sound::Default => "default",
+            Sound::Silent => "none",
+            Sound::Named(name) => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub backend: Backend,
+    /// Run through `sh -c` by the command backend.
+    pub command: Option<String>,
+    pub sound: Sound,
+    pub on_success: bool,
+    /// Covers `refresh_failed`, `expiring_soon` and `relogin_required`.
+    pub on_error: bool,
+    pub on_login: bool,
+    /// The same event for the same session at most this often.
+    pub interval: Duration,
+    /// The longest one notification may take; a command still running then is killed.
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// No notifications at all (for callers that build settings by hand).
+    pub fn off() -> Settings {
+        Settings {
+            backend: Backend::None,
+            command: None,
+            sound: Sound::Default,
+            on_success: false,
+            on_error: false,
+            on_login: false,
+            interval: Duration::from_secs(3600),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn wants(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Refreshed => self.on_success,
+            Kind::RefreshFailed | Kind::ExpiringSoon | Kind::ReloginRequired => self.on_error,
+            Kind::LoginDetected => self.on_login,
+            Kind::Test => true,
+        }
+    }
+
+    /// What `notify` prints: the backend and, for the command, what it runs.
+    pub fn describe_backend(&self) -> String {
+        match self.backend {
+            Backend::Desktop if cfg!(target_os = "macos") => "desktop (macOS Notification Center)".into(),
+            Backend::Desktop if cfg!(windows) => "desktop (Windows toast notifications)".into(),
+            Backend::Desktop => "desktop (freedesktop notifications over the D-Bus session bus)".into(),
+            // Not the command itself: it may hold a webhook token.
+            Backend::Command => "command (SSOFRESH_NOTIFY_COMMAND, run through sh -c)".into(),
+            Backend::None => "none (notifications are off)".into(),
+        }
+    }
+}
+
+impl From<&crate::cli::NotifyArgs> for Settings {
+    /// The defaults are here rather than in clap, which would parse them at every start.
+    #[inline]
+    fn from(a: &crate::cli::NotifyArgs) -> Settings {
+        let command = a.notify_command.clone().filter(|c| !c.trim().is_empty());
+        // Setting a command is enough to use it; SSOFRESH_NOTIFY picks explicitly.
+        let backend = a.backend.unwrap_or(if command.is_some() { Backend::Command } else { Backend::Desktop });
+        Settings {
+            backend,
+            command,
+            sound: a.notify_sound.as_deref().map(Sound::parse).unwrap_or(Sound::Default),
+            on_success: a.notify_on_success.unwrap_or(false),
+            on_error: a.notify_on_error.unwrap_or(true),
+            on_login: a.notify_on_login.unwrap_or(false),
+            interval: a.notify_interval.unwrap_or(Duration::from_secs(3600)),
+            timeout: a.notify_timeout.unwrap_or(Duration::from_secs(5)),
+        }
+    }
+}
+
+/// Whether a report may be worth a notification; inlined into the engine so that the no-op
+/// path (a fresh token, nothing new) does not even call into this module.
+#[inline]
+pub fn may_notify(report: &Report, settings: &Settings) -> bool {
+    settings.backend != Backend::None && (report.login_detected || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn))
+}
+
+/// Notifies about one run of the engine. `login` is the fingerprint of the login the cache
+/// held (refresh token, else access token), when the cache could be read.
+#[cold]
+pub fn on_report(target: &Target, report: &Report, login: Option<&str>, settings: &RefreshSettings) {
+    let n = &settings.notify;
+    if !may_notify(report, n) {
+        return;
+    }
+    let now = Utc::now();
+    let events: Vec<Event> = event::for_report(target, report, settings.threshold, now)
+        .into_iter()
+        .filter(|e| n.wants(e.kind))
+        .collect();
+    if events.is_empty() {
+        return;
+    }
+    let claim = memo::Claim { login, new_login: report.login_detected, interval: n.interval, now };
+    let events = memo::claim(&settings.state_dir, &target.cache_key, events, &claim);
+    for e in &events {
+        let result = deliver(e, n, false);
+        log_delivery(&settings.activity_log, e, n.backend, &result);
+    }
+}
+
+/// How a delivery went, for the activity log and `notify --test`.
+pub struct Delivery {
+    pub duration: Duration,
+    pub error: Option<String>,
+}
+
+/// Sends one event through the configured backend. Never panics, never waits longer than the
+/// timeout; an unavailable backend is an error for the caller to log, not to print.
+/// `interactive` (`notify --test`) lets a command's output through, for debugging it.
+pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Delivery {
+    let started = Instant::now();
+    let result = match settings.backend {
+        Backend::None => Ok(()),
+        Backend::Desktop => desktop::show(event, &settings.sound, settings.timeout),
+        Backend::Command => match &settings.command {
+            Some(c) => command::run(c, event, settings.timeout, interactive),
+            None => Err("no notify command is set (SSOFRESH_NOTIFY_COMMAND)".into()),
+        },
+    };
+    let error = result.err();
+    match &error {
+        Some(err) => log::debug!("{}: {} notification not delivered through {}: {err}", event.session, event.kind.as_str(), settings.backend.as_str()),
+        None => log::debug!("{}: {} notification sent through {}", event.session, event.kind.as_str(), settings.backend.as_str()),
+    }
+    Delivery { duration: started.elapsed(), error }
+}
+
+/// One activity-log line per notification: which event, which backend, whether it arrived.
+pub fn log_delivery(log: &std::path::Path, event: &Event, backend: Backend, d: &Delivery) {
+    let mut entry = activity::Entry::new("notification", &event.session);
+    entry.outcome = Some(if d.error.is_none() { "ok" } else { "failed" }.into());
+    entry.message = Some(match &d.error {
+        None => format!("{} via {}", event.kind.as_str(), backend.as_str()),
+        Some(err) => format!("{} via {}: {err}", event.kind.as_str(), backend.as_str()),
+    });
+    entry.expires_at = event.expires_at.clone();
+    entry.duration_ms = Some(d.duration.as_millis() as u64);
+    activity::append(log, &entry);
+}
+
+/// `1h`, `1h30m`, `5s`, `500ms`: settings as the user would type them.
+pub fn show_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let parts = [(secs / 86400, "d"), (secs % 86400 / 3600, "h"), (secs % 3600 / 60, "m"), (secs % 60, "s")];
+    parts.iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n}{u}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_back_as_typed() {
+        let s = |secs| show_duration(Duration::from_secs(secs));
+        assert_eq!((s(3600), s(5400), s(5), s(90000)), ("1h".into(), "1h30m".into(), "5s".into(), "1d1h".into()));
+        assert_eq!(show_duration(Duration::from_millis(500)), "500ms");
+    }
+
+    #[test]
+    fn sounds() {
+        assert_eq!(Sound::parse("default"), Sound::Default);
+        assert_eq!(Sound::parse(""), Sound::Default);
+        assert_eq!(Sound::parse("none"), Sound::Silent);
+        assert_eq!(Sound::parse(" Glass "), Sound::Named("Glass".into()));
+        for s in ["default", "none", "Glass"] {
+            assert_eq!(Sound::parse(s).as_setting(), s);
+        }
+    }
+
+    #[test]
+    fn toggles_cover_their_events() {
+        let mut s = Settings::off();
+        assert!(!Kind::ALL.iter().any(|k| *k != Kind::Test && s.wants(*k)));
+        s.on_error = true;
+        let on: Vec<_> = Kind::ALL.iter().filter(|k| **k != Kind::Test && s.wants(**k)).collect();
+        assert_eq!(on, [&Kind::RefreshFailed, &Kind::ExpiringSoon, &Kind::ReloginRequired]);
+        s = Settings { on_success: true, ..Settings::off() };
+        assert!(s.wants(Kind::Refreshed) && !s.wants(Kind::LoginDetected));
+        s = Settings { on_login: true, ..Settings::off() };
+        assert!(s.wants(Kind::LoginDetected) && !s.wants(Kind::Refreshed));
+    }
+}

@@ -1,0 +1,216 @@
+//! Property tests of everything that reads untrusted-ish input: the token cache, timestamps and
+//! the AWS config (structure-aware: generated configs with the shapes real ones have).
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use ssofresh::cache::CachedToken;
+use ssofresh::config::AwsConfig;
+use ssofresh::secret::Secret;
+use ssofresh::timefmt;
+use std::path::Path;
+
+fn text() -> impl Strategy<Value = String> {
+    // Any Unicode, with the characters JSON must escape and non-ASCII well represented.
+    prop_oneof![".{0,40}", "[a-zA-Z0-9:/._-]{1,60}", "[\"\\\\\u{0}-\u{1f}é€😀]{0,8}"]
+}
+
+fn timestamp() -> impl Strategy<Value = String> {
+    (0i64..4_000_000_000, 0u32..1_000_000_000, 0usize..4).prop_map(|(secs, nanos, form)| {
+        let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap();
+        match form {
+            0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            1 => t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string(),
+            2 => t.format("%Y-%m-%dT%H:%M:%SUTC").to_string(),
+            _ => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        }
+    })
+}
+
+fn extra_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z]{1,6}", inner, 0..3).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+prop_compose! {
+    fn token()(
+        start_url in proptest::option::of(text()),
+        region in proptest::option::of(text()),
+        access in text(),
+        expires_at in timestamp(),
+        client_id in proptest::option::of(text()),
+        client_secret in proptest::option::of(text()),
+        registration in proptest::option::of(timestamp()),
+        refresh in proptest::option::of(text()),
+        extra in prop::collection::vec(("x[a-zA-Z]{0,8}", extra_value()), 0..4),
+    ) -> CachedToken {
+        CachedToken {
+            start_url,
+            region,
+            access_token: Secret::new(access),
+            expires_at,
+            client_id,
+            client_secret: client_secret.map(Secret::new),
+            registration_expires_at: registration,
+            refresh_token: refresh.map(Secret::new),
+            extra: extra.into_iter().collect::<Map<String, Value>>(),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Read → write → read keeps every field, and the bytes are a fixed point.
+    #[test]
+    fn cache_round_trip_keeps_every_field(t in token()) {
+        let bytes = t.to_bytes();
+        prop_assert!(bytes.is_ascii(), "botocore writes ASCII (json.dumps ensure_ascii)");
+        prop_assert!(!bytes.contains(&b'\n'), "one line");
+        let back = CachedToken::from_slice(Path::new("p.json"), &bytes).unwrap();
+        prop_assert_eq!(&back, &t);
+        prop_assert_eq!(back.to_bytes(), bytes);
+    }
+
+    /// Whatever JSON another tool wrote, every field survives our read and write.
+    #[test]
+    fn foreign_json_fields_survive(t in token(), order in any::<u64>()) {
+        let mut v: Map<String, Value> = serde_json::from_slice::<Value>(&t.to_bytes()).unwrap().as_object().unwrap().clone();
+        // Another tool's field order and spacing.
+        let mut pairs: Vec<(String, Value)> = std::mem::take(&mut v).into_iter().collect();
+        pairs.sort_by_key(|(k, _)| (k.len() as u64).wrapping_mul(order) % 7);
+        let foreign = serde_json::to_vec_pretty(&Value::Object(pairs.into_iter().collect())).unwrap();
+        let read = CachedToken::from_slice(Path::new("p.json"), &foreign).unwrap();
+        let ours: Value = serde_json::from_slice(&read.to_bytes()).unwrap();
+        let theirs: Value = serde_json::from_slice(&foreign).unwrap();
+        prop_assert_eq!(ours, theirs);
+    }
+
+    /// Every form we read comes back through our own format at the same second.
+    #[test]
+    fn timestamps_round_trip(s in timestamp()) {
+        let t = timefmt::parse(&s).unwrap();
+        let written = timefmt::format(t);
+        prop_assert_eq!(written.len(), 20);
+        prop_assert_eq!(timefmt::parse(&written).unwrap().timestamp(), t.timestamp());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_readers(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = CachedToken::from_slice(Path::new("p.json"), &bytes);
+        let s = String::from_utf8_lossy(&bytes);
+        let _ = timefmt::parse(&s);
+        let _ = AwsConfig::parse(&s);
+        let _ = ssofresh::units::parse_duration(&s);
+        let _ = ssofresh::units::parse_size(&s);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct GenProfile {
+    name: String,
+    session: Option<usize>,
+    account: String,
+}
+
+/// Per section: spacing style, comment style, CRLF, a duplicate key before the real one.
+type Style = (usize, usize, bool, bool);
+
+fn config_case() -> impl Strategy<Value = (Vec<String>, Vec<GenProfile>, Vec<Style>)> {
+    let sessions = prop::collection::btree_set("[a-z][a-z0-9-]{0,10}", 1..6).prop_map(|s| s.into_iter().collect::<Vec<_>>());
+    sessions.prop_flat_map(|sessions| {
+        let n = sessions.len();
+        let profiles = prop::collection::btree_map(
+            "[a-z][a-z0-9_.-]{0,10}",
+            (proptest::option::of(0..n), "[0-9]{12}"),
+            0..12,
+        )
+        .prop_map(|m| {
+            m.into_iter()
+                .map(|(name, (session, account))| GenProfile { name, session, account })
+                .collect::<Vec<_>>()
+        });
+        let styles = prop::collection::vec((0usize..4, 0usize..3, any::<bool>(), any::<bool>()), 20);
+        (Just(sessions), profiles, styles)
+    })
+}
+
+fn render(sessions: &[String], profiles: &[GenProfile], styles: &[Style]) -> String {
+    let mut out = String::new();
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for s in sessions {
+        sections.push((
+            format!("sso-session {s}"),
+            vec![("sso_start_url".into(), format!("https://{s}.awsapps.com/start")), ("sso_region".into(), "eu-west-1".into())],
+        ));
+    }
+    for p in profiles {
+        let mut keys = vec![("sso_account_id".to_string(), p.account.clone()), ("region".into(), "us-east-1".into())];
+        if let Some(i) = p.session {
+            keys.push(("sso_session".into(), sessions[i].clone()));
+        }
+        let header = if p.name == "default" { "default".to_string() } else { format!("profile {}", p.name) };
+        sections.push((header, keys));
+    }
+    for (i, (header, keys)) in sections.iter().enumerate() {
+        let (spacing, comment, crlf, duplicate) = styles[i % styles.len()];
+        let nl = if crlf { "\r\n" } else { "\n" };
+        match comment {
+            1 => out += &format!("# about {header}{nl}"),
+            2 => out += &format!("; about {header}{nl}"),
+            _ => {}
+        }
+        let header = if spacing == 3 { header.replacen(' ', "   ", 1) } else { header.clone() };
+        out += &format!("[{header}]{nl}");
+        for (k, v) in keys {
+            if duplicate {
+                out += &format!("{k} = overwritten{nl}");
+            }
+            out += &match spacing {
+                0 => format!("{k} = {v}{nl}"),
+                1 => format!("{k}={v}{nl}"),
+                _ => format!("{k}   =\t{v}  {nl}"),
+            };
+        }
+        out += nl;
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Generated configs with comments, odd spacing, CRLF and duplicate keys parse to what was
+    /// written, and the hot path's partial parse agrees with the full one.
+    #[test]
+    fn generated_configs_parse_to_what_was_written((sessions, profiles, styles) in config_case()) {
+        let text = render(&sessions, &profiles, &styles);
+        let cfg = AwsConfig::parse(&text).unwrap();
+        prop_assert_eq!(cfg.sessions.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), sessions.clone());
+        for s in &cfg.sessions {
+            prop_assert_eq!(s.region.as_deref(), Some("eu-west-1"));
+        }
+        prop_assert_eq!(cfg.profiles.len(), profiles.len());
+        for p in &profiles {
+            let got = cfg.profile(&p.name).unwrap();
+            prop_assert_eq!(got.sso_account_id.as_deref(), Some(p.account.as_str()));
+            prop_assert_eq!(got.sso_session.as_deref(), p.session.map(|i| sessions[i].as_str()));
+        }
+        let named: Vec<String> = profiles.iter().take(2).map(|p| p.name.clone()).collect();
+        let part = AwsConfig::parse_partial(&text, &named).unwrap();
+        prop_assert!(part.partial);
+        prop_assert_eq!(&part.sessions, &cfg.sessions);
+        for n in &named {
+            prop_assert_eq!(part.profile(n), cfg.profile(n));
+        }
+    }
+}
