@@ -34,9 +34,9 @@ pub fn launchd_path(home: &Path) -> PathBuf {
 /// `90s`, `5m`, `2h`: how the interval reads in descriptions.
 pub fn span(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -50,9 +50,9 @@ pub fn calendar(interval: Duration) -> Option<String> {
     match n {
         1..=59 if 60 % n == 0 => Some(format!("*:*:0/{n}")),
         60 => Some("*:*:00".into()),
-        61..=3599 if n % 60 == 0 && 60 % (n / 60) == 0 => Some(format!("*:0/{}:00", n / 60)),
+        61..=3599 if n.is_multiple_of(60) && 60 % (n / 60) == 0 => Some(format!("*:0/{}:00", n / 60)),
         3600 => Some("*:00:00".into()),
-        3601..=86399 if n % 3600 == 0 && 24 % (n / 3600) == 0 => Some(format!("0/{}:00:00", n / 3600)),
+        3601..=86399 if n.is_multiple_of(3600) && 24 % (n / 3600) == 0 => Some(format!("0/{}:00:00", n / 3600)),
         86400 => Some("*-*-* 00:00:00".into()),
         _ => None,
     }
@@ -175,7 +175,7 @@ pub fn cron_lines(job: &Job) -> Result<String, String> {
             span(job.interval)
         )
     };
-    if n < 60 || n % 60 != 0 || job.interval.subsec_nanos() != 0 {
+    if n < 60 || !n.is_multiple_of(60) || job.interval.subsec_nanos() != 0 {
         return Err(bad());
     }
     let m = n / 60;
@@ -183,7 +183,7 @@ pub fn cron_lines(job: &Job) -> Result<String, String> {
         1 => "* * * * *".to_string(),
         2..=59 if 60 % m == 0 => format!("*/{m} * * * *"),
         60 => "0 * * * *".to_string(),
-        _ if m % 60 == 0 && m / 60 < 24 && 24 % (m / 60) == 0 => format!("0 */{} * * *", m / 60),
+        _ if m.is_multiple_of(60) && m / 60 < 24 && 24 % (m / 60) == 0 => format!("0 */{} * * *", m / 60),
         _ => return Err(bad()),
     };
     let q = |w: &str| crate::shell::quote(crate::cli::Shell::Bash, w);
