@@ -75,6 +75,15 @@ pub struct Global {
 pub enum Command {
     /// Refresh every selected token that is due; for cron, timers and by hand
     Tick(TickArgs),
+    /// Print the prompt hook for a shell, or a scheduler entry that runs `tick`
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+    /// The prompt hook's check: local files only, starts a refresh in the background when due
+    #[command(hide = true)]
+    Hook(HookArgs),
+    /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
+    #[command(after_help = PROMPT_HELP)]
+    Prompt(PromptArgs),
     /// Print role credentials in the credential_process format (for ~/.aws/config)
     #[command(long_about = "Print role credentials in the credential_process format, for the \
         `credential_process` line of a profile in ~/.aws/config (see `ssofresh configure \
@@ -206,6 +215,114 @@ pub struct TickArgs {
     /// Print nothing but problems
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+const INIT_HELP: &str = "\
+Shells (add to the rc file):
+  zsh:   eval \"$(ssofresh init zsh)\"
+  bash:  eval \"$(ssofresh init bash)\"
+  fish:  ssofresh init fish | source
+
+Schedulers (for machines nobody types on):
+  ssofresh init systemd --install   then run the command it prints
+  ssofresh init launchd --install   then run the command it prints
+  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -";
+
+const PROMPT_HELP: &str = "\
+Format placeholders:
+  {session}  the sso-session (or `profile NAME` for legacy profiles)
+  {left}     time left: 42m, 1h5m, 2d3h, or `expired`
+  {expires}  local expiry time, HH:MM
+  {status}   {left}, or `⚠ login` / `⚠ error` when only you can fix it
+  {icon}     `⚠` when only you can fix it, else empty
+  {state}    ok, due, expired, login, legacy or error
+  {{ and }}  literal braces";
+
+/// What `init` prints: a shell hook or a scheduler entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitTarget {
+    Zsh,
+    Bash,
+    Fish,
+    /// A systemd user .service and .timer
+    Systemd,
+    /// A macOS LaunchAgent plist
+    Launchd,
+    /// A crontab line
+    Cron,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Zsh,
+    Bash,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The shell or scheduler
+    #[arg(value_enum)]
+    pub target: InitTarget,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Refresh when less than this is left [default: 20m]
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Option<Duration>,
+    /// Shells: never print re-login hints
+    #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_hints: bool,
+    /// Schedulers: how often to run `ssofresh tick`
+    #[arg(long, env = "SSOFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
+    /// Schedulers: write the file where the scheduler looks for it and print the command that enables it
+    #[arg(long)]
+    pub install: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The shell that runs the hook
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Refresh when less than this is left
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
+    /// Never print re-login hints
+    #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_hints: bool,
+    /// Print for how many seconds (at most 60) the next prompts need no check
+    #[arg(long)]
+    pub print_next: bool,
+}
+
+/// Which characters the prompt segment may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Symbols {
+    /// Unicode when the locale is UTF-8, else ASCII
+    Auto,
+    Unicode,
+    Ascii,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// What to print per session (placeholders below)
+    #[arg(long, env = "SSOFRESH_PROMPT_FORMAT", hide_env_values = true, default_value = "{session} {status}", value_name = "FORMAT")]
+    pub format: String,
+    /// Between sessions
+    #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]
+    pub separator: String,
+    /// `⚠` or `!`
+    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum, default_value = "auto")]
+    pub symbols: Symbols,
+    /// A token with less than this left counts as due
+    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub threshold: Duration,
 }
 
 /// Which role to get credentials for, and how long cached ones are good for.

@@ -8,6 +8,9 @@ fn main() -> ExitCode {
     cmd::init_activity_log(&cli.global);
     let code = match &cli.command {
         Command::Tick(args) => cmd::tick::run(&cli.global, args),
+        Command::Init(args) => cmd::init::run(&cli.global, args),
+        Command::Hook(args) => cmd::hook::run(&cli.global, args),
+        Command::Prompt(args) => cmd::prompt::run(&cli.global, args),
         Command::CredentialProcess(args) => cmd::credential_process::run(&cli.global, args),
         Command::Env(args) => cmd::env::run(&cli.global, args),
         Command::Configure(c) => cmd::configure::run(&cli.global, c),

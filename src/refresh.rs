@@ -94,8 +94,9 @@ fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
     Outcome::Broken { reason }
 }
 
-/// What stands between this token and a refresh request, known without the network.
-fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, now: DateTime<Utc>) -> Option<Outcome> {
+/// What stands between this token and a refresh request, known without the network. The
+/// prompt hook asks this too, so it never starts a refresh that cannot succeed.
+pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, now: DateTime<Utc>) -> Option<Outcome> {
     let relogin = |class: &str, reason: String| Some(Outcome::Relogin { class: class.into(), reason });
     let when = |t: DateTime<Utc>| {
         if t > now {

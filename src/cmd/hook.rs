@@ -1,0 +1,197 @@
+//! `ssofresh hook`: what the shell runs before each prompt. Local files only: when a token is
+//! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
+//! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
+
+use super::{activity_log, cache_dir, config_path, state_dir};
+use crate::cache::CachedToken;
+use crate::cli::{Global, HookArgs};
+use crate::error::EXIT_OK;
+use crate::hint;
+use crate::lock;
+use crate::session_status::{self, State};
+use crate::state::{self, SessionState};
+use crate::watch::{self, Watched};
+use chrono::{DateTime, Utc};
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Sessions nobody named stop getting hints a week after their token expired: an old login
+/// left in the cache should not nag forever. Named ones always get them.
+const STALE_AFTER: chrono::Duration = chrono::Duration::days(7);
+
+/// The longest the shell may go without asking again: whatever the files say, a change nobody
+/// announced (a new session, an edited config) is noticed within a minute.
+pub const MAX_QUIET: i64 = 60;
+
+pub fn run(global: &Global, args: &HookArgs) -> u8 {
+    let started = Instant::now();
+    let now = Utc::now();
+    // Seconds until a check could do something; the shell skips the prompts before then.
+    let mut quiet = MAX_QUIET;
+    let mut until = |t: DateTime<Utc>| quiet = quiet.min((t - now).num_seconds().max(0));
+    let state = state_dir(global);
+    let hints = !args.no_hints;
+    let cache = cache_dir(global);
+    let watched = match watch::select(global, &args.selection, &cache) {
+        Ok(w) => w,
+        Err(e) => {
+            if hints {
+                until(say_once(&state, "config", "-", now, &format!("ssofresh: {e}")));
+            }
+            return finish(args, quiet, 0, started);
+        }
+    };
+    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    for w in &watched {
+        let token = CachedToken::read(&w.target.cache_path);
+        // The common case ends here, after one small file read: valid beyond the threshold.
+        match &token {
+            Ok(Some(t)) if t.expires() - now > threshold && t.registration_expires().is_none_or(|r| r > now) => {
+                until(t.expires() - threshold);
+                if let Some(r) = t.registration_expires() {
+                    until(r);
+                }
+                continue;
+            }
+            Ok(None) if !w.explicit => continue,
+            _ => {}
+        }
+        let login = watch::login_id(token.as_ref().ok().and_then(Option::as_ref));
+        let saved = SessionState::load(&state::state_path(&state, &w.target.cache_key));
+        // The same judgement as `ssofresh status`, so the two never disagree.
+        let s = session_status::classify(&w.target, token, None, saved, now, threshold);
+        log::debug!("hook: {}: {} {}", w.target.label(), s.state.as_str(), s.reason.as_deref().unwrap_or(""));
+        let who = watch::describe(&w.target);
+        let run = w.target.login_command();
+        let expires = s.token.as_ref().map(|t| t.expires);
+        let message = match s.state {
+            State::Valid => {
+                if let Some(e) = expires {
+                    until(e - threshold);
+                }
+                None
+            }
+            State::Expiring | State::ExpiredRefreshable => {
+                match s.saved.backoff_until().filter(|u| *u > now) {
+                    // An offline laptop must not start a process per prompt.
+                    Some(b) => {
+                        log::debug!("hook: {}: backing off until {b}", w.target.label());
+                        until(b);
+                    }
+                    // Ask again soon: the refresh may be over by then. Right after starting
+                    // one, give it a moment to take its lock, or the next prompt starts another.
+                    None => match start_refresh(global, args, w, &cache, &state) {
+                        true => until(now + chrono::Duration::seconds(2)),
+                        false => until(now),
+                    },
+                }
+                None
+            }
+            State::NotLoggedIn => Some(format!("ssofresh: {who} is not logged in — run: {run}")),
+            State::ReloginRequired if w.explicit || expires.is_none_or(|e| e > now - STALE_AFTER) => {
+                Some(format!("ssofresh: {who} needs a new login ({}) — run: {run}", when(expires, now)))
+            }
+            State::ReloginRequired => None,
+            // A legacy token cannot be refreshed: warn once it is inside the threshold.
+            State::Legacy => match expires.filter(|e| *e - now <= threshold) {
+                Some(e) => Some(format!(
+                    "ssofresh: {who} needs a new login soon ({}; legacy profiles cannot be refreshed) — run: {run}",
+                    when(Some(e), now)
+                )),
+                None => {
+                    if let Some(e) = expires {
+                        until(e - threshold);
+                    }
+                    None
+                }
+            },
+            State::Unreadable => Some(format!("ssofresh: {who}: {} — run: {run}", s.message.as_deref().unwrap_or("unreadable token cache"))),
+        };
+        if let (true, Some(m)) = (hints, message) {
+            until(say_once(&state, &w.target.cache_key, &login, now, &m));
+        }
+    }
+    finish(args, quiet, watched.len(), started)
+}
+
+fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
+    log::debug!(
+        "hook ({}): checked {checked} session(s) in {:?}; next check in {quiet}s",
+        args.shell.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
+        started.elapsed()
+    );
+    if args.print_next {
+        println!("{quiet}");
+    }
+    EXIT_OK
+}
+
+fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match expires {
+        Some(e) if e > now => format!("the token expires in {}", crate::units::human(e - now)),
+        Some(e) => format!("the token expired {} ago", crate::units::human(now - e)),
+        None => "no token".into(),
+    }
+}
+
+/// Prints `message` unless the same hint about the same login was printed within the hour;
+/// returns when it may be printed again.
+fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
+    let path = hint::path(state, key);
+    if hint::due(&path, login, now) {
+        eprintln!("{}", crate::secret::one_line(message, 400));
+        hint::record(&path, login, now);
+        return now + hint::EVERY;
+    }
+    hint::next(&path, login, now)
+}
+
+/// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;
+/// returns whether it started one.
+fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, state: &Path) -> bool {
+    let lock_path = lock::lock_path(state, &w.target.cache_key);
+    match lock::acquire(&lock_path, Duration::ZERO) {
+        Ok(Some(_free)) => {}
+        Ok(None) => {
+            log::debug!("hook: {}: a refresh is already running", w.target.label());
+            return false;
+        }
+        // The tick will meet the same problem and put it in the activity log.
+        Err(e) => log::debug!("hook: cannot lock {}: {e}", lock_path.display()),
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            log::debug!("hook: cannot find the ssofresh binary: {e}");
+            return false;
+        }
+    };
+    let abs = |p: &Path| -> OsString {
+        if p.is_absolute() {
+            p.as_os_str().to_owned()
+        } else {
+            std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()).into_os_string()
+        }
+    };
+    let mut argv: Vec<OsString> = ["tick", "--auto", "--quiet"].iter().map(OsString::from).collect();
+    argv.extend(w.tick_args.iter().map(OsString::from));
+    argv.push("--threshold".into());
+    argv.push(super::init::duration_arg(args.threshold).into());
+    // The tick runs in `/`, so every path goes absolute; naming the log keeps it where it
+    // would be without an explicit state directory.
+    argv.extend(["--config-file".into(), abs(&config_path(global))]);
+    argv.extend(["--cache-dir".into(), abs(cache)]);
+    argv.extend(["--state-dir".into(), abs(state)]);
+    argv.extend(["--log-file".into(), abs(&activity_log(global))]);
+    match crate::detach::spawn(&exe, &argv) {
+        Ok(pid) => {
+            log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label());
+            true
+        }
+        Err(e) => {
+            log::debug!("hook: {}: cannot start a refresh: {e}", w.target.label());
+            false
+        }
+    }
+}

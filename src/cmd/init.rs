@@ -1,0 +1,256 @@
+//! `ssofresh init <shell>` prints the prompt hook; `ssofresh init <scheduler>` prints (or with
+//! `--install` writes) an entry that runs `ssofresh tick` every `--interval`.
+
+use super::{cache_dir, config_path, fail, state_dir};
+use crate::cli::{Cli, Global, InitArgs, InitTarget, Shell};
+use crate::error::{Error, EXIT_OK, EXIT_USAGE};
+use crate::schedule::{self, Job};
+use clap::parser::ValueSource;
+use clap::CommandFactory;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn run(global: &Global, args: &InitArgs) -> u8 {
+    let shell = match args.target {
+        InitTarget::Zsh => Some(Shell::Zsh),
+        InitTarget::Bash => Some(Shell::Bash),
+        InitTarget::Fish => Some(Shell::Fish),
+        _ => None,
+    };
+    match shell {
+        Some(sh) => print_hook(global, args, sh),
+        None => scheduler(global, args),
+    }
+}
+
+/// `1200s`, `500ms`: a duration as a flag value `parse_duration` reads back.
+pub fn duration_arg(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        schedule::span(d)
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// Which of init's settings came from the command line rather than the environment. The shell
+/// hook bakes in only those: the environment is read again at every prompt anyway.
+fn given_on_command_line() -> impl Fn(&str) -> bool {
+    let matches = Cli::command().try_get_matches_from(std::env::args_os()).ok();
+    move |id: &str| {
+        let Some(m) = matches.as_ref().and_then(|m| m.subcommand_matches("init")) else {
+            return true;
+        };
+        matches!(m.value_source(id), Some(ValueSource::CommandLine))
+    }
+}
+
+fn print_hook(global: &Global, args: &InitArgs, sh: Shell) -> u8 {
+    if args.install {
+        let line = match sh {
+            Shell::Zsh => "eval \"$(ssofresh init zsh)\"   in ~/.zshrc",
+            Shell::Bash => "eval \"$(ssofresh init bash)\"   in ~/.bashrc",
+            Shell::Fish => "ssofresh init fish | source   in ~/.config/fish/config.fish",
+        };
+        return fail(&Error::Usage(format!(
+            "--install is for the schedulers (systemd, launchd, cron); a shell loads its hook with: {line}"
+        )));
+    }
+    let given = given_on_command_line();
+    let mut hook: Vec<String> = Vec::new();
+    let path_arg = |flag: &str, p: &Path, hook: &mut Vec<String>| {
+        hook.push(flag.into());
+        hook.push(absolute(p).to_string_lossy().into_owned());
+    };
+    if given("config_file") && global.config_file.is_some() {
+        path_arg("--config-file", &config_path(global), &mut hook);
+    }
+    if given("cache_dir") && global.cache_dir.is_some() {
+        path_arg("--cache-dir", &cache_dir(global), &mut hook);
+    }
+    if given("state_dir") && global.state_dir.is_some() {
+        path_arg("--state-dir", &state_dir(global), &mut hook);
+    }
+    push_selection(args, &given, &mut hook);
+    if let (true, Some(t)) = (given("threshold"), args.threshold) {
+        hook.extend(["--threshold".into(), duration_arg(t)]);
+    }
+    if given("no_hints") && args.no_hints {
+        hook.push("--no-hints".into());
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
+    let program = crate::shell::program_word(sh, &exe, std::env::var_os("PATH").as_deref());
+    print!("{}", crate::shell::render(sh, &program, &hook));
+    EXIT_OK
+}
+
+fn push_selection(args: &InitArgs, given: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
+    let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+    if given("sessions") {
+        for s in clean(&args.selection.sessions) {
+            out.extend(["--session".into(), s]);
+        }
+    }
+    if given("profiles") {
+        for p in clean(&args.selection.profiles) {
+            out.extend(["--profile".into(), p]);
+        }
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// The scheduled tick: the settings in effect now (flags and environment alike), since a
+/// scheduler does not start it from this shell's environment.
+fn job(global: &Global, args: &InitArgs) -> Result<Job, Error> {
+    if args.interval < Duration::from_secs(1) || args.interval.subsec_nanos() != 0 {
+        return Err(Error::Usage(format!(
+            "--interval {} is not a whole number of seconds of at least 1s (examples: 60s, 5m)",
+            duration_arg(args.interval)
+        )));
+    }
+    let program = std::env::current_exe()
+        .map_err(|e| Error::Usage(format!("cannot tell where the ssofresh binary is ({e}); schedulers need its absolute path")))?;
+    let mut run: Vec<String> = vec!["tick".into(), "--auto".into(), "--quiet".into()];
+    push_selection(args, &|_| true, &mut run);
+    if let Some(t) = args.threshold {
+        run.extend(["--threshold".into(), duration_arg(t)]);
+    }
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, set: bool, p: PathBuf| {
+        if set {
+            env.push((k.into(), absolute(&p).to_string_lossy().into_owned()));
+        }
+    };
+    put("AWS_CONFIG_FILE", global.config_file.as_ref().is_some_and(|p| !p.as_os_str().is_empty()), config_path(global));
+    put("SSOFRESH_CACHE_DIR", global.cache_dir.is_some(), cache_dir(global));
+    put("SSOFRESH_STATE_DIR", global.state_dir.is_some(), state_dir(global));
+    if let Some(p) = std::env::var_os("SSOFRESH_LOG_FILE").filter(|p| !p.is_empty()) {
+        put("SSOFRESH_LOG_FILE", true, PathBuf::from(p));
+    }
+    Ok(Job { program, args: run, env, interval: args.interval })
+}
+
+fn scheduler(global: &Global, args: &InitArgs) -> u8 {
+    let job = match job(global, args) {
+        Ok(j) => j,
+        Err(e) => return fail(&e),
+    };
+    let threshold = args.threshold.unwrap_or(Duration::from_secs(20 * 60));
+    if job.interval >= threshold {
+        eprintln!(
+            "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",
+            schedule::span(job.interval),
+            schedule::span(threshold)
+        );
+    }
+    let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
+    // (file, contents) pairs and the command that enables them.
+    let (files, enable): (Vec<(PathBuf, String)>, String) = match args.target {
+        InitTarget::Systemd => {
+            let dir = schedule::systemd_dir(&home, std::env::var("XDG_CONFIG_HOME").ok().as_deref());
+            let unit = schedule::SYSTEMD_UNIT;
+            (
+                vec![
+                    (dir.join(format!("{unit}.service")), schedule::systemd_service(&job)),
+                    (dir.join(format!("{unit}.timer")), schedule::systemd_timer(&job)),
+                ],
+                format!("systemctl --user daemon-reload && systemctl --user enable --now {unit}.timer"),
+            )
+        }
+        InitTarget::Launchd => {
+            let path = schedule::launchd_path(&home);
+            let q = crate::shell::quote(Shell::Bash, &path.to_string_lossy());
+            let uid = uid();
+            (
+                vec![(path, schedule::launchd_plist(&job))],
+                // bootout first, so that installing again loads the new file.
+                format!(
+                    "launchctl bootout gui/{uid}/{label} 2>/dev/null; launchctl bootstrap gui/{uid} {q}",
+                    label = schedule::LAUNCHD_LABEL
+                ),
+            )
+        }
+        InitTarget::Cron => {
+            let lines = match schedule::cron_lines(&job) {
+                Ok(l) => l,
+                Err(msg) => return fail(&Error::Usage(msg)),
+            };
+            if args.install {
+                return fail(&Error::Usage(
+                    "cron keeps no file of ours to write; add the line with: (crontab -l 2>/dev/null; ssofresh init cron) | crontab -".into(),
+                ));
+            }
+            print!("{lines}");
+            return EXIT_OK;
+        }
+        InitTarget::Zsh | InitTarget::Bash | InitTarget::Fish => unreachable!("shells are handled by print_hook"),
+    };
+    if !args.install {
+        if let [(_, text)] = files.as_slice() {
+            // One file (the plist): exactly its contents, ready to redirect.
+            print!("{text}");
+        } else {
+            for (path, text) in &files {
+                println!("# {}\n{text}", tilde(&home, path));
+            }
+        }
+        let paths: Vec<String> = files.iter().map(|(p, _)| tilde(&home, p)).collect();
+        eprintln!(
+            "ssofresh: to write {} and enable it: ssofresh init {} --install",
+            paths.join(" and "),
+            target_name(args.target)
+        );
+        return EXIT_OK;
+    }
+    for (path, text) in &files {
+        let same = std::fs::read(path).map(|b| b == text.as_bytes()).unwrap_or(false);
+        if same {
+            eprintln!("ssofresh: {} is up to date", path.display());
+            continue;
+        }
+        if let Err(e) = crate::cache::write_atomic(path, text.as_bytes()) {
+            eprintln!("ssofresh: cannot write {}: {e}", path.display());
+            return EXIT_USAGE;
+        }
+        eprintln!("ssofresh: wrote {}", path.display());
+    }
+    eprintln!("ssofresh: enable it with:");
+    println!("{enable}");
+    EXIT_OK
+}
+
+fn target_name(t: InitTarget) -> &'static str {
+    match t {
+        InitTarget::Systemd => "systemd",
+        InitTarget::Launchd => "launchd",
+        InitTarget::Cron => "cron",
+        InitTarget::Zsh => "zsh",
+        InitTarget::Bash => "bash",
+        InitTarget::Fish => "fish",
+    }
+}
+
+fn tilde(home: &Path, p: &Path) -> String {
+    match p.strip_prefix(home) {
+        Ok(rest) => format!("~/{}", rest.display()),
+        Err(_) => p.display().to_string(),
+    }
+}
+
+fn uid() -> u32 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getuid cannot fail and has no side effects.
+        unsafe { libc::getuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}

@@ -1,0 +1,216 @@
+//! `ssofresh prompt`: a short segment for PS1, starship, powerlevel10k or tide. Local files
+//! only, like the hook, so it can run at every prompt; sessions are judged by
+//! `session_status`, exactly as `ssofresh status` judges them.
+
+use super::{cache_dir, fail, state_dir};
+use crate::cli::{Global, PromptArgs, Symbols};
+use crate::error::{Error, EXIT_OK};
+use crate::session_status::{self, SessionStatus, State};
+use crate::watch;
+use chrono::{DateTime, Local, Utc};
+
+pub fn run(global: &Global, args: &PromptArgs) -> u8 {
+    let format = match Format::parse(&args.format) {
+        Ok(f) => f,
+        Err(msg) => return fail(&Error::Usage(msg)),
+    };
+    let watched = match watch::select(global, &args.selection, &cache_dir(global)) {
+        Ok(w) => w,
+        Err(e) => return fail(&e),
+    };
+    let unicode = match args.symbols {
+        Symbols::Unicode => true,
+        Symbols::Ascii => false,
+        Symbols::Auto => locale_is_utf8(|k| std::env::var(k).ok()),
+    };
+    let now = Utc::now();
+    let state = state_dir(global);
+    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let parts: Vec<String> = watched
+        .iter()
+        .filter_map(|w| {
+            let s = session_status::inspect(&w.target, &state, now, threshold);
+            if s.state == State::NotLoggedIn && !w.explicit {
+                return None;
+            }
+            Some(format.render(&s, now, unicode))
+        })
+        .collect();
+    if !parts.is_empty() {
+        println!("{}", parts.join(&args.separator));
+    }
+    EXIT_OK
+}
+
+/// Whether the terminal takes UTF-8, as the C library decides it (the first of LC_ALL,
+/// LC_CTYPE and LANG that is set), and is no `TERM=dumb`.
+pub fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+    if var("TERM").as_deref() == Some("dumb") {
+        return false;
+    }
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|k| var(k).filter(|v| !v.is_empty()))
+        .next()
+        .map(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+        .unwrap_or(false)
+}
+
+/// `42m`, `1h5m`, `2d3h`, `30s`: shorter than `units::human`, for a prompt.
+pub fn compact(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        86400.. => format!("{}d{}h", s / 86400, s % 86400 / 3600),
+        3600.. => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        60.. => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Var {
+    Session,
+    Left,
+    Expires,
+    Status,
+    Icon,
+    State,
+}
+
+const VARS: &[(&str, Var)] = &[
+    ("session", Var::Session),
+    ("left", Var::Left),
+    ("expires", Var::Expires),
+    ("status", Var::Status),
+    ("icon", Var::Icon),
+    ("state", Var::State),
+];
+
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Text(String),
+    Var(Var),
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Format(Vec<Piece>);
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format, String> {
+        let known = || VARS.iter().map(|(n, _)| format!("{{{n}}}")).collect::<Vec<_>>().join(", ");
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    text.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    text.push('}');
+                }
+                '{' => {
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(ch) => name.push(ch),
+                            None => return Err(format!("--format {s:?}: `{{` without `}}` (write {{{{ for a brace)")),
+                        }
+                    }
+                    let var = VARS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
+                        format!("--format {s:?}: unknown placeholder {{{name}}} (known: {})", known())
+                    })?;
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    pieces.push(Piece::Var(var));
+                }
+                '}' => return Err(format!("--format {s:?}: `}}` without `{{` (write }}}} for a brace)")),
+                _ => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Format(pieces))
+    }
+
+    pub fn render(&self, s: &SessionStatus, now: DateTime<Utc>, unicode: bool) -> String {
+        let warn = if unicode { "⚠" } else { "!" };
+        let expires = s.token.as_ref().map(|t| t.expires);
+        let left = match expires {
+            Some(e) if e > now => compact(e - now),
+            Some(_) => "expired".into(),
+            None => "-".into(),
+        };
+        let state = match s.state {
+            State::Valid => "ok",
+            State::Expiring => "due",
+            State::ExpiredRefreshable => "expired",
+            State::ReloginRequired | State::NotLoggedIn => "login",
+            State::Legacy => "legacy",
+            State::Unreadable => "error",
+        };
+        let needs_user = matches!(state, "login" | "error");
+        let icon = if needs_user { warn } else { "" };
+        let status = if needs_user { format!("{warn} {state}") } else { left.clone() };
+        let mut out = String::new();
+        for p in &self.0 {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var(Var::Session) => out.push_str(&crate::secret::one_line(&s.target.label(), 60)),
+                Piece::Var(Var::Left) => out.push_str(&left),
+                Piece::Var(Var::Expires) => match expires {
+                    Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),
+                    None => out.push('-'),
+                },
+                Piece::Var(Var::Status) => out.push_str(&status),
+                Piece::Var(Var::Icon) => out.push_str(icon),
+                Piece::Var(Var::State) => out.push_str(state),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_durations() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(compact(d(42 * 60 + 59)), "42m");
+        assert_eq!(compact(d(3600 + 5 * 60)), "1h5m");
+        assert_eq!(compact(d(2 * 86400 + 3 * 3600 + 1)), "2d3h");
+        assert_eq!(compact(d(30)), "30s");
+        assert_eq!(compact(d(-5)), "0s");
+    }
+
+    #[test]
+    fn format_parsing() {
+        assert!(Format::parse("{session} {status}").is_ok());
+        assert_eq!(Format::parse("{{x}}").unwrap(), Format(vec![Piece::Text("{x}".into())]));
+        let e = Format::parse("{sesion}").unwrap_err();
+        assert!(e.contains("{sesion}") && e.contains("{session}"), "{e}");
+        assert!(Format::parse("{left").unwrap_err().contains("without"));
+        assert!(Format::parse("left}").unwrap_err().contains("without"));
+    }
+
+    #[test]
+    fn utf8_locale_detection() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        assert!(locale_is_utf8(env(&[("LANG", "en_US.UTF-8")])));
+        assert!(locale_is_utf8(env(&[("LC_CTYPE", "C.utf8"), ("LANG", "C")])));
+        assert!(!locale_is_utf8(env(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")])));
+        assert!(!locale_is_utf8(env(&[("LC_ALL", ""), ("LANG", "POSIX")])));
+        assert!(!locale_is_utf8(env(&[])));
+        assert!(!locale_is_utf8(env(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")])));
+    }
+}

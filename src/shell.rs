@@ -1,0 +1,123 @@
+//! The prompt hooks `ssofresh init <shell>` prints: thin scripts in `shell/` that call
+//! `ssofresh hook` before each prompt, with the options given to `init` baked in.
+
+use crate::cli::Shell;
+use std::path::Path;
+
+const BASH: &str = include_str!("../shell/ssofresh.bash");
+const ZSH: &str = include_str!("../shell/ssofresh.zsh");
+const FISH: &str = include_str!("../shell/ssofresh.fish");
+
+/// The script as it is stored, placeholders and all.
+pub fn template(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => BASH,
+        Shell::Zsh => ZSH,
+        Shell::Fish => FISH,
+    }
+}
+
+/// The script with the program (`ssofresh`, or a quoted absolute path) and the hook's extra
+/// arguments filled in.
+pub fn render(shell: Shell, program: &str, hook_args: &[String]) -> String {
+    let args: String = hook_args.iter().map(|a| format!(" {}", quote(shell, a))).collect();
+    template(shell).replace("__SSOFRESH__", program).replace(" __HOOK_ARGS__", &args)
+}
+
+/// How the script names the binary: plain `ssofresh` when that is what PATH finds (so the
+/// hook keeps working after an upgrade moves the file), else the absolute path of this one.
+pub fn program_word(shell: Shell, exe: &Path, path_var: Option<&std::ffi::OsStr>) -> String {
+    let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if plain {
+        let canon = |p: &Path| std::fs::canonicalize(p).ok();
+        let first_on_path = path_var
+            .into_iter()
+            .flat_map(std::env::split_paths)
+            .filter(|d| d.is_absolute())
+            .map(|d| d.join(name))
+            .find(|p| is_executable(p));
+        if let Some(found) = first_on_path {
+            if canon(&found).is_some() && canon(&found) == canon(exe) {
+                return name.to_string();
+            }
+        }
+    }
+    quote(shell, &exe.to_string_lossy())
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// Quotes one word for the shell; words of plain characters stay as they are.
+pub fn quote(shell: Shell, word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_-".contains(c));
+    if plain {
+        return word.to_string();
+    }
+    match shell {
+        // fish: inside single quotes only \\ and \' are escapes.
+        Shell::Fish => format!("'{}'", word.replace('\\', "\\\\").replace('\'', "\\'")),
+        Shell::Bash | Shell::Zsh => format!("'{}'", word.replace('\'', "'\\''")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote(Shell::Bash, "corp"), "corp");
+        assert_eq!(quote(Shell::Bash, "o'brien x"), "'o'\\''brien x'");
+        assert_eq!(quote(Shell::Fish, "o'b\\x"), "'o\\'b\\\\x'");
+        assert_eq!(quote(Shell::Zsh, ""), "''");
+        assert_eq!(quote(Shell::Zsh, "$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn render_fills_every_placeholder() {
+        for sh in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let plain = render(sh, "ssofresh", &[]);
+            assert!(!plain.contains("__"), "{plain}");
+            assert!(plain.contains(&format!("command ssofresh hook --shell {sh:?}").to_lowercase()), "{plain}");
+            let with = render(sh, "'/opt/my tools/ssofresh'", &["--session".into(), "a b".into()]);
+            assert!(with.contains("command '/opt/my tools/ssofresh' hook"), "{with}");
+            assert!(with.contains("--session 'a b'"), "{with}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_the_binary_by_path_only_when_path_finds_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let exe = bin.join("ssofresh");
+        std::fs::write(&exe, b"").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths([bin.clone()]).unwrap();
+        assert_eq!(program_word(Shell::Bash, &exe, Some(&path)), "ssofresh");
+        // Found through a symlinked directory: still the same file.
+        std::os::unix::fs::symlink(&bin, dir.path().join("link")).unwrap();
+        let path = std::env::join_paths([dir.path().join("link")]).unwrap();
+        assert_eq!(program_word(Shell::Bash, &exe, Some(&path)), "ssofresh");
+        // Another ssofresh first on PATH, or none at all: the absolute path.
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::copy(&exe, other.join("ssofresh")).unwrap();
+        let path = std::env::join_paths([other, bin]).unwrap();
+        assert_eq!(program_word(Shell::Bash, &exe, Some(&path)), exe.to_string_lossy());
+        assert_eq!(program_word(Shell::Bash, &exe, None), exe.to_string_lossy());
+    }
+}

@@ -1,0 +1,108 @@
+//! What the prompt hook and the prompt segment watch: the selected tokens, read from the
+//! config's `[sso-session]` sections (and named profiles) only, as the no-op tick does.
+
+use crate::cache::CachedToken;
+use crate::cli::{Global, Selection};
+use crate::config::AwsConfig;
+use crate::error::Error;
+use crate::target::{self, Target};
+use std::path::Path;
+
+/// A token the hook or prompt watches, and how the user picked it.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub target: Target,
+    /// Named by `--session`/`--profile`: a missing login is worth a word then.
+    pub explicit: bool,
+    /// The selection that gives `tick` the same target (and the same profile for endpoints).
+    pub tick_args: Vec<String>,
+}
+
+/// The named sessions and profiles; without names, every sso-session (legacy profiles cannot
+/// be refreshed, so they are watched only when named). Sessions never logged in are dropped
+/// later, when their cache turns out to be missing: that saves a `stat` per prompt.
+pub fn select(global: &Global, selection: &Selection, cache_dir: &Path) -> Result<Vec<Watched>, Error> {
+    let path = crate::cmd::config_path(global);
+    let cfg = AwsConfig::load_sessions(&path, &selection.profiles)?;
+    if selection.is_empty() {
+        return Ok(target::all(&cfg, cache_dir)
+            .into_iter()
+            .filter(|t| !t.is_legacy())
+            .map(|t| Watched { tick_args: vec!["--session".into(), t.name.clone()], target: t, explicit: false })
+            .collect());
+    }
+    let targets = match target::select(&cfg, &selection.sessions, &selection.profiles, cache_dir) {
+        Ok(t) => t,
+        // The message lists the known names, so it needs the whole file.
+        Err(_) => target::select(&AwsConfig::load(&path)?, &selection.sessions, &selection.profiles, cache_dir)?,
+    };
+    Ok(targets
+        .into_iter()
+        .map(|t| {
+            let tick_args = match &t.via {
+                Some(profile) => vec!["--profile".into(), profile.clone()],
+                None => vec!["--session".into(), t.name.clone()],
+            };
+            Watched { target: t, explicit: true, tick_args }
+        })
+        .collect())
+}
+
+/// Identifies the login a token came from (its refresh token, else its access token), so a
+/// hint about an old login does not silence the hint about a new one.
+pub fn login_id(token: Option<&CachedToken>) -> String {
+    match token {
+        Some(t) => t.refresh_token.as_ref().unwrap_or(&t.access_token).fingerprint(),
+        None => "-".into(),
+    }
+}
+
+/// How messages name a target: `SSO session corp`, `SSO profile old`.
+pub fn describe(target: &Target) -> String {
+    match &target.kind {
+        target::Kind::Session => format!("SSO session {}", target.name),
+        target::Kind::Legacy { profile } => format!("SSO profile {profile}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn global(config: &Path) -> Global {
+        crate::cli::Cli::parse_from(["ssofresh", "--config-file", &config.to_string_lossy(), "tick"]).global
+    }
+
+    fn sel(sessions: &[&str], profiles: &[&str]) -> Selection {
+        Selection {
+            sessions: sessions.iter().map(|s| s.to_string()).collect(),
+            profiles: profiles.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn selections_and_the_tick_arguments_that_repeat_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "[profile dev]\nsso_session = corp\n[profile old]\nsso_start_url = https://old/start\nsso_region = us-east-1\n\
+             [sso-session corp]\nsso_start_url = https://corp/start\nsso_region = us-east-1\n\
+             [sso-session other]\nsso_start_url = https://other/start\nsso_region = us-east-1\n",
+        )
+        .unwrap();
+        let g = global(&config);
+        let got = |s: Selection| -> Vec<(String, bool, String)> {
+            select(&g, &s, dir.path()).unwrap().into_iter().map(|w| (w.target.label(), w.explicit, w.tick_args.join(" "))).collect()
+        };
+        let row = |l: &str, e: bool, a: &str| (l.to_string(), e, a.to_string());
+        assert_eq!(got(sel(&[], &[])), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
+        assert_eq!(got(sel(&["corp"], &["old"])), [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]);
+        assert_eq!(got(sel(&[], &["dev"])), [row("corp", true, "--profile dev")]);
+        let e = select(&g, &sel(&["nope"], &[]), dir.path()).unwrap_err().to_string();
+        assert!(e.contains("'nope'") && e.contains("corp, other"), "{e}");
+        let e = select(&g, &sel(&[], &["nope"]), dir.path()).unwrap_err().to_string();
+        assert!(e.contains("unknown profile 'nope'") && e.contains("dev"), "{e}");
+    }
+}
