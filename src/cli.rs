@@ -43,6 +43,8 @@ impl Cli {
         let fast = match args.get(1).and_then(|a| a.to_str()) {
             Some("tick") => only(TickArgs::augment_args(clap::Command::new("tick"))),
             Some("credential-process") => only(RoleArgs::augment_args(clap::Command::new("credential-process"))),
+            Some("hook") => only(HookArgs::augment_args(clap::Command::new("hook"))),
+            Some("prompt") => only(PromptArgs::augment_args(clap::Command::new("prompt"))),
             _ => None,
         };
         fast.unwrap_or_else(<Cli as Parser>::parse)
