@@ -63,6 +63,14 @@ pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (c
     Ok(Answer { status, error_type, body })
 }
 
+/// A header carrying a token, marked sensitive so no HTTP library's header dump shows it;
+/// `None` when the token is not a valid header value.
+pub fn secret_header(token: &crate::secret::Secret) -> Option<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(token.expose()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 /// Describes a transport failure in words without the request's contents.
 pub fn describe(e: &reqwest::Error) -> (crate::oidc::Transient, String) {
     use crate::oidc::Transient;

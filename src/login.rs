@@ -263,7 +263,8 @@ fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path
     let limit = expires_in.min(opts.timeout);
     eprintln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(limit));
 
-    let mut interval = Duration::from_secs(auth.interval.filter(|i| *i > 0).map_or(DEFAULT_INTERVAL, |i| i as u64));
+    // An absurd interval from the endpoint must not outlast the sign-in's own time limit.
+    let mut interval = Duration::from_secs(auth.interval.filter(|i| *i > 0).map_or(DEFAULT_INTERVAL, |i| i as u64)).min(limit);
     let mut failures = 0u32;
     loop {
         std::thread::sleep(scaled(interval, opts.wait_scale));

@@ -14,7 +14,10 @@ pub enum Portal {
 
 /// `POST {portal}/logout` with the access token in `x-amz-sso_bearer_token`.
 pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_token: &Secret) -> Portal {
-    let answer = crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", access_token.expose()));
+    let Some(bearer) = crate::http::secret_header(access_token) else {
+        return Portal::Failed("the cached access token is not a valid header value".into());
+    };
+    let answer = crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
     let (status, body) = match answer {
         Ok(a) if a.is_success() => return Portal::SignedOut,
         Ok(a) if a.status == 401 => return Portal::AlreadyEnded,

@@ -5,6 +5,9 @@ use crate::http;
 use crate::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
 
+/// The longest token lifetime believed: an Identity Center session lasts at most 90 days.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 90 * 86400;
+
 /// Failures the next login fixes, never worth retrying.
 pub const RELOGIN_CODES: &[&str] =
     &["invalid_grant", "expired_token", "invalid_client", "unauthorized_client", "access_denied"];
@@ -133,8 +136,10 @@ pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
         return Err(bad("without an accessToken"));
     }
     let parsed: TokenResponse = serde_json::from_value(value).map_err(|_| bad("with an unexpected token shape"))?;
-    if parsed.expires_in <= 0 {
-        return Err(bad("with a non-positive expiresIn"));
+    // An access token lives about an hour; a legacy one as long as the session (at most 90
+    // days). Anything else is a broken answer, not a token to keep for decades.
+    if !(1..=MAX_TOKEN_LIFETIME_SECS).contains(&parsed.expires_in) {
+        return Err(bad("with an expiresIn out of range"));
     }
     Ok(parsed)
 }
@@ -166,7 +171,8 @@ pub fn error_code(error_type: Option<&str>, body: &[u8]) -> Option<String> {
         .map(|c| c.trim().to_ascii_lowercase())
         .or_else(|| error_type.map(normalize_code))
         .or_else(|| field("__type").map(|t| normalize_code(&t)))
-        .filter(|c| !c.is_empty())
+        // It reaches messages, state and logs: only a plain code, never echoed text.
+        .filter(|c| (1..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
 }
 
 /// Sorts an error answer into "log in again" and "try later", from the status, the
@@ -373,6 +379,13 @@ mod tests {
     }
 
     #[test]
+    fn only_plain_codes_are_kept() {
+        assert_eq!(error_code(None, br#"{"error":"invalid_grant"}"#).as_deref(), Some("invalid_grant"));
+        assert_eq!(error_code(None, br#"{"error":"refresh-secret-123 [31m"}"#), None);
+        assert_eq!(error_code(None, format!(r#"{{"error":"{}"}}"#, "a".repeat(65)).as_bytes()), None);
+    }
+
+    #[test]
     fn echoed_secrets_are_redacted() {
         let e = c(400, None, r#"{"error":"invalid_request","error_description":"bad token refresh-secret-123"}"#);
         assert!(!e.to_string().contains("refresh-secret-123"), "{e}");
@@ -386,6 +399,8 @@ mod tests {
         assert!(parse_token_response(b"<html>").is_err());
         assert!(parse_token_response(br#"{"tokenType":"Bearer","expiresIn":3600}"#).is_err());
         assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":0}"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":9000000000000}"#).is_err());
+        assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":7776000}"#).is_ok());
         assert!(parse_token_response(br#"[1]"#).is_err());
     }
 }

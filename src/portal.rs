@@ -46,12 +46,10 @@ pub fn get_role_credentials(
         message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
     })?;
     url.query_pairs_mut().append_pair("role_name", role_name).append_pair("account_id", account_id);
-    let mut token = reqwest::header::HeaderValue::from_str(access_token.expose()).map_err(|_| PortalError::Unauthorized {
+    let token = http::secret_header(access_token).ok_or_else(|| PortalError::Unauthorized {
         code: "invalid_token".into(),
         description: Some("the cached access token is not a valid header value".into()),
     })?;
-    // Keeps the value out of any header dump an HTTP library might log.
-    token.set_sensitive(true);
     let answer = http::exchange(client.get(url).header("x-amz-sso_bearer_token", token))
         .map_err(|(kind, message)| PortalError::Transient { kind, message })?;
     if answer.is_success() {

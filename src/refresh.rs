@@ -220,13 +220,18 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
 
     let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
     let _lock = match lock::acquire(&lock_path, settings.http.timeout) {
-        Ok(Some(l)) => l,
+        Ok(Some(l)) => Some(l),
         Ok(None) => {
             return Outcome::Transient {
                 class: "busy".into(),
                 reason: "another ssofresh process is refreshing this session".into(),
                 expires: Some(token.expires()),
             }
+        }
+        // Some network file systems have no locks: refreshing unguarded beats never refreshing.
+        Err(e) if lock::unsupported(&e) => {
+            log::warn!("cannot lock {}: {e}; refreshing without the lock", lock_path.display());
+            None
         }
         Err(e) => return Outcome::Broken { reason: format!("cannot lock {}: {e}", lock_path.display()) },
     };
@@ -253,7 +258,12 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     };
     st.session = Some(target.name.clone());
 
-    let region = target.region.as_deref().unwrap_or("us-east-1");
+    // The SSO region is the session's sso_region; the token's own region is the next best.
+    let Some(region) = target.region.as_deref().or(token.region.as_deref()) else {
+        return Outcome::Broken {
+            reason: format!("no sso_region for {} in the AWS config; add it", target.label()),
+        };
+    };
     // Endpoint settings live in profiles, which a sessions-only config lacks.
     let cfg = match cfg.full() {
         Ok(c) => c,
@@ -287,8 +297,17 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     };
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
-    let outcome = conclude(target, result, &token, refresh_token, &mut st, attempt);
-    save_state(&st, &state_path);
+    // A login that landed during the request (a login gives up waiting for our lock) wins over
+    // whatever this request found: no write, no state, no "log in again" for the old token.
+    let superseded = !matches!(CachedToken::read(&target.cache_path), Ok(Some(current)) if current == token);
+    let outcome = if superseded {
+        log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
+        Outcome::Fresh { expires: token.expires() }
+    } else {
+        let o = conclude(target, result, &token, refresh_token, &mut st, attempt);
+        save_state(&st, &state_path);
+        o
+    };
     let mut e = crate::activity::Entry::new("refresh", &target.name);
     e.attempts = Some(attempt);
     e.duration_ms = Some(elapsed.as_millis() as u64);
@@ -331,6 +350,7 @@ fn conclude(
 ) -> Outcome {
     match result {
         Ok((response, sent_at)) => {
+            // parse_token_response bounds expires_in, so this cannot overflow.
             let expires = sent_at + chrono::Duration::seconds(response.expires_in);
             let mut new = token.clone();
             new.access_token = response.access_token;
@@ -338,14 +358,6 @@ fn conclude(
             // botocore drops the field when the answer has none, which breaks the next refresh.
             if let Some(rt) = response.refresh_token {
                 new.refresh_token = Some(rt);
-            }
-            // A login that landed during the request wins over our refresh of the old one.
-            match CachedToken::read(&target.cache_path) {
-                Ok(Some(current)) if &current == token => {}
-                _ => {
-                    log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
-                    return Outcome::Fresh { expires: token.expires() };
-                }
             }
             if let Err(e) = new.write(&target.cache_path) {
                 return broken_cache(target, &e);

@@ -252,8 +252,14 @@ fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<
     }
     let mut s = settings.clone();
     // While the token still works, a refresh that keeps failing must not cost every call a
-    // request: honour the back-off, as the prompt hook does.
-    s.auto = usable(&token);
+    // request (honour the back-off, as the prompt hook does), and an SDK must not wait through
+    // retries for a refresh it does not need yet: one short attempt, as the SDKs make.
+    if usable(&token) {
+        s.auto = true;
+        s.max_retry_attempts = 0;
+        s.http.connect_timeout = s.http.connect_timeout.min(std::time::Duration::from_secs(2));
+        s.http.timeout = s.http.timeout.min(std::time::Duration::from_secs(5));
+    }
     let outcome = refresh::run(t, cfg, &s).outcome;
     log::debug!("{label}: token refresh: {outcome:?}");
     let expired = |reason: String| RoleError::Relogin { label: label.clone(), reason, login: t.login_command() };

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// No setting needs more, and a bound keeps arithmetic on durations from overflowing.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86400);
+
 /// Accepts `1200` (seconds), `90s`, `20m`, `1h`, `1h30m`, `500ms`, `1d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -9,7 +12,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err("empty duration".into());
     }
     if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs))
+            .filter(|d| *d <= MAX_DURATION)
+            .ok_or_else(|| format!("duration '{s}' is too long (at most 365d)"));
     }
     let mut total = Duration::ZERO;
     let mut rest = s;
@@ -34,7 +39,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "" => 1.0,
             _ => return Err(format!("invalid duration unit '{unit}' in '{s}' (use ms, s, m, h, d)")),
         };
-        total += Duration::from_secs_f64(number * seconds);
+        total = Duration::try_from_secs_f64(number * seconds)
+            .ok()
+            .and_then(|d| total.checked_add(d))
+            .filter(|t| *t <= MAX_DURATION)
+            .ok_or_else(|| format!("duration '{s}' is too long (at most 365d)"))?;
     }
     Ok(total)
 }
@@ -90,7 +99,7 @@ mod tests {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
-        for bad in ["", "m", "20x", "-5", "h1"] {
+        for bad in ["", "m", "20x", "-5", "h1", "99999999999999999999d", "366d", "40000000"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -123,6 +123,7 @@ fn transient_faults_exit_1_and_change_nothing() {
         ("non-JSON 200", Reply::raw(200, "text/html", "<html>captive portal</html>")),
         ("no accessToken", Reply::json(200, json!({"tokenType": "Bearer", "expiresIn": 3600}))),
         ("throttled", Reply::oidc_error(400, "slow_down", "SlowDownException")),
+        ("absurd expiresIn", Reply::token(NEW_ACCESS, None, 9_000_000_000_000)),
     ];
     for (what, reply) in cases {
         let home = due_home();
@@ -415,4 +416,22 @@ fn secrets_echoed_by_the_endpoint_are_not_printed() {
     let run = Run::of(home.cmd_at(&stub.url).arg("tick").env("SSOFRESH_LOG", "trace"));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("invalid_request"), "{}", run.stderr);
+}
+
+#[test]
+fn a_session_without_any_region_is_a_configuration_error() {
+    let home = Home::new();
+    home.config("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n");
+    let mut t = token(4 * 60);
+    t.as_object_mut().unwrap().remove("region");
+    home.write_token("corp", &t);
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+    let run = fault(&stub, &home);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("sso_region") && run.stderr.contains("corp"), "{}", run.stderr);
+    assert!(stub.requests().is_empty());
+    // The token's own region is the next best: the refresh goes ahead.
+    home.write_token("corp", &token(4 * 60));
+    assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 0);
+    assert_eq!(stub.count("/token"), 1);
 }

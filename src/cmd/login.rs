@@ -163,7 +163,7 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
             return e.exit_code();
         }
     };
-    match save(&target, &signed, &state_dir, opts.http.timeout) {
+    match save(&target, &signed, &state_dir, &super::activity_log(global), opts.http.timeout) {
         Ok(()) => {
             summary(&target, &signed.token, "");
             EXIT_OK
@@ -177,7 +177,7 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
 
 /// Writes the token, then resets what the old login left (rejected token, back-off) and logs
 /// the new login, all before a Ctrl-C is let through.
-fn save(target: &Target, signed: &SignedIn, state_dir: &Path, lock_wait: Duration) -> Result<(), String> {
+fn save(target: &Target, signed: &SignedIn, state_dir: &Path, log: &Path, lock_wait: Duration) -> Result<(), String> {
     // The sign-in has succeeded: from here a Ctrl-C waits until everything is saved.
     let _whole = interrupt::critical();
     // Under the refresh lock, so a tick refreshing the old token cannot write over this one.
@@ -200,7 +200,7 @@ fn save(target: &Target, signed: &SignedIn, state_dir: &Path, lock_wait: Duratio
         Flow::DeviceCode => "ssofresh login (device code)".into(),
         Flow::AuthCode => "ssofresh login (browser)".into(),
     });
-    activity::append(&activity::default_path(state_dir), &e);
+    activity::append(log, &e);
     Ok(())
 }
 

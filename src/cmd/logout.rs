@@ -37,7 +37,7 @@ pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
     let mut client = None;
     let mut code = EXIT_OK;
     for t in &targets {
-        code = combine(code, one(t, &cfg, &state_dir, http, &mut client, &role_dir));
+        code = combine(code, one(t, &cfg, &state_dir, &super::activity_log(global), http, &mut client, &role_dir));
     }
     if args.all {
         let swept = logout::sweep_role_credentials(&role_dir);
@@ -55,6 +55,7 @@ fn one(
     t: &Target,
     cfg: &AwsConfig,
     state_dir: &Path,
+    log: &Path,
     http: HttpSettings,
     client: &mut Option<reqwest::blocking::Client>,
     role_dir: &Path,
@@ -125,7 +126,7 @@ fn one(
     }
     let mut e = Entry::new("logout", &t.name);
     e.message = Some(done.join("; "));
-    activity::append(&activity::default_path(state_dir), &e);
+    activity::append(log, &e);
     if token.is_none() && removed.is_empty() && code == EXIT_OK {
         println!("{label}: not logged in; nothing to remove.");
     } else {

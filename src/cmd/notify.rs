@@ -1,6 +1,5 @@
 //! `ssofresh notify`: show the notification settings; `--test` sends a sample through them.
 
-use super::state_dir;
 use crate::cli::{Global, NotifyCmdArgs};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
 use crate::notify::{self, Backend, Event, Kind, Settings, Sound};
@@ -17,7 +16,7 @@ pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
     }
     let event = Event::sample(args.event.unwrap_or(Kind::Test), &args.session, settings.backend.as_str(), chrono::Utc::now());
     let delivery = notify::deliver(&event, &settings, true);
-    notify::log_delivery(&crate::activity::default_path(&state_dir(global)), &event, settings.backend, &delivery);
+    notify::log_delivery(&super::activity_log(global), &event, settings.backend, &delivery);
     match delivery.error {
         None => {
             println!("sent a sample notification (event: {}); backend: {}", event.kind.as_str(), settings.describe_backend());
