@@ -120,7 +120,16 @@ fn page(root: &Command, cmd: &Command) -> Man {
         }
     });
     // A subcommand's page shows the version too; subcommands do not carry one themselves.
-    Man::new(cmd.version(VERSION)).manual(MANUAL).source(concat!("ssofresh ", env!("CARGO_PKG_VERSION")))
+    // An empty date would vanish from `.TH` unquoted and shift source and manual into its
+    // place; `""` keeps it an (empty) argument when built outside a git checkout.
+    let date = match env!("SSOFRESH_DATE") {
+        "" => "\"\"",
+        date => date,
+    };
+    Man::new(cmd.version(VERSION))
+        .manual(MANUAL)
+        .date(date)
+        .source(concat!("ssofresh ", env!("CARGO_PKG_VERSION")))
 }
 
 fn visible(cmd: &Command) -> Vec<&Command> {

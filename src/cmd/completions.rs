@@ -8,6 +8,9 @@ pub fn run(args: &CompletionsArgs) -> u8 {
     let mut script = Vec::new();
     let mut cmd = visible_only(&Cli::command());
     clap_complete::generate(args.shell, &mut cmd, "ssofresh", &mut script);
+    if args.shell == clap_complete::Shell::Fish {
+        script.extend(fish_positional_values(&cmd).into_bytes());
+    }
     super::man::print(&script, "the completion script")
 }
 
@@ -38,6 +41,34 @@ pub fn visible_only(cmd: &Command) -> Command {
     }
     if let Some(version) = cmd.get_version() {
         out = out.version(Box::leak(version.to_owned().into_boxed_str()) as &'static str);
+    }
+    out
+}
+
+/// clap_complete's fish script completes only options: `ssofresh completions <TAB>` and
+/// `ssofresh init <TAB>` would offer files. These lines offer the positional values, until one
+/// is given, through the condition function the generated script defines.
+fn fish_positional_values(cmd: &Command) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"));
+    let mut out = String::new();
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_positionals().filter(|a| !a.is_hide_set()) {
+            let values: Vec<_> = arg.get_possible_values().into_iter().filter(|v| !v.is_hide_set()).collect();
+            let names: Vec<&str> = values.iter().map(|v| v.get_name()).collect();
+            for v in &values {
+                let mut line = format!(
+                    "complete -c ssofresh -n \"__fish_ssofresh_using_subcommand {}; and not __fish_seen_subcommand_from {}\" -f -a {}",
+                    sub.get_name(),
+                    names.join(" "),
+                    quote(v.get_name())
+                );
+                if let Some(help) = v.get_help() {
+                    line += &format!(" -d {}", quote(&help.to_string()));
+                }
+                out += &line;
+                out.push('\n');
+            }
+        }
     }
     out
 }
