@@ -20,6 +20,9 @@ fn main() {
         None => version.to_string(),
     };
     println!("cargo:rustc-env=SSOFRESH_VERSION={long}");
+    // The man page's date: the commit's, so the same checkout always renders the same page.
+    let date = git(&["log", "-1", "--format=%cs"]).unwrap_or_default();
+    println!("cargo:rustc-env=SSOFRESH_DATE={date}");
     // Rebuild the string when HEAD moves; a missing .git (crate tarball) is fine.
     if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
         println!("cargo:rerun-if-changed={dir}/HEAD");

@@ -114,6 +114,34 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show the notification settings; `--test` sends a sample through them
     Notify(NotifyCmdArgs),
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or elvish
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): every command in one page, or one command's page
+    #[command(after_help = "Install: ssofresh man > ~/.local/share/man/man1/ssofresh.1")]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Install (then start a new shell):
+  bash:        ssofresh completions bash > ~/.local/share/bash-completion/completions/ssofresh
+  zsh:         ssofresh completions zsh > ~/.zfunc/_ssofresh   with fpath+=(~/.zfunc) before compinit
+  fish:        ssofresh completions fish > ~/.config/fish/completions/ssofresh.fish
+  PowerShell:  ssofresh completions powershell >> $PROFILE
+  elvish:      ssofresh completions elvish >> ~/.config/elvish/rc.elv";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Only this command's page, ssofresh-COMMAND(1) (`configure credential-process` for a nested one)
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,7 @@ pub mod lock;
 pub mod login;
 pub mod logout;
 pub mod loopback;
+pub mod manpage;
 pub mod notify;
 pub mod oidc;
 pub mod paths;

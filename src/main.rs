@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::login::run(&cli.global, args),
         Command::Logout(args) => cmd::logout::run(&cli.global, args),
         Command::Notify(args) => cmd::notify::run(&cli.global, args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man(args) => cmd::man::run(args),
     };
     ExitCode::from(code)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod completions;
 pub mod configure;
 pub mod credential_process;
 pub mod doctor;
@@ -8,6 +9,7 @@ pub mod hook;
 pub mod init;
 pub mod log;
 pub mod login;
+pub mod man;
 pub mod logout;
 pub mod prompt;
 pub mod status;
