@@ -214,8 +214,14 @@ impl serde_json::ser::Formatter for PythonFormatter {
 
 /// Replaces `path` atomically: a 0600 temp file in the same directory (created 0700 if
 /// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
-/// failure the temp file is removed and the target is untouched. On Windows `rename` maps to
-/// `MoveFileExW(MOVEFILE_REPLACE_EXISTING)`, which replaces the target in one step too.
+/// failure the temp file is removed and the target is untouched.
+///
+/// On Windows `rename` is `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (then, on access denied, a
+/// POSIX-semantics rename by handle), which replaces the target in one step too, but not while
+/// another process holds it open without `FILE_SHARE_DELETE`, as Python's `open()` (botocore,
+/// the AWS CLI) does while reading it. Such reads take milliseconds, so a busy target is
+/// retried for about 300 ms; after that the error is returned ([`is_busy`] says so) and the
+/// caller tries again on its next run.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     create_private_dir(dir)?;
@@ -230,7 +236,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, path)?;
+        retry_busy(|| std::fs::rename(&tmp, path), &RENAME_PAUSES)?;
         sync_dir(dir);
         Ok(())
     })();
@@ -238,6 +244,45 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Pauses between attempts to replace a busy file: about 300 ms in all.
+const RENAME_PAUSES: [std::time::Duration; 5] = {
+    use std::time::Duration;
+    [Duration::from_millis(10), Duration::from_millis(20), Duration::from_millis(40), Duration::from_millis(80), Duration::from_millis(160)]
+};
+
+/// Runs `op` again after each pause while it fails with a busy error; any other result ends it.
+fn retry_busy(mut op: impl FnMut() -> io::Result<()>, pauses: &[std::time::Duration]) -> io::Result<()> {
+    let mut pauses = pauses.iter();
+    loop {
+        match op() {
+            Err(e) if is_busy(&e) => match pauses.next() {
+                Some(pause) => std::thread::sleep(*pause),
+                None => return Err(e),
+            },
+            result => return result,
+        }
+    }
+}
+
+/// Whether the file could not be replaced because another process has it open: a reason to
+/// try again later, not a problem with the file. On Windows that is ERROR_ACCESS_DENIED (what
+/// `MoveFileExW` reports for an open target; a real permission problem looks the same),
+/// ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION.
+pub fn is_busy(e: &io::Error) -> bool {
+    #[cfg(windows)]
+    if matches!(e.raw_os_error(), Some(5 | 32 | 33)) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::ResourceBusy
+}
+
+impl CacheError {
+    /// A write that failed only because another program had the file open (see [`is_busy`]).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, CacheError::Write { source, .. } if is_busy(source))
+    }
 }
 
 /// Creates a directory (and parents) with mode 0700 on Unix.
@@ -327,6 +372,31 @@ mod tests {
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
             assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn busy_replace_is_retried_then_given_up() {
+        use std::time::Duration;
+        let pauses = [Duration::from_millis(1); 3];
+        let busy = || io::Error::from(io::ErrorKind::ResourceBusy);
+        let mut calls = 0;
+        let r = retry_busy(|| { calls += 1; if calls < 3 { Err(busy()) } else { Ok(()) } }, &pauses);
+        assert!(r.is_ok() && calls == 3, "succeeds once the reader let go");
+        let mut calls = 0;
+        let e = retry_busy(|| { calls += 1; Err(busy()) }, &pauses).unwrap_err();
+        assert!(is_busy(&e) && calls == 4, "one try, then one per pause, then the busy error");
+        let mut calls = 0;
+        let e = retry_busy(|| { calls += 1; Err(io::Error::from(io::ErrorKind::PermissionDenied)) }, &pauses).unwrap_err();
+        assert!(!is_busy(&e) && calls == 1, "other errors are not retried");
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn windows_sharing_errors_are_busy() {
+        for code in [5, 32, 33] {
+            assert!(is_busy(&io::Error::from_raw_os_error(code)));
+        }
+        assert!(!is_busy(&io::Error::from_raw_os_error(2)));
     }
 
     #[test]

@@ -51,9 +51,49 @@ mod imp {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 mod imp {
-    // Windows ends the process on Ctrl-C; the atomic rename still keeps the cache whole.
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use windows_sys::core::BOOL;
+
+    static CRITICAL: AtomicBool = AtomicBool::new(false);
+    static PENDING: AtomicBool = AtomicBool::new(false);
+    const MESSAGE: &[u8] = b"\nssofresh: login cancelled; the token cache was not changed\n";
+    /// What a process ended by Ctrl-C exits with on Windows.
+    const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+
+    // Windows runs console handlers on a thread of their own, so ordinary calls are fine here.
+    unsafe extern "system" fn on_ctrl(_event: u32) -> BOOL {
+        if CRITICAL.load(Ordering::SeqCst) {
+            PENDING.store(true, Ordering::SeqCst);
+            return 1; // handled: the files get finished first
+        }
+        let _ = std::io::stderr().write_all(MESSAGE);
+        0 // not handled: the default handler ends the process
+    }
+
+    pub fn install() {
+        // SAFETY: registers a handler that only touches atomics and stderr.
+        unsafe {
+            windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(on_ctrl), 1);
+        }
+    }
+
+    pub fn enter() {
+        CRITICAL.store(true, Ordering::SeqCst);
+    }
+
+    pub fn leave() {
+        CRITICAL.store(false, Ordering::SeqCst);
+        if PENDING.swap(false, Ordering::SeqCst) {
+            std::process::exit(STATUS_CONTROL_C_EXIT as i32);
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+mod imp {
     pub fn install() {}
     pub fn enter() {}
     pub fn leave() {}

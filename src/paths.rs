@@ -6,11 +6,12 @@ fn home() -> PathBuf {
     dirs::home_dir().unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// `~` and `~/…` (also `~\\…` on Windows, as Python's `expanduser` takes it) under HOME.
 pub fn expand_tilde(p: &str) -> PathBuf {
-    match p.strip_prefix("~/") {
-        Some(rest) => home().join(rest),
-        None if p == "~" => home(),
-        None => PathBuf::from(p),
+    match p.strip_prefix('~') {
+        Some("") => home(),
+        Some(rest) if rest.starts_with(std::path::is_separator) => home().join(&rest[1..]),
+        _ => PathBuf::from(p),
     }
 }
 
@@ -43,4 +44,19 @@ pub fn state_dir() -> PathBuf {
         .or_else(dirs::data_local_dir)
         .unwrap_or_else(|| home().join(".local").join("state"))
         .join("ssofresh")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_means_home_only_before_a_separator() {
+        assert_eq!(expand_tilde("~"), home());
+        assert_eq!(expand_tilde("~/a/b"), home().join("a/b"));
+        assert_eq!(expand_tilde("~user/x"), PathBuf::from("~user/x"));
+        assert_eq!(expand_tilde("/abs/~/x"), PathBuf::from("/abs/~/x"));
+        #[cfg(windows)]
+        assert_eq!(expand_tilde(r"~\a"), home().join("a"));
+    }
 }

@@ -94,6 +94,23 @@ fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
     Outcome::Broken { reason }
 }
 
+/// A refreshed token that could not be saved. When the cache file was only busy (Windows will
+/// not replace a file another program is reading), the old file is still whole and the next
+/// run refreshes again: transient, with no back-off. Anything else needs the user.
+fn write_failed(target: &Target, e: &CacheError, token: &CachedToken) -> Outcome {
+    if e.is_busy() {
+        return Outcome::Transient {
+            class: "cache_busy".into(),
+            reason: format!(
+                "the refreshed token was not saved: {} is open in another program (or not writable); the file is unchanged",
+                target.cache_path.display()
+            ),
+            expires: Some(token.expires()),
+        };
+    }
+    broken_cache(target, e)
+}
+
 /// What stands between this token and a refresh request, known without the network. The
 /// prompt hook asks this too, so it never starts a refresh that cannot succeed.
 pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, now: DateTime<Utc>) -> Option<Outcome> {
@@ -360,7 +377,7 @@ fn conclude(
                 new.refresh_token = Some(rt);
             }
             if let Err(e) = new.write(&target.cache_path) {
-                return broken_cache(target, &e);
+                return write_failed(target, &e, token);
             }
             st.record_success(Utc::now(), &new.expires_at);
             // Our own rotation of the refresh token is not a new login.
@@ -391,5 +408,42 @@ fn save_state(st: &SessionState, path: &std::path::Path) {
     // Losing the state costs at most an extra request later; it never fails the refresh.
     if let Err(e) = st.save(path) {
         log::warn!("cannot save {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Kind;
+    use std::path::PathBuf;
+
+    fn target() -> Target {
+        Target {
+            name: "corp".into(),
+            kind: Kind::Session,
+            start_url: None,
+            region: None,
+            cache_key: "k".into(),
+            cache_path: PathBuf::from("/c/k.json"),
+            profiles: vec![],
+            via: None,
+        }
+    }
+
+    #[test]
+    fn a_busy_cache_file_is_transient_and_others_are_broken() {
+        let token = CachedToken::from_slice(
+            std::path::Path::new("k.json"),
+            br#"{"accessToken": "a", "expiresAt": "2030-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        let write = |kind| CacheError::Write { path: PathBuf::from("/c/k.json"), source: std::io::Error::from(kind) };
+        let busy = write_failed(&target(), &write(std::io::ErrorKind::ResourceBusy), &token);
+        assert!(matches!(&busy, Outcome::Transient { class, .. } if class == "cache_busy"), "{busy:?}");
+        assert_eq!(busy.exit_code(), EXIT_TRANSIENT);
+        let line = busy.problem(&target(), Utc::now()).unwrap();
+        assert!(line.contains("corp") && line.contains("not saved") && line.contains("will try again"), "{line}");
+        let denied = write_failed(&target(), &write(std::io::ErrorKind::PermissionDenied), &token);
+        assert!(matches!(denied, Outcome::Broken { .. }), "{denied:?}");
     }
 }

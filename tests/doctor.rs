@@ -3,13 +3,12 @@
 
 mod common;
 use common::*;
-use std::path::Path;
 
 const CLEAN: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nregion = eu-west-1\n\n\
 [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
 
 #[cfg(unix)]
-fn mode(p: &Path, m: u32) {
+fn mode(p: &std::path::Path, m: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
 }
@@ -18,6 +17,7 @@ fn mode(p: &Path, m: u32) {
 fn clean() -> Home {
     let home = Home::new();
     home.config(CLEAN);
+    #[cfg_attr(not(unix), allow(unused_variables))]
     let p = home.write_token("corp", &token(3600));
     #[cfg(unix)]
     {

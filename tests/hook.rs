@@ -202,10 +202,10 @@ fn configuration_problems_are_said_once_not_at_every_prompt() {
     assert_eq!(runs[1].stderr, "");
     assert_eq!(runs[2].stderr, "");
 
-    let home = Home::new();
-    let config = home.path().join(".aws/config");
     #[cfg(unix)]
     {
+        let home = Home::new();
+        let config = home.path().join(".aws/config");
         // An unreadable config (a directory where the file should be, which stops root too).
         std::fs::remove_file(&config).unwrap();
         std::fs::create_dir(&config).unwrap();

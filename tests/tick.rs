@@ -278,6 +278,7 @@ fn unreadable_cache_exits_2() {
     }
 }
 
+#[cfg(unix)]
 fn unsafe_is_root() -> bool {
     std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
 }
