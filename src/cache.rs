@@ -33,6 +33,24 @@ pub enum CacheError {
     BadTime { path: PathBuf, field: &'static str, value: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// The file or its directory is not the user's own (`guard`).
+    #[error("{0}")]
+    Unsafe(crate::guard::Unsafe),
+}
+
+impl CacheError {
+    fn read(path: &Path, source: io::Error) -> CacheError {
+        match crate::guard::as_unsafe(&source) {
+            Some(u) => CacheError::Unsafe(u.clone()),
+            None => CacheError::Read { path: path.to_path_buf(), source },
+        }
+    }
+    fn write(path: &Path, source: io::Error) -> CacheError {
+        match crate::guard::as_unsafe(&source) {
+            Some(u) => CacheError::Unsafe(u.clone()),
+            None => CacheError::Write { path: path.to_path_buf(), source },
+        }
+    }
 }
 
 /// One cached token. Known fields are typed (secrets as `Secret`); everything else is kept in
@@ -119,10 +137,10 @@ impl CachedToken {
 
     /// Reads a cache file; `Ok(None)` when there is none (never logged in).
     pub fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
-        match std::fs::read(path) {
-            Ok(bytes) => CachedToken::from_slice(path, &bytes).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(CacheError::Read { path: path.to_path_buf(), source }),
+        match crate::guard::read(path) {
+            Ok(Some(bytes)) => CachedToken::from_slice(path, &bytes).map(Some),
+            Ok(None) => Ok(None),
+            Err(source) => Err(CacheError::read(path, source)),
         }
     }
 
@@ -150,8 +168,7 @@ impl CachedToken {
     }
 
     pub fn write(&self, path: &Path) -> Result<(), CacheError> {
-        write_atomic(path, &self.to_bytes())
-            .map_err(|source| CacheError::Write { path: path.to_path_buf(), source })
+        write_atomic(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
     }
 }
 
@@ -214,11 +231,13 @@ impl serde_json::ser::Formatter for PythonFormatter {
 
 /// Replaces `path` atomically: a 0600 temp file in the same directory (created 0700 if
 /// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
-/// failure the temp file is removed and the target is untouched. On Windows `rename` maps to
+/// failure the temp file is removed and the target is untouched. A directory another user owns
+/// or can write to is refused first (`guard`). On Windows `rename` maps to
 /// `MoveFileExW(MOVEFILE_REPLACE_EXISTING)`, which replaces the target in one step too.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = crate::guard::parent(path);
     create_private_dir(dir)?;
+    crate::guard::check_dir(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -252,12 +271,16 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
-/// Opens a new file 0600, refusing to follow or reuse anything already at that path.
+/// Opens a new file 0600, refusing to follow or reuse anything already at that path
+/// (O_CREAT|O_EXCL fails on any existing name, a dangling symlink included).
 pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600).custom_flags(crate::guard::NOFOLLOW);
+    }
     o.open(path)
 }
 
