@@ -352,6 +352,34 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn new_private_file_never_opens_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        let tmp = dir.path().join(".t.json.1.2.tmp");
+        // Dangling: O_CREAT alone would create the victim through it.
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        assert!(open_new_private(&tmp).is_err());
+        assert!(!victim.exists());
+        std::fs::write(&victim, b"precious").unwrap();
+        assert!(open_new_private(&tmp).is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_into_a_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = write_atomic(&open.join("t.json"), b"{}").unwrap_err();
+        assert!(crate::guard::as_unsafe(&e).is_some(), "{e}");
+        assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
+    }
+
     #[test]
     fn failed_write_leaves_target_and_no_temp() {
         let dir = tempfile::tempdir().unwrap();

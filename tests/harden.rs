@@ -31,6 +31,13 @@ fn chown(p: &Path, uid: u32) {
     assert_eq!(unsafe { libc::lchown(c.as_ptr(), uid, uid) }, 0, "lchown {}", p.display());
 }
 
+/// Gives `p` to group `gid`, keeping its owner.
+fn chgrp(p: &Path, gid: u32) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; -1 keeps the owner.
+    assert_eq!(unsafe { libc::lchown(c.as_ptr(), u32::MAX, gid) }, 0, "chgrp {}", p.display());
+}
+
 /// A token due for a refresh, and a stub that would refresh it.
 fn due() -> (Home, Stub) {
     let home = Home::new();
@@ -61,11 +68,30 @@ fn world_writable_cache_directory_is_refused_and_left_alone() {
     refused(&home, &stub, &["tick", "--session", "corp"], &home.cache_dir(), "chmod 700");
     refused(&home, &stub, &["credential-process", "--profile", "dev"], &home.cache_dir(), "chmod 700");
     refused(&home, &stub, &["logout", "corp"], &home.cache_dir(), "chmod 700");
-    // Group-writable is as bad (the group here is not the user's own private group).
-    chmod(&home.cache_dir(), 0o770);
-    refused(&home, &stub, &["tick"], &home.cache_dir(), "chmod 700");
+    // Group-writable is as bad when others are in the group.
+    if can_chown() {
+        chgrp(&home.cache_dir(), OTHER);
+        chmod(&home.cache_dir(), 0o770);
+        refused(&home, &stub, &["tick"], &home.cache_dir(), "chmod 700");
+        chgrp(&home.cache_dir(), 0);
+    }
     // Fixed as told, it works.
     chmod(&home.cache_dir(), 0o700);
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+}
+
+/// `umask 002` desktops (Debian, Ubuntu, Fedora) give the user a private group, and botocore
+/// creates the cache 0775 there: that group is the user alone, so nobody else can write.
+#[test]
+fn group_writable_by_the_users_private_group_is_accepted() {
+    // SAFETY: getegid has no preconditions.
+    if unsafe { libc::getegid() } != 0 || !can_chown() {
+        return; // root's group "root" is its private group; other setups vary
+    }
+    let (home, stub) = due();
+    chmod(&home.cache_dir(), 0o775);
     let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
