@@ -60,9 +60,8 @@ impl fmt::Display for Unsafe {
             ),
             Unsafe::NotFile { path } => write!(
                 f,
-                "refusing to read {}: not a regular file; fix: remove it (rm {})",
-                path.display(),
-                shell_quote(path)
+                "cannot read {}: not a regular file (a directory, FIFO or device); move it out of the way",
+                path.display()
             ),
         }
     }
