@@ -251,7 +251,11 @@ fn open_append(path: &Path) -> io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
     o.append(true).create(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A symlink planted at the log's path is refused rather than written through.
+        o.mode(0o600).custom_flags(crate::guard::NOFOLLOW);
+    }
     o.open(path)
 }
 

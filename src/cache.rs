@@ -33,6 +33,24 @@ pub enum CacheError {
     BadTime { path: PathBuf, field: &'static str, value: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// The file or its directory is not the user's own (`guard`).
+    #[error("{0}")]
+    Unsafe(crate::guard::Unsafe),
+}
+
+impl CacheError {
+    fn read(path: &Path, source: io::Error) -> CacheError {
+        match crate::guard::as_unsafe(&source) {
+            Some(u) => CacheError::Unsafe(u.clone()),
+            None => CacheError::Read { path: path.to_path_buf(), source },
+        }
+    }
+    fn write(path: &Path, source: io::Error) -> CacheError {
+        match crate::guard::as_unsafe(&source) {
+            Some(u) => CacheError::Unsafe(u.clone()),
+            None => CacheError::Write { path: path.to_path_buf(), source },
+        }
+    }
 }
 
 /// One cached token. Known fields are typed (secrets as `Secret`); everything else is kept in
@@ -119,10 +137,10 @@ impl CachedToken {
 
     /// Reads a cache file; `Ok(None)` when there is none (never logged in).
     pub fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
-        match std::fs::read(path) {
-            Ok(bytes) => CachedToken::from_slice(path, &bytes).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(CacheError::Read { path: path.to_path_buf(), source }),
+        match crate::guard::read(path) {
+            Ok(Some(bytes)) => CachedToken::from_slice(path, &bytes).map(Some),
+            Ok(None) => Ok(None),
+            Err(source) => Err(CacheError::read(path, source)),
         }
     }
 
@@ -150,8 +168,7 @@ impl CachedToken {
     }
 
     pub fn write(&self, path: &Path) -> Result<(), CacheError> {
-        write_atomic(path, &self.to_bytes())
-            .map_err(|source| CacheError::Write { path: path.to_path_buf(), source })
+        write_atomic(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
     }
 }
 
@@ -214,7 +231,8 @@ impl serde_json::ser::Formatter for PythonFormatter {
 
 /// Replaces `path` atomically: a 0600 temp file in the same directory (created 0700 if
 /// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
-/// failure the temp file is removed and the target is untouched.
+/// failure the temp file is removed and the target is untouched. A directory another user owns
+/// or can write to is refused first (`guard`).
 ///
 /// On Windows `rename` is `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (then, on access denied, a
 /// POSIX-semantics rename by handle), which replaces the target in one step too, but not while
@@ -223,8 +241,9 @@ impl serde_json::ser::Formatter for PythonFormatter {
 /// retried for about 300 ms; after that the error is returned ([`is_busy`] says so) and the
 /// caller tries again on its next run.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = crate::guard::parent(path);
     create_private_dir(dir)?;
+    crate::guard::check_dir(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -297,12 +316,16 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
-/// Opens a new file 0600, refusing to follow or reuse anything already at that path.
+/// Opens a new file 0600, refusing to follow or reuse anything already at that path
+/// (O_CREAT|O_EXCL fails on any existing name, a dangling symlink included).
 pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600).custom_flags(crate::guard::NOFOLLOW);
+    }
     o.open(path)
 }
 
@@ -372,6 +395,34 @@ mod tests {
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
             assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_private_file_never_opens_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        let tmp = dir.path().join(".t.json.1.2.tmp");
+        // Dangling: O_CREAT alone would create the victim through it.
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        assert!(open_new_private(&tmp).is_err());
+        assert!(!victim.exists());
+        std::fs::write(&victim, b"precious").unwrap();
+        assert!(open_new_private(&tmp).is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_into_a_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = write_atomic(&open.join("t.json"), b"{}").unwrap_err();
+        assert!(crate::guard::as_unsafe(&e).is_some(), "{e}");
+        assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn due(path: &Path, login: &str, now: DateTime<Utc>) -> bool {
 
 /// When a hint about `login` may be printed next (`now` if it may be now).
 pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
-    let memo: Option<Memo> = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let memo: Option<Memo> = crate::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
     match memo {
         Some(m) if m.login == login => match timefmt::parse(&m.at) {
             // A clock set back must not silence hints for good.

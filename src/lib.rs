@@ -13,6 +13,7 @@ pub mod detach;
 pub mod endpoint;
 pub mod error;
 pub mod export;
+pub mod guard;
 pub mod hint;
 pub mod http;
 pub mod interrupt;

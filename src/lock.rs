@@ -20,6 +20,7 @@ pub fn lock_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 pub fn acquire(path: &Path, timeout: Duration) -> std::io::Result<Option<Lock>> {
     if let Some(dir) = path.parent() {
         crate::cache::create_private_dir(dir)?;
+        crate::guard::check_dir(dir)?;
     }
     let file = open(path)?;
     let deadline = Instant::now() + timeout;

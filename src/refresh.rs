@@ -89,6 +89,8 @@ impl Outcome {
 fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
     let reason = match e {
         CacheError::Read { .. } | CacheError::Write { .. } => format!("{e}; check the file's owner and mode"),
+        // Names the path and the fix already.
+        CacheError::Unsafe(_) => e.to_string(),
         _ => format!("unusable token cache: {e}; delete it and log in again ({})", target.login_command()),
     };
     Outcome::Broken { reason }

@@ -93,12 +93,11 @@ struct Credentials {
 /// The cached credentials, when there are any that parse. A missing or unusable entry is a
 /// miss: the cache only ever saves a request, and the next fetch replaces it.
 pub fn read(path: &Path, account_id: &str) -> Option<RoleCredentials> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let bytes = match crate::guard::read(path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return None,
         Err(e) => {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                log::debug!("cannot read {}: {e}", path.display());
-            }
+            log::debug!("cannot read {}: {e}", path.display());
             return None;
         }
     };

@@ -56,8 +56,9 @@ pub fn state_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 impl SessionState {
     /// A missing or unreadable state file is a fresh start: it only ever saves requests.
     pub fn load(path: &Path) -> SessionState {
-        std::fs::read(path)
+        crate::guard::read(path)
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }

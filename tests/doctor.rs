@@ -164,6 +164,29 @@ fn readable_cache_is_found_and_the_offered_chmod_fixes_it() {
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
 
+/// doctor says what tick would refuse, in the same words, and its chmod lifts the refusal.
+#[cfg(unix)]
+#[test]
+fn writable_cache_directory_is_reported_as_refused() {
+    let home = clean();
+    mode(&home.cache_dir(), 0o777);
+    let tick = Run::of(home.cmd().arg("tick"));
+    assert_eq!(tick.code, 2, "{}", tick.stderr);
+    let run = doctor(&home);
+    assert_eq!(run.code, 1);
+    // The same words as tick's refusal (doctor shortens HOME to ~ and wraps at 80 columns).
+    let p = problems(&run);
+    let refused: Vec<&&str> = p.iter().filter(|l| l.contains("refusing to use")).collect();
+    assert_eq!(refused.len(), 1, "{}", run.stdout);
+    assert!(refused[0].contains("~/.aws/sso/cache") && refused[0].contains("other"), "{}", run.stdout);
+    assert!(tick.stderr.contains("refusing to use") && tick.stderr.contains("other users can write to it"), "{}", tick.stderr);
+    assert!(!run.stdout.contains("delete it and log in again"), "deleting the token is not the fix:\n{}", run.stdout);
+    assert!(run.stdout.contains(&format!("chmod 700 {}", home.cache_dir().display())), "{}", run.stdout);
+    mode(&home.cache_dir(), 0o700);
+    assert_eq!(Run::of(home.cmd().arg("tick")).code, 0);
+    assert_eq!(doctor(&home).code, 0);
+}
+
 #[test]
 fn profile_pointing_at_a_missing_session_is_found() {
     let home = clean();

@@ -83,6 +83,9 @@ pub fn emit(bytes: &[u8]) -> u8 {
 }
 
 pub fn run(global: &Global, args: &RoleArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(global) {
+        return code;
+    }
     match obtain(global, args) {
         Ok(f) => emit(&process_json(&f.creds)),
         Err(e) => {

@@ -6,6 +6,7 @@ use crate::cache::CachedToken;
 use crate::cli::{DoctorArgs, Global};
 use crate::config::{AwsConfig, Profile};
 use crate::endpoint::{self, Service};
+use crate::guard::Unsafe;
 use crate::state::{self, SessionState};
 use crate::style::{self, Style, Tone};
 use crate::target::{self, Target};
@@ -245,6 +246,10 @@ fn session_name_for(cfg: &AwsConfig, url: &str, fallback: &str) -> String {
 fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
     for t in targets {
         if let Err(e) = CachedToken::read(&t.cache_path) {
+            // An unsafe directory is reported once, by permission_findings, with its own fix.
+            if let crate::cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {
+                continue;
+            }
             out.push(
                 Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
                     .detail("delete it and log in again:")
@@ -353,6 +358,12 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
     look(&s.state_dir, true);
     for f in crate::activity::files(&s.activity_log) {
         look(&f, false);
+    }
+    // What tick, credential-process, login and logout refuse outright (exit 2), in their words.
+    for dir in [&s.cache_dir, &s.state_dir] {
+        if let Err(u) = crate::guard::check_dir(dir) {
+            out.push(Finding::new(Level::Problem, u.to_string()));
+        }
     }
     if !open_dirs.is_empty() || !open_files.is_empty() {
         let n = open_dirs.len() + open_files.len();

@@ -90,6 +90,9 @@ fn fingerprint_at(path: &Path) -> Option<String> {
 }
 
 pub fn run(global: &Global, args: &LoginArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(global) {
+        return code;
+    }
     let cfg = match load_config(global) {
         Ok(c) => c,
         Err(e) => return fail(&e),

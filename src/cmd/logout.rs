@@ -18,6 +18,9 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(global) {
+        return code;
+    }
     let cfg = match load_config(global) {
         Ok(c) => c,
         Err(e) => return fail(&e),

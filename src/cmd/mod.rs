@@ -101,6 +101,18 @@ pub fn combine(a: u8, b: u8) -> u8 {
     }
 }
 
+/// Refuses a token cache or state directory that another user owns or can write to, before
+/// any token is read or written there: one `stat` each.
+pub fn refuse_unsafe_dirs(global: &Global) -> Result<(), u8> {
+    for dir in [cache_dir(global), state_dir(global)] {
+        if let Err(u) = crate::guard::check_dir(&dir) {
+            eprintln!("ssofresh: {u}");
+            return Err(EXIT_USAGE);
+        }
+    }
+    Ok(())
+}
+
 pub fn fail(e: &Error) -> u8 {
     eprintln!("ssofresh: {e}");
     e.exit_code()

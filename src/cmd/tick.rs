@@ -10,6 +10,9 @@ use crate::units::human;
 use chrono::{Local, Utc};
 
 pub fn run(global: &Global, args: &TickArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(global) {
+        return code;
+    }
     let explicit = !args.selection.is_empty();
     // Only the sessions and the named profiles: the rest is read if a refresh is due.
     let cfg = match AwsConfig::load_sessions(&super::config_path(global), &args.selection.profiles) {

@@ -93,7 +93,7 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
         }
     };
     let path = memo_path(state_dir, cache_key);
-    let before = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Memo>(&b).ok()).unwrap_or_default();
+    let before = crate::guard::read(&path).ok().flatten().and_then(|b| serde_json::from_slice::<Memo>(&b).ok()).unwrap_or_default();
     let mut memo = if c.new_login && before.login.as_deref() != c.login { Memo::default() } else { before.clone() };
     memo.login = c.login.map(str::to_string);
     let admitted: Vec<Event> = events.into_iter().filter(|e| memo.admit(e.kind, c.login, c.now, c.interval)).collect();
