@@ -123,7 +123,8 @@ impl AwsConfig {
         };
         // A BOM or leading blank lines would otherwise make the first section unreadable.
         let text = text.trim_start_matches('\u{feff}');
-        let ini = Ini::load_from_str_opt(text, opt).map_err(|e| e.to_string())?;
+        let text = header_comments_dropped(text);
+        let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| e.to_string())?;
 
         let mut cfg = AwsConfig::default();
         let mut session_index: BTreeMap<String, usize> = BTreeMap::new();
@@ -251,6 +252,30 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     Some(out)
 }
 
+/// botocore (Python's configparser) reads a header up to its last `]` and ignores the rest of
+/// the line, so `[profile dev]  # dev account` is a header there; rust-ini calls the comment an
+/// error. Such lines lose what follows the `]` before parsing.
+fn header_comments_dropped(text: &str) -> std::borrow::Cow<'_, str> {
+    let trailing = |line: &str| {
+        let t = line.trim();
+        t.starts_with('[') && line.starts_with('[') && t.rfind(']').is_some_and(|i| i + 1 < t.len())
+    };
+    if !text.lines().any(trailing) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if trailing(line) {
+            let t = line.trim();
+            out.push_str(&t[..=t.rfind(']').unwrap_or(t.len() - 1)]);
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `endpoint_url = http://x` lines of a nested value.
 fn nested(value: &str) -> BTreeMap<String, String> {
     value
@@ -359,6 +384,16 @@ mod tests {
         let c = AwsConfig::parse_partial("[profile   a ]\nsso_session = s\n[profile z]\n", &["a".into()]).unwrap();
         assert!(c.partial);
         assert_eq!(c.profile("a").and_then(|p| p.sso_session.as_deref()), Some("s"));
+    }
+
+    #[test]
+    fn comments_after_a_header_are_ignored_as_botocore_does() {
+        let cfg = AwsConfig::parse("[profile dev]  # the dev account\r\nsso_session = corp\n[sso-session corp] ; ours\nsso_region = eu-west-1\n").unwrap();
+        assert_eq!(cfg.profile("dev").unwrap().sso_session.as_deref(), Some("corp"));
+        assert_eq!(cfg.session("corp").unwrap().region.as_deref(), Some("eu-west-1"));
+        let part = AwsConfig::parse_partial("[profile dev] # x\nsso_session = corp\n[sso-session corp] # y\nsso_region = eu-west-1\n", &["dev".into()]).unwrap();
+        assert_eq!(part.sessions, cfg.sessions);
+        assert_eq!(part.profile("dev"), cfg.profile("dev"));
     }
 
     #[test]
