@@ -219,8 +219,7 @@ impl AwsConfig {
 /// characters): the caller then parses it all.
 fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     let text = text.trim_start_matches('\u{feff}');
-    let odd_control = |c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r';
-    if text.replace("\r\n", "").contains('\r') || text.contains(odd_control) {
+    if has_odd_control(text.as_bytes()) {
         return None;
     }
     let mut out = String::new();
@@ -257,8 +256,11 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
 /// error. Such lines lose what follows the `]` before parsing.
 fn header_comments_dropped(text: &str) -> std::borrow::Cow<'_, str> {
     let trailing = |line: &str| {
-        let t = line.trim();
-        t.starts_with('[') && line.starts_with('[') && t.rfind(']').is_some_and(|i| i + 1 < t.len())
+        // Cheap test first: this runs over every line of the config at every prompt.
+        line.starts_with('[') && {
+            let t = line.trim();
+            t.rfind(']').is_some_and(|i| i + 1 < t.len())
+        }
     };
     if !text.lines().any(trailing) {
         return std::borrow::Cow::Borrowed(text);
@@ -274,6 +276,17 @@ fn header_comments_dropped(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A control character other than tab and line ends, or a CR without its LF. One pass over
+/// the bytes: this runs at every prompt over the whole config.
+fn has_odd_control(bytes: &[u8]) -> bool {
+    // Branch-free folds over the bytes: the compiler vectorizes them.
+    let c0 = bytes.iter().fold(false, |acc, &b| acc | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7f)));
+    // A CR is odd unless an LF follows; C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F.
+    let lone_cr = bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let c1 = bytes.contains(&0xc2) && bytes.windows(2).any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
+    c0 || lone_cr || c1
 }
 
 /// `endpoint_url = http://x` lines of a nested value.
@@ -394,6 +407,15 @@ mod tests {
         let part = AwsConfig::parse_partial("[profile dev] # x\nsso_session = corp\n[sso-session corp] # y\nsso_region = eu-west-1\n", &["dev".into()]).unwrap();
         assert_eq!(part.sessions, cfg.sessions);
         assert_eq!(part.profile("dev"), cfg.profile("dev"));
+    }
+
+    #[test]
+    fn odd_controls_are_found_by_bytes_as_by_chars() {
+        for text in ["a\r\nb\tc\n", "a\rb", "a\u{0}b", "x\u{7f}", "é\u{85}", "€\u{9f}", "\u{a0}ü"] {
+            let by_chars = text.replace("\r\n", "").contains('\r')
+                || text.contains(|c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r');
+            assert_eq!(has_odd_control(text.as_bytes()), by_chars, "{text:?}");
+        }
     }
 
     #[test]
