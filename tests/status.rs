@@ -71,7 +71,7 @@ fn fixture() -> Home {
             "session": "lapsed",
             "failures": 2,
             "backoff_until": iso(M + 30),
-            "last_refresh": {"at": iso(-(30)), "outcome": "transient", "error": "connect"},
+            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect"},
         }),
     );
     let p = home.write_token("ended", &tok("https://ended.awsapps.com/start", 4 * M + 30));
