@@ -23,7 +23,9 @@ fn due_home() -> Home {
 
 #[test]
 fn refreshes_a_due_token_and_keeps_everything_else() {
-    let home = due_home();
+    let home = Home::new();
+    let original = token(4 * 60);
+    home.write_token("corp", &original);
     let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
     let started = chrono::Utc::now();
     let run = Run::of(home.cmd_at(&stub.url).args(["tick"]).env("SSOFRESH_LOG", "trace"));
@@ -44,7 +46,7 @@ fn refreshes_a_due_token_and_keeps_everything_else() {
     assert_eq!(t["accessToken"], NEW_ACCESS);
     assert_eq!(t["refreshToken"], NEW_REFRESH);
     for k in ["startUrl", "region", "clientId", "clientSecret", "registrationExpiresAt", "someToolField"] {
-        assert_eq!(t[k], token(0)[k], "{k}");
+        assert_eq!(t[k], original[k], "{k}");
     }
     let expires = chrono::DateTime::parse_from_rfc3339(t["expiresAt"].as_str().unwrap()).unwrap();
     let ahead = (expires.with_timezone(&chrono::Utc) - started).num_seconds();
