@@ -34,15 +34,7 @@ const FALLBACKS: &str = "\
 pub fn whole() -> Vec<u8> {
     let root = root();
     let man = page(&root, &root);
-    let mut out = format!("{PREAMBLE}{FALLBACKS}");
-    out += &fragment(&man, Man::render_title);
-    out += &fragment(&man, Man::render_name_section);
-    out += &fragment(&man, Man::render_synopsis_section);
-    out += &own(|r| {
-        r.control("SH", ["DESCRIPTION"]);
-        prose(r, &long_about(&root));
-    });
-    out += &fragment(&man, Man::render_options_section);
+    let mut out = opening(&man, &root);
     out += &own(|r| {
         r.control("SH", ["COMMANDS"]);
         r.text([roman("Every command also takes the global options above.")]);
@@ -73,15 +65,7 @@ pub fn command(path: &[String]) -> Result<Vec<u8>, Error> {
         })?;
     }
     let man = page(&root, cmd);
-    let mut out = format!("{PREAMBLE}{FALLBACKS}");
-    out += &fragment(&man, Man::render_title);
-    out += &fragment(&man, Man::render_name_section);
-    out += &fragment(&man, Man::render_synopsis_section);
-    out += &own(|r| {
-        r.control("SH", ["DESCRIPTION"]);
-        prose(r, &long_about(cmd));
-    });
-    out += &fragment(&man, Man::render_options_section);
+    let mut out = opening(&man, cmd);
     if cmd.has_subcommands() {
         out += &fragment(&man, Man::render_subcommands_section);
     }
@@ -317,6 +301,20 @@ fn files(r: &mut Roff) {
 }
 
 /// One of clap_mangen's renderings as text, without the preamble every rendering repeats.
+/// What every page starts with: title, name, synopsis, description and options.
+fn opening(man: &Man, cmd: &Command) -> String {
+    let mut out = format!("{PREAMBLE}{FALLBACKS}");
+    out += &fragment(man, Man::render_title);
+    out += &fragment(man, Man::render_name_section);
+    out += &fragment(man, Man::render_synopsis_section);
+    out += &own(|r| {
+        r.control("SH", ["DESCRIPTION"]);
+        prose(r, &long_about(cmd));
+    });
+    out += &fragment(man, Man::render_options_section);
+    out
+}
+
 fn fragment(man: &Man, render: fn(&Man, &mut dyn Write) -> std::io::Result<()>) -> String {
     let mut out = Vec::new();
     render(man, &mut out).expect("writing to memory cannot fail");
