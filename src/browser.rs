@@ -86,12 +86,13 @@ fn system_opener(url: &str) -> Command {
 /// Spawns detached from our output (a browser that keeps running must not hold our stdout
 /// open), and reports a launcher that fails at once (`xdg-open` with no browser configured).
 fn start(mut c: Command) -> Result<(), String> {
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { "not found".to_string() } else { e.to_string() })?;
+    let mut child = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            "not found".to_string()
+        } else {
+            e.to_string()
+        }
+    })?;
     let deadline = Instant::now() + Duration::from_millis(1500);
     while Instant::now() < deadline {
         match child.try_wait() {

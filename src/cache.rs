@@ -91,9 +91,7 @@ impl CachedToken {
         })?;
         let mut map = match value {
             Value::Object(map) => map,
-            other => {
-                return Err(CacheError::WrongType { path: path.to_path_buf(), found: json_kind(&other) })
-            }
+            other => return Err(CacheError::WrongType { path: path.to_path_buf(), found: json_kind(&other) }),
         };
         let mut take = |field: &'static str| -> Result<Option<String>, CacheError> {
             match map.shift_remove(field) {
@@ -245,10 +243,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     create_private_dir(dir)?;
     crate::guard::check_dir(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| {
         let mut f = open_new_private(&tmp)?;
@@ -268,7 +264,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Pauses between attempts to replace a busy file: about 300 ms in all.
 const RENAME_PAUSES: [std::time::Duration; 5] = {
     use std::time::Duration;
-    [Duration::from_millis(10), Duration::from_millis(20), Duration::from_millis(40), Duration::from_millis(80), Duration::from_millis(160)]
+    [
+        Duration::from_millis(10),
+        Duration::from_millis(20),
+        Duration::from_millis(40),
+        Duration::from_millis(80),
+        Duration::from_millis(160),
+    ]
 };
 
 /// Runs `op` again after each pause while it fails with a busy error; any other result ends it.
@@ -387,7 +389,8 @@ mod tests {
         write_atomic(&path, b"{}").unwrap();
         write_atomic(&path, b"{\"a\": 1}").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\": 1}");
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["t.json"]);
         #[cfg(unix)]
         {
@@ -431,13 +434,37 @@ mod tests {
         let pauses = [Duration::from_millis(1); 3];
         let busy = || io::Error::from(io::ErrorKind::ResourceBusy);
         let mut calls = 0;
-        let r = retry_busy(|| { calls += 1; if calls < 3 { Err(busy()) } else { Ok(()) } }, &pauses);
+        let r = retry_busy(
+            || {
+                calls += 1;
+                if calls < 3 {
+                    Err(busy())
+                } else {
+                    Ok(())
+                }
+            },
+            &pauses,
+        );
         assert!(r.is_ok() && calls == 3, "succeeds once the reader let go");
         let mut calls = 0;
-        let e = retry_busy(|| { calls += 1; Err(busy()) }, &pauses).unwrap_err();
+        let e = retry_busy(
+            || {
+                calls += 1;
+                Err(busy())
+            },
+            &pauses,
+        )
+        .unwrap_err();
         assert!(is_busy(&e) && calls == 4, "one try, then one per pause, then the busy error");
         let mut calls = 0;
-        let e = retry_busy(|| { calls += 1; Err(io::Error::from(io::ErrorKind::PermissionDenied)) }, &pauses).unwrap_err();
+        let e = retry_busy(
+            || {
+                calls += 1;
+                Err(io::Error::from(io::ErrorKind::PermissionDenied))
+            },
+            &pauses,
+        )
+        .unwrap_err();
         assert!(!is_busy(&e) && calls == 1, "other errors are not retried");
     }
 

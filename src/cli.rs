@@ -147,10 +147,24 @@ pub struct ManArgs {
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
-    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
+    #[arg(
+        long = "session",
+        short = 's',
+        env = "SSOFRESH_SESSION",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
     pub sessions: Vec<String>,
     /// A profile whose token to work on (repeatable, or a comma list)
-    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", hide_env_values = true, value_delimiter = ',', value_name = "NAME")]
+    #[arg(
+        long = "profile",
+        short = 'p',
+        env = "SSOFRESH_PROFILE",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
     pub profiles: Vec<String>,
 }
 
@@ -342,7 +356,13 @@ pub struct PromptArgs {
     #[command(flatten)]
     pub selection: Selection,
     /// What to print per session (placeholders below)
-    #[arg(long, env = "SSOFRESH_PROMPT_FORMAT", hide_env_values = true, default_value = "{session} {status}", value_name = "FORMAT")]
+    #[arg(
+        long,
+        env = "SSOFRESH_PROMPT_FORMAT",
+        hide_env_values = true,
+        default_value = "{session} {status}",
+        value_name = "FORMAT"
+    )]
     pub format: String,
     /// Between sessions
     #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]

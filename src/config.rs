@@ -54,16 +54,15 @@ pub struct AwsConfig {
 impl AwsConfig {
     pub fn load(path: &Path) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Ok(bytes) => {
+                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() })
             }
             Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
         };
-        let mut cfg = AwsConfig::parse(&text).map_err(|msg| Error::ConfigParse {
-            path: path.to_path_buf(),
-            msg,
-        })?;
+        let mut cfg = AwsConfig::parse(&text).map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
         cfg.path = path.to_path_buf();
         cfg.found = true;
         Ok(cfg)
@@ -74,16 +73,16 @@ impl AwsConfig {
     /// cost far more to parse than the rest of the tick.
     pub fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Ok(bytes) => {
+                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() })
             }
             Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
         };
-        let mut cfg = AwsConfig::parse_partial(&text, profiles).map_err(|msg| Error::ConfigParse {
-            path: path.to_path_buf(),
-            msg,
-        })?;
+        let mut cfg = AwsConfig::parse_partial(&text, profiles)
+            .map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
         cfg.path = path.to_path_buf();
         cfg.found = true;
         cfg.partial = true;
@@ -282,9 +281,11 @@ fn header_comments_dropped(text: &str) -> std::borrow::Cow<'_, str> {
 /// the bytes: this runs at every prompt over the whole config.
 fn has_odd_control(bytes: &[u8]) -> bool {
     // Branch-free folds over the bytes: the compiler vectorizes them.
-    let c0 = bytes.iter().fold(false, |acc, &b| acc | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7f)));
+    let c0 =
+        bytes.iter().fold(false, |acc, &b| acc | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7f)));
     // A CR is odd unless an LF follows; C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F.
-    let lone_cr = bytes.contains(&b'\r') && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let lone_cr = bytes.contains(&b'\r')
+        && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
     let c1 = bytes.contains(&0xc2) && bytes.windows(2).any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
     c0 || lone_cr || c1
 }
@@ -356,10 +357,15 @@ mod tests {
     fn big_config_parses() {
         let mut text = String::new();
         for s in 0..30 {
-            text += &format!("[sso-session s{s}]\nsso_start_url = https://s{s}.awsapps.com/start\nsso_region = us-east-1\n\n");
+            text += &format!(
+                "[sso-session s{s}]\nsso_start_url = https://s{s}.awsapps.com/start\nsso_region = us-east-1\n\n"
+            );
         }
         for p in 0..300 {
-            text += &format!("# profile {p}\n[profile p{p}]\nsso_session = s{}\nsso_account_id = {p:012}\nsso_role_name = R\n\n", p % 30);
+            text += &format!(
+                "# profile {p}\n[profile p{p}]\nsso_session = s{}\nsso_account_id = {p:012}\nsso_role_name = R\n\n",
+                p % 30
+            );
         }
         let cfg = AwsConfig::parse(&text).unwrap();
         assert_eq!(cfg.sessions.len(), 30);
@@ -390,7 +396,11 @@ mod tests {
         ] {
             let full = AwsConfig::parse(text);
             let part = AwsConfig::parse_partial(text, &["default".into(), "b".into()]);
-            assert_eq!(part.as_ref().map(|c| c.sessions.clone()), full.as_ref().map(|c| c.sessions.clone()), "{text:?}");
+            assert_eq!(
+                part.as_ref().map(|c| c.sessions.clone()),
+                full.as_ref().map(|c| c.sessions.clone()),
+                "{text:?}"
+            );
             assert_eq!(part.map(|c| c.profiles), full.map(|c| c.profiles), "{text:?}");
         }
         // Spacing inside a header is an ordinary shape.
@@ -404,7 +414,11 @@ mod tests {
         let cfg = AwsConfig::parse("[profile dev]  # the dev account\r\nsso_session = corp\n[sso-session corp] ; ours\nsso_region = eu-west-1\n").unwrap();
         assert_eq!(cfg.profile("dev").unwrap().sso_session.as_deref(), Some("corp"));
         assert_eq!(cfg.session("corp").unwrap().region.as_deref(), Some("eu-west-1"));
-        let part = AwsConfig::parse_partial("[profile dev] # x\nsso_session = corp\n[sso-session corp] # y\nsso_region = eu-west-1\n", &["dev".into()]).unwrap();
+        let part = AwsConfig::parse_partial(
+            "[profile dev] # x\nsso_session = corp\n[sso-session corp] # y\nsso_region = eu-west-1\n",
+            &["dev".into()],
+        )
+        .unwrap();
         assert_eq!(part.sessions, cfg.sessions);
         assert_eq!(part.profile("dev"), cfg.profile("dev"));
     }
@@ -420,7 +434,8 @@ mod tests {
 
     #[test]
     fn values_are_raw() {
-        let cfg = AwsConfig::parse("[sso-session q]\nsso_start_url = \"https://q/start\"\nsso_region = a\\b\n").unwrap();
+        let cfg =
+            AwsConfig::parse("[sso-session q]\nsso_start_url = \"https://q/start\"\nsso_region = a\\b\n").unwrap();
         let q = cfg.session("q").unwrap();
         assert_eq!(q.start_url.as_deref(), Some("\"https://q/start\""));
         assert_eq!(q.region.as_deref(), Some("a\\b"));

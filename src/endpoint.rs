@@ -77,10 +77,8 @@ pub fn resolve(
 
 /// Only https, or http to a loopback host (local emulators and tests).
 fn check(url: &str, source_name: &str) -> Result<(), EndpointError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| EndpointError::Invalid {
-        url: url.into(),
-        source_name: source_name.into(),
-    })?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| EndpointError::Invalid { url: url.into(), source_name: source_name.into() })?;
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),
@@ -122,10 +120,7 @@ mod tests {
     #[test]
     fn precedence() {
         use Service::*;
-        let all = [
-            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:1"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:2"),
-        ];
+        let all = [("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:2")];
         assert_eq!(run(SsoOidc, "dev", &all).unwrap(), "http://127.0.0.1:1");
         assert_eq!(run(Sso, "dev", &all).unwrap(), "http://127.0.0.1:2", "SSO_OIDC is not SSO");
         assert_eq!(run(SsoOidc, "dev", &all[1..]).unwrap(), "http://127.0.0.1:2");

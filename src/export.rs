@@ -84,7 +84,10 @@ mod tests {
     fn every_format() {
         let c = creds("it's");
         let sh = render(EnvFormat::Sh, &c);
-        assert!(sh.starts_with("export AWS_ACCESS_KEY_ID='ASIAEXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n"), "{sh}");
+        assert!(
+            sh.starts_with("export AWS_ACCESS_KEY_ID='ASIAEXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n"),
+            "{sh}"
+        );
         assert!(sh.contains("export AWS_CREDENTIAL_EXPIRATION='2026-01-01T00:00:00Z'\n"), "{sh}");
         assert!(render(EnvFormat::Fish, &c).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
         assert!(render(EnvFormat::Powershell, &c).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));

@@ -21,14 +21,28 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unsafe {
     /// Writable by group or others (without the sticky bit).
-    OpenDir { path: PathBuf, mode: u32 },
+    OpenDir {
+        path: PathBuf,
+        mode: u32,
+    },
     /// Belongs to another user.
-    ForeignDir { path: PathBuf, owner: u32 },
-    ForeignFile { path: PathBuf, owner: u32 },
+    ForeignDir {
+        path: PathBuf,
+        owner: u32,
+    },
+    ForeignFile {
+        path: PathBuf,
+        owner: u32,
+    },
     /// A symlink that is not the user's own, or names a file that is not.
-    ForeignLink { path: PathBuf, owner: u32 },
+    ForeignLink {
+        path: PathBuf,
+        owner: u32,
+    },
     /// A FIFO, device or directory where a file belongs.
-    NotFile { path: PathBuf },
+    NotFile {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Unsafe {
@@ -204,7 +218,9 @@ mod imp {
         unsafe {
             let mut pw: libc::passwd = std::mem::zeroed();
             let mut pw_out: *mut libc::passwd = std::ptr::null_mut();
-            if libc::getpwuid_r(uid, &mut pw, pw_buf.as_mut_ptr().cast(), pw_buf.len(), &mut pw_out) != 0 || pw_out.is_null() {
+            if libc::getpwuid_r(uid, &mut pw, pw_buf.as_mut_ptr().cast(), pw_buf.len(), &mut pw_out) != 0
+                || pw_out.is_null()
+            {
                 return false;
             }
             if pw.pw_gid != gid {
@@ -212,7 +228,9 @@ mod imp {
             }
             let mut gr: libc::group = std::mem::zeroed();
             let mut gr_out: *mut libc::group = std::ptr::null_mut();
-            if libc::getgrgid_r(gid, &mut gr, gr_buf.as_mut_ptr().cast(), gr_buf.len(), &mut gr_out) != 0 || gr_out.is_null() {
+            if libc::getgrgid_r(gid, &mut gr, gr_buf.as_mut_ptr().cast(), gr_buf.len(), &mut gr_out) != 0
+                || gr_out.is_null()
+            {
                 return false;
             }
             let user = CStr::from_ptr(pw.pw_name);

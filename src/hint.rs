@@ -65,7 +65,10 @@ mod tests {
         assert!(due(&p, "a", now + chrono::Duration::minutes(61)));
         assert!(due(&p, "b", now), "a new login gets its own hint");
         assert!(due(&p, "a", now - chrono::Duration::hours(2)), "clock set back");
-        assert_eq!(next(&p, "a", now + chrono::Duration::minutes(10)), timefmt::parse(&timefmt::format(now)).unwrap() + EVERY);
+        assert_eq!(
+            next(&p, "a", now + chrono::Duration::minutes(10)),
+            timefmt::parse(&timefmt::format(now)).unwrap() + EVERY
+        );
         std::fs::write(&p, b"garbage").unwrap();
         assert!(due(&p, "a", now));
     }

@@ -103,7 +103,11 @@ struct Plan {
 }
 
 fn plan(target: &Target, cfg: &AwsConfig) -> Result<Plan, LoginError> {
-    let what = if target.is_legacy() { format!("profile '{}'", target.name) } else { format!("sso-session '{}'", target.name) };
+    let what = if target.is_legacy() {
+        format!("profile '{}'", target.name)
+    } else {
+        format!("sso-session '{}'", target.name)
+    };
     let missing = |key: &str| LoginError::Setup(format!("{what} in {} has no {key}", cfg.path.display()));
     let start_url = target.start_url.clone().ok_or_else(|| missing("sso_start_url"))?;
     let region = target.region.clone().ok_or_else(|| missing("sso_region"))?;
@@ -113,8 +117,9 @@ fn plan(target: &Target, cfg: &AwsConfig) -> Result<Plan, LoginError> {
         let raw = cfg.session(&target.name).and_then(|s| s.registration_scopes.clone());
         (Some(target.name.clone()), raw.map(|r| registration::parse_scopes(&r)))
     };
-    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &region, target.context_in(cfg), cfg, |k| std::env::var(k).ok())
-        .map_err(|e| LoginError::Setup(e.to_string()))?;
+    let (oidc_url, _) =
+        endpoint::resolve(Service::SsoOidc, &region, target.context_in(cfg), cfg, |k| std::env::var(k).ok())
+            .map_err(|e| LoginError::Setup(e.to_string()))?;
     Ok(Plan { label: target.label(), start_url, region, session_name, configured_scopes, oidc_url })
 }
 
@@ -147,8 +152,19 @@ pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Option
 
 /// The registration for this flow: the cached one while it has more than a day left, else a
 /// new one, saved for the next login.
-fn registration(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path, flow: Flow, force_new: bool) -> Result<(Registration, bool), LoginError> {
-    let key = registration::cache_key(&plan.start_url, &plan.region, plan.configured_scopes.as_deref(), plan.session_name.as_deref());
+fn registration(
+    plan: &Plan,
+    client: &reqwest::blocking::Client,
+    cache_dir: &Path,
+    flow: Flow,
+    force_new: bool,
+) -> Result<(Registration, bool), LoginError> {
+    let key = registration::cache_key(
+        &plan.start_url,
+        &plan.region,
+        plan.configured_scopes.as_deref(),
+        plan.session_name.as_deref(),
+    );
     let path = registration::cache_path(cache_dir, &key);
     let now = Utc::now();
     if !force_new {
@@ -178,14 +194,16 @@ fn registration(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Pat
         issuer_url: (flow == Flow::AuthCode).then_some(plan.start_url.as_str()),
     };
     let answer = oidc::register_client(client, &plan.oidc_url, &request)?;
-    let expires_at = DateTime::<Utc>::from_timestamp(answer.client_secret_expires_at, 0)
-        .ok_or_else(|| LoginError::Transient("the endpoint answered with an impossible clientSecretExpiresAt".into()))?;
+    let expires_at = DateTime::<Utc>::from_timestamp(answer.client_secret_expires_at, 0).ok_or_else(|| {
+        LoginError::Transient("the endpoint answered with an impossible clientSecretExpiresAt".into())
+    })?;
     let r = Registration {
         client_id: answer.client_id,
         client_secret: answer.client_secret,
         expires_at,
         scopes,
-        grant_types: (flow == Flow::AuthCode).then(|| registration::AUTH_CODE_GRANT_TYPES.iter().map(|s| s.to_string()).collect()),
+        grant_types: (flow == Flow::AuthCode)
+            .then(|| registration::AUTH_CODE_GRANT_TYPES.iter().map(|s| s.to_string()).collect()),
     };
     {
         let _whole = crate::interrupt::critical();
@@ -199,7 +217,12 @@ fn registration(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Pat
 }
 
 fn forget_registration(plan: &Plan, cache_dir: &Path) {
-    let key = registration::cache_key(&plan.start_url, &plan.region, plan.configured_scopes.as_deref(), plan.session_name.as_deref());
+    let key = registration::cache_key(
+        &plan.start_url,
+        &plan.region,
+        plan.configured_scopes.as_deref(),
+        plan.session_name.as_deref(),
+    );
     let _ = std::fs::remove_file(registration::cache_path(cache_dir, &key));
 }
 
@@ -230,14 +253,31 @@ fn clean(s: &str) -> String {
     one_line(s, 300)
 }
 
-fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
+fn device_flow(
+    plan: &Plan,
+    client: &reqwest::blocking::Client,
+    cache_dir: &Path,
+    opts: &Options,
+) -> Result<SignedIn, LoginError> {
     let (mut reg, mut reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false)?;
-    let auth = match oidc::start_device_authorization(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &plan.start_url) {
+    let auth = match oidc::start_device_authorization(
+        client,
+        &plan.oidc_url,
+        &reg.client_id,
+        &reg.client_secret,
+        &plan.start_url,
+    ) {
         Err(r) if reused && is_client_refusal(&r) => {
             // The cached registration was revoked or belongs elsewhere: one fresh try.
             log::info!("{}: the cached client registration was refused; registering again", plan.label);
             (reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, true)?;
-            oidc::start_device_authorization(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &plan.start_url)?
+            oidc::start_device_authorization(
+                client,
+                &plan.oidc_url,
+                &reg.client_id,
+                &reg.client_secret,
+                &plan.start_url,
+            )?
         }
         other => other?,
     };
@@ -264,7 +304,8 @@ fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path
     eprintln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(limit));
 
     // An absurd interval from the endpoint must not outlast the sign-in's own time limit.
-    let mut interval = Duration::from_secs(auth.interval.filter(|i| *i > 0).map_or(DEFAULT_INTERVAL, |i| i as u64)).min(limit);
+    let mut interval =
+        Duration::from_secs(auth.interval.filter(|i| *i > 0).map_or(DEFAULT_INTERVAL, |i| i as u64)).min(limit);
     let mut failures = 0u32;
     loop {
         std::thread::sleep(scaled(interval, opts.wait_scale));
@@ -277,8 +318,20 @@ fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path
             });
         }
         let sent_at = Utc::now();
-        match oidc::create_token(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &Grant::DeviceCode { device_code: &auth.device_code }) {
-            Ok(answer) => return Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::DeviceCode, registration_reused: reused }),
+        match oidc::create_token(
+            client,
+            &plan.oidc_url,
+            &reg.client_id,
+            &reg.client_secret,
+            &Grant::DeviceCode { device_code: &auth.device_code },
+        ) {
+            Ok(answer) => {
+                return Ok(SignedIn {
+                    token: token(plan, &reg, answer, sent_at),
+                    flow: Flow::DeviceCode,
+                    registration_reused: reused,
+                })
+            }
             Err(r) => match r.code.as_deref() {
                 Some("authorization_pending") => failures = 0,
                 Some("slow_down") => {
@@ -302,7 +355,12 @@ fn device_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path
     }
 }
 
-fn auth_code_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
+fn auth_code_flow(
+    plan: &Plan,
+    client: &reqwest::blocking::Client,
+    cache_dir: &Path,
+    opts: &Options,
+) -> Result<SignedIn, LoginError> {
     let listener = Listener::bind().map_err(|e| {
         LoginError::Setup(format!("cannot listen on 127.0.0.1 for the browser's redirect ({e}); use --use-device-code"))
     })?;
@@ -313,7 +371,10 @@ fn auth_code_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &P
     let scopes = reg.scopes.clone().unwrap_or_else(|| vec![registration::DEFAULT_SCOPE.to_string()]);
     let url = pkce::authorize_url(&plan.oidc_url, &reg.client_id, &redirect_uri, &state, &pkce.challenge, &scopes);
     if opts.open_browser {
-        eprintln!("Opening the sign-in page for {} in your browser. If it does not open, visit:\n\n    {url}\n", plan.label);
+        eprintln!(
+            "Opening the sign-in page for {} in your browser. If it does not open, visit:\n\n    {url}\n",
+            plan.label
+        );
         if let Err(why) = browser::open(&url) {
             eprintln!("Could not open a browser ({why}); open the page above in a browser on this machine.");
         }
@@ -324,20 +385,27 @@ fn auth_code_flow(plan: &Plan, client: &reqwest::blocking::Client, cache_dir: &P
     let deadline = Instant::now() + opts.timeout;
     let label = plan.label.clone();
     let code = listener
-        .wait(&state, deadline, &mut |what| eprintln!("ssofresh: {label}: ignored {what} (an older sign-in tab?); still waiting"))
+        .wait(&state, deadline, &mut |what| {
+            eprintln!("ssofresh: {label}: ignored {what} (an older sign-in tab?); still waiting")
+        })
         .map_err(|e| match e {
-            loopback::WaitError::TimedOut => LoginError::TimedOut { waited: human_std(opts.timeout), device_code: false },
-            loopback::WaitError::Refused { error, description } if error == "access_denied" => LoginError::Denied { description },
+            loopback::WaitError::TimedOut => {
+                LoginError::TimedOut { waited: human_std(opts.timeout), device_code: false }
+            }
+            loopback::WaitError::Refused { error, description } if error == "access_denied" => {
+                LoginError::Denied { description }
+            }
             loopback::WaitError::Refused { error, description } => LoginError::Refused { code: error, description },
             loopback::WaitError::Io(e) => LoginError::Setup(format!("the loopback listener failed: {e}")),
         })?;
     let sent_at = Utc::now();
     let grant = Grant::AuthorizationCode { code: &code, code_verifier: &pkce.verifier, redirect_uri: &redirect_uri };
-    let answer = oidc::create_token(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &grant).inspect_err(|r| {
-        if is_client_refusal(r) {
-            forget_registration(plan, cache_dir);
-        }
-    })?;
+    let answer =
+        oidc::create_token(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &grant).inspect_err(|r| {
+            if is_client_refusal(r) {
+                forget_registration(plan, cache_dir);
+            }
+        })?;
     Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode, registration_reused: reused })
 }
 

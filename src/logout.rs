@@ -17,7 +17,8 @@ pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_to
     let Some(bearer) = crate::http::secret_header(access_token) else {
         return Portal::Failed("the cached access token is not a valid header value".into());
     };
-    let answer = crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
+    let answer =
+        crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
     let (status, body) = match answer {
         Ok(a) if a.is_success() => return Portal::SignedOut,
         Ok(a) if a.status == 401 => return Portal::AlreadyEnded,
@@ -59,7 +60,10 @@ pub fn sweep_role_credentials(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     for e in entries.flatten() {
         let path = e.path();
-        if path.extension().is_some_and(|x| x == "json") && is_sso_credentials(&path) && std::fs::remove_file(&path).is_ok() {
+        if path.extension().is_some_and(|x| x == "json")
+            && is_sso_credentials(&path)
+            && std::fs::remove_file(&path).is_ok()
+        {
             removed.push(path);
         }
     }
@@ -77,7 +81,10 @@ mod tests {
         let other = dir.path().join("b.json");
         std::fs::write(&sso, r#"{"ProviderType": "sso", "Credentials": {}}"#).unwrap();
         std::fs::write(&other, r#"{"Credentials": {}}"#).unwrap();
-        assert_eq!(remove_role_credentials(dir.path(), &["a".into(), "b".into(), "c".into()]), std::slice::from_ref(&sso));
+        assert_eq!(
+            remove_role_credentials(dir.path(), &["a".into(), "b".into(), "c".into()]),
+            std::slice::from_ref(&sso)
+        );
         assert!(other.exists());
         std::fs::write(&sso, r#"{"ProviderType": "sso"}"#).unwrap();
         assert_eq!(sweep_role_credentials(dir.path()), [sso]);

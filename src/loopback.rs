@@ -40,7 +40,12 @@ impl Listener {
     /// Waits until `deadline` for the redirect that carries `expected_state`. A callback with
     /// another state (an old tab, or another page poking at the port) is answered with an
     /// error page and ignored: its code is never exchanged. `on_ignored` hears about it.
-    pub fn wait(&self, expected_state: &str, deadline: Instant, on_ignored: &mut dyn FnMut(&str)) -> Result<Secret, WaitError> {
+    pub fn wait(
+        &self,
+        expected_state: &str,
+        deadline: Instant,
+        on_ignored: &mut dyn FnMut(&str),
+    ) -> Result<Secret, WaitError> {
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {
@@ -62,7 +67,11 @@ impl Listener {
 }
 
 /// Serves one request; `Some` when it ends the wait.
-fn handle(mut stream: TcpStream, expected_state: &str, on_ignored: &mut dyn FnMut(&str)) -> Option<Result<Secret, WaitError>> {
+fn handle(
+    mut stream: TcpStream,
+    expected_state: &str,
+    on_ignored: &mut dyn FnMut(&str),
+) -> Option<Result<Secret, WaitError>> {
     let _ = stream.set_nonblocking(false);
     // A local client that connects and says nothing must not hold the login up for long.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
@@ -111,7 +120,12 @@ fn handle(mut stream: TcpStream, expected_state: &str, on_ignored: &mut dyn FnMu
     }
     match code.filter(|c| !c.expose().is_empty()) {
         Some(code) => {
-            reply(&mut stream, 200, "Signed in", "ssofresh has received the sign-in. You can close this tab and return to the terminal.");
+            reply(
+                &mut stream,
+                200,
+                "Signed in",
+                "ssofresh has received the sign-in. You can close this tab and return to the terminal.",
+            );
             Some(Ok(code))
         }
         None => {
@@ -164,7 +178,8 @@ fn reply(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
          Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes())).and_then(|_| stream.flush());
+    let _ =
+        stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes())).and_then(|_| stream.flush());
 }
 
 #[cfg(test)]
@@ -190,7 +205,8 @@ mod tests {
             (a, b, c)
         });
         let mut ignored = vec![];
-        let code = l.wait("s-1", Instant::now() + Duration::from_secs(10), &mut |w| ignored.push(w.to_string())).unwrap();
+        let code =
+            l.wait("s-1", Instant::now() + Duration::from_secs(10), &mut |w| ignored.push(w.to_string())).unwrap();
         assert_eq!(code.expose(), "good/code");
         let (a, b, c) = browser.join().unwrap();
         assert!(a.starts_with("HTTP/1.1 404"), "{a}");
@@ -204,7 +220,9 @@ mod tests {
         let l = Listener::bind().unwrap();
         let uri = l.redirect_uri();
         let port: u16 = uri[17..].split('/').next().unwrap().parse().unwrap();
-        std::thread::spawn(move || get(port, "/oauth/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s"));
+        std::thread::spawn(move || {
+            get(port, "/oauth/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=s")
+        });
         match l.wait("s", Instant::now() + Duration::from_secs(10), &mut |_| {}) {
             Err(WaitError::Refused { error, description }) => {
                 assert_eq!(error, "access_denied");
@@ -213,7 +231,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let t = Instant::now();
-        assert!(matches!(l.wait("s", Instant::now() + Duration::from_millis(200), &mut |_| {}), Err(WaitError::TimedOut)));
+        assert!(matches!(
+            l.wait("s", Instant::now() + Duration::from_millis(200), &mut |_| {}),
+            Err(WaitError::TimedOut)
+        ));
         assert!(t.elapsed() >= Duration::from_millis(200));
     }
 }

@@ -58,10 +58,7 @@ pub fn command(path: &[String]) -> Result<Vec<u8>, Error> {
     for name in path {
         cmd = cmd.find_subcommand(name).ok_or_else(|| {
             let known = known_list(visible(cmd).iter().map(|c| c.get_name()));
-            Error::Usage(format!(
-                "no command '{}'{known}; `ssofresh man` prints the whole manual",
-                path.join(" ")
-            ))
+            Error::Usage(format!("no command '{}'{known}; `ssofresh man` prints the whole manual", path.join(" ")))
         })?;
     }
     let man = page(&root, cmd);
@@ -75,10 +72,7 @@ pub fn command(path: &[String]) -> Result<Vec<u8>, Error> {
             prose(r, &after);
         }
         r.control("SH", ["SEE ALSO"]);
-        r.text([
-            bold("ssofresh"),
-            roman("(1): the global options, exit status, environment and files."),
-        ]);
+        r.text([bold("ssofresh"), roman("(1): the global options, exit status, environment and files.")]);
     });
     out += &fragment(&man, Man::render_version_section);
     Ok(out.into_bytes())
@@ -110,10 +104,7 @@ fn page(root: &Command, cmd: &Command) -> Man {
         "" => "\"\"",
         date => date,
     };
-    Man::new(cmd.version(VERSION))
-        .manual(MANUAL)
-        .date(date)
-        .source(concat!("ssofresh ", env!("CARGO_PKG_VERSION")))
+    Man::new(cmd.version(VERSION)).manual(MANUAL).date(date).source(concat!("ssofresh ", env!("CARGO_PKG_VERSION")))
 }
 
 fn visible(cmd: &Command) -> Vec<&Command> {
@@ -272,8 +263,20 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
     let others: [(&str, &[Inline]); 4] = [
-        ("SSOFRESH_LOG", &[roman("Diagnostics on stderr, in env_logger's syntax: "), bold("debug"), roman(", "), bold("ssofresh=trace"), roman(". Tokens are never logged.")]),
-        ("AWS_PROFILE", &[roman("The profile for login, logout, credential-process, env and configure when none is given.")]),
+        (
+            "SSOFRESH_LOG",
+            &[
+                roman("Diagnostics on stderr, in env_logger's syntax: "),
+                bold("debug"),
+                roman(", "),
+                bold("ssofresh=trace"),
+                roman(". Tokens are never logged."),
+            ],
+        ),
+        (
+            "AWS_PROFILE",
+            &[roman("The profile for login, logout, credential-process, env and configure when none is given.")],
+        ),
         ("NO_COLOR", &[roman("When set and not empty: no colour, whatever the terminal.")]),
         ("XDG_STATE_HOME", &[roman("Where the state directory goes (default "), italic("~/.local/state"), roman(").")]),
     ];

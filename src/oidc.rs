@@ -88,7 +88,8 @@ pub fn refresh(
         refresh_token: refresh_token.expose(),
     })
     .expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
+    let bytes =
+        post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
     parse_token_response(&bytes)
 }
 
@@ -172,7 +173,9 @@ pub fn error_code(error_type: Option<&str>, body: &[u8]) -> Option<String> {
         .or_else(|| error_type.map(normalize_code))
         .or_else(|| field("__type").map(|t| normalize_code(&t)))
         // It reaches messages, state and logs: only a plain code, never echoed text.
-        .filter(|c| (1..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        .filter(|c| {
+            (1..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
 }
 
 /// Sorts an error answer into "log in again" and "try later", from the status, the
@@ -263,7 +266,8 @@ pub fn register_client(
 ) -> Result<RegisterResponse, Refusal> {
     let body = serde_json::to_vec(request).expect("serializing strings cannot fail");
     let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?;
-    let parsed: RegisterResponse = serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
+    let parsed: RegisterResponse =
+        serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
     if parsed.client_id.is_empty() || parsed.client_secret.expose().is_empty() {
         return Err(bad_answer("with an empty client registration"));
     }

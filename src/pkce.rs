@@ -75,7 +75,14 @@ fn encode(s: &str) -> String {
 
 /// `{oidc}/authorize?response_type=code&client_id&redirect_uri&state&code_challenge_method=S256&scopes&code_challenge`,
 /// scopes space-separated in one `scopes` parameter.
-pub fn authorize_url(oidc: &str, client_id: &str, redirect_uri: &str, state: &str, challenge: &str, scopes: &[String]) -> String {
+pub fn authorize_url(
+    oidc: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    challenge: &str,
+    scopes: &[String],
+) -> String {
     let params = [
         ("response_type", "code"),
         ("client_id", client_id),
@@ -95,7 +102,10 @@ mod tests {
 
     #[test]
     fn rfc7636_appendix_b_challenge() {
-        assert_eq!(challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]

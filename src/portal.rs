@@ -41,10 +41,11 @@ pub fn get_role_credentials(
     role_name: &str,
     access_token: &Secret,
 ) -> Result<RoleCredentials, PortalError> {
-    let mut url = reqwest::Url::parse(&format!("{endpoint}/federation/credentials")).map_err(|_| PortalError::Transient {
-        kind: Transient::Other,
-        message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
-    })?;
+    let mut url =
+        reqwest::Url::parse(&format!("{endpoint}/federation/credentials")).map_err(|_| PortalError::Transient {
+            kind: Transient::Other,
+            message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
+        })?;
     url.query_pairs_mut().append_pair("role_name", role_name).append_pair("account_id", account_id);
     let token = http::secret_header(access_token).ok_or_else(|| PortalError::Unauthorized {
         code: "invalid_token".into(),
@@ -73,8 +74,15 @@ pub fn parse_success(bytes: &[u8], account_id: &str) -> Result<RoleCredentials, 
     else {
         return Err(bad("without complete roleCredentials"));
     };
-    let expiration = Utc.timestamp_opt(ms.div_euclid(1000), 0).single().ok_or_else(|| bad("with an impossible expiration"))?;
-    Ok(RoleCredentials { access_key_id, secret_access_key, session_token, expiration, account_id: account_id.to_string() })
+    let expiration =
+        Utc.timestamp_opt(ms.div_euclid(1000), 0).single().ok_or_else(|| bad("with an impossible expiration"))?;
+    Ok(RoleCredentials {
+        access_key_id,
+        secret_access_key,
+        session_token,
+        expiration,
+        account_id: account_id.to_string(),
+    })
 }
 
 /// Sorts an error answer: 401 needs a login, 400/403/404 need other settings, the rest is
@@ -108,12 +116,9 @@ pub fn classify(
             message: format!("the SSO portal answered HTTP {status} ({code_str}){}", detail(&description)),
         },
         (401, _) | (_, Some("unauthorized")) => PortalError::Unauthorized { code: code_str, description },
-        (400 | 403 | 404, _) | (_, Some("forbidden" | "resource_not_found" | "access_denied")) => PortalError::Refused {
-            account: account_id.into(),
-            role: role_name.into(),
-            code: code_str,
-            description,
-        },
+        (400 | 403 | 404, _) | (_, Some("forbidden" | "resource_not_found" | "access_denied")) => {
+            PortalError::Refused { account: account_id.into(), role: role_name.into(), code: code_str, description }
+        }
         _ => PortalError::Transient {
             kind: Transient::Other,
             message: format!("the SSO portal answered HTTP {status} ({code_str}){}", detail(&description)),
@@ -139,22 +144,44 @@ mod tests {
         assert_eq!(crate::timefmt::format(r.expiration), "2026-01-01T00:00:00Z");
         assert_eq!(r.account_id, "111122223333");
         assert!(!format!("{r:?}").contains("ASIA1"), "Debug shows no secret");
-        for bad in [&b"<html>"[..], br#"{}"#, br#"{"roleCredentials":{"accessKeyId":"a","secretAccessKey":"s","expiration":1}}"#] {
-            assert!(matches!(parse_success(bad, "1"), Err(PortalError::Transient { kind: Transient::BadResponse, .. })));
+        for bad in [
+            &b"<html>"[..],
+            br#"{}"#,
+            br#"{"roleCredentials":{"accessKeyId":"a","secretAccessKey":"s","expiration":1}}"#,
+        ] {
+            assert!(matches!(
+                parse_success(bad, "1"),
+                Err(PortalError::Transient { kind: Transient::BadResponse, .. })
+            ));
         }
     }
 
     #[test]
     fn classifies_errors() {
         let h = |n: &str| format!("{n}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/");
-        assert!(matches!(c(401, Some(&h("UnauthorizedException")), r#"{"message":"Session token not found or invalid"}"#), PortalError::Unauthorized { .. }));
+        assert!(matches!(
+            c(401, Some(&h("UnauthorizedException")), r#"{"message":"Session token not found or invalid"}"#),
+            PortalError::Unauthorized { .. }
+        ));
         assert!(matches!(c(401, None, ""), PortalError::Unauthorized { .. }));
-        assert!(matches!(c(403, Some(&h("ForbiddenException")), r#"{"message":"No access"}"#), PortalError::Refused { .. }));
-        assert!(matches!(c(404, None, r#"{"__type":"ResourceNotFoundException","message":"x"}"#), PortalError::Refused { .. }));
-        assert!(matches!(c(429, Some("TooManyRequestsException"), "{}"), PortalError::Transient { kind: Transient::Throttled, .. }));
+        assert!(matches!(
+            c(403, Some(&h("ForbiddenException")), r#"{"message":"No access"}"#),
+            PortalError::Refused { .. }
+        ));
+        assert!(matches!(
+            c(404, None, r#"{"__type":"ResourceNotFoundException","message":"x"}"#),
+            PortalError::Refused { .. }
+        ));
+        assert!(matches!(
+            c(429, Some("TooManyRequestsException"), "{}"),
+            PortalError::Transient { kind: Transient::Throttled, .. }
+        ));
         assert!(matches!(c(503, None, "<html>"), PortalError::Transient { kind: Transient::Server, .. }));
         let e = c(403, Some("ForbiddenException"), r#"{"message":"No access"}"#).to_string();
-        assert!(e.contains("Dev") && e.contains("111122223333") && e.contains("No access") && e.contains("forbidden"), "{e}");
+        assert!(
+            e.contains("Dev") && e.contains("111122223333") && e.contains("No access") && e.contains("forbidden"),
+            "{e}"
+        );
     }
 
     #[test]

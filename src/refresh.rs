@@ -44,16 +44,30 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Valid beyond the threshold: nothing to do.
-    Fresh { expires: DateTime<Utc> },
-    Refreshed { expires: DateTime<Utc>, attempts: u32 },
+    Fresh {
+        expires: DateTime<Utc>,
+    },
+    Refreshed {
+        expires: DateTime<Utc>,
+        attempts: u32,
+    },
     /// No cache file: never logged in (or logged out).
     NotLoggedIn,
     /// Only a new login helps. `class` is short and stable (`invalid_grant`, `legacy`, …).
-    Relogin { class: String, reason: String },
+    Relogin {
+        class: String,
+        reason: String,
+    },
     /// Try again later; the token may still be valid until `expires`.
-    Transient { class: String, reason: String, expires: Option<DateTime<Utc>> },
+    Transient {
+        class: String,
+        reason: String,
+        expires: Option<DateTime<Utc>>,
+    },
     /// Something on this machine needs fixing (corrupt cache, bad endpoint setting).
-    Broken { reason: String },
+    Broken {
+        reason: String,
+    },
 }
 
 impl Outcome {
@@ -136,15 +150,24 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
     let Some(refresh) = &token.refresh_token else {
         return relogin(
             "no_refresh_token",
-            format!("token {} and the cache holds no refresh token (is sso_registration_scopes = sso:account:access set?)", when(token.expires())),
+            format!(
+                "token {} and the cache holds no refresh token (is sso_registration_scopes = sso:account:access set?)",
+                when(token.expires())
+            ),
         );
     };
     if token.client_id.is_none() || token.client_secret.is_none() {
-        return relogin("no_client", format!("token {} and the cache holds no client registration", when(token.expires())));
+        return relogin(
+            "no_client",
+            format!("token {} and the cache holds no client registration", when(token.expires())),
+        );
     }
     if let Some(reg) = token.registration_expires() {
         if reg <= now {
-            return relogin("registration_expired", format!("the client registration expired {} ago", human(now - reg)));
+            return relogin(
+                "registration_expired",
+                format!("the client registration expired {} ago", human(now - reg)),
+            );
         }
     }
     if let Some(r) = st.is_rejected(&refresh.fingerprint()) {
@@ -184,7 +207,13 @@ pub fn login_fingerprint(token: &CachedToken) -> String {
 
 /// Notices a login that is new to ssofresh, and resets what the old one left behind (rejected
 /// token, back-off). Skipped when another process holds the lock: that one will notice it.
-fn detect_login(target: &Target, token: &CachedToken, fingerprint: &str, settings: &Settings, state_path: &std::path::Path) -> bool {
+fn detect_login(
+    target: &Target,
+    token: &CachedToken,
+    fingerprint: &str,
+    settings: &Settings,
+    state_path: &std::path::Path,
+) -> bool {
     if SessionState::load(state_path).seen_login.as_deref() == Some(fingerprint) {
         return false;
     }
@@ -273,15 +302,16 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         (&token.refresh_token, &token.client_id, &token.client_secret)
     else {
         // local_obstacle() has ruled this out; answer sensibly all the same.
-        return Outcome::Relogin { class: "no_refresh_token".into(), reason: "the cache holds no refresh token".into() };
+        return Outcome::Relogin {
+            class: "no_refresh_token".into(),
+            reason: "the cache holds no refresh token".into(),
+        };
     };
     st.session = Some(target.name.clone());
 
     // The SSO region is the session's sso_region; the token's own region is the next best.
     let Some(region) = target.region.as_deref().or(token.region.as_deref()) else {
-        return Outcome::Broken {
-            reason: format!("no sso_region for {} in the AWS config; add it", target.label()),
-        };
+        return Outcome::Broken { reason: format!("no sso_region for {} in the AWS config; add it", target.label()) };
     };
     // Endpoint settings live in profiles, which a sessions-only config lacks.
     let cfg = match cfg.full() {
@@ -306,7 +336,9 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         let sent_at = Utc::now();
         match oidc::refresh(&client, &url, client_id, client_secret, refresh_token) {
             Ok(r) => break Ok((r, sent_at)),
-            Err(OidcError::Transient { kind, message }) if kind.retry_now() && attempt <= settings.max_retry_attempts => {
+            Err(OidcError::Transient { kind, message })
+                if kind.retry_now() && attempt <= settings.max_retry_attempts =>
+            {
                 let pause = settings.retry_backoff * attempt;
                 log::info!("{}: attempt {attempt} failed ({message}); retrying in {pause:?}", target.label());
                 std::thread::sleep(pause);

@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn scopes_parse_like_the_cli() {
-        assert_eq!(parse_scopes(" sso:account:access, ,codewhisperer:completions,"), ["sso:account:access", "codewhisperer:completions"]);
+        assert_eq!(
+            parse_scopes(" sso:account:access, ,codewhisperer:completions,"),
+            ["sso:account:access", "codewhisperer:completions"]
+        );
     }
 
     #[test]
@@ -145,7 +148,12 @@ mod tests {
         r.save(&p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with(r#"{"clientId": "cid", "clientSecret": "csecret", "expiresAt": ""#), "{text}");
-        assert!(text.ends_with(r#"Z", "scopes": ["sso:account:access"], "grantTypes": ["authorization_code", "refresh_token"]}"#), "{text}");
+        assert!(
+            text.ends_with(
+                r#"Z", "scopes": ["sso:account:access"], "grantTypes": ["authorization_code", "refresh_token"]}"#
+            ),
+            "{text}"
+        );
         let back = Registration::load(&p).unwrap();
         assert_eq!(back, r);
         assert!(back.reusable(Flow::AuthCode, now) && !back.reusable(Flow::DeviceCode, now));

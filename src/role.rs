@@ -52,9 +52,10 @@ pub enum RoleError {
 impl RoleError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            RoleError::Config { .. } | RoleError::Incomplete { .. } | RoleError::Refused { .. } | RoleError::Broken { .. } => {
-                EXIT_USAGE
-            }
+            RoleError::Config { .. }
+            | RoleError::Incomplete { .. }
+            | RoleError::Refused { .. }
+            | RoleError::Broken { .. } => EXIT_USAGE,
             RoleError::NotLoggedIn { .. } | RoleError::Relogin { .. } => EXIT_RELOGIN,
             RoleError::Transient { .. } => EXIT_TRANSIENT,
         }
@@ -101,12 +102,10 @@ impl RoleSpec {
             (None, Some(name)) => {
                 (first(target::select(cfg, std::slice::from_ref(&name), &[], token_dir))?, None, None)
             }
-            (None, None) => {
-                return Err(config_error(Error::Usage(
-                    "name a profile: --profile NAME (or AWS_PROFILE), or --session NAME with --account-id and --role-name"
-                        .into(),
-                )))
-            }
+            (None, None) => return Err(config_error(Error::Usage(
+                "name a profile: --profile NAME (or AWS_PROFILE), or --session NAME with --account-id and --role-name"
+                    .into(),
+            ))),
         };
         let label = match &profile {
             Some(p) => format!("profile {p}"),
@@ -121,10 +120,18 @@ impl RoleSpec {
         let (account_id, role_name) = match (account_id, role_name) {
             (Some(a), Some(r)) => (a, r),
             (None, Some(_)) => {
-                return Err(RoleError::Incomplete { label, missing: "sso_account_id".into(), fix: fix("sso_account_id", "--account-id") })
+                return Err(RoleError::Incomplete {
+                    label,
+                    missing: "sso_account_id".into(),
+                    fix: fix("sso_account_id", "--account-id"),
+                })
             }
             (Some(_), None) => {
-                return Err(RoleError::Incomplete { label, missing: "sso_role_name".into(), fix: fix("sso_role_name", "--role-name") })
+                return Err(RoleError::Incomplete {
+                    label,
+                    missing: "sso_role_name".into(),
+                    fix: fix("sso_role_name", "--role-name"),
+                })
             }
             (None, None) => {
                 return Err(RoleError::Incomplete {
@@ -221,7 +228,12 @@ pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<F
                 reason: "another ssofresh process is still fetching these credentials".into(),
             })
         }
-        Err(e) => return Err(RoleError::Broken { label: spec.label(), reason: format!("cannot lock {}: {e}", lock_path.display()) }),
+        Err(e) => {
+            return Err(RoleError::Broken {
+                label: spec.label(),
+                reason: format!("cannot lock {}: {e}", lock_path.display()),
+            })
+        }
     };
     if let Some(hit) = cached() {
         log::debug!("{}: another process fetched the credentials meanwhile", spec.label());
@@ -243,7 +255,8 @@ fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<
         label: label.clone(),
         reason: format!("unusable token cache: {e}; delete it and log in again ({})", t.login_command()),
     };
-    let not_logged_in = || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
+    let not_logged_in =
+        || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
     let usable = |tok: &CachedToken| tok.expires() - Utc::now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
     let token = CachedToken::read(&t.cache_path).map_err(broken)?.ok_or_else(not_logged_in)?;
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
@@ -296,14 +309,20 @@ fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCr
     let cfg = cfg.full().map_err(config_error)?;
     let (url, source) = endpoint::resolve(Service::Sso, region, t.context_in(&cfg), &cfg, |k| std::env::var(k).ok())
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
-    log::debug!("{label}: GetRoleCredentials for role {} in account {} at {url} ({source})", spec.role_name, spec.account_id);
+    log::debug!(
+        "{label}: GetRoleCredentials for role {} in account {} at {url} ({source})",
+        spec.role_name,
+        spec.account_id
+    );
     let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
     let started = Instant::now();
     let mut attempt = 0u32;
     let result = loop {
         attempt += 1;
         match portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token) {
-            Err(PortalError::Transient { kind, message }) if kind.retry_now() && attempt <= settings.max_retry_attempts => {
+            Err(PortalError::Transient { kind, message })
+                if kind.retry_now() && attempt <= settings.max_retry_attempts =>
+            {
                 let pause = settings.retry_backoff * attempt;
                 log::info!("{label}: attempt {attempt} failed ({message}); retrying in {pause:?}");
                 std::thread::sleep(pause);
@@ -334,7 +353,13 @@ fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCr
 }
 
 /// One activity-log line per portal fetch (cache hits are not worth a line).
-fn record(spec: &RoleSpec, result: &Result<RoleCredentials, PortalError>, attempts: u32, elapsed: Duration, settings: &Settings) {
+fn record(
+    spec: &RoleSpec,
+    result: &Result<RoleCredentials, PortalError>,
+    attempts: u32,
+    elapsed: Duration,
+    settings: &Settings,
+) {
     let mut e = activity::Entry::new("role_credentials", &spec.target.name);
     e.attempts = Some(attempts);
     e.duration_ms = Some(elapsed.as_millis() as u64);
@@ -376,7 +401,12 @@ mod tests {
         .unwrap()
     }
 
-    fn resolve(profile: Option<&str>, session: Option<&str>, account: Option<&str>, role: Option<&str>) -> Result<RoleSpec, RoleError> {
+    fn resolve(
+        profile: Option<&str>,
+        session: Option<&str>,
+        account: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<RoleSpec, RoleError> {
         RoleSpec::resolve(&cfg(), profile, session, account, role, Path::new("/c"))
     }
 

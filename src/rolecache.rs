@@ -199,7 +199,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = path(dir.path(), "k");
         assert_eq!(read(&p, "1"), None);
-        for bad in ["", "{", "[]", r#"{"Credentials": {"AccessKeyId": "a"}}"#, r#"{"Credentials": {"AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "soon"}}"#] {
+        for bad in [
+            "",
+            "{",
+            "[]",
+            r#"{"Credentials": {"AccessKeyId": "a"}}"#,
+            r#"{"Credentials": {"AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "soon"}}"#,
+        ] {
             std::fs::write(&p, bad).unwrap();
             assert_eq!(read(&p, "1"), None, "{bad}");
         }

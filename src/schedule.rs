@@ -141,10 +141,7 @@ pub fn launchd_plist(job: &Job) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n",
     );
-    s += &format!(
-        "<!-- ssofresh: refreshes AWS SSO tokens every {}, and once at login. -->\n",
-        span(job.interval)
-    );
+    s += &format!("<!-- ssofresh: refreshes AWS SSO tokens every {}, and once at login. -->\n", span(job.interval));
     s += "<plist version=\"1.0\">\n<dict>\n";
     s += &format!("\t<key>Label</key>\n\t<string>{LAUNCHD_LABEL}</string>\n");
     s += "\t<key>ProgramArguments</key>\n\t<array>\n";
@@ -232,7 +229,9 @@ mod tests {
     #[test]
     fn cron_fields() {
         let line = |s| cron_lines(&job(s)).map(|l| l.lines().nth(1).unwrap().to_string());
-        assert!(line(60).unwrap().starts_with("* * * * * AWS_CONFIG_FILE='/a\\%b/$c \"d\"' '/opt/x y/ssofresh' tick --auto >/dev/null 2>&1"));
+        assert!(line(60).unwrap().starts_with(
+            "* * * * * AWS_CONFIG_FILE='/a\\%b/$c \"d\"' '/opt/x y/ssofresh' tick --auto >/dev/null 2>&1"
+        ));
         assert!(line(300).unwrap().starts_with("*/5 * * * * "));
         assert!(line(3600).unwrap().starts_with("0 * * * * "));
         assert!(line(21600).unwrap().starts_with("0 */6 * * * "));

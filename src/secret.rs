@@ -63,10 +63,7 @@ pub fn redact(text: &str, secrets: &[&Secret]) -> String {
 /// Makes untrusted text safe for one line of a terminal: control characters dropped,
 /// length bounded.
 pub fn one_line(text: &str, max: usize) -> String {
-    let mut s: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let mut s: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if s.chars().count() > max {
         s = s.chars().take(max).collect::<String>() + "…";
     }

@@ -112,7 +112,12 @@ pub fn inspect(target: &Target, state_dir: &Path, now: DateTime<Utc>, threshold:
 
 /// Why this token cannot be refreshed, known without the network; the same checks, in the
 /// same order, as the refresh engine makes before it sends a request.
-fn blocker(target: &Target, token: &CachedToken, saved: &SessionState, now: DateTime<Utc>) -> Option<(&'static str, String)> {
+fn blocker(
+    target: &Target,
+    token: &CachedToken,
+    saved: &SessionState,
+    now: DateTime<Utc>,
+) -> Option<(&'static str, String)> {
     if target.is_legacy() {
         return Some((
             "legacy",
@@ -234,7 +239,12 @@ mod tests {
         }
     }
 
-    fn state_of(t: &Target, tok: Option<CachedToken>, saved: SessionState, now: DateTime<Utc>) -> (State, Option<String>, bool) {
+    fn state_of(
+        t: &Target,
+        tok: Option<CachedToken>,
+        saved: SessionState,
+        now: DateTime<Utc>,
+    ) -> (State, Option<String>, bool) {
         let s = classify(t, Ok(tok), None, saved, now, Duration::minutes(20));
         (s.state, s.reason, s.refreshable)
     }
@@ -252,7 +262,10 @@ mod tests {
 
         let mut no_rt = token(now, 600);
         no_rt.refresh_token = None;
-        assert_eq!(state_of(corp, Some(no_rt.clone()), none(), now), (State::ReloginRequired, Some("no_refresh_token".into()), false));
+        assert_eq!(
+            state_of(corp, Some(no_rt.clone()), none(), now),
+            (State::ReloginRequired, Some("no_refresh_token".into()), false)
+        );
         no_rt.expires_at = timefmt::format(now + Duration::hours(7));
         assert_eq!(state_of(corp, Some(no_rt), none(), now), (State::Valid, Some("no_refresh_token".into()), false));
 

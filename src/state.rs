@@ -56,11 +56,7 @@ pub fn state_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 impl SessionState {
     /// A missing or unreadable state file is a fresh start: it only ever saves requests.
     pub fn load(path: &Path) -> SessionState {
-        crate::guard::read(path)
-            .ok()
-            .flatten()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        crate::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
@@ -82,7 +78,12 @@ impl SessionState {
         let minutes = 1u64 << self.failures.saturating_sub(1).min(4);
         let wait = Duration::from_secs(60 * minutes.min(15));
         self.backoff_until = Some(timefmt::format(now + chrono::Duration::from_std(wait).unwrap_or_default()));
-        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "transient".into(), error: Some(error), expires_at: None });
+        self.last_refresh = Some(LastRefresh {
+            at: timefmt::format(now),
+            outcome: "transient".into(),
+            error: Some(error),
+            expires_at: None,
+        });
     }
 
     /// A new login: forget the rejected token and the back-off, remember the login.
@@ -98,14 +99,25 @@ impl SessionState {
         self.failures = 0;
         self.backoff_until = None;
         self.rejected = None;
-        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "ok".into(), error: None, expires_at: Some(expires_at.to_string()) });
+        self.last_refresh = Some(LastRefresh {
+            at: timefmt::format(now),
+            outcome: "ok".into(),
+            error: None,
+            expires_at: Some(expires_at.to_string()),
+        });
     }
 
     pub fn record_rejected(&mut self, now: DateTime<Utc>, fingerprint: String, error: String) {
         self.failures = 0;
         self.backoff_until = None;
-        self.rejected = Some(Rejected { refresh_token_fingerprint: fingerprint, error: error.clone(), at: timefmt::format(now) });
-        self.last_refresh = Some(LastRefresh { at: timefmt::format(now), outcome: "relogin".into(), error: Some(error), expires_at: None });
+        self.rejected =
+            Some(Rejected { refresh_token_fingerprint: fingerprint, error: error.clone(), at: timefmt::format(now) });
+        self.last_refresh = Some(LastRefresh {
+            at: timefmt::format(now),
+            outcome: "relogin".into(),
+            error: Some(error),
+            expires_at: None,
+        });
     }
 }
 

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 pub enum Kind {
     Session,
     /// A profile with its own `sso_start_url`: a fixed-lifetime token without a refresh token.
-    Legacy { profile: String },
+    Legacy {
+        profile: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +124,12 @@ pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
 
 /// The targets named by `--session`/`--profile`, in the order given, without duplicates.
 /// With neither, `default` decides: every session (tick: those with a cached token).
-pub fn select(cfg: &AwsConfig, sessions: &[String], profiles: &[String], cache_dir: &Path) -> Result<Vec<Target>, Error> {
+pub fn select(
+    cfg: &AwsConfig,
+    sessions: &[String],
+    profiles: &[String],
+    cache_dir: &Path,
+) -> Result<Vec<Target>, Error> {
     let mut out: Vec<Target> = Vec::new();
     let mut push = |t: Target| {
         if !out.iter().any(|o| o.cache_key == t.cache_key) {

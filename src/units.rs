@@ -23,9 +23,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(format!("invalid duration '{s}' (examples: 1200, 90s, 20m, 1h)"));
         }
-        let number: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration '{s}' (examples: 1200, 90s, 20m, 1h)"))?;
+        let number: f64 =
+            rest[..digits].parse().map_err(|_| format!("invalid duration '{s}' (examples: 1200, 90s, 20m, 1h)"))?;
         rest = &rest[digits..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];

@@ -94,11 +94,18 @@ mod tests {
         .unwrap();
         let g = global(&config);
         let got = |s: Selection| -> Vec<(String, bool, String)> {
-            select(&g, &s, dir.path()).unwrap().into_iter().map(|w| (w.target.label(), w.explicit, w.tick_args.join(" "))).collect()
+            select(&g, &s, dir.path())
+                .unwrap()
+                .into_iter()
+                .map(|w| (w.target.label(), w.explicit, w.tick_args.join(" ")))
+                .collect()
         };
         let row = |l: &str, e: bool, a: &str| (l.to_string(), e, a.to_string());
         assert_eq!(got(sel(&[], &[])), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
-        assert_eq!(got(sel(&["corp"], &["old"])), [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]);
+        assert_eq!(
+            got(sel(&["corp"], &["old"])),
+            [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]
+        );
         assert_eq!(got(sel(&[], &["dev"])), [row("corp", true, "--profile dev")]);
         let e = select(&g, &sel(&["nope"], &[]), dir.path()).unwrap_err().to_string();
         assert!(e.contains("'nope'") && e.contains("corp, other"), "{e}");

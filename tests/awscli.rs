@@ -8,8 +8,22 @@ use serde_json::Value;
 
 /// `aws sts get-caller-identity --profile P`; returns the parsed answer.
 fn caller_identity(home: &Home, stub: &Stub, profile: &str) -> Value {
-    let run = ClientRun::of(home.client("aws", &stub.url).args(["sts", "get-caller-identity", "--profile", profile, "--output", "json"]));
-    assert_eq!(run.code, 0, "aws failed:\nstdout: {}\nstderr: {}\nrequests: {:#?}", run.stdout, run.stderr, stub.requests());
+    let run = ClientRun::of(home.client("aws", &stub.url).args([
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        profile,
+        "--output",
+        "json",
+    ]));
+    assert_eq!(
+        run.code,
+        0,
+        "aws failed:\nstdout: {}\nstderr: {}\nrequests: {:#?}",
+        run.stdout,
+        run.stderr,
+        stub.requests()
+    );
     assert!(!run.stderr.contains(MARK) && !run.stderr.contains(ROLE_MARK), "{}", run.stderr);
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("aws printed no JSON ({e}): {}", run.stdout))
 }
@@ -69,7 +83,11 @@ fn aws_cli_runs_ssofresh_as_credential_process() {
     let block = Run::of(home.cmd().args(["configure", "credential-process", "--profile", "dev", "--name", "cp"]));
     assert_eq!(block.code, 0, "{}", block.stderr);
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssofresh")).unwrap();
-    assert!(block.stdout.contains(&format!("credential_process = {} credential-process --profile dev\n", exe.display())), "{}", block.stdout);
+    assert!(
+        block.stdout.contains(&format!("credential_process = {} credential-process --profile dev\n", exe.display())),
+        "{}",
+        block.stdout
+    );
     home.config(&format!("{CONFIG}\n{}", block.stdout));
 
     let id = caller_identity(&home, &stub, "cp");

@@ -115,7 +115,8 @@ printf '%s\n' "${COMPREPLY[@]}"
 "#;
 
 fn bash_complete(home: &Home, script: &Path, words: &[&str]) -> Vec<String> {
-    let out = run(shell(home, "bash").args(["--norc", "--noprofile", "-c", BASH_COMPLETE, "bash"]).arg(script).args(words));
+    let out =
+        run(shell(home, "bash").args(["--norc", "--noprofile", "-c", BASH_COMPLETE, "bash"]).arg(script).args(words));
     assert_eq!(out.code, 0, "bash completing {words:?}: {}", out.stderr);
     assert!(out.stderr.is_empty(), "bash completing {words:?} warned: {}", out.stderr);
     out.stdout.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
@@ -129,7 +130,9 @@ fn bash_loads_the_script_and_completes_commands_flags_and_values() {
     let home = Home::new();
     let script = write(&home, "ssofresh.bash", &generate(&home, &["completions", "bash"]));
     // Loading it, as ~/.bashrc or bash-completion would, prints nothing and registers it.
-    let out = run(shell(&home, "bash").args(["--norc", "--noprofile", "-c", "source \"$1\" && complete -p ssofresh", "bash"]).arg(&script));
+    let out = run(shell(&home, "bash")
+        .args(["--norc", "--noprofile", "-c", "source \"$1\" && complete -p ssofresh", "bash"])
+        .arg(&script));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.is_empty(), "sourcing warned: {}", out.stderr);
     assert!(out.stdout.contains("ssofresh"), "{}", out.stdout);
@@ -143,10 +146,16 @@ fn bash_loads_the_script_and_completes_commands_flags_and_values() {
     }
     assert!(!all.iter().any(|w| w == "hook"), "{all:?}");
     assert_eq!(bash_complete(&home, &script, &["ssofresh", "tick", "--thr"]), ["--threshold"]);
-    assert_eq!(bash_complete(&home, &script, &["ssofresh", "status", "--cache"]), ["--cache-dir"], "global flags after a command");
+    assert_eq!(
+        bash_complete(&home, &script, &["ssofresh", "status", "--cache"]),
+        ["--cache-dir"],
+        "global flags after a command"
+    );
     // clap's bash script offers the options along with the values.
-    let mut shells: Vec<String> =
-        bash_complete(&home, &script, &["ssofresh", "completions", ""]).into_iter().filter(|w| !w.starts_with('-')).collect();
+    let mut shells: Vec<String> = bash_complete(&home, &script, &["ssofresh", "completions", ""])
+        .into_iter()
+        .filter(|w| !w.starts_with('-'))
+        .collect();
     shells.sort();
     assert_eq!(shells, ["bash", "elvish", "fish", "powershell", "zsh"]);
     assert_eq!(bash_complete(&home, &script, &["ssofresh", "init", "sys"]), ["systemd"]);
@@ -164,7 +173,12 @@ fn zsh_loads_the_script_sourced_after_compinit_and_from_fpath() {
     let sourced = write(&home, "ssofresh.zsh", &text);
     // -D: no dump file; -u: the temporary HOME's directories need no ownership audit.
     let out = run(shell(&home, "zsh")
-        .args(["-f", "-c", "autoload -U compinit && compinit -D -u && source \"$1\" && print -r -- \"$_comps[ssofresh]\"", "zsh"])
+        .args([
+            "-f",
+            "-c",
+            "autoload -U compinit && compinit -D -u && source \"$1\" && print -r -- \"$_comps[ssofresh]\"",
+            "zsh",
+        ])
         .arg(&sourced));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.is_empty(), "sourcing warned: {}", out.stderr);
@@ -185,7 +199,10 @@ fn zsh_loads_the_script_sourced_after_compinit_and_from_fpath() {
 }
 
 fn fish_complete(home: &Home, script: &Path, line: &str) -> Vec<String> {
-    let out = run(shell(home, "fish").args(["--no-config", "-c", "source $argv[1]; and complete -C $argv[2]"]).arg(script).arg(line));
+    let out = run(shell(home, "fish")
+        .args(["--no-config", "-c", "source $argv[1]; and complete -C $argv[2]"])
+        .arg(script)
+        .arg(line));
     assert_eq!(out.code, 0, "fish completing {line:?}: {}", out.stderr);
     assert!(out.stderr.is_empty(), "fish completing {line:?} warned: {}", out.stderr);
     // "tick\tRefresh every selected token…": the word, then its description.
@@ -214,7 +231,10 @@ fn fish_loads_the_script_and_completes_commands_flags_and_values() {
     shells.sort();
     assert_eq!(shells, ["bash", "elvish", "fish", "powershell", "zsh"]);
     assert_eq!(fish_complete(&home, &script, "ssofresh init sys"), ["systemd"]);
-    assert!(!fish_complete(&home, &script, "ssofresh init zsh ").contains(&"bash".to_string()), "a second target is offered");
+    assert!(
+        !fish_complete(&home, &script, "ssofresh init zsh ").contains(&"bash".to_string()),
+        "a second target is offered"
+    );
     assert!(fish_complete(&home, &script, "ssofresh login --test").is_empty(), "a hidden flag is offered");
 }
 

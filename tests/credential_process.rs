@@ -250,7 +250,11 @@ fn login_needed_exits_3_naming_the_profile_and_the_command() {
     let before = std::fs::read(home.token_path("corp")).unwrap();
     let run = Run::of(&mut cp(&home, &stub));
     assert_eq!((run.code, run.stdout.as_str()), (3, ""), "{}", run.stderr);
-    assert!(run.stderr.contains("invalid_grant") && run.stderr.contains("corp") && run.stderr.contains("login"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid_grant") && run.stderr.contains("corp") && run.stderr.contains("login"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stderr.lines().count(), 1);
     assert_eq!(std::fs::read(home.token_path("corp")).unwrap(), before);
     assert_eq!(stub.count(PORTAL), 0, "no portal call with an expired token");
@@ -313,9 +317,15 @@ fn configuration_errors_exit_2_before_any_request() {
 fn portal_refusals_and_faults() {
     // 403: this role is not assigned; a login would not help.
     let home = home_with_token(3600);
-    let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, None, 3600), |_, _| Reply::portal_error(403, "ForbiddenException", "No access"));
+    let stub = aws_stub(
+        |_, _| Reply::token(NEW_ACCESS, None, 3600),
+        |_, _| Reply::portal_error(403, "ForbiddenException", "No access"),
+    );
     let msg = fails(&home, &mut cp(&home, &stub), 2, "profile dev");
-    assert!(msg.contains("No access") && msg.contains("Dev") && msg.contains(ACCOUNT) && msg.contains("sso_role_name"), "{msg}");
+    assert!(
+        msg.contains("No access") && msg.contains("Dev") && msg.contains(ACCOUNT) && msg.contains("sso_role_name"),
+        "{msg}"
+    );
 
     // 500 and 429 are retried, then reported as transient.
     for reply in [
@@ -324,7 +334,12 @@ fn portal_refusals_and_faults() {
     ] {
         let home = home_with_token(3600);
         let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, None, 3600), move |_, _| reply.clone());
-        let msg = fails(&home, cp(&home, &stub).args(["--max-retry-attempts", "2", "--retry-backoff", "0"]), 1, "profile dev");
+        let msg = fails(
+            &home,
+            cp(&home, &stub).args(["--max-retry-attempts", "2", "--retry-backoff", "0"]),
+            1,
+            "profile dev",
+        );
         assert!(msg.contains("try again") && msg.contains("3 attempts"), "{msg}");
         assert_eq!(stub.count(PORTAL), 6, "two runs of three attempts");
     }
@@ -341,7 +356,8 @@ fn portal_refusals_and_faults() {
 
     // A 200 without credentials, a refused connection.
     let home = home_with_token(3600);
-    let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, None, 3600), |_, _| Reply::json(200, json!({"roleCredentials": {}})));
+    let stub =
+        aws_stub(|_, _| Reply::token(NEW_ACCESS, None, 3600), |_, _| Reply::json(200, json!({"roleCredentials": {}})));
     let msg = fails(&home, cp(&home, &stub).args(["--max-retry-attempts", "0"]), 1, "profile dev");
     assert!(msg.contains("roleCredentials"), "{msg}");
     let url = refused_url();
@@ -354,7 +370,9 @@ fn portal_refusals_and_faults() {
     let home = home_with_token(3600);
     let stub = aws_stub(
         |_, _| Reply::token(NEW_ACCESS, None, 3600),
-        |req, _| Reply::portal_error(401, "UnauthorizedException", &format!("bad token {}", req.bearer().unwrap_or(""))),
+        |req, _| {
+            Reply::portal_error(401, "UnauthorizedException", &format!("bad token {}", req.bearer().unwrap_or("")))
+        },
     );
     fails(&home, &mut cp(&home, &stub), 3, "profile dev");
 }
@@ -367,7 +385,9 @@ fn ten_concurrent_calls_make_one_request() {
         |req, n| numbered_roles(req, n).delayed(Duration::from_millis(300)),
     );
     let children: Vec<_> = (0..10)
-        .map(|_| cp(&home, &stub).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|_| {
+            cp(&home, &stub).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
@@ -385,7 +405,15 @@ fn ten_concurrent_calls_make_one_request() {
 fn session_account_and_role_without_a_profile_share_the_profiles_cache_entry() {
     let home = home_with_token(3600);
     let stub = portal_stub();
-    let run = Run::of(home.cmd_aws(&stub.url).args(["credential-process", "--session", "corp", "--account-id", ACCOUNT, "--role-name", "Dev"]));
+    let run = Run::of(home.cmd_aws(&stub.url).args([
+        "credential-process",
+        "--session",
+        "corp",
+        "--account-id",
+        ACCOUNT,
+        "--role-name",
+        "Dev",
+    ]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_creds(&process_output(&run.stdout), &RoleCreds::nth(0, 3600));
     assert_eq!(home.role_cache_files(), [format!("{DEV_ROLE_KEY}.json")], "botocore's key has no profile in it");
@@ -448,7 +476,8 @@ fn endpoint_from_the_profiles_services_section() {
     let home = home_with_token(3600);
     let stub = portal_stub();
     home.config(
-        &format!("{CONFIG}\n[services local]\nsso =\n  endpoint_url = {}\n", stub.url).replace("[profile dev]\n", "[profile dev]\nservices = local\n"),
+        &format!("{CONFIG}\n[services local]\nsso =\n  endpoint_url = {}\n", stub.url)
+            .replace("[profile dev]\n", "[profile dev]\nservices = local\n"),
     );
     let run = Run::of(home.cmd().args(["credential-process", "--profile", "dev"]));
     assert_eq!(run.code, 0, "{}", run.stderr);

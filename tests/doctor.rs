@@ -32,7 +32,12 @@ fn clean() -> Home {
 fn doctor(home: &Home) -> Run {
     let run = Run::of(home.cmd().arg("doctor").env("SSOFRESH_LOG", "trace"));
     assert!(run.code == 0 || run.code == 1, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.code == 1, run.stdout.lines().any(|l| l.starts_with("problem")), "exit code matches the findings:\n{}", run.stdout);
+    assert_eq!(
+        run.code == 1,
+        run.stdout.lines().any(|l| l.starts_with("problem")),
+        "exit code matches the findings:\n{}",
+        run.stdout
+    );
     for line in run.stdout.lines() {
         // Only exact config lines and commands may run past 80 columns.
         assert!(line.chars().count() <= 80 || line.starts_with("             "), "over 80 columns: {line:?}");
@@ -55,7 +60,15 @@ fn clean_setup_is_healthy() {
     let run = doctor(&home);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.ends_with("No problems found.\n"), "{}", run.stdout);
-    for needle in ["config ", "1 sso-session, 1 profile", "permissions:", "automatic refresh: prompt hook in ~/.zshrc", "endpoints: the AWS defaults", "notifications:", "activity log"] {
+    for needle in [
+        "config ",
+        "1 sso-session, 1 profile",
+        "permissions:",
+        "automatic refresh: prompt hook in ~/.zshrc",
+        "endpoints: the AWS defaults",
+        "notifications:",
+        "activity log",
+    ] {
         assert!(run.stdout.contains(needle), "missing {needle:?}:\n{}", run.stdout);
     }
 }
@@ -125,7 +138,11 @@ fn migration_never_reuses_a_session_name() {
          [profile legacy]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
     ));
     let run = doctor(&home);
-    assert!(run.stdout.contains("    [sso-session corp-3]") && run.stdout.contains("    sso_session = corp-3"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("    [sso-session corp-3]") && run.stdout.contains("    sso_session = corp-3"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -156,7 +173,10 @@ fn readable_cache_is_found_and_the_offered_chmod_fixes_it() {
     let listed = format!("0644  ~/.aws/sso/cache/{}", token_file.file_name().unwrap().to_string_lossy());
     assert!(run.stdout.contains(&listed), "{}", run.stdout);
     let fixes: Vec<&str> = run.stdout.lines().map(str::trim).filter(|l| l.starts_with("chmod ")).collect();
-    assert_eq!(fixes, [format!("chmod 700 {}", home.cache_dir().display()), format!("chmod 600 {}", token_file.display())]);
+    assert_eq!(
+        fixes,
+        [format!("chmod 700 {}", home.cache_dir().display()), format!("chmod 600 {}", token_file.display())]
+    );
     for fix in fixes {
         assert!(std::process::Command::new("sh").args(["-c", fix]).status().unwrap().success());
     }
@@ -179,7 +199,11 @@ fn writable_cache_directory_is_reported_as_refused() {
     let refused: Vec<&&str> = p.iter().filter(|l| l.contains("refusing to use")).collect();
     assert_eq!(refused.len(), 1, "{}", run.stdout);
     assert!(refused[0].contains("~/.aws/sso/cache") && refused[0].contains("other"), "{}", run.stdout);
-    assert!(tick.stderr.contains("refusing to use") && tick.stderr.contains("other users can write to it"), "{}", tick.stderr);
+    assert!(
+        tick.stderr.contains("refusing to use") && tick.stderr.contains("other users can write to it"),
+        "{}",
+        tick.stderr
+    );
     assert!(!run.stdout.contains("delete it and log in again"), "deleting the token is not the fix:\n{}", run.stdout);
     assert!(run.stdout.contains(&format!("chmod 700 {}", home.cache_dir().display())), "{}", run.stdout);
     mode(&home.cache_dir(), 0o700);
@@ -239,7 +263,11 @@ fn no_hook_or_timer_is_found_and_each_kind_counts() {
     std::fs::write(units.join("ssofresh.timer"), "[Timer]\n").unwrap();
     let run = doctor(&home);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("not enabled") && run.stdout.contains("    systemctl --user enable --now ssofresh.timer"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not enabled") && run.stdout.contains("    systemctl --user enable --now ssofresh.timer"),
+        "{}",
+        run.stdout
+    );
     // XDG_CONFIG_HOME moves fish's and systemd's files.
     let xdg = home.path().join("xdg");
     std::fs::create_dir_all(xdg.join("fish")).unwrap();
@@ -280,7 +308,11 @@ fn endpoint_overrides_are_reported() {
     let home = clean();
     let run = Run::of(home.cmd().arg("doctor").env("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9999"));
     assert_eq!(run.code, 0, "an override is a note, not a problem:\n{}", run.stdout);
-    assert!(flat(&run).contains("corp: SSO-OIDC endpoint http://127.0.0.1:9999 (from AWS_ENDPOINT_URL_SSO_OIDC)"), "{}", run.stdout);
+    assert!(
+        flat(&run).contains("corp: SSO-OIDC endpoint http://127.0.0.1:9999 (from AWS_ENDPOINT_URL_SSO_OIDC)"),
+        "{}",
+        run.stdout
+    );
     let run = Run::of(home.cmd().arg("doctor").env("AWS_ENDPOINT_URL", "http://example.com"));
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("plain http"), "{}", run.stdout);

@@ -5,10 +5,17 @@ use common::aws::*;
 use common::*;
 use serde_json::Value;
 
-const VARS: [&str; 5] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID"];
+const VARS: [&str; 5] =
+    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID"];
 
 fn expected(c: &RoleCreds) -> Vec<String> {
-    vec![c.access_key_id.clone(), c.secret_access_key.clone(), c.session_token.clone(), c.expiration(), ACCOUNT.to_string()]
+    vec![
+        c.access_key_id.clone(),
+        c.secret_access_key.clone(),
+        c.session_token.clone(),
+        c.expiration(),
+        ACCOUNT.to_string(),
+    ]
 }
 
 fn ready() -> (Home, Stub) {
@@ -20,7 +27,9 @@ fn ready() -> (Home, Stub) {
 
 /// Runs `script` in `shell` with ssofresh at `$SSOFRESH`; returns its stdout lines.
 fn shell(home: &Home, stub: &Stub, shell: &str, args: &[&str], script: &str) -> Vec<String> {
-    let out = ClientRun::of(home.client(shell, &stub.url).args(args).arg(script).env("SSOFRESH", env!("CARGO_BIN_EXE_ssofresh")));
+    let out = ClientRun::of(
+        home.client(shell, &stub.url).args(args).arg(script).env("SSOFRESH", env!("CARGO_BIN_EXE_ssofresh")),
+    );
     assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
     assert!(!out.stderr.contains(ROLE_MARK) && !out.stderr.contains(MARK), "{}", out.stderr);
     out.stdout.lines().map(str::to_string).collect()
@@ -47,7 +56,8 @@ fn bash_zsh_and_fish_get_the_variables() {
         let fish = format!("\"$SSOFRESH\" env --profile dev --format fish | source; and printf '%s\\n' {print}");
         assert_eq!(shell(&home, &stub, "fish", &["--no-config", "-c"], &fish), want, "fish");
         // SSOFRESH_ENV_FORMAT picks the format too.
-        let fish = format!("SSOFRESH_ENV_FORMAT=fish \"$SSOFRESH\" env --profile dev | source; and printf '%s\\n' {print}");
+        let fish =
+            format!("SSOFRESH_ENV_FORMAT=fish \"$SSOFRESH\" env --profile dev | source; and printf '%s\\n' {print}");
         assert_eq!(shell(&home, &stub, "fish", &["--no-config", "-c"], &fish), want, "fish via env");
         ran += 1;
     }
@@ -152,7 +162,11 @@ fn configure_prints_a_block_with_the_absolute_path() {
     let cfg = ssofresh::config::AwsConfig::parse(&merged).unwrap();
     assert!(cfg.profile("dev-cp").is_some());
 
-    let run = Run::of(home.cmd().args(["configure", "credential-process", "--profile", "dev", "--name", "tf"]).env("AWS_PROFILE", "x"));
+    let run = Run::of(
+        home.cmd()
+            .args(["configure", "credential-process", "--profile", "dev", "--name", "tf"])
+            .env("AWS_PROFILE", "x"),
+    );
     assert!(run.stdout.contains("[profile tf]\n"), "{}", run.stdout);
     // An existing name gets a note on stderr; the block still goes to stdout.
     home.config(&format!("{CONFIG}\n[profile tf]\nregion = eu-west-1\n"));
@@ -163,7 +177,9 @@ fn configure_prints_a_block_with_the_absolute_path() {
     let run = Run::of(home.cmd().args(["configure", "credential-process"]).env("AWS_PROFILE", "dev"));
     assert!(run.stdout.contains("[profile dev-cp]"), "{}", run.stdout);
 
-    for (profile, code, needle) in [("nope", 2, "unknown profile"), ("static", 2, "no SSO settings"), ("dev", 2, "other than")] {
+    for (profile, code, needle) in
+        [("nope", 2, "unknown profile"), ("static", 2, "no SSO settings"), ("dev", 2, "other than")]
+    {
         let mut c = home.cmd();
         c.args(["configure", "credential-process", "--profile", profile]);
         if needle == "other than" {

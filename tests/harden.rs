@@ -174,7 +174,10 @@ fn own_symlinked_aws_directory_and_cache_file_keep_working() {
     let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("corp: refreshed"), "{}", run.stdout);
-    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(dots.join("sso/cache").join(format!("{}.json", sha1_hex("corp")))).unwrap()).unwrap();
+    let t: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dots.join("sso/cache").join(format!("{}.json", sha1_hex("corp")))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(t["accessToken"], NEW_ACCESS);
 
     // The cache file itself a link of the user's to a file of the user's: read through.

@@ -81,7 +81,9 @@ fn back_off_keeps_an_offline_laptop_from_starting_a_refresh_per_prompt() {
     first.env("SSOFRESH_MAX_RETRY_ATTEMPTS", "0");
     Run::of(&mut first);
     let log = home.state_dir().join("activity.log");
-    assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log).unwrap_or_default().contains("transient")));
+    assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("transient")));
     for _ in 0..10 {
         let run = Run::of(&mut hook(&home, &stub.url));
         assert_eq!((run.code, run.stderr.as_str()), (0, ""), "a transient failure is no news at the prompt");
@@ -91,7 +93,11 @@ fn back_off_keeps_an_offline_laptop_from_starting_a_refresh_per_prompt() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(stub.count("/token"), 1, "no request while backing off");
     let entries = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(entries.lines().filter(|l| l.contains("\"event\":\"refresh\"")).count(), 1, "no tick was started: {entries}");
+    assert_eq!(
+        entries.lines().filter(|l| l.contains("\"event\":\"refresh\"")).count(),
+        1,
+        "no tick was started: {entries}"
+    );
 }
 
 #[test]
@@ -101,7 +107,9 @@ fn a_rejected_refresh_token_is_not_sent_again_and_the_hint_comes_once() {
     let stub = Stub::always(Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"));
     Run::of(&mut hook(&home, &stub.url));
     let state = home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")));
-    assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&state).unwrap_or_default().contains("rejected")));
+    assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&state)
+        .unwrap_or_default()
+        .contains("rejected")));
     let runs: Vec<Run> = (0..4).map(|_| Run::of(&mut hook(&home, &stub.url))).collect();
     let hinted: Vec<&str> = runs.iter().map(|r| r.stderr.as_str()).filter(|s| !s.is_empty()).collect();
     assert_eq!(hinted.len(), 1, "{hinted:?}");
@@ -188,7 +196,11 @@ fn legacy_profiles_are_watched_only_when_named_and_never_refreshed() {
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
     assert_eq!(Run::of(&mut hook(&home, &stub.url)).stderr, "");
     let run = Run::of(hook(&home, &stub.url).args(["--profile", "old"]));
-    assert!(run.stderr.contains("SSO profile old needs a new login") && run.stderr.contains("--profile old"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("SSO profile old needs a new login") && run.stderr.contains("--profile old"),
+        "{}",
+        run.stderr
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert!(stub.requests().is_empty());
 }
@@ -196,7 +208,8 @@ fn legacy_profiles_are_watched_only_when_named_and_never_refreshed() {
 #[test]
 fn configuration_problems_are_said_once_not_at_every_prompt() {
     let home = Home::new();
-    let runs: Vec<Run> = (0..3).map(|_| Run::of(hook(&home, "http://127.0.0.1:9").args(["--session", "nope"]))).collect();
+    let runs: Vec<Run> =
+        (0..3).map(|_| Run::of(hook(&home, "http://127.0.0.1:9").args(["--session", "nope"]))).collect();
     assert!(runs.iter().all(|r| r.code == 0));
     assert!(runs[0].stderr.contains("unknown sso-session 'nope'"), "{}", runs[0].stderr);
     assert_eq!(runs[1].stderr, "");
@@ -232,11 +245,15 @@ fn relative_paths_still_work_for_the_detached_refresh() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
-    let run = Run::of(
-        home.cmd_at(&stub.url)
-            .current_dir(home.path())
-            .args(["hook", "--config-file", ".aws/config", "--cache-dir", ".aws/sso/cache", "--state-dir", "st"]),
-    );
+    let run = Run::of(home.cmd_at(&stub.url).current_dir(home.path()).args([
+        "hook",
+        "--config-file",
+        ".aws/config",
+        "--cache-dir",
+        ".aws/sso/cache",
+        "--state-dir",
+        "st",
+    ]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
     assert!(home.path().join("st/activity.log").exists());
@@ -251,7 +268,8 @@ fn the_background_refresh_logs_where_a_tick_would() {
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
     assert_eq!(Run::of(home.cmd_at(&stub.url).arg("hook")).code, 0);
     assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
-    assert!(wait_until(Duration::from_secs(2), || std::fs::read_to_string(home.activity_log()).is_ok_and(|l| l.contains("\"outcome\":\"ok\""))));
+    assert!(wait_until(Duration::from_secs(2), || std::fs::read_to_string(home.activity_log())
+        .is_ok_and(|l| l.contains("\"outcome\":\"ok\""))));
 }
 
 #[test]

@@ -13,7 +13,10 @@ fn bin_dir() -> PathBuf {
 /// `ssofresh` with its own directory first on PATH, as after an install.
 fn init(home: &Home) -> Command {
     let mut c = home.cmd();
-    let path = std::env::join_paths(std::iter::once(bin_dir()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap()))).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
     c.env("PATH", path).arg("init");
     c
 }
@@ -94,7 +97,8 @@ fn hooks_name_the_binary_by_path_only_when_path_does_not_find_it() {
 /// The command in a hook script that runs the binary, without what the shell wraps around it
 /// and without `--print-next` (which bash and zsh add to skip prompts).
 fn hook_line(script: &str) -> String {
-    let line = script.lines().find(|l| l.contains(" hook --shell ")).unwrap_or_else(|| panic!("no hook line:\n{script}"));
+    let line =
+        script.lines().find(|l| l.contains(" hook --shell ")).unwrap_or_else(|| panic!("no hook line:\n{script}"));
     let start = line.find("command ").unwrap();
     let end = line[start..].find(')').map(|i| start + i).unwrap_or(line.len());
     line[start..end].trim().replace(" --print-next", "")
@@ -103,10 +107,20 @@ fn hook_line(script: &str) -> String {
 #[test]
 fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
     let home = Home::new();
-    let run = Run::of(init(&home).args(["zsh", "--session", "corp", "--profile", "dev", "--threshold", "30m", "--no-hints"]));
-    assert_eq!(hook_line(&run.stdout), "command ssofresh hook --shell zsh --session corp --profile dev --threshold 30m --no-hints");
+    let run =
+        Run::of(init(&home).args(["zsh", "--session", "corp", "--profile", "dev", "--threshold", "30m", "--no-hints"]));
+    assert_eq!(
+        hook_line(&run.stdout),
+        "command ssofresh hook --shell zsh --session corp --profile dev --threshold 30m --no-hints"
+    );
     // Read again at every prompt; baking them in would pin today's values.
-    let run = Run::of(init(&home).arg("zsh").env("SSOFRESH_SESSION", "corp").env("SSOFRESH_THRESHOLD", "30m").env("AWS_CONFIG_FILE", "/x"));
+    let run = Run::of(
+        init(&home)
+            .arg("zsh")
+            .env("SSOFRESH_SESSION", "corp")
+            .env("SSOFRESH_THRESHOLD", "30m")
+            .env("AWS_CONFIG_FILE", "/x"),
+    );
     assert_eq!(hook_line(&run.stdout), "command ssofresh hook --shell zsh");
     let run = Run::of(init(&home).args(["bash", "--config-file", "cfg"]).current_dir(home.path()));
     let abs = home.path().join("cfg");
@@ -175,14 +189,20 @@ fn systemd_units_verify_and_install_writes_exactly_them() {
     let run = Run::of(init(&home).arg("systemd").env("AWS_CONFIG_FILE", &config));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tree(home.path()), before, "printing writes nothing");
-    assert!(run.stdout.contains("# ~/.config/systemd/user/ssofresh.service\n") && run.stdout.contains("# ~/.config/systemd/user/ssofresh.timer\n"));
+    assert!(
+        run.stdout.contains("# ~/.config/systemd/user/ssofresh.service\n")
+            && run.stdout.contains("# ~/.config/systemd/user/ssofresh.timer\n")
+    );
     assert!(run.stderr.contains("--install"), "{}", run.stderr);
 
     let run = Run::of(init(&home).args(["systemd", "--install", "--session", "corp"]).env("AWS_CONFIG_FILE", &config));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "systemctl --user daemon-reload && systemctl --user enable --now ssofresh.timer\n");
     let mut expected = before.clone();
-    expected.extend([".config/systemd/user/ssofresh.service".to_string(), ".config/systemd/user/ssofresh.timer".to_string()]);
+    expected.extend([
+        ".config/systemd/user/ssofresh.service".to_string(),
+        ".config/systemd/user/ssofresh.timer".to_string(),
+    ]);
     expected.sort();
     assert_eq!(tree(home.path()), expected);
     let dir = home.path().join(".config/systemd/user");
@@ -231,7 +251,8 @@ fn systemd_calendar_expressions_are_valid() {
     for (interval, next_within) in [("15s", 15), ("1m", 60), ("5m", 300), ("1h", 3600), ("6h", 6 * 3600)] {
         let run = Run::of(init(&home).args(["systemd", "--interval", interval]));
         let units = parse_units(run.stdout.split("# ~/.config/systemd/user/ssofresh.timer").nth(1).unwrap());
-        let cal = get(&units, "Timer", "OnCalendar").unwrap_or_else(|| panic!("{interval}: {}", run.stdout)).to_string();
+        let cal =
+            get(&units, "Timer", "OnCalendar").unwrap_or_else(|| panic!("{interval}: {}", run.stdout)).to_string();
         let out = Command::new("systemd-analyze").args(["calendar", "--iterations", "3", &cal]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{cal}: {}", String::from_utf8_lossy(&out.stderr));
@@ -242,7 +263,8 @@ fn systemd_calendar_expressions_are_valid() {
             .map(|l| {
                 let v = l.split_once(": ").unwrap().1.trim();
                 let parts: Vec<&str> = v.split_whitespace().collect();
-                chrono::NaiveDateTime::parse_from_str(&format!("{} {}", parts[1], parts[2]), "%Y-%m-%d %H:%M:%S").unwrap()
+                chrono::NaiveDateTime::parse_from_str(&format!("{} {}", parts[1], parts[2]), "%Y-%m-%d %H:%M:%S")
+                    .unwrap()
             })
             .collect();
         assert_eq!(times.len(), 3, "{text}");
@@ -271,8 +293,17 @@ fn launchd_plist_is_well_formed_with_the_expected_keys() {
     expected.sort();
     assert_eq!(tree(home.path()), expected);
     assert_eq!(std::fs::read_to_string(&plist).unwrap(), printed, "what is printed is what is installed");
-    assert!(run.stdout.starts_with("launchctl bootout gui/") && run.stdout.contains("launchctl bootstrap gui/"), "{}", run.stdout);
-    assert!(run.stdout.trim_end().ends_with(&format!("{}", plist.display())) || run.stdout.contains(&format!("'{}'", plist.display())), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("launchctl bootout gui/") && run.stdout.contains("launchctl bootstrap gui/"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.trim_end().ends_with(&format!("{}", plist.display()))
+            || run.stdout.contains(&format!("'{}'", plist.display())),
+        "{}",
+        run.stdout
+    );
 
     let script = r#"
 import plistlib, sys, json

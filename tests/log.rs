@@ -38,20 +38,32 @@ fn shows_the_last_lines_across_rotated_files() {
 
     let run = Run::of(home.cmd().args(["log", "--json"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), all[70..].iter().map(String::as_str).collect::<Vec<_>>(), "default: 50 lines");
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        all[70..].iter().map(String::as_str).collect::<Vec<_>>(),
+        "default: 50 lines"
+    );
 
     let run = Run::of(home.cmd().args(["log", "--json", "-n", "100"]));
     assert_eq!(run.stdout.lines().count(), 100);
     assert_eq!(run.stdout.lines().next().unwrap(), all[20]);
 
     let run = Run::of(home.cmd().args(["log", "--json", "--lines", "5", "--session", "corp"]));
-    let ns: Vec<u64> = run.stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["duration_ms"].as_u64().unwrap()).collect();
+    let ns: Vec<u64> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["duration_ms"].as_u64().unwrap())
+        .collect();
     assert_eq!(ns, [105, 108, 111, 114, 117]);
 
     let run = Run::of(home.cmd().args(["log", "-n", "3"]).env("TZ", "UTC"));
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stdout);
-    assert!(lines[2].contains("other") && lines[2].contains("refreshed, valid until") && lines[2].contains("119 ms"), "{}", lines[2]);
+    assert!(
+        lines[2].contains("other") && lines[2].contains("refreshed, valid until") && lines[2].contains("119 ms"),
+        "{}",
+        lines[2]
+    );
     // `2026-01-01 10:00:00  session  what`, local time.
     assert_eq!(&lines[2][4..5], "-");
     assert_eq!(&lines[2][13..14], ":");
@@ -78,8 +90,16 @@ fn human_form_of_each_event_and_of_damaged_lines() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 5, "{}", run.stdout);
     assert!(lines[0].contains("new login detected"), "{}", lines[0]);
-    assert!(lines[1].contains("refresh failed (timeout): refresh failed after 4 attempts: timed out (4 attempts, 4000 ms)"), "{}", lines[1]);
-    assert!(lines[2].contains("refresh rejected (invalid_grant), re-login required: the refresh was rejected"), "{}", lines[2]);
+    assert!(
+        lines[1].contains("refresh failed (timeout): refresh failed after 4 attempts: timed out (4 attempts, 4000 ms)"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("refresh rejected (invalid_grant), re-login required: the refresh was rejected"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[3].contains("notification: re-login needed"), "{}", lines[3]);
     assert!(lines[4].contains("garbage") && lines[4].contains("line"));
     assert!(!run.stdout.contains('\x1b'), "control characters from the file never reach the terminal");
@@ -242,7 +262,8 @@ fn check_lines(files: &[PathBuf]) -> HashSet<(u64, String)> {
         assert!(text.ends_with('\n'), "{} ends mid-line", f.display());
         assert!(!text.contains(MARK));
         for line in text.lines() {
-            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("split or damaged line in {}: {e}: {line}", f.display()));
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("split or damaged line in {}: {e}: {line}", f.display()));
             let key = (v["pid"].as_u64().unwrap(), v["event"].as_str().unwrap().to_string());
             assert!(seen.insert(key.clone()), "line duplicated: {line}");
         }
@@ -345,8 +366,10 @@ fn no_secret_reaches_the_log_or_any_output_at_any_level() {
 fn appender_worker() {
     let Ok(spec) = std::env::var("SSOFRESH_TEST_APPENDER") else { return };
     let parts: Vec<&str> = spec.split('|').collect();
-    let (path, start, id, count) = (Path::new(parts[0]), Path::new(parts[1]), parts[2], parts[3].parse::<usize>().unwrap());
-    let limits = ssofresh::activity::Limits { max_size: parts[4].parse().unwrap(), max_files: parts[5].parse().unwrap() };
+    let (path, start, id, count) =
+        (Path::new(parts[0]), Path::new(parts[1]), parts[2], parts[3].parse::<usize>().unwrap());
+    let limits =
+        ssofresh::activity::Limits { max_size: parts[4].parse().unwrap(), max_files: parts[5].parse().unwrap() };
     while !start.exists() {
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -369,7 +392,10 @@ fn rotation_by_many_processes_at_once_is_exact() {
         .map(|id| {
             std::process::Command::new(std::env::current_exe().unwrap())
                 .args(["appender_worker", "--exact", "--test-threads=1", "-q"])
-                .env("SSOFRESH_TEST_APPENDER", format!("{}|{}|{id}|{each}|{max}|100000", log.display(), start.display()))
+                .env(
+                    "SSOFRESH_TEST_APPENDER",
+                    format!("{}|{}|{id}|{each}|{max}|100000", log.display(), start.display()),
+                )
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap()
@@ -382,7 +408,11 @@ fn rotation_by_many_processes_at_once_is_exact() {
     let files = log_files(&log);
     let mut ordered = vec![log.clone()];
     ordered.extend((1..files.len() as u32).map(|n| rotated(&log, n)));
-    assert_eq!(ordered.iter().cloned().collect::<HashSet<_>>(), files.iter().cloned().collect::<HashSet<_>>(), "no gap");
+    assert_eq!(
+        ordered.iter().cloned().collect::<HashSet<_>>(),
+        files.iter().cloned().collect::<HashSet<_>>(),
+        "no gap"
+    );
     let mut seen = HashSet::new();
     for (k, f) in ordered.iter().enumerate() {
         let text = std::fs::read_to_string(f).unwrap();

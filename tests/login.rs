@@ -192,8 +192,17 @@ impl Live {
         let status = self.child.wait().unwrap();
         // The readers end with the pipes.
         std::thread::sleep(Duration::from_millis(50));
-        let run = Run { code: status.code().unwrap_or(-1), stdout: self.stdout.lock().unwrap().clone(), stderr: self.stderr.lock().unwrap().clone() };
-        assert!(!run.stdout.contains(MARK) && !run.stderr.contains(MARK), "a secret reached the output:\n{}\n{}", run.stdout, run.stderr);
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout.lock().unwrap().clone(),
+            stderr: self.stderr.lock().unwrap().clone(),
+        };
+        assert!(
+            !run.stdout.contains(MARK) && !run.stderr.contains(MARK),
+            "a secret reached the output:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
         (status, run)
     }
 }
@@ -252,8 +261,14 @@ fn device_flow_through_pending_and_slow_down() {
     let reqs = stub.requests();
     let paths: Vec<&str> = reqs.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(paths, ["/client/register", "/device_authorization", "/token", "/token", "/token", "/token"]);
-    assert_eq!(reqs[0].json(), json!({"clientName": "ssofresh-corp", "clientType": "public", "scopes": ["sso:account:access"]}));
-    assert_eq!(reqs[1].json(), json!({"clientId": "client-0", "clientSecret": "cs-SECRETMARK-0", "startUrl": START_URL}));
+    assert_eq!(
+        reqs[0].json(),
+        json!({"clientName": "ssofresh-corp", "clientType": "public", "scopes": ["sso:account:access"]})
+    );
+    assert_eq!(
+        reqs[1].json(),
+        json!({"clientId": "client-0", "clientSecret": "cs-SECRETMARK-0", "startUrl": START_URL})
+    );
     assert_eq!(
         reqs[2].json(),
         json!({"clientId": "client-0", "clientSecret": "cs-SECRETMARK-0", "grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": DEVICE_CODE})
@@ -268,10 +283,25 @@ fn device_flow_through_pending_and_slow_down() {
     // The cache as the AWS CLI writes it: eight fields, botocore bytes, 0600.
     let path = home.token_path("corp");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with(&format!(r#"{{"startUrl": "{START_URL}", "region": "us-east-1", "accessToken": ""#)), "{text}");
+    assert!(
+        text.starts_with(&format!(r#"{{"startUrl": "{START_URL}", "region": "us-east-1", "accessToken": ""#)),
+        "{text}"
+    );
     let t = home.read_token("corp");
     let keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret", "registrationExpiresAt", "refreshToken"]);
+    assert_eq!(
+        keys,
+        [
+            "startUrl",
+            "region",
+            "accessToken",
+            "expiresAt",
+            "clientId",
+            "clientSecret",
+            "registrationExpiresAt",
+            "refreshToken"
+        ]
+    );
     assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
     assert_eq!((t["clientId"].as_str(), t["clientSecret"].as_str()), (Some("client-0"), Some("cs-SECRETMARK-0")));
     for k in ["expiresAt", "registrationExpiresAt"] {
@@ -336,7 +366,8 @@ fn the_registration_is_reused_until_a_day_before_it_expires() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     assert_eq!(stub.count("/client/register"), 1);
-    let auths: Vec<Value> = stub.requests().iter().filter(|r| r.path == "/device_authorization").map(|r| r.json()).collect();
+    let auths: Vec<Value> =
+        stub.requests().iter().filter(|r| r.path == "/device_authorization").map(|r| r.json()).collect();
     assert_eq!(auths.len(), 2);
     assert!(auths.iter().all(|a| a["clientId"] == "client-0"));
 
@@ -383,7 +414,11 @@ fn expired_and_denied_authorizations_write_nothing() {
         let stub = stub(&idc);
         let run = Run::of(login(&home, &stub.url).args(["--use-device-code"]));
         assert_eq!(run.code, 3, "{polls:?}: {}", run.stderr);
-        assert!(run.stderr.contains(needle) && run.stderr.contains("corp") && run.stderr.contains("not changed"), "{polls:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(needle) && run.stderr.contains("corp") && run.stderr.contains("not changed"),
+            "{polls:?}: {}",
+            run.stderr
+        );
         assert_eq!(std::fs::read(&before).unwrap(), before_bytes, "{polls:?}");
         // Only the (complete) registration was added; no temp files.
         let files = cache_files(&home);
@@ -401,7 +436,11 @@ fn browser_flow_with_pkce() {
     // $BROWSER is how the user names their browser; here it hands the URL to the test.
     let opened = home.path().join("opened-url");
     let script = home.path().join("browser.sh");
-    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}.tmp' && mv '{0}.tmp' '{0}'\n", opened.display())).unwrap();
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}.tmp' && mv '{0}.tmp' '{0}'\n", opened.display()),
+    )
+    .unwrap();
     #[cfg(unix)]
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
@@ -491,7 +530,10 @@ fn browser_flow_denied_or_timed_out_writes_nothing() {
     let stub = stub(&idc(vec![]));
     let live = Live::spawn(login(&home, &stub.url).args(["--flow", "auth-code", "--no-browser"]));
     let q = query(live.line(|l| l.contains("/authorize?")).trim());
-    let page = browse(&format!("{}?error=access_denied&error_description=User+said+no&state={}", q["redirect_uri"], q["state"]));
+    let page = browse(&format!(
+        "{}?error=access_denied&error_description=User+said+no&state={}",
+        q["redirect_uri"], q["state"]
+    ));
     assert!(page.contains("not completed"), "{page}");
     let (_, run) = live.finish();
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -500,7 +542,11 @@ fn browser_flow_denied_or_timed_out_writes_nothing() {
     let started = Instant::now();
     let run = Run::of(login(&home, &stub.url).args(["--flow", "auth-code", "--no-browser", "--login-timeout", "1s"]));
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("no sign-in arrived within 1s") && run.stderr.contains("--use-device-code"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no sign-in arrived within 1s") && run.stderr.contains("--use-device-code"),
+        "{}",
+        run.stderr
+    );
     assert!(started.elapsed() < Duration::from_secs(8));
     assert!(!home.token_path("corp").exists());
     assert_eq!(stub.count("/token"), 0);
@@ -534,7 +580,11 @@ fn ctrl_c_leaves_nothing_behind() {
     let live = Live::spawn(login(&home, &stub.url).args(["--use-device-code"]));
     live.line(|l| l.contains(USER_CODE));
     std::thread::sleep(Duration::from_millis(250));
-    assert!(std::process::Command::new("kill").args(["-INT", &live.child.id().to_string()]).status().unwrap().success());
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &live.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     let (status, run) = live.finish();
     assert_eq!(status.signal(), Some(2), "ended by the signal: {status:?} {}", run.stderr);
     assert!(run.stderr.contains("login cancelled"), "{}", run.stderr);
@@ -554,11 +604,18 @@ fn ctrl_c_while_saving_lets_the_save_finish() {
     let stub = stub_ok();
     // A refresh holds the session's lock, so the login has to wait for it before writing.
     let state_dir = home.path().join(".local/state/ssofresh");
-    let held = ssofresh::lock::acquire(&ssofresh::lock::lock_path(&state_dir, &sha1_hex("corp")), Duration::ZERO).unwrap().unwrap();
-    let mut live = Live::spawn(login(&home, &stub.url).args(["--use-device-code"]).env("SSOFRESH_LOG", "ssofresh=debug"));
+    let held = ssofresh::lock::acquire(&ssofresh::lock::lock_path(&state_dir, &sha1_hex("corp")), Duration::ZERO)
+        .unwrap()
+        .unwrap();
+    let mut live =
+        Live::spawn(login(&home, &stub.url).args(["--use-device-code"]).env("SSOFRESH_LOG", "ssofresh=debug"));
     live.line(|l| l.contains("taking the refresh lock"));
     std::thread::sleep(Duration::from_millis(100));
-    assert!(std::process::Command::new("kill").args(["-INT", &live.child.id().to_string()]).status().unwrap().success());
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &live.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     std::thread::sleep(Duration::from_millis(300));
     assert!(live.child.try_wait().unwrap().is_none(), "still saving");
     assert!(!home.token_path("corp").exists());
@@ -663,7 +720,11 @@ fn logout_signs_out_and_removes_what_the_session_left() {
 
     let run = Run::of(home.cmd().arg("logout").env("AWS_ENDPOINT_URL_SSO", &stub.url).env("SSOFRESH_LOG", "trace"));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("Logged out of corp") && run.stdout.contains("signed out at the portal"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Logged out of corp") && run.stdout.contains("signed out at the portal"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("1 cached role credential"), "{}", run.stdout);
     let portal = stub.requests().into_iter().find(|r| r.path == "/logout").expect("portal logout");
     assert_eq!((portal.method.as_str(), portal.header("x-amz-sso_bearer_token")), ("POST", Some(NEW_ACCESS)));
@@ -742,7 +803,11 @@ fn the_aws_cli_uses_the_new_token() {
     let reqs = stub.requests();
     let portal = reqs.iter().find(|r| r.path.starts_with("/federation/credentials")).expect("the portal was asked");
     assert_eq!(portal.header("x-amz-sso_bearer_token"), Some(NEW_ACCESS));
-    assert!(portal.path.contains("account_id=111122223333") && portal.path.contains("role_name=Dev"), "{}", portal.path);
+    assert!(
+        portal.path.contains("account_id=111122223333") && portal.path.contains("role_name=Dev"),
+        "{}",
+        portal.path
+    );
     let sts = reqs.iter().find(|r| r.path == "/").expect("STS was called");
     assert!(sts.header("authorization").unwrap_or("").contains(ROLE_AKID), "signed with the role credentials");
 }

@@ -154,7 +154,8 @@ fn an_unreachable_endpoint_warns_once_while_the_token_expires() {
         assert_eq!(Run::of(tick(&home, &url, &events).args(&args)).code, 1);
     }
     assert_eq!(events.kinds().len(), 1, "no nagging within SSOFRESH_NOTIFY_INTERVAL");
-    let run = Run::of(tick(&home, &url, &events).args(["--max-retry-attempts", "0"]).env("SSOFRESH_NOTIFY_INTERVAL", "0"));
+    let run =
+        Run::of(tick(&home, &url, &events).args(["--max-retry-attempts", "0"]).env("SSOFRESH_NOTIFY_INTERVAL", "0"));
     assert_eq!(run.code, 1);
     assert_eq!(events.kinds().len(), 2, "an interval of 0 notifies every time");
 
@@ -207,12 +208,18 @@ fn a_new_login_is_announced_when_asked() {
     home.write_token("corp", &due);
     on(&mut tick(&home, &rotated.url, &events));
     on(&mut tick(&home, &rotated.url, &events));
-    assert_eq!(events.kinds(), ["login_detected", "login_detected"], "refreshes, even rotating the refresh token, are not logins");
+    assert_eq!(
+        events.kinds(),
+        ["login_detected", "login_detected"],
+        "refreshes, even rotating the refresh token, are not logins"
+    );
 }
 
 #[test]
 fn concurrent_ticks_on_a_failing_session_send_one_notification() {
-    for reply in [Reply::raw(503, "text/plain", "down"), Reply::oidc_error(400, "invalid_grant", "InvalidGrantException")] {
+    for reply in
+        [Reply::raw(503, "text/plain", "down"), Reply::oidc_error(400, "invalid_grant", "InvalidGrantException")]
+    {
         let home = due_home();
         let events = Events::new(&home);
         let stub = Stub::always(reply);
@@ -261,7 +268,11 @@ fn a_hanging_or_failing_notify_command_changes_nothing() {
         );
         let took = t.elapsed();
         assert_eq!(run.code, 3, "{what}: {}", run.stderr);
-        assert_eq!((run.stdout.as_str(), run.stderr.as_str()), (reference.stdout.as_str(), reference.stderr.as_str()), "{what}");
+        assert_eq!(
+            (run.stdout.as_str(), run.stderr.as_str()),
+            (reference.stdout.as_str(), reference.stderr.as_str()),
+            "{what}"
+        );
         assert!(took < Duration::from_secs(4), "{what}: the tick took {took:?}");
         let logged = notifications(&home);
         assert_eq!(logged.len(), 1, "{what}: {logged:?}");
@@ -304,7 +315,10 @@ fn the_desktop_backend_without_a_session_bus_is_silent() {
             // Debug logging names the reason, still without a secret (Run::of checks).
             let home = due_home();
             let mut c = home.cmd_at(&stub.url);
-            c.arg("tick").env_remove("SSOFRESH_NOTIFY").env("SSOFRESH_NOTIFY_ON_SUCCESS", "true").env("SSOFRESH_LOG", "debug");
+            c.arg("tick")
+                .env_remove("SSOFRESH_NOTIFY")
+                .env("SSOFRESH_NOTIFY_ON_SUCCESS", "true")
+                .env("SSOFRESH_LOG", "debug");
             let run = Run::of(&mut c);
             assert!(run.stderr.contains("not delivered through desktop"), "{}", run.stderr);
         }
@@ -336,7 +350,11 @@ fn notify_test_says_which_backend_it_used() {
     assert_eq!((last["event"].as_str(), last["session"].as_str()), (Some("relogin_required"), Some("corp")));
 
     // The command's own complaints are shown here, to help set it up.
-    let run = Run::of(home.cmd().args(["notify", "--test", "--notify-command", "echo broken >&2; exit 4"]).env_remove("SSOFRESH_NOTIFY"));
+    let run = Run::of(
+        home.cmd()
+            .args(["notify", "--test", "--notify-command", "echo broken >&2; exit 4"])
+            .env_remove("SSOFRESH_NOTIFY"),
+    );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("broken") && run.stderr.contains("status 4"), "{}", run.stderr);
 
@@ -346,13 +364,16 @@ fn notify_test_says_which_backend_it_used() {
 
     #[cfg(all(unix, not(target_os = "macos")))]
     {
-        let run = Run::of(home.cmd().args(["notify", "--test", "--notify", "desktop"]).env_remove("DBUS_SESSION_BUS_ADDRESS"));
+        let run = Run::of(
+            home.cmd().args(["notify", "--test", "--notify", "desktop"]).env_remove("DBUS_SESSION_BUS_ADDRESS"),
+        );
         assert_eq!(run.code, 1);
         assert!(run.stderr.contains("desktop") && run.stderr.contains("SSOFRESH_NOTIFY_COMMAND"), "{}", run.stderr);
     }
 
     // Without --test: the settings, as given.
-    let run = Run::of(home.cmd().args(["notify", "--notify", "desktop", "--notify-interval", "90m", "--notify-on-login"]));
+    let run =
+        Run::of(home.cmd().args(["notify", "--notify", "desktop", "--notify-interval", "90m", "--notify-on-login"]));
     assert_eq!(run.code, 0);
     for needle in ["desktop", "1h30m", "on login     yes", "on error     yes", "on success   no"] {
         assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);

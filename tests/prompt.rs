@@ -96,7 +96,9 @@ fn writes_nothing_and_never_prints_secrets() {
     t["someToolField"] = json!(ACCESS);
     home.write_token("corp", &t);
     let before = tree(home.path());
-    let run = Run::of(prompt(&home).env("SSOFRESH_LOG", "trace").args(["--format", "{session}{left}{expires}{status}{icon}{state}"]));
+    let run = Run::of(
+        prompt(&home).env("SSOFRESH_LOG", "trace").args(["--format", "{session}{left}{expires}{status}{icon}{state}"]),
+    );
     assert_eq!(run.code, 0);
     assert_eq!(tree(home.path()), before);
 }

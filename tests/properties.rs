@@ -126,19 +126,17 @@ struct GenProfile {
 type Style = (usize, usize, bool, bool);
 
 fn config_case() -> impl Strategy<Value = (Vec<String>, Vec<GenProfile>, Vec<Style>)> {
-    let sessions = prop::collection::btree_set("[a-z][a-z0-9-]{0,10}", 1..6).prop_map(|s| s.into_iter().collect::<Vec<_>>());
+    let sessions =
+        prop::collection::btree_set("[a-z][a-z0-9-]{0,10}", 1..6).prop_map(|s| s.into_iter().collect::<Vec<_>>());
     sessions.prop_flat_map(|sessions| {
         let n = sessions.len();
-        let profiles = prop::collection::btree_map(
-            "[a-z][a-z0-9_.-]{0,10}",
-            (proptest::option::of(0..n), "[0-9]{12}"),
-            0..12,
-        )
-        .prop_map(|m| {
-            m.into_iter()
-                .map(|(name, (session, account))| GenProfile { name, session, account })
-                .collect::<Vec<_>>()
-        });
+        let profiles =
+            prop::collection::btree_map("[a-z][a-z0-9_.-]{0,10}", (proptest::option::of(0..n), "[0-9]{12}"), 0..12)
+                .prop_map(|m| {
+                    m.into_iter()
+                        .map(|(name, (session, account))| GenProfile { name, session, account })
+                        .collect::<Vec<_>>()
+                });
         let styles = prop::collection::vec((0usize..4, 0usize..3, any::<bool>(), any::<bool>()), 20);
         (Just(sessions), profiles, styles)
     })
@@ -150,7 +148,10 @@ fn render(sessions: &[String], profiles: &[GenProfile], styles: &[Style]) -> Str
     for s in sessions {
         sections.push((
             format!("sso-session {s}"),
-            vec![("sso_start_url".into(), format!("https://{s}.awsapps.com/start")), ("sso_region".into(), "eu-west-1".into())],
+            vec![
+                ("sso_start_url".into(), format!("https://{s}.awsapps.com/start")),
+                ("sso_region".into(), "eu-west-1".into()),
+            ],
         ));
     }
     for p in profiles {

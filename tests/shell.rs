@@ -15,8 +15,10 @@ fn bin_dir() -> PathBuf {
 
 /// PATH with the freshly built ssofresh first, as after an install.
 fn path_var() -> std::ffi::OsString {
-    std::env::join_paths(std::iter::once(bin_dir()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))
-        .unwrap()
+    std::env::join_paths(
+        std::iter::once(bin_dir()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap()
 }
 
 /// The environment every shell gets: nothing from the developer's own.
@@ -71,7 +73,12 @@ fn piped(shell: &str, home: &Home, url: &str, hook: &str, script: &str, env: &[(
         code: out.status.code().unwrap_or(-1),
         took,
     };
-    assert!(!o.stdout.contains(MARK) && !o.stderr.contains(MARK), "a secret reached the terminal:\n{}{}", o.stdout, o.stderr);
+    assert!(
+        !o.stdout.contains(MARK) && !o.stderr.contains(MARK),
+        "a secret reached the terminal:\n{}{}",
+        o.stdout,
+        o.stderr
+    );
     o
 }
 
@@ -165,8 +172,7 @@ fn the_exit_status_survives_the_hook() {
         let script = format!("{script}\n(exit 5); _ssofresh_hook; echo \"direct=$?\"");
         let out = piped(sh, &home, "http://127.0.0.1:9", &init_script(&home, sh), &script, &[]);
         assert_eq!(
-            out.stdout,
-            "status=7 before=7 after=7\nstatus=9 before=9 after=9 entries=3\npipestatus=1 0\ndirect=5\n",
+            out.stdout, "status=7 before=7 after=7\nstatus=9 before=9 after=9 entries=3\npipestatus=1 0\ndirect=5\n",
             "{sh}: {}",
             out.stderr
         );
@@ -193,12 +199,26 @@ fn sourcing_twice_registers_one_hook() {
         let _busy = refresh_running(&home);
         let hook = init_script(&home, sh);
         // Three prompts follow the first eval: one hook run each, not two.
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\neval \"$HOOK\"\n:", &[("SSOFRESH_LOG", "ssofresh=debug")]);
+        let out = piped(
+            sh,
+            &home,
+            "http://127.0.0.1:9",
+            &hook,
+            "eval \"$HOOK\"\neval \"$HOOK\"\n:",
+            &[("SSOFRESH_LOG", "ssofresh=debug")],
+        );
         assert_eq!(hook_runs(&out.stderr, sh), 3, "{sh}: {}", out.stderr);
         assert_eq!(out.stderr.matches("a refresh is already running").count(), 3, "{sh}: {}", out.stderr);
         if sh == "bash" {
             // The array form too.
-            let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "PROMPT_COMMAND=(:)\neval \"$HOOK\"\neval \"$HOOK\"\necho \"${#PROMPT_COMMAND[@]}\"", &[]);
+            let out = piped(
+                sh,
+                &home,
+                "http://127.0.0.1:9",
+                &hook,
+                "PROMPT_COMMAND=(:)\neval \"$HOOK\"\neval \"$HOOK\"\necho \"${#PROMPT_COMMAND[@]}\"",
+                &[],
+            );
             assert_eq!(out.stdout, "2\n", "{}", out.stderr);
         }
     }
@@ -216,7 +236,8 @@ fn prompts_skip_the_binary_until_something_can_be_due() {
         assert_eq!(hook_runs(&out.stderr, sh), 1, "{sh}: {}", out.stderr);
         assert!(out.stderr.contains("next check in 60s"), "{sh}: {}", out.stderr);
         // A deadline further ahead than the binary ever gives: the clock was set back; ask.
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n_ssofresh_next=$((SECONDS + 1000))", &log);
+        let out =
+            piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n_ssofresh_next=$((SECONDS + 1000))", &log);
         assert_eq!(hook_runs(&out.stderr, sh), 2, "{sh}: {}", out.stderr);
 
         // Due in 2 seconds: skipped until then, and refreshed at the first prompt after.
@@ -355,7 +376,12 @@ impl Term {
     }
 
     fn pane(&self) -> String {
-        let out = self.tmux().args(["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]).stdout(Stdio::piped()).output().unwrap();
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -375,7 +401,11 @@ impl Term {
         self.send(&format!("echo ok > '{}'", marker.display()));
         assert!(wait_until(Duration::from_secs(10), || marker.exists()), "commands did not finish:\n{}", self.pane());
         let took = start.elapsed();
-        assert!(self.wait_pane(Duration::from_secs(5), |p| p.trim_end().ends_with('>')), "no prompt after the commands:\n{}", self.pane());
+        assert!(
+            self.wait_pane(Duration::from_secs(5), |p| p.trim_end().ends_with('>')),
+            "no prompt after the commands:\n{}",
+            self.pane()
+        );
         took
     }
 }
@@ -403,7 +433,11 @@ fn terminal_shells() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
         v.push(("bash", vec!["bash", "--norc", "--noprofile", "-i"], "eval \"$(ssofresh init bash)\""));
     }
     if require_tool("zsh") {
-        v.push(("zsh", vec!["zsh", "-f", "-i", "-o", "no_prompt_sp", "-o", "no_prompt_cr"], "eval \"$(ssofresh init zsh)\""));
+        v.push((
+            "zsh",
+            vec!["zsh", "-f", "-i", "-o", "no_prompt_sp", "-o", "no_prompt_cr"],
+            "eval \"$(ssofresh init zsh)\"",
+        ));
     }
     v
 }
@@ -449,7 +483,8 @@ fn in_a_terminal_the_hook_runs_once_per_prompt_and_hints_once() {
         let busy = refresh_running(&home);
         let term = Term::start(&home, "http://127.0.0.1:9", &argv, &[("SSOFRESH_LOG", "ssofresh=debug")]);
         // A function named like the binary must not be what the hook runs.
-        let function = if sh == "fish" { "function ssofresh; echo FUNCTION; end" } else { "ssofresh() { echo FUNCTION; }" };
+        let function =
+            if sh == "fish" { "function ssofresh; echo FUNCTION; end" } else { "ssofresh() { echo FUNCTION; }" };
         term.run(&[load, load, function, "true", "true"]);
         let pane = term.pane();
         // Prompts after the first load: load, load, function, true, true, echo marker.

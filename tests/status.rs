@@ -106,11 +106,31 @@ fn fixture() -> Home {
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let lines = [
         log_line("corp", 3 * H + 12 * M + 30, "login_detected", json!({"expires_at": iso(-(2 * H))})),
-        log_line("corp", 68 * M + 30, "refresh", json!({"outcome": "ok", "attempts": 1, "duration_ms": 180, "expires_at": iso(-(8 * M))})),
+        log_line(
+            "corp",
+            68 * M + 30,
+            "refresh",
+            json!({"outcome": "ok", "attempts": 1, "duration_ms": 180, "expires_at": iso(-(8 * M))}),
+        ),
         log_line("other", 20 * M, "refresh", json!({"outcome": "ok", "attempts": 1, "duration_ms": 99})),
-        log_line("corp", 8 * M + 30, "refresh", json!({"outcome": "ok", "attempts": 2, "duration_ms": 2210, "expires_at": iso(52 * M + 30)})),
-        log_line("lapsed", 30, "refresh", json!({"outcome": "transient", "error_class": "connect", "attempts": 4, "duration_ms": 31, "message": "refresh failed after 4 attempts: cannot connect to https://oidc.us-east-1.amazonaws.com/token"})),
-        log_line("ended", 2 * M + 30, "refresh", json!({"outcome": "relogin", "error_class": "invalid_grant", "attempts": 1, "duration_ms": 95, "message": "the refresh was rejected (invalid_grant: Invalid grant provided); the Identity Center session has ended"})),
+        log_line(
+            "corp",
+            8 * M + 30,
+            "refresh",
+            json!({"outcome": "ok", "attempts": 2, "duration_ms": 2210, "expires_at": iso(52 * M + 30)}),
+        ),
+        log_line(
+            "lapsed",
+            30,
+            "refresh",
+            json!({"outcome": "transient", "error_class": "connect", "attempts": 4, "duration_ms": 31, "message": "refresh failed after 4 attempts: cannot connect to https://oidc.us-east-1.amazonaws.com/token"}),
+        ),
+        log_line(
+            "ended",
+            2 * M + 30,
+            "refresh",
+            json!({"outcome": "relogin", "error_class": "invalid_grant", "attempts": 1, "duration_ms": 95, "message": "the refresh was rejected (invalid_grant: Invalid grant provided); the Identity Center session has ended"}),
+        ),
         "not json at all".to_string(),
     ];
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
@@ -197,7 +217,10 @@ fn golden_human_output_for_every_state() {
     assert_fits(&run.stdout);
     let heads: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with(' ') && !l.is_empty()).collect();
     let names: Vec<&str> = heads.iter().map(|h| h.split(':').next().unwrap()).collect();
-    assert_eq!(names, ["corp", "soon", "lapsed", "ended", "noscope", "stale", "fresh", "broken", "profile old", "profile older"]);
+    assert_eq!(
+        names,
+        ["corp", "soon", "lapsed", "ended", "noscope", "stale", "fresh", "broken", "profile old", "profile older"]
+    );
 }
 
 #[test]
@@ -353,7 +376,11 @@ fn json_schema_for_every_state() {
         assert_eq!(s["expires_in_seconds"].as_i64().map(i64::signum), *sign, "{name}");
         assert!(s["login_command"].as_str().unwrap().contains("login"), "{name}");
         if let Some(lr) = s["last_refresh"].as_object() {
-            schema(&s["last_refresh"], &[("time", &["string"]), ("outcome", &["string"]), ("error", &["string", "null"])], name);
+            schema(
+                &s["last_refresh"],
+                &[("time", &["string"]), ("outcome", &["string"]), ("error", &["string", "null"])],
+                name,
+            );
             assert!(lr["time"].as_str().unwrap().ends_with('Z'));
         }
     }
@@ -373,7 +400,10 @@ fn json_schema_for_every_state() {
     let login = chrono::DateTime::parse_from_rfc3339(by("corp")["last_login_at"].as_str().unwrap()).unwrap();
     let ago = (chrono::Utc::now() - login.with_timezone(&chrono::Utc)).num_seconds();
     assert!((3 * H + 12 * M + 30..3 * H + 13 * M + 30).contains(&ago), "{ago}");
-    assert_eq!(by("lapsed")["last_refresh"], json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect"}));
+    assert_eq!(
+        by("lapsed")["last_refresh"],
+        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect"})
+    );
     assert!(by("lapsed")["backoff_until"].is_string());
     assert_eq!(by("ended")["last_refresh"]["error"], "invalid_grant");
     assert_eq!(by("old")["kind"], "legacy-profile");
@@ -426,7 +456,11 @@ fn check_exit_codes() {
         assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "--check prints nothing on stdout");
         if code == 3 {
-            assert!(run.stderr.contains(args[1].rsplit(',').next().unwrap()) && run.stderr.contains("login"), "{}", run.stderr);
+            assert!(
+                run.stderr.contains(args[1].rsplit(',').next().unwrap()) && run.stderr.contains("login"),
+                "{}",
+                run.stderr
+            );
         }
         if code == 0 {
             assert_eq!(run.stderr, "");
@@ -490,7 +524,11 @@ fn a_refresh_shows_in_status_and_in_the_log() {
 
     let run = status(&home, &["--session", "corp"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.starts_with("corp: valid, 59m left") || run.stdout.starts_with("corp: valid, 1h 0m left"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("corp: valid, 59m left") || run.stdout.starts_with("corp: valid, 1h 0m left"),
+        "{}",
+        run.stdout
+    );
     let last = run.stdout.lines().find(|l| l.trim_start().starts_with("last refresh")).expect(&run.stdout);
     assert!(last.contains("ok, 0s ago") || last.contains("ok, 1s ago"), "{last}");
     let activity: Vec<&str> = run.stdout.lines().skip_while(|l| !l.trim_start().starts_with("activity")).collect();

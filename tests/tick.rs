@@ -237,7 +237,11 @@ fn broken_caches_exit_2_and_stay_as_they_were() {
         ("not JSON", b"\x00\x01garbage".to_vec(), "not valid JSON"),
         ("wrong type", format!(r#"["{ACCESS}"]"#).into_bytes(), "array"),
         ("missing expiresAt", format!(r#"{{"accessToken": "{ACCESS}"}}"#).into_bytes(), "expiresAt"),
-        ("bad expiresAt", format!(r#"{{"accessToken": "{ACCESS}", "expiresAt": "{REFRESH}"}}"#).into_bytes(), "expiresAt"),
+        (
+            "bad expiresAt",
+            format!(r#"{{"accessToken": "{ACCESS}", "expiresAt": "{REFRESH}"}}"#).into_bytes(),
+            "expiresAt",
+        ),
         ("empty", Vec::new(), "truncated"),
     ];
     for (what, bytes, needle) in cases {
@@ -327,12 +331,8 @@ fn honours_aws_config_file_and_cache_dir() {
     t["region"] = json!("eu-west-1");
     std::fs::write(cache.join(format!("{}.json", sha1_hex("alt"))), t.to_string()).unwrap();
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
-    let run = Run::of(
-        home.cmd_at(&stub.url)
-            .arg("tick")
-            .env("AWS_CONFIG_FILE", &other)
-            .env("SSOFRESH_CACHE_DIR", &cache),
-    );
+    let run =
+        Run::of(home.cmd_at(&stub.url).arg("tick").env("AWS_CONFIG_FILE", &other).env("SSOFRESH_CACHE_DIR", &cache));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("alt: refreshed"), "{}", run.stdout);
     assert_eq!(stub.count("/token"), 1);
@@ -342,10 +342,10 @@ fn honours_aws_config_file_and_cache_dir() {
 fn endpoint_comes_from_the_config_and_plain_http_must_be_loopback() {
     let home = due_home();
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
-    home.config(&format!(
-        "{CONFIG}\n[services local]\nsso_oidc =\n  endpoint_url = {}\n",
-        stub.url
-    ).replace("[profile dev]\n", "[profile dev]\nservices = local\n"));
+    home.config(
+        &format!("{CONFIG}\n[services local]\nsso_oidc =\n  endpoint_url = {}\n", stub.url)
+            .replace("[profile dev]\n", "[profile dev]\nservices = local\n"),
+    );
     let run = Run::of(home.cmd().arg("tick"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(stub.count("/token"), 1);
@@ -394,7 +394,14 @@ fn concurrent_ticks_make_one_request() {
         })
     };
     let children: Vec<_> = (0..24)
-        .map(|_| home.cmd_at(&stub.url).arg("tick").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|_| {
+            home.cmd_at(&stub.url)
+                .arg("tick")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();

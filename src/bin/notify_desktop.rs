@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut input = String::new();
-    let event: Event = match std::io::stdin().take(1 << 20).read_to_string(&mut input).map_err(|e| e.to_string()).and_then(|_| {
-        serde_json::from_str(&input).map_err(|e| e.to_string())
-    }) {
+    let event: Event = match std::io::stdin()
+        .take(1 << 20)
+        .read_to_string(&mut input)
+        .map_err(|e| e.to_string())
+        .and_then(|_| serde_json::from_str(&input).map_err(|e| e.to_string()))
+    {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{}: expected one ssofresh event as JSON on stdin: {e}", desktop::HELPER);

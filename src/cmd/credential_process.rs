@@ -37,7 +37,12 @@ pub fn obtain(global: &Global, args: &RoleArgs) -> Result<Fetched, RoleError> {
         settings: settings(global, &args.refresh, false),
     };
     let fetched = role::credentials(&spec, &cfg, &opts)?;
-    log::debug!("{}: credentials from {:?}, valid until {}", spec.label(), fetched.source, timefmt::format(fetched.creds.expiration));
+    log::debug!(
+        "{}: credentials from {:?}, valid until {}",
+        spec.label(),
+        fetched.source,
+        timefmt::format(fetched.creds.expiration)
+    );
     if let Some(w) = &fetched.cache_warning {
         eprintln!("ssofresh: warning: {w}");
     }

@@ -76,7 +76,9 @@ pub fn run(global: &Global, args: &DoctorArgs) -> u8 {
 pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
     match &s.config {
-        Err(e) => out.push(Finding::new(Level::Problem, e.clone()).detail("fix the file, then run ssofresh doctor again")),
+        Err(e) => {
+            out.push(Finding::new(Level::Problem, e.clone()).detail("fix the file, then run ssofresh doctor again"))
+        }
         Ok(cfg) if !cfg.found => out.push(
             Finding::new(Level::Problem, format!("no AWS config at {}", s.config_path.display()))
                 .detail("set up an sso-session: aws configure sso")
@@ -130,9 +132,12 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         if !missing.is_empty() {
             fine = false;
             out.push(
-                Finding::new(Level::Problem, format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")))
-                    .detail(format!("add to [sso-session {}] in {path}:", s.name))
-                    .detail(format!("    {} = …", missing.join(" = …\n    "))),
+                Finding::new(
+                    Level::Problem,
+                    format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")),
+                )
+                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("    {} = …", missing.join(" = …\n    "))),
             );
         }
         if s.registration_scopes.is_none() {
@@ -216,7 +221,6 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
     f.detail(format!("then log in: {}", target::session_login_command(&name)))
         .detail("(aws configure sso-session asks for the same)")
 }
-
 
 fn section_name(profile: &str) -> String {
     if profile == "default" {
@@ -311,7 +315,10 @@ fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], env: fn(&str) -> Optio
             match endpoint::resolve(service, region, t.context_in(cfg), cfg, env) {
                 Ok((url, source)) if source != "default" => {
                     overrides += 1;
-                    out.push(Finding::new(Level::Note, format!("{}: {what} endpoint {url} (from {source})", t.label())));
+                    out.push(Finding::new(
+                        Level::Note,
+                        format!("{}: {what} endpoint {url} (from {source})", t.label()),
+                    ));
                 }
                 Ok(_) => {}
                 Err(e) => out.push(
@@ -380,10 +387,16 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         }
         f = f.detail("fix:");
         if !open_dirs.is_empty() {
-            f = f.detail(format!("    chmod 700 {}", open_dirs.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")));
+            f = f.detail(format!(
+                "    chmod 700 {}",
+                open_dirs.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+            ));
         }
         if !open_files.is_empty() {
-            f = f.detail(format!("    chmod 600 {}", open_files.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")));
+            f = f.detail(format!(
+                "    chmod 600 {}",
+                open_files.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+            ));
         }
         out.push(f);
     } else if s.cache_dir.exists() {
@@ -398,9 +411,14 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
             f = f.detail(format!("    {}", tilde(p, &s.home)));
         }
         out.push(f.detail(format!(
-            "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
-            [&s.cache_dir, &s.state_dir].iter().filter(|p| p.exists()).map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
-        )));
+                "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
+                [&s.cache_dir, &s.state_dir]
+                    .iter()
+                    .filter(|p| p.exists())
+                    .map(|p| shell_quote(p))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )));
     }
 }
 
@@ -413,10 +431,8 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
     let mut found: Vec<String> = Vec::new();
     let zdotdir = env("ZDOTDIR").map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
     // Like fish and systemd: $XDG_CONFIG_HOME when it is absolute, else ~/.config.
-    let config_home = env("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".config"));
+    let config_home =
+        env("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute()).unwrap_or_else(|| home.join(".config"));
     let mut rc_files = vec![
         zdotdir.join(".zshrc"),
         home.join(".bashrc"),
@@ -424,7 +440,8 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
         config_home.join("fish/config.fish"),
     ];
     if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
-        let mut more: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
+        let mut more: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
         more.sort();
         rc_files.extend(more);
     }
@@ -459,7 +476,8 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
         }
     }
     if found.is_empty() && !disabled.is_empty() {
-        let mut f = Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
+        let mut f =
+            Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
         for name in disabled {
             f = f.detail(format!("    systemctl --user enable --now {name}"));
         }

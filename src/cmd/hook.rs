@@ -106,7 +106,10 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
                     None
                 }
             },
-            State::Unreadable => Some(format!("ssofresh: {who}: {} — run: {run}", s.message.as_deref().unwrap_or("unreadable token cache"))),
+            State::Unreadable => Some(format!(
+                "ssofresh: {who}: {} — run: {run}",
+                s.message.as_deref().unwrap_or("unreadable token cache")
+            )),
         };
         if let (true, Some(m)) = (hints, message) {
             until(say_once(&state, &w.target.cache_key, &login, now, &m));

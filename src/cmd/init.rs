@@ -114,8 +114,9 @@ fn job(global: &Global, args: &InitArgs) -> Result<Job, Error> {
             duration_arg(args.interval)
         )));
     }
-    let program = std::env::current_exe()
-        .map_err(|e| Error::Usage(format!("cannot tell where the ssofresh binary is ({e}); schedulers need its absolute path")))?;
+    let program = std::env::current_exe().map_err(|e| {
+        Error::Usage(format!("cannot tell where the ssofresh binary is ({e}); schedulers need its absolute path"))
+    })?;
     let mut run: Vec<String> = vec!["tick".into(), "--auto".into(), "--quiet".into()];
     push_selection(args, &|_| true, &mut run);
     if let Some(t) = args.threshold {

@@ -77,7 +77,9 @@ impl Followed {
         }
         if len > self.pos {
             let mut buf = Vec::with_capacity((len - self.pos) as usize);
-            if self.file.seek(SeekFrom::Start(self.pos)).is_ok() && (&self.file).take(len - self.pos).read_to_end(&mut buf).is_ok() {
+            if self.file.seek(SeekFrom::Start(self.pos)).is_ok()
+                && (&self.file).take(len - self.pos).read_to_end(&mut buf).is_ok()
+            {
                 self.pos += buf.len() as u64;
                 self.partial.extend_from_slice(&buf);
             }

@@ -20,7 +20,13 @@ use std::time::Duration;
 
 /// The one session a command acts on: SESSION, else --profile, else AWS_PROFILE, else the only
 /// sso-session, else the default profile's. Several candidates → the user names one.
-pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir: &Path, command: &str) -> Result<Target, Error> {
+pub fn choose(
+    cfg: &AwsConfig,
+    session: Option<&str>,
+    profile: Option<&str>,
+    dir: &Path,
+    command: &str,
+) -> Result<Target, Error> {
     let one = |sessions: &[String], profiles: &[String]| -> Result<Target, Error> {
         target::select(cfg, sessions, profiles, dir)?
             .into_iter()
@@ -30,9 +36,9 @@ pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir
     if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
         return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
             // `ssofresh login dev` where dev is a profile: say how to name it.
-            (Error::UnknownSession { .. }, Some(_)) => Error::Usage(format!(
-                "'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"
-            )),
+            (Error::UnknownSession { .. }, Some(_)) => {
+                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
+            }
             (e, _) => e,
         });
     }
@@ -40,8 +46,7 @@ pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir
         return one(&[], &[p.to_string()]);
     }
     if let Some(p) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.trim().is_empty()) {
-        return one(&[], &[p.trim().to_string()])
-            .map_err(|e| Error::Usage(format!("AWS_PROFILE={}: {e}", p.trim())));
+        return one(&[], &[p.trim().to_string()]).map_err(|e| Error::Usage(format!("AWS_PROFILE={}: {e}", p.trim())));
     }
     if cfg.sessions.len() == 1 {
         return one(&[cfg.sessions[0].name.clone()], &[]);
@@ -66,7 +71,11 @@ pub fn choose(cfg: &AwsConfig, session: Option<&str>, profile: Option<&str>, dir
             target::Kind::Session => format!("ssofresh {command} {}", t.name),
             target::Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
         };
-        let profiles = if t.profiles.is_empty() { "no profiles".to_string() } else { format!("profiles: {}", t.profiles.join(", ")) };
+        let profiles = if t.profiles.is_empty() {
+            "no profiles".to_string()
+        } else {
+            format!("profiles: {}", t.profiles.join(", "))
+        };
         msg += &format!("  {how:<40} ({profiles})\n");
     }
     Err(Error::Usage(msg.trim_end().to_string()))
@@ -98,7 +107,10 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
         Err(e) => return fail(&e),
     };
     if !cfg.found {
-        eprintln!("ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)", config_path(global).display());
+        eprintln!(
+            "ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)",
+            config_path(global).display()
+        );
         return EXIT_USAGE;
     }
     let dir = cache_dir(global);
@@ -143,7 +155,10 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
                     l
                 }
                 Ok(None) => {
-                    eprintln!("ssofresh: {label}: the other login is still running after {}; try again later", human(chrono::Duration::from_std(patience).unwrap_or_default()));
+                    eprintln!(
+                        "ssofresh: {label}: the other login is still running after {}; try again later",
+                        human(chrono::Duration::from_std(patience).unwrap_or_default())
+                    );
                     return EXIT_TRANSIENT;
                 }
                 Err(e) => {

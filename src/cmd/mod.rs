@@ -9,11 +9,11 @@ pub mod hook;
 pub mod init;
 pub mod log;
 pub mod login;
-pub mod man;
 pub mod logout;
+pub mod man;
+pub mod notify;
 pub mod prompt;
 pub mod status;
-pub mod notify;
 pub mod tick;
 
 use crate::cli::{Global, RefreshArgs};

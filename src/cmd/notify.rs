@@ -14,12 +14,17 @@ pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
         println!("notifications are off (backend: none, from --notify / SSOFRESH_NOTIFY); nothing sent");
         return EXIT_OK;
     }
-    let event = Event::sample(args.event.unwrap_or(Kind::Test), &args.session, settings.backend.as_str(), chrono::Utc::now());
+    let event =
+        Event::sample(args.event.unwrap_or(Kind::Test), &args.session, settings.backend.as_str(), chrono::Utc::now());
     let delivery = notify::deliver(&event, &settings, true);
     notify::log_delivery(&super::activity_log(global), &event, settings.backend, &delivery);
     match delivery.error {
         None => {
-            println!("sent a sample notification (event: {}); backend: {}", event.kind.as_str(), settings.describe_backend());
+            println!(
+                "sent a sample notification (event: {}); backend: {}",
+                event.kind.as_str(),
+                settings.describe_backend()
+            );
             EXIT_OK
         }
         Some(e) => {
@@ -29,7 +34,10 @@ pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
                 }
                 _ => "",
             };
-            eprintln!("ssofresh: the {} backend could not deliver the test notification: {e}{hint}", settings.backend.as_str());
+            eprintln!(
+                "ssofresh: the {} backend could not deliver the test notification: {e}{hint}",
+                settings.backend.as_str()
+            );
             EXIT_TRANSIENT
         }
     }
@@ -49,7 +57,10 @@ fn print_settings(s: &Settings) {
     println!("on success   {}  (refreshed)", yes(s.on_success));
     println!("on error     {}  (refresh_failed, expiring_soon, relogin_required)", yes(s.on_error));
     println!("on login     {}  (login_detected)", yes(s.on_login));
-    println!("interval     {}  (the same event for the same session at most this often)", notify::show_duration(s.interval));
+    println!(
+        "interval     {}  (the same event for the same session at most this often)",
+        notify::show_duration(s.interval)
+    );
     println!("timeout      {}", notify::show_duration(s.timeout));
     if s.backend != Backend::None {
         println!("Send a sample: ssofresh notify --test");

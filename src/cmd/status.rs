@@ -185,7 +185,11 @@ impl<'a> SessionJson<'a> {
 }
 
 /// The last `per_session` activity entries of each session, oldest first.
-fn recent_activity(log: &std::path::Path, statuses: &[SessionStatus], per_session: usize) -> HashMap<String, Vec<Entry>> {
+fn recent_activity(
+    log: &std::path::Path,
+    statuses: &[SessionStatus],
+    per_session: usize,
+) -> HashMap<String, Vec<Entry>> {
     let mut found: HashMap<String, Vec<Entry>> = HashMap::new();
     if per_session == 0 || statuses.is_empty() {
         return found;
@@ -222,7 +226,12 @@ fn tone(state: State) -> Tone {
     }
 }
 
-pub fn render(statuses: &[SessionStatus], recent: &HashMap<String, Vec<Entry>>, style: Style, now: DateTime<Utc>) -> String {
+pub fn render(
+    statuses: &[SessionStatus],
+    recent: &HashMap<String, Vec<Entry>>,
+    style: Style,
+    now: DateTime<Utc>,
+) -> String {
     let mut out = String::new();
     for (i, s) in statuses.iter().enumerate() {
         if i > 0 {

@@ -24,9 +24,9 @@ pub fn run(global: &Global, args: &TickArgs) -> u8 {
         match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
             Ok(t) => t,
             // The message lists the known names, so it needs the whole file.
-            Err(_) => match load_config(global).and_then(|full| {
-                target::select(&full, &args.selection.sessions, &args.selection.profiles, &dir)
-            }) {
+            Err(_) => match load_config(global)
+                .and_then(|full| target::select(&full, &args.selection.sessions, &args.selection.profiles, &dir))
+            {
                 Ok(t) => t,
                 Err(e) => return fail(&e),
             },
@@ -34,10 +34,7 @@ pub fn run(global: &Global, args: &TickArgs) -> u8 {
     } else {
         // By default: every sso-session that has been logged in. Legacy profiles cannot be
         // refreshed, so they are only checked when named.
-        target::all(&cfg, &dir)
-            .into_iter()
-            .filter(|t| !t.is_legacy() && t.cache_path.exists())
-            .collect()
+        target::all(&cfg, &dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
     };
     let settings = settings(global, &args.refresh, args.auto);
     let mut code = EXIT_OK;

@@ -137,7 +137,10 @@ mod tests {
     fn passes_the_event_on_stdin_and_in_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let cmd = format!(r#"cat > '{0}.json'; printf '%s|%s' "$SSOFRESH_EVENT" "$SSOFRESH_SESSION" > '{0}.env'"#, out.display());
+        let cmd = format!(
+            r#"cat > '{0}.json'; printf '%s|%s' "$SSOFRESH_EVENT" "$SSOFRESH_SESSION" > '{0}.env'"#,
+            out.display()
+        );
         run(&cmd, &sample(), Duration::from_secs(5), false).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(out.with_extension("json")).unwrap()).unwrap();
         assert_eq!((v["event"].as_str(), v["session"].as_str()), (Some("test"), Some("corp")));
@@ -170,7 +173,8 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
             // SAFETY: signal 0 only checks existence.
             let exists = unsafe { libc::kill(pid, 0) == 0 };
-            let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z ")).unwrap_or(false);
+            let zombie =
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z ")).unwrap_or(false);
             !exists || zombie
         });
         assert!(gone, "the command's child {pid} survived");

@@ -45,10 +45,7 @@ pub fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), Strin
 
 /// Shows the event from this process (the helper's whole job).
 pub fn show_here(event: &Event, sound: &Sound) -> Result<(), String> {
-    notification(event, sound)
-        .show()
-        .map(drop)
-        .map_err(|e| format!("no desktop notification service: {e}"))
+    notification(event, sound).show().map(drop).map_err(|e| format!("no desktop notification service: {e}"))
 }
 
 fn notification(event: &Event, sound: &Sound) -> notify_rust::Notification {

@@ -29,8 +29,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::Refreshed, Kind::RefreshFailed, Kind::ExpiringSoon, Kind::ReloginRequired, Kind::LoginDetected, Kind::Test];
+    pub const ALL: [Kind; 6] = [
+        Kind::Refreshed,
+        Kind::RefreshFailed,
+        Kind::ExpiringSoon,
+        Kind::ReloginRequired,
+        Kind::LoginDetected,
+        Kind::Test,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -96,12 +102,42 @@ impl Event {
         let login = crate::target::session_login_command(session);
         let expires = now + chrono::Duration::minutes(12);
         let (title, message, error, login_command) = match kind {
-            Kind::Test => ("test notification".to_string(), format!("Notifications reach you through the {backend} backend; nothing to do."), None, None),
-            Kind::Refreshed => ("token refreshed".into(), format!("Valid until {} (1h left); nothing to do.", hm(now + chrono::Duration::hours(1))), None, None),
-            Kind::RefreshFailed => ("refresh failed".into(), format!("The token has expired and could not be refreshed (sample); run: {login}"), Some("sample".into()), Some(login)),
-            Kind::ExpiringSoon => ("token expires in 12m".into(), format!("Refresh failed (sample); ssofresh will try again — or run: {login}"), Some("sample".into()), Some(login)),
-            Kind::ReloginRequired => ("log in again".into(), format!("The Identity Center session has ended (sample); run: {login}"), Some("sample".into()), Some(login)),
-            Kind::LoginDetected => ("new login".into(), format!("Valid until {}; ssofresh keeps it fresh until the session ends. Nothing to do.", hm(expires)), None, None),
+            Kind::Test => (
+                "test notification".to_string(),
+                format!("Notifications reach you through the {backend} backend; nothing to do."),
+                None,
+                None,
+            ),
+            Kind::Refreshed => (
+                "token refreshed".into(),
+                format!("Valid until {} (1h left); nothing to do.", hm(now + chrono::Duration::hours(1))),
+                None,
+                None,
+            ),
+            Kind::RefreshFailed => (
+                "refresh failed".into(),
+                format!("The token has expired and could not be refreshed (sample); run: {login}"),
+                Some("sample".into()),
+                Some(login),
+            ),
+            Kind::ExpiringSoon => (
+                "token expires in 12m".into(),
+                format!("Refresh failed (sample); ssofresh will try again — or run: {login}"),
+                Some("sample".into()),
+                Some(login),
+            ),
+            Kind::ReloginRequired => (
+                "log in again".into(),
+                format!("The Identity Center session has ended (sample); run: {login}"),
+                Some("sample".into()),
+                Some(login),
+            ),
+            Kind::LoginDetected => (
+                "new login".into(),
+                format!("Valid until {}; ssofresh keeps it fresh until the session ends. Nothing to do.", hm(expires)),
+                None,
+                None,
+            ),
         };
         Event {
             kind,
@@ -193,7 +229,10 @@ pub fn for_report(target: &Target, report: &Report, threshold: Duration, now: Da
                     target,
                     now,
                     "refresh failed".into(),
-                    format!("The token has expired and could not be refreshed ({}); run: {login}", one_line(reason, 240)),
+                    format!(
+                        "The token has expired and could not be refreshed ({}); run: {login}",
+                        one_line(reason, 240)
+                    ),
                 ),
                 _ => Event::new(
                     Kind::RefreshFailed,
@@ -209,8 +248,13 @@ pub fn for_report(target: &Target, report: &Report, threshold: Duration, now: Da
             out.push(e);
         }
         Outcome::Relogin { class, reason } => {
-            let mut e =
-                Event::new(Kind::ReloginRequired, target, now, "log in again".into(), format!("{}; run: {login}", sentence(reason)));
+            let mut e = Event::new(
+                Kind::ReloginRequired,
+                target,
+                now,
+                "log in again".into(),
+                format!("{}; run: {login}", sentence(reason)),
+            );
             e.error = Some(class.clone());
             e.login_command = Some(login);
             out.push(e);
@@ -231,7 +275,8 @@ mod tests {
     use crate::config::AwsConfig;
 
     fn target() -> Target {
-        let cfg = AwsConfig::parse("[profile dev]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n").unwrap();
+        let cfg = AwsConfig::parse("[profile dev]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n")
+            .unwrap();
         crate::target::all(&cfg, std::path::Path::new("/c")).remove(0)
     }
 
@@ -263,7 +308,10 @@ mod tests {
         assert_eq!(kinds(transient("connect", Some(-60)), false), [Kind::RefreshFailed]);
         assert_eq!(kinds(transient("connect", None), false), [Kind::RefreshFailed]);
         assert_eq!(kinds(transient("busy", Some(600)), false), [], "the lock holder reports");
-        assert_eq!(kinds(Outcome::Relogin { class: "invalid_grant".into(), reason: "x".into() }, true), [Kind::LoginDetected, Kind::ReloginRequired]);
+        assert_eq!(
+            kinds(Outcome::Relogin { class: "invalid_grant".into(), reason: "x".into() }, true),
+            [Kind::LoginDetected, Kind::ReloginRequired]
+        );
         assert_eq!(kinds(Outcome::Broken { reason: "unusable token cache".into() }, false), [Kind::RefreshFailed]);
     }
 
@@ -274,7 +322,11 @@ mod tests {
         let e = &for_report(&target(), &report, Duration::from_secs(1200), now)[0];
         assert_eq!(e.session, "corp");
         assert!(e.title.contains("corp") && e.title.contains("expires in"), "{}", e.title);
-        assert!(e.message.starts_with("Refresh failed after 4 attempts") && e.message.ends_with("run: ssofresh login corp"), "{}", e.message);
+        assert!(
+            e.message.starts_with("Refresh failed after 4 attempts") && e.message.ends_with("run: ssofresh login corp"),
+            "{}",
+            e.message
+        );
         let v: serde_json::Value = serde_json::from_str(&e.to_json_line()).unwrap();
         assert_eq!(v["event"], "expiring_soon");
         assert_eq!(v["error"], "connect");

@@ -93,7 +93,11 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
         }
     };
     let path = memo_path(state_dir, cache_key);
-    let before = crate::guard::read(&path).ok().flatten().and_then(|b| serde_json::from_slice::<Memo>(&b).ok()).unwrap_or_default();
+    let before = crate::guard::read(&path)
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
+        .unwrap_or_default();
     let mut memo = if c.new_login && before.login.as_deref() != c.login { Memo::default() } else { before.clone() };
     memo.login = c.login.map(str::to_string);
     let admitted: Vec<Event> = events.into_iter().filter(|e| memo.admit(e.kind, c.login, c.now, c.interval)).collect();
@@ -164,7 +168,11 @@ mod tests {
         assert_eq!(claim(dir.path(), "other", vec![e.clone()], &when(1)).len(), 1, "per session");
         let fresh = Claim { new_login: true, login: Some("b"), ..when(2) };
         assert_eq!(claim(dir.path(), "k", vec![e.clone()], &fresh).len(), 1, "a new login starts afresh");
-        assert_eq!(claim(dir.path(), "k", vec![e], &fresh).len(), 0, "and only once, however many processes noticed it");
+        assert_eq!(
+            claim(dir.path(), "k", vec![e], &fresh).len(),
+            0,
+            "and only once, however many processes noticed it"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

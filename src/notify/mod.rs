@@ -147,7 +147,8 @@ impl From<&crate::cli::NotifyArgs> for Settings {
 /// path (a fresh token, nothing new) does not even call into this module.
 #[inline]
 pub fn may_notify(report: &Report, settings: &Settings) -> bool {
-    settings.backend != Backend::None && (report.login_detected || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn))
+    settings.backend != Backend::None
+        && (report.login_detected || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn))
 }
 
 /// Notifies about one run of the engine. `login` is the fingerprint of the login the cache
@@ -159,10 +160,8 @@ pub fn on_report(target: &Target, report: &Report, login: Option<&str>, settings
         return;
     }
     let now = Utc::now();
-    let events: Vec<Event> = event::for_report(target, report, settings.threshold, now)
-        .into_iter()
-        .filter(|e| n.wants(e.kind))
-        .collect();
+    let events: Vec<Event> =
+        event::for_report(target, report, settings.threshold, now).into_iter().filter(|e| n.wants(e.kind)).collect();
     if events.is_empty() {
         return;
     }
@@ -195,8 +194,18 @@ pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Deliver
     };
     let error = result.err();
     match &error {
-        Some(err) => log::debug!("{}: {} notification not delivered through {}: {err}", event.session, event.kind.as_str(), settings.backend.as_str()),
-        None => log::debug!("{}: {} notification sent through {}", event.session, event.kind.as_str(), settings.backend.as_str()),
+        Some(err) => log::debug!(
+            "{}: {} notification not delivered through {}: {err}",
+            event.session,
+            event.kind.as_str(),
+            settings.backend.as_str()
+        ),
+        None => log::debug!(
+            "{}: {} notification sent through {}",
+            event.session,
+            event.kind.as_str(),
+            settings.backend.as_str()
+        ),
     }
     Delivery { duration: started.elapsed(), error }
 }

@@ -63,8 +63,10 @@ impl Reply {
     /// A portal error: `{"message"}` and `x-amzn-ErrorType` (401 UnauthorizedException,
     /// 403 ForbiddenException, 429 TooManyRequestsException, …).
     pub fn portal_error(status: u16, exception: &str, message: &str) -> Reply {
-        Reply::json(status, json!({"message": message}))
-            .header("x-amzn-ErrorType", &format!("{exception}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/"))
+        Reply::json(status, json!({"message": message})).header(
+            "x-amzn-ErrorType",
+            &format!("{exception}:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/"),
+        )
     }
     /// STS `GetCallerIdentity` (query protocol, XML). The user id ends with the access key the
     /// request was signed with, so a test can see which credentials the client used.
@@ -230,7 +232,11 @@ pub fn require_python_module(module: &str) -> bool {
     if !super::require_tool("python3") {
         return false;
     }
-    let ok = Command::new("python3").args(["-c", &format!("import {module}")]).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         if std::env::var_os("CI").is_some() {
             panic!("python3 cannot import {module}; .ci/run must install it");
