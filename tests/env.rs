@@ -159,7 +159,7 @@ fn configure_prints_a_block_with_the_absolute_path() {
     assert!(exe.is_absolute());
     // The block is valid config: pasted in, it parses to the line we mean.
     let merged = format!("{}{}", CONFIG.trim_end(), run.stdout);
-    let cfg = ssofresh::config::AwsConfig::parse(&merged).unwrap();
+    let cfg = ssofresh::aws::config::AwsConfig::parse(&merged).unwrap();
     assert!(cfg.profile("dev-cp").is_some());
 
     let run = Run::of(

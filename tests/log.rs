@@ -368,15 +368,17 @@ fn appender_worker() {
     let parts: Vec<&str> = spec.split('|').collect();
     let (path, start, id, count) =
         (Path::new(parts[0]), Path::new(parts[1]), parts[2], parts[3].parse::<usize>().unwrap());
-    let limits =
-        ssofresh::activity::Limits { max_size: parts[4].parse().unwrap(), max_files: parts[5].parse().unwrap() };
+    let limits = ssofresh::engine::activity::Limits {
+        max_size: parts[4].parse().unwrap(),
+        max_files: parts[5].parse().unwrap(),
+    };
     while !start.exists() {
         std::thread::sleep(Duration::from_millis(1));
     }
     for i in 0..count {
-        let mut e = ssofresh::activity::Entry::new("refresh", &format!("s{id}"));
+        let mut e = ssofresh::engine::activity::Entry::new("refresh", &format!("s{id}"));
         e.message = Some(format!("{id}/{i}"));
-        ssofresh::activity::append_with(path, &e, limits).unwrap();
+        ssofresh::engine::activity::append_with(path, &e, limits).unwrap();
     }
 }
 

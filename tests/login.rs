@@ -604,9 +604,10 @@ fn ctrl_c_while_saving_lets_the_save_finish() {
     let stub = stub_ok();
     // A refresh holds the session's lock, so the login has to wait for it before writing.
     let state_dir = home.path().join(".local/state/ssofresh");
-    let held = ssofresh::lock::acquire(&ssofresh::lock::lock_path(&state_dir, &sha1_hex("corp")), Duration::ZERO)
-        .unwrap()
-        .unwrap();
+    let held =
+        ssofresh::sys::lock::acquire(&ssofresh::sys::lock::lock_path(&state_dir, &sha1_hex("corp")), Duration::ZERO)
+            .unwrap()
+            .unwrap();
     let mut live =
         Live::spawn(login(&home, &stub.url).args(["--use-device-code"]).env("SSOFRESH_LOG", "ssofresh=debug"));
     live.line(|l| l.contains("taking the refresh lock"));

@@ -37,7 +37,7 @@ impl Events {
                 let session = v["session"].as_str().unwrap();
                 assert!(v["title"].as_str().unwrap().contains(session), "the title names the session: {text}");
                 assert!(!v["message"].as_str().unwrap().contains('\n'));
-                assert!(ssofresh::timefmt::parse(v["time"].as_str().unwrap()).is_some(), "{text}");
+                assert!(ssofresh::text::timefmt::parse(v["time"].as_str().unwrap()).is_some(), "{text}");
                 v
             })
             .collect()

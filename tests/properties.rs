@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use ssofresh::cache::CachedToken;
-use ssofresh::config::AwsConfig;
-use ssofresh::secret::Secret;
-use ssofresh::timefmt;
+use ssofresh::aws::config::AwsConfig;
+use ssofresh::aws::token_cache::CachedToken;
+use ssofresh::sys::secret::Secret;
+use ssofresh::text::timefmt;
 use std::path::Path;
 
 fn text() -> impl Strategy<Value = String> {
@@ -110,8 +110,8 @@ proptest! {
         let s = String::from_utf8_lossy(&bytes);
         let _ = timefmt::parse(&s);
         let _ = AwsConfig::parse(&s);
-        let _ = ssofresh::units::parse_duration(&s);
-        let _ = ssofresh::units::parse_size(&s);
+        let _ = ssofresh::text::units::parse_duration(&s);
+        let _ = ssofresh::text::units::parse_size(&s);
     }
 }
 

@@ -248,7 +248,7 @@ fn long_names_and_many_profiles_fit_80_columns() {
     assert!(run.stdout.contains("more"), "{}", run.stdout);
     let rich = status(&home, &["--color", "always"]);
     for line in rich.stdout.lines() {
-        assert!(ssofresh::style::columns(line) <= 80, "{line:?}");
+        assert!(ssofresh::text::style::columns(line) <= 80, "{line:?}");
     }
 }
 

@@ -1,7 +1,7 @@
 //! The AWS config parser: no panic, and the hot path's partial parse agrees with the full one.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use ssofresh::config::AwsConfig;
+use ssofresh::aws::config::AwsConfig;
 
 fuzz_target!(|text: &str| {
     let Ok(full) = AwsConfig::parse(text) else { return };

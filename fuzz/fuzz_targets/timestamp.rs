@@ -1,7 +1,7 @@
 //! Timestamp parsing: no panic; every time it reads, it writes in a form it reads back.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use ssofresh::timefmt;
+use ssofresh::text::timefmt;
 
 fuzz_target!(|s: &str| {
     if let Some(t) = timefmt::parse(s) {

@@ -1,7 +1,7 @@
 //! The token cache reader: no panic; whatever it accepts, it writes back and reads the same.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use ssofresh::cache::CachedToken;
+use ssofresh::aws::token_cache::CachedToken;
 use std::path::Path;
 
 fuzz_target!(|bytes: &[u8]| {

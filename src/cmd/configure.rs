@@ -3,8 +3,8 @@
 
 use super::load_config;
 use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs, Global};
+use crate::engine::role::{RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_USAGE};
-use crate::role::{RoleError, RoleSpec};
 
 pub fn run(global: &Global, command: &ConfigureCommand) -> u8 {
     match command {

@@ -1,12 +1,12 @@
 //! `ssofresh credential-process`: role credentials in the `credential_process` format.
 
 use super::{load_config, settings};
+use crate::aws::config::AwsConfig;
+use crate::aws::portal::RoleCredentials;
 use crate::cli::{Global, RoleArgs};
-use crate::config::AwsConfig;
+use crate::engine::role::{self, Fetched, Options, RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
-use crate::portal::RoleCredentials;
-use crate::role::{self, Fetched, Options, RoleError, RoleSpec};
-use crate::timefmt;
+use crate::text::timefmt;
 use serde::Serialize;
 use std::io::Write;
 
@@ -33,7 +33,7 @@ pub fn obtain(global: &Global, args: &RoleArgs) -> Result<Fetched, RoleError> {
     let opts = Options {
         window: args.window,
         use_cache: !args.no_cache,
-        cache_dir: crate::rolecache::dir(args.role_cache_dir.as_deref()),
+        cache_dir: crate::aws::role_cache::dir(args.role_cache_dir.as_deref()),
         settings: settings(global, &args.refresh, false),
     };
     let fetched = role::credentials(&spec, &cfg, &opts)?;

@@ -2,16 +2,16 @@
 //! exact fix (config lines, `chmod`, commands). Reads only; changes nothing.
 
 use super::{activity_log, cache_dir, config_path, load_config, state_dir};
-use crate::cache::CachedToken;
+use crate::aws::config::{AwsConfig, Profile};
+use crate::aws::endpoint::{self, Service};
+use crate::aws::token_cache::CachedToken;
 use crate::cli::{DoctorArgs, Global};
-use crate::config::{AwsConfig, Profile};
-use crate::endpoint::{self, Service};
-use crate::guard::Unsafe;
-use crate::state::{self, SessionState};
-use crate::style::{self, Style, Tone};
-use crate::target::{self, Target};
-use crate::timefmt;
-use crate::units::human;
+use crate::engine::state::{self, SessionState};
+use crate::engine::target::{self, Target};
+use crate::sys::guard::Unsafe;
+use crate::text::style::{self, Style, Tone};
+use crate::text::timefmt;
+use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -251,7 +251,7 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
     for t in targets {
         if let Err(e) = CachedToken::read(&t.cache_path) {
             // An unsafe directory is reported once, by permission_findings, with its own fix.
-            if let crate::cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {
+            if let crate::aws::token_cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {
                 continue;
             }
             out.push(
@@ -363,12 +363,12 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         }
     }
     look(&s.state_dir, true);
-    for f in crate::activity::files(&s.activity_log) {
+    for f in crate::engine::activity::files(&s.activity_log) {
         look(&f, false);
     }
     // What tick, credential-process, login and logout refuse outright (exit 2), in their words.
     for dir in [&s.cache_dir, &s.state_dir] {
-        if let Err(u) = crate::guard::check_dir(dir) {
+        if let Err(u) = crate::sys::guard::check_dir(dir) {
             out.push(Finding::new(Level::Problem, u.to_string()));
         }
     }
@@ -493,9 +493,9 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
 }
 
 fn log_finding(path: &Path) -> Finding {
-    let files = crate::activity::files(path);
+    let files = crate::engine::activity::files(path);
     let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let limits = crate::activity::limits();
+    let limits = crate::engine::activity::limits();
     let what = if files.is_empty() {
         "no activity yet".to_string()
     } else {

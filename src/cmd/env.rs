@@ -9,7 +9,7 @@ pub fn run(global: &Global, args: &EnvArgs) -> u8 {
         return code;
     }
     match obtain(global, &args.role) {
-        Ok(f) => emit(crate::export::render(args.format, &f.creds).as_bytes()),
+        Ok(f) => emit(crate::shell::export::render(args.format, &f.creds).as_bytes()),
         Err(e) => {
             eprintln!("ssofresh: {e}");
             e.exit_code()

@@ -3,14 +3,14 @@
 //! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
 
 use super::{activity_log, cache_dir, config_path, state_dir};
-use crate::cache::CachedToken;
+use crate::aws::token_cache::CachedToken;
 use crate::cli::{Global, HookArgs};
+use crate::engine::session_status::{self, State};
+use crate::engine::state::{self, SessionState};
+use crate::engine::watch::{self, Watched};
 use crate::error::EXIT_OK;
-use crate::hint;
-use crate::lock;
-use crate::session_status::{self, State};
-use crate::state::{self, SessionState};
-use crate::watch::{self, Watched};
+use crate::shell::hint;
+use crate::sys::lock;
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -132,8 +132,8 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
 
 fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match expires {
-        Some(e) if e > now => format!("the token expires in {}", crate::units::human(e - now)),
-        Some(e) => format!("the token expired {} ago", crate::units::human(now - e)),
+        Some(e) if e > now => format!("the token expires in {}", crate::text::units::human(e - now)),
+        Some(e) => format!("the token expired {} ago", crate::text::units::human(now - e)),
         None => "no token".into(),
     }
 }
@@ -143,7 +143,7 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
     let path = hint::path(state, key);
     if hint::due(&path, login, now) {
-        eprintln!("{}", crate::secret::one_line(message, 400));
+        eprintln!("{}", crate::sys::secret::one_line(message, 400));
         hint::record(&path, login, now);
         return now + hint::EVERY;
     }
@@ -187,7 +187,7 @@ fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, st
     argv.extend(["--cache-dir".into(), abs(cache)]);
     argv.extend(["--state-dir".into(), abs(state)]);
     argv.extend(["--log-file".into(), abs(&activity_log(global))]);
-    match crate::detach::spawn(&exe, &argv) {
+    match crate::sys::detach::spawn(&exe, &argv) {
         Ok(pid) => {
             log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label());
             true

@@ -4,7 +4,7 @@
 use super::{cache_dir, config_path, fail, state_dir};
 use crate::cli::{Cli, Global, InitArgs, InitTarget, Shell};
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
-use crate::schedule::{self, Job};
+use crate::shell::schedule::{self, Job};
 use clap::parser::ValueSource;
 use clap::CommandFactory;
 use std::path::{Path, PathBuf};
@@ -78,8 +78,8 @@ fn print_hook(global: &Global, args: &InitArgs, sh: Shell) -> u8 {
         hook.push("--no-hints".into());
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
-    let program = crate::shell::program_word(sh, &exe, std::env::var_os("PATH").as_deref());
-    print!("{}", crate::shell::render(sh, &program, &hook));
+    let program = crate::shell::hook::program_word(sh, &exe, std::env::var_os("PATH").as_deref());
+    print!("{}", crate::shell::hook::render(sh, &program, &hook));
     EXIT_OK
 }
 
@@ -166,7 +166,7 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
         }
         InitTarget::Launchd => {
             let path = schedule::launchd_path(&home);
-            let q = crate::shell::quote(Shell::Bash, &path.to_string_lossy());
+            let q = crate::shell::hook::quote(Shell::Bash, &path.to_string_lossy());
             let uid = uid();
             (
                 vec![(path, schedule::launchd_plist(&job))],
@@ -215,7 +215,7 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
             eprintln!("ssofresh: {} is up to date", path.display());
             continue;
         }
-        if let Err(e) = crate::cache::write_atomic(path, text.as_bytes()) {
+        if let Err(e) = crate::sys::fs::write_atomic(path, text.as_bytes()) {
             eprintln!("ssofresh: cannot write {}: {e}", path.display());
             return EXIT_USAGE;
         }

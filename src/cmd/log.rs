@@ -2,10 +2,10 @@
 //! grows (`--follow` keeps reading across rotations).
 
 use super::activity_log;
-use crate::activity::{self, Entry};
 use crate::cli::{Global, LogArgs};
+use crate::engine::activity::{self, Entry};
 use crate::error::EXIT_OK;
-use crate::style::{Style, Tone};
+use crate::text::style::{Style, Tone};
 use chrono::{Local, Utc};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -144,12 +144,12 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style) -> io::Resu
     }
     let Ok(e) = serde_json::from_slice::<Entry>(line) else {
         // Not ours (or damaged): shown as text, made safe for the terminal.
-        return writeln!(out, "{}", crate::secret::one_line(&String::from_utf8_lossy(line), 1000));
+        return writeln!(out, "{}", crate::sys::secret::one_line(&String::from_utf8_lossy(line), 1000));
     };
     let now = Utc::now();
-    let time = crate::timefmt::parse(&e.time)
+    let time = crate::text::timefmt::parse(&e.time)
         .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| crate::secret::one_line(&e.time, 30));
+        .unwrap_or_else(|| crate::sys::secret::one_line(&e.time, 30));
     let tone = match (e.event.as_str(), e.outcome.as_deref()) {
         ("refresh", Some("ok")) => Tone::Good,
         ("refresh", Some("transient" | "superseded")) => Tone::Warn,
@@ -160,7 +160,7 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style) -> io::Resu
         out,
         "{}  {:<12}  {}",
         style.paint(Tone::Dim, &time),
-        crate::secret::one_line(&e.session, 60),
+        crate::sys::secret::one_line(&e.session, 60),
         style.paint(tone, &e.summary(now, true))
     )
 }

@@ -2,18 +2,20 @@
 //! write the token cache the way the AWS CLI does. Only ever started by the user.
 
 use super::{cache_dir, config_path, fail, load_config, state_dir};
-use crate::activity::{self, Entry};
-use crate::cache::CachedToken;
+use crate::auth::browser;
+use crate::auth::login::{self, Options, SignedIn};
+use crate::aws::config::AwsConfig;
+use crate::aws::http::HttpSettings;
+use crate::aws::registration::Flow;
+use crate::aws::token_cache::CachedToken;
 use crate::cli::{Global, LoginArgs, LoginFlow};
-use crate::config::AwsConfig;
+use crate::engine::activity::{self, Entry};
+use crate::engine::refresh;
+use crate::engine::state::{self, SessionState};
+use crate::engine::target::{self, Target};
 use crate::error::{Error, EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::http::HttpSettings;
-use crate::login::{self, Options, SignedIn};
-use crate::registration::Flow;
-use crate::state::{self, SessionState};
-use crate::target::{self, Target};
-use crate::units::human;
-use crate::{browser, interrupt, lock, refresh};
+use crate::sys::{interrupt, lock};
+use crate::text::units::human;
 use chrono::{Local, Utc};
 use std::path::Path;
 use std::time::Duration;

@@ -2,17 +2,17 @@
 //! token cache and the role credentials cached from it.
 
 use super::{cache_dir, combine, fail, load_config, state_dir};
-use crate::activity::{self, Entry};
-use crate::cache::CachedToken;
+use crate::auth::logout::{self, Portal};
+use crate::aws::config::AwsConfig;
+use crate::aws::endpoint::{self, Service};
+use crate::aws::http::{self, HttpSettings};
+use crate::aws::role_cache::{self, Origin};
+use crate::aws::token_cache::CachedToken;
 use crate::cli::{Global, LogoutArgs};
-use crate::config::AwsConfig;
-use crate::endpoint::{self, Service};
+use crate::engine::activity::{self, Entry};
+use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
-use crate::http::{self, HttpSettings};
-use crate::lock;
-use crate::logout::{self, Portal};
-use crate::rolecache::{self, Origin};
-use crate::target::{self, Target};
+use crate::sys::lock;
 use chrono::Utc;
 use std::io::ErrorKind;
 use std::path::Path;
@@ -36,7 +36,7 @@ pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
     };
     let http = HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout };
     let state_dir = state_dir(global);
-    let role_dir = rolecache::dir(None);
+    let role_dir = role_cache::dir(None);
     let mut client = None;
     let mut code = EXIT_OK;
     for t in &targets {
@@ -121,7 +121,7 @@ fn one(
         .profiles
         .iter()
         .filter_map(|p| cfg.profile(p))
-        .filter_map(|p| Some(rolecache::cache_key(p.sso_account_id.as_deref()?, p.sso_role_name.as_deref()?, owner)))
+        .filter_map(|p| Some(role_cache::cache_key(p.sso_account_id.as_deref()?, p.sso_role_name.as_deref()?, owner)))
         .collect();
     let removed = logout::remove_role_credentials(role_dir, &keys);
     if !removed.is_empty() {

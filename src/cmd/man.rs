@@ -1,8 +1,8 @@
 //! `ssofresh man [COMMAND…]` prints the man page (roff) for `man -l -` or a man1 directory.
 
+use crate::cli::manpage;
 use crate::cli::ManArgs;
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
-use crate::manpage;
 use std::io::Write;
 
 pub fn run(args: &ManArgs) -> u8 {

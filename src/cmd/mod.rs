@@ -16,11 +16,11 @@ pub mod prompt;
 pub mod status;
 pub mod tick;
 
+use crate::aws::config::AwsConfig;
+use crate::aws::http::HttpSettings;
 use crate::cli::{Global, RefreshArgs};
-use crate::config::AwsConfig;
+use crate::engine::refresh::Settings;
 use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::http::HttpSettings;
-use crate::refresh::Settings;
 use std::path::PathBuf;
 
 /// Logging only when asked for: an unused logger still costs start-up time.
@@ -33,8 +33,8 @@ pub fn init_logging() {
 pub fn config_path(global: &Global) -> PathBuf {
     match &global.config_file {
         // Same `~` expansion as AWS_CONFIG_FILE gets.
-        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
-        _ => crate::paths::aws_config_file(),
+        Some(p) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
+        _ => crate::sys::paths::aws_config_file(),
     }
 }
 
@@ -43,13 +43,13 @@ pub fn load_config(global: &Global) -> Result<AwsConfig, Error> {
 }
 
 pub fn cache_dir(global: &Global) -> PathBuf {
-    crate::paths::sso_cache_dir(global.cache_dir.as_deref())
+    crate::sys::paths::sso_cache_dir(global.cache_dir.as_deref())
 }
 
 pub fn state_dir(global: &Global) -> PathBuf {
     match &global.state_dir {
         Some(p) if !p.as_os_str().is_empty() => p.clone(),
-        _ => crate::paths::state_dir(),
+        _ => crate::sys::paths::state_dir(),
     }
 }
 
@@ -57,15 +57,15 @@ pub fn state_dir(global: &Global) -> PathBuf {
 /// directory, else the platform default.
 pub fn activity_log(global: &Global) -> PathBuf {
     match (&global.log_file, &global.state_dir) {
-        (Some(p), _) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
+        (Some(p), _) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
         (_, Some(d)) if !d.as_os_str().is_empty() => d.join("activity.log"),
-        _ => crate::activity::default_path(&state_dir(global)),
+        _ => crate::engine::activity::default_path(&state_dir(global)),
     }
 }
 
 /// The activity log's rotation limits for every append this process makes.
 pub fn init_activity_log(global: &Global) {
-    crate::activity::configure(crate::activity::Limits {
+    crate::engine::activity::configure(crate::engine::activity::Limits {
         max_size: global.log_max_size,
         max_files: global.log_max_files,
     });
@@ -105,7 +105,7 @@ pub fn combine(a: u8, b: u8) -> u8 {
 /// any token is read or written there: one `stat` each.
 pub fn refuse_unsafe_dirs(global: &Global) -> Result<(), u8> {
     for dir in [cache_dir(global), state_dir(global)] {
-        if let Err(u) = crate::guard::check_dir(&dir) {
+        if let Err(u) = crate::sys::guard::check_dir(&dir) {
             eprintln!("ssofresh: {u}");
             return Err(EXIT_USAGE);
         }

@@ -4,9 +4,9 @@
 
 use super::{cache_dir, fail, state_dir};
 use crate::cli::{Global, PromptArgs, Symbols};
+use crate::engine::session_status::{self, SessionStatus, State};
+use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
-use crate::session_status::{self, SessionStatus, State};
-use crate::watch;
 use chrono::{DateTime, Local, Utc};
 
 pub fn run(global: &Global, args: &PromptArgs) -> u8 {
@@ -164,7 +164,7 @@ impl Format {
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Var(Var::Session) => out.push_str(&crate::secret::one_line(&s.target.label(), 60)),
+                Piece::Var(Var::Session) => out.push_str(&crate::sys::secret::one_line(&s.target.label(), 60)),
                 Piece::Var(Var::Left) => out.push_str(&left),
                 Piece::Var(Var::Expires) => match expires {
                     Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),

@@ -2,13 +2,13 @@
 //! (`--json`) and conditions (`--check`). Reads files only: never refreshes, never connects.
 
 use super::{activity_log, cache_dir, combine, fail, load_config, state_dir};
-use crate::activity::{self, Entry};
 use crate::cli::{Global, StatusArgs};
+use crate::engine::activity::{self, Entry};
+use crate::engine::session_status::{self, SessionStatus, State};
+use crate::engine::target::{self, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
-use crate::session_status::{self, SessionStatus, State};
-use crate::style::{self, clock, relative, Style, Tone};
-use crate::target::{self, Kind, Target};
-use crate::units::human;
+use crate::text::style::{self, clock, relative, Style, Tone};
+use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -47,7 +47,7 @@ pub fn run(global: &Global, args: &StatusArgs) -> u8 {
     if args.json {
         let report = Report {
             schema_version: SCHEMA_VERSION,
-            generated_at: crate::timefmt::format(now),
+            generated_at: crate::text::timefmt::format(now),
             threshold_seconds: args.threshold.as_secs(),
             config_file: cfg.path.display().to_string(),
             sessions: statuses.iter().map(|s| SessionJson::of(s, now)).collect(),
@@ -177,7 +177,7 @@ impl<'a> SessionJson<'a> {
                 outcome: &r.outcome,
                 error: r.error.as_deref(),
             }),
-            last_login_at: s.last_login.map(crate::timefmt::format),
+            last_login_at: s.last_login.map(crate::text::timefmt::format),
             backoff_until: s.saved.backoff_until.as_deref(),
             cache_file: t.cache_path.display().to_string(),
         }
@@ -337,7 +337,7 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("refresh", &value);
     }
     if let Some(r) = &s.saved.last_refresh {
-        let when = crate::timefmt::parse(&r.at).map(|at| format!("{} ({})", relative(at, now), clock(at, now)));
+        let when = crate::text::timefmt::parse(&r.at).map(|at| format!("{} ({})", relative(at, now), clock(at, now)));
         let error = r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
         let what = match r.outcome.as_str() {
             "ok" => "ok".to_string(),
@@ -350,7 +350,7 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));
     }
     for (i, e) in recent.iter().enumerate() {
-        let when = crate::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
+        let when = crate::text::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
         let text = format!("{when}  {}", e.summary(now, false));
         line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
     }

@@ -1,12 +1,12 @@
 //! `ssofresh tick`: refresh every selected token that is due.
 
 use super::{cache_dir, combine, fail, load_config, settings};
+use crate::aws::config::AwsConfig;
 use crate::cli::{Global, TickArgs};
-use crate::config::AwsConfig;
+use crate::engine::refresh::{self, Outcome};
+use crate::engine::target::{self, Target};
 use crate::error::EXIT_OK;
-use crate::refresh::{self, Outcome};
-use crate::target::{self, Target};
-use crate::units::human;
+use crate::text::units::human;
 use chrono::{Local, Utc};
 
 pub fn run(global: &Global, args: &TickArgs) -> u8 {

@@ -95,7 +95,7 @@ fn explanation(child: &mut Child) -> Option<String> {
     let mut text = String::new();
     // The process has exited: the read ends at once (our notifier starts nothing else).
     child.stderr.take()?.take(4096).read_to_string(&mut text).ok()?;
-    text.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(|l| crate::secret::one_line(l, 300))
+    text.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(|l| crate::sys::secret::one_line(l, 300))
 }
 
 fn check(status: ExitStatus, what: &str) -> Result<(), String> {

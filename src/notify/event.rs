@@ -1,10 +1,10 @@
 //! What a notification says: the event, the session, and the next step, in one line.
 
-use crate::refresh::{Outcome, Report};
-use crate::secret::one_line;
-use crate::target::Target;
-use crate::timefmt;
-use crate::units::human;
+use crate::engine::refresh::{Outcome, Report};
+use crate::engine::target::Target;
+use crate::sys::secret::one_line;
+use crate::text::timefmt;
+use crate::text::units::human;
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -99,7 +99,7 @@ impl Event {
 
     /// The sample `notify --test` sends: `kind` is `Test`, or an event to imitate.
     pub fn sample(kind: Kind, session: &str, backend: &str, now: DateTime<Utc>) -> Event {
-        let login = crate::target::session_login_command(session);
+        let login = crate::engine::target::session_login_command(session);
         let expires = now + chrono::Duration::minutes(12);
         let (title, message, error, login_command) = match kind {
             Kind::Test => (
@@ -272,12 +272,12 @@ pub fn for_report(target: &Target, report: &Report, threshold: Duration, now: Da
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AwsConfig;
+    use crate::aws::config::AwsConfig;
 
     fn target() -> Target {
         let cfg = AwsConfig::parse("[profile dev]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n")
             .unwrap();
-        crate::target::all(&cfg, std::path::Path::new("/c")).remove(0)
+        crate::engine::target::all(&cfg, std::path::Path::new("/c")).remove(0)
     }
 
     fn kinds(outcome: Outcome, login_detected: bool) -> Vec<Kind> {

@@ -6,7 +6,7 @@
 //! slow refresh elsewhere hold up this tick. This lock is only ever held for a read and a write.
 
 use super::event::{Event, Kind};
-use crate::timefmt;
+use crate::text::timefmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,7 +81,7 @@ pub struct Claim<'a> {
 /// the delivery: a backend that is down is not retried at every tick either. When the memo
 /// cannot be locked or saved, nothing is sent — better one notification lost than one per tick.
 pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -> Vec<Event> {
-    let lock = match crate::lock::acquire(&lock_path(state_dir, cache_key), LOCK_WAIT) {
+    let lock = match crate::sys::lock::acquire(&lock_path(state_dir, cache_key), LOCK_WAIT) {
         Ok(Some(l)) => l,
         Ok(None) => {
             log::debug!("notification memo for {cache_key} stayed locked; another process is notifying");
@@ -93,7 +93,7 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
         }
     };
     let path = memo_path(state_dir, cache_key);
-    let before = crate::guard::read(&path)
+    let before = crate::sys::guard::read(&path)
         .ok()
         .flatten()
         .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
@@ -104,7 +104,7 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
     if memo != before {
         let saved = serde_json::to_vec_pretty(&memo)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::cache::write_atomic(&path, &bytes));
+            .and_then(|bytes| crate::sys::fs::write_atomic(&path, &bytes));
         if let Err(e) = saved {
             log::debug!("cannot save {}: {e}; not notifying", path.display());
             return Vec::new();

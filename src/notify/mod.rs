@@ -13,9 +13,9 @@ mod memo;
 
 pub use event::{Event, Kind};
 
-use crate::activity;
-use crate::refresh::{Outcome, Report, Settings as RefreshSettings};
-use crate::target::Target;
+use crate::engine::activity;
+use crate::engine::refresh::{Outcome, Report, Settings as RefreshSettings};
+use crate::engine::target::Target;
 use chrono::Utc;
 use std::time::{Duration, Instant};
 

@@ -198,12 +198,12 @@ pub fn refused_url() -> String {
 }
 
 pub fn sha1_hex(s: &str) -> String {
-    ssofresh::cache::cache_key(s)
+    ssofresh::aws::token_cache::cache_key(s)
 }
 
 /// The fingerprint ssofresh keeps of a token (never the token).
 pub fn fingerprint(secret: &str) -> String {
-    ssofresh::secret::Secret::new(secret).fingerprint()
+    ssofresh::sys::secret::Secret::new(secret).fingerprint()
 }
 
 /// Every path under `dir` with its bytes: to show a command changed nothing.

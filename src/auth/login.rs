@@ -2,20 +2,20 @@
 //! flow with PKCE, ending in a token shaped exactly as the AWS CLI caches it. Nothing here
 //! writes the token: the caller does, under its locks, once the sign-in has succeeded.
 
-use crate::browser;
-use crate::cache::CachedToken;
-use crate::config::AwsConfig;
-use crate::endpoint::{self, Service};
+use crate::auth::browser;
+use crate::auth::loopback::{self, Listener};
+use crate::auth::pkce::{self, Pkce};
+use crate::aws::config::AwsConfig;
+use crate::aws::endpoint::{self, Service};
+use crate::aws::http::{self, HttpSettings};
+use crate::aws::oidc::{self, Grant, OidcError, Refusal, RegisterRequest, Transient};
+use crate::aws::registration::{self, Flow, Registration};
+use crate::aws::token_cache::CachedToken;
+use crate::engine::target::Target;
 use crate::error::{EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::http::{self, HttpSettings};
-use crate::loopback::{self, Listener};
-use crate::oidc::{self, Grant, OidcError, Refusal, RegisterRequest, Transient};
-use crate::pkce::{self, Pkce};
-use crate::registration::{self, Flow, Registration};
-use crate::secret::one_line;
-use crate::target::Target;
-use crate::timefmt;
-use crate::units::human;
+use crate::sys::secret::one_line;
+use crate::text::timefmt;
+use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -206,7 +206,7 @@ fn registration(
             .then(|| registration::AUTH_CODE_GRANT_TYPES.iter().map(|s| s.to_string()).collect()),
     };
     {
-        let _whole = crate::interrupt::critical();
+        let _whole = crate::sys::interrupt::critical();
         if let Err(e) = r.save(&path) {
             // The login still works; the next one registers again.
             eprintln!("ssofresh: cannot save the client registration to {}: {e}", path.display());

@@ -1,11 +1,11 @@
 //! What the prompt hook and the prompt segment watch: the selected tokens, read from the
 //! config's `[sso-session]` sections (and named profiles) only, as the no-op tick does.
 
-use crate::cache::CachedToken;
+use crate::aws::config::AwsConfig;
+use crate::aws::token_cache::CachedToken;
 use crate::cli::{Global, Selection};
-use crate::config::AwsConfig;
+use crate::engine::target::{self, Target};
 use crate::error::Error;
-use crate::target::{self, Target};
 use std::path::Path;
 
 /// A token the hook or prompt watches, and how the user picked it.

@@ -45,8 +45,8 @@ impl Answer {
 
 /// Sends a request and reads the answer. The body is bounded: a misbehaving endpoint cannot
 /// make us read without end.
-pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (crate::oidc::Transient, String)> {
-    use crate::oidc::Transient;
+pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (crate::aws::oidc::Transient, String)> {
+    use crate::aws::oidc::Transient;
     use std::io::Read;
     let response = request.send().map_err(|e| describe(&e))?;
     let status = response.status().as_u16();
@@ -58,22 +58,25 @@ pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (c
     let mut body = Vec::new();
     if let Err(e) = response.take(1 << 20).read_to_end(&mut body) {
         let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
-        return Err((kind, format!("reading the answer failed: {}", crate::secret::one_line(&e.to_string(), 120))));
+        return Err((
+            kind,
+            format!("reading the answer failed: {}", crate::sys::secret::one_line(&e.to_string(), 120)),
+        ));
     }
     Ok(Answer { status, error_type, body })
 }
 
 /// A header carrying a token, marked sensitive so no HTTP library's header dump shows it;
 /// `None` when the token is not a valid header value.
-pub fn secret_header(token: &crate::secret::Secret) -> Option<reqwest::header::HeaderValue> {
+pub fn secret_header(token: &crate::sys::secret::Secret) -> Option<reqwest::header::HeaderValue> {
     let mut value = reqwest::header::HeaderValue::from_str(token.expose()).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
 
 /// Describes a transport failure in words without the request's contents.
-pub fn describe(e: &reqwest::Error) -> (crate::oidc::Transient, String) {
-    use crate::oidc::Transient;
+pub fn describe(e: &reqwest::Error) -> (crate::aws::oidc::Transient, String) {
+    use crate::aws::oidc::Transient;
     if e.is_timeout() {
         (Transient::Timeout, "the request timed out".into())
     } else if e.is_connect() {
@@ -83,8 +86,8 @@ pub fn describe(e: &reqwest::Error) -> (crate::oidc::Transient, String) {
             cause = next;
         }
         let host = e.url().and_then(|u| u.host_str().map(|h| format!(" to {h}"))).unwrap_or_default();
-        (Transient::Connect, crate::secret::one_line(&format!("cannot connect{host}: {cause}"), 160))
+        (Transient::Connect, crate::sys::secret::one_line(&format!("cannot connect{host}: {cause}"), 160))
     } else {
-        (Transient::Network, crate::secret::one_line(&format!("network error: {e}"), 160))
+        (Transient::Network, crate::sys::secret::one_line(&format!("network error: {e}"), 160))
     }
 }

@@ -1,8 +1,8 @@
 //! The SSO portal's `GetRoleCredentials` (rest-json, unsigned: the access token is the credential).
 
-use crate::http;
-use crate::oidc::{normalize_code, Transient};
-use crate::secret::{one_line, redact, Secret};
+use crate::aws::http;
+use crate::aws::oidc::{normalize_code, Transient};
+use crate::sys::secret::{one_line, redact, Secret};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// Temporary credentials of one role. Every part but the account is a secret.
@@ -141,7 +141,7 @@ mod tests {
         let body = br#"{"roleCredentials":{"accessKeyId":"ASIA1","secretAccessKey":"s","sessionToken":"t","expiration":1767225600999}}"#;
         let r = parse_success(body, "111122223333").unwrap();
         assert_eq!(r.access_key_id.expose(), "ASIA1");
-        assert_eq!(crate::timefmt::format(r.expiration), "2026-01-01T00:00:00Z");
+        assert_eq!(crate::text::timefmt::format(r.expiration), "2026-01-01T00:00:00Z");
         assert_eq!(r.account_id, "111122223333");
         assert!(!format!("{r:?}").contains("ASIA1"), "Debug shows no secret");
         for bad in [

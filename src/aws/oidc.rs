@@ -1,8 +1,8 @@
 //! SSO-OIDC (rest-json, unsigned): `CreateToken` with the refresh grant, and for `ssofresh login`
 //! `RegisterClient`, `StartDeviceAuthorization` and the device-code and authorization-code grants.
 
-use crate::http;
-use crate::secret::{one_line, redact, Secret};
+use crate::aws::http;
+use crate::sys::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
 
 /// The longest token lifetime believed: an Identity Center session lasts at most 90 days.

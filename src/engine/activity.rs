@@ -44,7 +44,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(event: &str, session: &str) -> Entry {
         Entry {
-            time: crate::timefmt::format(chrono::Utc::now()),
+            time: crate::text::timefmt::format(chrono::Utc::now()),
             event: event.into(),
             session: session.into(),
             pid: std::process::id(),
@@ -59,13 +59,13 @@ impl Entry {
     pub fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
         let until = |e: &Option<String>| {
             e.as_deref()
-                .and_then(crate::timefmt::parse)
-                .map(|t| format!(", valid until {}", crate::style::clock(t, now)))
+                .and_then(crate::text::timefmt::parse)
+                .map(|t| format!(", valid until {}", crate::text::style::clock(t, now)))
                 .unwrap_or_default()
         };
         let class = self.error_class.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
         let message = match &self.message {
-            Some(m) if detailed => format!(": {}", crate::secret::one_line(m, MAX_MESSAGE)),
+            Some(m) if detailed => format!(": {}", crate::sys::secret::one_line(m, MAX_MESSAGE)),
             _ => String::new(),
         };
         let tries = match self.attempts {
@@ -81,7 +81,7 @@ impl Entry {
             ("login_detected", _) => format!("new login detected{}", until(&self.expires_at)),
             (event, outcome) => {
                 let outcome = outcome.map(|o| format!(" {o}")).unwrap_or_default();
-                format!("{}{outcome}{class}{message}", crate::secret::one_line(event, 40))
+                format!("{}{outcome}{class}{message}", crate::sys::secret::one_line(event, 40))
             }
         };
         if self.event == "refresh" && detailed {
@@ -128,7 +128,7 @@ impl Limits {
         let d = Limits::default();
         let max_size = std::env::var("SSOFRESH_LOG_MAX_SIZE")
             .ok()
-            .and_then(|v| crate::units::parse_size(&v).ok())
+            .and_then(|v| crate::text::units::parse_size(&v).ok())
             .unwrap_or(d.max_size);
         let max_files = std::env::var("SSOFRESH_LOG_MAX_FILES")
             .ok()
@@ -216,12 +216,12 @@ pub fn append_with(path: &Path, entry: &Entry, limits: Limits) -> io::Result<()>
 fn append_waiting(path: &Path, entry: &Entry, limits: Limits, wait: Duration) -> io::Result<()> {
     let mut entry = entry.clone();
     if let Some(m) = &entry.message {
-        entry.message = Some(crate::secret::one_line(m, MAX_MESSAGE));
+        entry.message = Some(crate::sys::secret::one_line(m, MAX_MESSAGE));
     }
     let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
     line.push(b'\n');
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::cache::create_private_dir(dir)?;
+        crate::sys::fs::create_private_dir(dir)?;
     }
     let lock = lock(&lock_path(path), wait);
     let may_rotate = match &lock {
@@ -254,7 +254,7 @@ fn open_append(path: &Path) -> io::Result<File> {
     {
         use std::os::unix::fs::OpenOptionsExt;
         // A symlink planted at the log's path is refused rather than written through.
-        o.mode(0o600).custom_flags(crate::guard::NOFOLLOW);
+        o.mode(0o600).custom_flags(crate::sys::guard::NOFOLLOW);
     }
     o.open(path)
 }

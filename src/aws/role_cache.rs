@@ -1,9 +1,9 @@
 //! The AWS CLI v2's role-credential cache (`~/.aws/cli/cache/<sha1>.json`): sharing it means
 //! ssofresh and the CLI fetch a role's credentials once between them.
 
-use crate::portal::RoleCredentials;
-use crate::secret::{hex, Secret};
-use crate::timefmt;
+use crate::aws::portal::RoleCredentials;
+use crate::sys::secret::{hex, Secret};
+use crate::text::timefmt;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ fn py_string(s: &str) -> String {
 /// `~/.aws/cli/cache` (only HOME matters, as for the SDKs), unless told otherwise.
 pub fn dir(overridden: Option<&Path>) -> PathBuf {
     match overridden {
-        Some(p) if !p.as_os_str().is_empty() => crate::paths::expand_tilde(&p.to_string_lossy()),
+        Some(p) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
         _ => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache"),
     }
 }
@@ -93,7 +93,7 @@ struct Credentials {
 /// The cached credentials, when there are any that parse. A missing or unusable entry is a
 /// miss: the cache only ever saves a request, and the next fetch replaces it.
 pub fn read(path: &Path, account_id: &str) -> Option<RoleCredentials> {
-    let bytes = match crate::guard::read(path) {
+    let bytes = match crate::sys::guard::read(path) {
         Ok(Some(b)) => b,
         Ok(None) => return None,
         Err(e) => {
@@ -142,12 +142,12 @@ pub fn to_bytes(creds: &RoleCredentials) -> Vec<u8> {
             "AccountId": creds.account_id,
         }
     });
-    crate::cache::python_json(&v)
+    crate::aws::token_cache::python_json(&v)
 }
 
-/// Atomic, 0600, in a 0700 directory (as `cache::write_atomic` does for tokens).
+/// Atomic, 0600, in a 0700 directory (as `sys::fs::write_atomic` does for tokens).
 pub fn write(path: &Path, creds: &RoleCredentials) -> std::io::Result<()> {
-    crate::cache::write_atomic(path, &to_bytes(creds))
+    crate::sys::fs::write_atomic(path, &to_bytes(creds))
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 //! `status --json`, `status --check` (and the prompt segment) all classify sessions here, so
 //! they never disagree.
 
-use crate::cache::{CacheError, CachedToken};
-use crate::state::{self, SessionState};
-use crate::target::Target;
-use crate::timefmt;
-use crate::units::human;
+use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::state::{self, SessionState};
+use crate::engine::target::Target;
+use crate::text::timefmt;
+use crate::text::units::human;
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 
@@ -212,8 +212,8 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AwsConfig;
-    use crate::secret::Secret;
+    use crate::aws::config::AwsConfig;
+    use crate::sys::secret::Secret;
     use std::path::PathBuf;
 
     fn targets() -> Vec<Target> {
@@ -222,7 +222,7 @@ mod tests {
              [sso-session corp]\nsso_start_url = https://corp/start\nsso_region = us-east-1\n",
         )
         .unwrap();
-        crate::target::all(&cfg, Path::new("/nonexistent"))
+        crate::engine::target::all(&cfg, Path::new("/nonexistent"))
     }
 
     fn token(now: DateTime<Utc>, left_secs: i64) -> CachedToken {

@@ -1,8 +1,8 @@
 //! What ssofresh works on: one token cache, reached through an sso-session (refreshable) or a
 //! legacy profile (not), and how the user picks them.
 
-use crate::cache;
-use crate::config::{AwsConfig, Profile};
+use crate::aws::config::{AwsConfig, Profile};
+use crate::aws::token_cache;
 use crate::error::{known_list, Error};
 use std::path::{Path, PathBuf};
 
@@ -77,8 +77,8 @@ impl Target {
             kind: Kind::Session,
             start_url: s.start_url.clone(),
             region: s.region.clone(),
-            cache_key: cache::cache_key(&s.name),
-            cache_path: cache::cache_path(cache_dir, &s.name),
+            cache_key: token_cache::cache_key(&s.name),
+            cache_path: token_cache::cache_path(cache_dir, &s.name),
             profiles: profiles.iter().map(|p| p.name.clone()).collect(),
             via: via.map(|p| p.name.clone()),
         })
@@ -91,8 +91,8 @@ impl Target {
             kind: Kind::Legacy { profile: p.name.clone() },
             start_url: Some(url.to_string()),
             region: p.sso_region.clone(),
-            cache_key: cache::cache_key(url),
-            cache_path: cache::cache_path(cache_dir, url),
+            cache_key: token_cache::cache_key(url),
+            cache_path: token_cache::cache_path(cache_dir, url),
             profiles: cfg
                 .legacy_profiles()
                 .filter(|q| q.sso_start_url.as_deref() == Some(url))
@@ -186,8 +186,8 @@ mod tests {
         assert_eq!(names, ["corp", "other", "profile old"]);
         assert_eq!(t[0].profiles, ["a", "b"]);
         assert_eq!(t[2].profiles, ["old", "old2"]);
-        assert_eq!(t[0].cache_path, Path::new("/c").join(format!("{}.json", cache::cache_key("corp"))));
-        assert_eq!(t[2].cache_key, cache::cache_key("https://old/start"));
+        assert_eq!(t[0].cache_path, Path::new("/c").join(format!("{}.json", token_cache::cache_key("corp"))));
+        assert_eq!(t[2].cache_key, token_cache::cache_key("https://old/start"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Re-login hints at the prompt: one line per session at most once an hour, remembered in the
 //! state directory so that every shell of the user shares the memory.
 
-use crate::timefmt;
+use crate::text::timefmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub fn due(path: &Path, login: &str, now: DateTime<Utc>) -> bool {
 
 /// When a hint about `login` may be printed next (`now` if it may be now).
 pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
-    let memo: Option<Memo> = crate::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
+    let memo: Option<Memo> = crate::sys::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
     match memo {
         Some(m) if m.login == login => match timefmt::parse(&m.at) {
             // A clock set back must not silence hints for good.
@@ -44,7 +44,7 @@ pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
 pub fn record(path: &Path, login: &str, now: DateTime<Utc>) {
     let memo = Memo { at: timefmt::format(now), login: login.to_string() };
     if let Ok(bytes) = serde_json::to_vec(&memo) {
-        if let Err(e) = crate::cache::write_atomic(path, &bytes) {
+        if let Err(e) = crate::sys::fs::write_atomic(path, &bytes) {
             log::debug!("cannot save {}: {e}", path.display());
         }
     }

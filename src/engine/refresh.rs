@@ -1,16 +1,16 @@
 //! The engine: decide whether a token is due, and refresh it once, under the lock.
 
-use crate::cache::{CacheError, CachedToken};
-use crate::config::AwsConfig;
-use crate::endpoint::{self, Service};
+use crate::aws::config::AwsConfig;
+use crate::aws::endpoint::{self, Service};
+use crate::aws::http::{self, HttpSettings};
+use crate::aws::oidc::{self, OidcError};
+use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::state::{self, SessionState};
+use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::http::{self, HttpSettings};
-use crate::lock;
-use crate::oidc::{self, OidcError};
-use crate::state::{self, SessionState};
-use crate::target::Target;
-use crate::timefmt;
-use crate::units::human;
+use crate::sys::lock;
+use crate::text::timefmt;
+use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -230,9 +230,9 @@ fn detect_login(
     st.session = Some(target.name.clone());
     st.record_login(fingerprint.to_string(), written);
     save_state(&st, state_path);
-    let mut e = crate::activity::Entry::new("login_detected", &target.name);
+    let mut e = crate::engine::activity::Entry::new("login_detected", &target.name);
     e.expires_at = Some(token.expires_at.clone());
-    crate::activity::append(&settings.activity_log, &e);
+    crate::engine::activity::append(&settings.activity_log, &e);
     log::info!("{}: new login detected", target.label());
     true
 }
@@ -359,7 +359,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         save_state(&st, &state_path);
         o
     };
-    let mut e = crate::activity::Entry::new("refresh", &target.name);
+    let mut e = crate::engine::activity::Entry::new("refresh", &target.name);
     e.attempts = Some(attempt);
     e.duration_ms = Some(elapsed.as_millis() as u64);
     match &outcome {
@@ -386,7 +386,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
             e.message = Some("a new login landed during the refresh".into());
         }
     }
-    crate::activity::append(&settings.activity_log, &e);
+    crate::engine::activity::append(&settings.activity_log, &e);
     outcome
 }
 
@@ -395,7 +395,7 @@ fn conclude(
     target: &Target,
     result: Result<(oidc::TokenResponse, DateTime<Utc>), OidcError>,
     token: &CachedToken,
-    refresh_token: &crate::secret::Secret,
+    refresh_token: &crate::sys::secret::Secret,
     st: &mut SessionState,
     attempt: u32,
 ) -> Outcome {
@@ -448,7 +448,7 @@ fn save_state(st: &SessionState, path: &std::path::Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::Kind;
+    use crate::engine::target::Kind;
     use std::path::PathBuf;
 
     fn target() -> Target {

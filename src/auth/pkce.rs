@@ -2,7 +2,7 @@
 //! verifier and its S256 challenge, the `state`, and the authorize URL, built the way the AWS
 //! CLI v2 builds them.
 
-use crate::secret::Secret;
+use crate::sys::secret::Secret;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -56,7 +56,7 @@ pub fn new_state() -> std::io::Result<String> {
     random_bytes(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::secret::hex(&b);
+    let h = crate::sys::secret::hex(&b);
     Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }
 

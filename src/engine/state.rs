@@ -1,7 +1,7 @@
 //! What ssofresh remembers about a session between runs: the refresh token that was rejected
 //! (by fingerprint, never the token), the back-off after transient failures, the last refresh.
 
-use crate::timefmt;
+use crate::text::timefmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -56,12 +56,12 @@ pub fn state_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 impl SessionState {
     /// A missing or unreadable state file is a fresh start: it only ever saves requests.
     pub fn load(path: &Path) -> SessionState {
-        crate::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        crate::sys::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::cache::write_atomic(path, &bytes)
+        crate::sys::fs::write_atomic(path, &bytes)
     }
 
     pub fn is_rejected(&self, fingerprint: &str) -> Option<&Rejected> {

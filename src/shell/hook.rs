@@ -4,9 +4,9 @@
 use crate::cli::Shell;
 use std::path::Path;
 
-const BASH: &str = include_str!("../shell/ssofresh.bash");
-const ZSH: &str = include_str!("../shell/ssofresh.zsh");
-const FISH: &str = include_str!("../shell/ssofresh.fish");
+const BASH: &str = include_str!("../../shell/ssofresh.bash");
+const ZSH: &str = include_str!("../../shell/ssofresh.zsh");
+const FISH: &str = include_str!("../../shell/ssofresh.fish");
 
 /// The script as it is stored, placeholders and all.
 pub fn template(shell: Shell) -> &'static str {

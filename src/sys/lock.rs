@@ -19,8 +19,8 @@ pub fn lock_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 /// Waits up to `timeout` for the lock; `Ok(None)` when another process kept it that long.
 pub fn acquire(path: &Path, timeout: Duration) -> std::io::Result<Option<Lock>> {
     if let Some(dir) = path.parent() {
-        crate::cache::create_private_dir(dir)?;
-        crate::guard::check_dir(dir)?;
+        crate::sys::fs::create_private_dir(dir)?;
+        crate::sys::guard::check_dir(dir)?;
     }
     let file = open(path)?;
     let deadline = Instant::now() + timeout;

@@ -1,8 +1,8 @@
 //! Role credentials as environment variables, written for one shell or file format.
 
+use crate::aws::portal::RoleCredentials;
 use crate::cli::EnvFormat;
-use crate::portal::RoleCredentials;
-use crate::timefmt;
+use crate::text::timefmt;
 
 /// The variables every SDK reads, in the order `aws configure export-credentials` prints them.
 pub fn variables(c: &RoleCredentials) -> [(&'static str, String); 5] {
@@ -68,7 +68,7 @@ fn dotenv_value(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::sys::secret::Secret;
 
     fn creds(secret: &str) -> RoleCredentials {
         RoleCredentials {

@@ -1,19 +1,19 @@
 //! Role credentials for a profile: from the shared cache while they last, else from the SSO
 //! portal with a token made fresh first — one fetch per role, however many callers ask at once.
 
-use crate::activity;
-use crate::cache::{CacheError, CachedToken};
-use crate::config::AwsConfig;
-use crate::endpoint::{self, Service};
+use crate::aws::config::AwsConfig;
+use crate::aws::endpoint::{self, Service};
+use crate::aws::http;
+use crate::aws::portal::{self, PortalError, RoleCredentials};
+use crate::aws::role_cache::{self, Origin};
+use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::activity;
+use crate::engine::refresh::{self, Outcome, Settings};
+use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::http;
-use crate::lock;
-use crate::portal::{self, PortalError, RoleCredentials};
-use crate::refresh::{self, Outcome, Settings};
-use crate::rolecache::{self, Origin};
-use crate::secret::Secret;
-use crate::target::{self, Kind, Target};
-use crate::timefmt;
+use crate::sys::lock;
+use crate::sys::secret::Secret;
+use crate::text::timefmt;
 use chrono::Utc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -165,7 +165,7 @@ impl RoleSpec {
             (Kind::Legacy { .. }, Some(url)) => Origin::StartUrl(url),
             _ => Origin::Session(&self.target.name),
         };
-        rolecache::cache_key(&self.account_id, &self.role_name, origin)
+        role_cache::cache_key(&self.account_id, &self.role_name, origin)
     }
 
     fn session_label(&self) -> String {
@@ -205,10 +205,10 @@ pub struct Fetched {
 /// caller. Never logs in: when a login is needed, the error says which command to run.
 pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<Fetched, RoleError> {
     let key = spec.cache_key();
-    let path = rolecache::path(&opts.cache_dir, &key);
+    let path = role_cache::path(&opts.cache_dir, &key);
     let cached = || {
-        rolecache::read(&path, &spec.account_id)
-            .filter(|c| rolecache::usable(c, opts.window, Utc::now()))
+        role_cache::read(&path, &spec.account_id)
+            .filter(|c| role_cache::usable(c, opts.window, Utc::now()))
             .map(|creds| Fetched { creds, source: Source::Cache, cache_warning: None })
     };
     if !opts.use_cache {
@@ -240,7 +240,7 @@ pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<F
         return Ok(hit);
     }
     let creds = fetch(spec, cfg, &opts.settings)?;
-    let cache_warning = rolecache::write(&path, &creds)
+    let cache_warning = role_cache::write(&path, &creds)
         .err()
         .map(|e| format!("{}: cannot cache the credentials in {}: {e}", spec.label(), path.display()));
     Ok(Fetched { creds, source: Source::Portal, cache_warning })

@@ -1,6 +1,6 @@
 //! Which URL to call for SSO-OIDC and the SSO portal, with botocore's override precedence.
 
-use crate::config::{AwsConfig, Profile};
+use crate::aws::config::{AwsConfig, Profile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {

@@ -5,9 +5,10 @@
 //! `{"clientId", "clientSecret", "expiresAt", "scopes"?, "grantTypes"?}`. Sharing the file means
 //! ssofresh and `aws sso login` reuse each other's registration instead of piling up new ones.
 
-use crate::cache::{python_json, write_atomic};
-use crate::secret::{hex, Secret};
-use crate::timefmt;
+use crate::aws::token_cache::python_json;
+use crate::sys::fs::write_atomic;
+use crate::sys::secret::{hex, Secret};
+use crate::text::timefmt;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use sha1::{Digest, Sha1};
@@ -64,7 +65,7 @@ pub struct Registration {
 impl Registration {
     /// A cached registration; anything unreadable counts as none (a new one is registered).
     pub fn load(path: &Path) -> Option<Registration> {
-        let v: Value = serde_json::from_slice(&crate::guard::read(path).ok()??).ok()?;
+        let v: Value = serde_json::from_slice(&crate::sys::guard::read(path).ok()??).ok()?;
         let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
         let list = |k: &str| {
             v.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())

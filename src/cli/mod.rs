@@ -1,8 +1,10 @@
 //! The command line: every setting is a flag and an `SSOFRESH_*` variable.
 
+pub mod manpage;
+
 use crate::notify::Backend;
-use crate::style::ColorChoice;
-use crate::units::{parse_duration, parse_size};
+use crate::text::style::ColorChoice;
+use crate::text::units::{parse_duration, parse_size};
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;

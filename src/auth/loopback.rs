@@ -1,8 +1,8 @@
 //! The loopback redirect listener of the authorization-code flow (RFC 8252 §7.3): bound to
 //! 127.0.0.1 on a port the OS picks, it waits for the browser to bring back `code` and `state`.
 
-use crate::pkce::CALLBACK_PATH;
-use crate::secret::{one_line, Secret};
+use crate::auth::pkce::CALLBACK_PATH;
+use crate::sys::secret::{one_line, Secret};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Ending a session: the SSO portal's `Logout` (which ends the Identity Center session, so the
 //! refresh token stops working everywhere), and the cached role credentials that came from it.
 
-use crate::secret::{one_line, redact, Secret};
+use crate::sys::secret::{one_line, redact, Secret};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,11 +14,11 @@ pub enum Portal {
 
 /// `POST {portal}/logout` with the access token in `x-amz-sso_bearer_token`.
 pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_token: &Secret) -> Portal {
-    let Some(bearer) = crate::http::secret_header(access_token) else {
+    let Some(bearer) = crate::aws::http::secret_header(access_token) else {
         return Portal::Failed("the cached access token is not a valid header value".into());
     };
     let answer =
-        crate::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
+        crate::aws::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
     let (status, body) = match answer {
         Ok(a) if a.is_success() => return Portal::SignedOut,
         Ok(a) if a.status == 401 => return Portal::AlreadyEnded,
@@ -35,7 +35,7 @@ pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_to
 
 /// Whether a file holds SSO role credentials (`"ProviderType": "sso"`), the only kind removed.
 fn is_sso_credentials(path: &Path) -> bool {
-    crate::guard::read(path)
+    crate::sys::guard::read(path)
         .ok()
         .flatten()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())

@@ -1,0 +1,12 @@
+//! What ssofresh decides: which token caches a command works on (`target`, `watch`), whether a
+//! token is due and refreshing it once under a lock (`refresh`), role credentials
+//! (`role`), what it remembers between runs (`state`), how each session stands
+//! (`session_status`), and the activity log (`activity`).
+
+pub mod activity;
+pub mod refresh;
+pub mod role;
+pub mod session_status;
+pub mod state;
+pub mod target;
+pub mod watch;

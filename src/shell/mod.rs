@@ -1,0 +1,9 @@
+//! What ssofresh puts into the user's shell and scheduler: prompt hooks rendered from the
+//! scripts in the top-level `shell/` folder (`hook`), the hook's re-login hints (`hint`),
+//! systemd, launchd and cron entries (`schedule`), and role credentials as shell exports
+//! (`export`).
+
+pub mod export;
+pub mod hint;
+pub mod hook;
+pub mod schedule;
