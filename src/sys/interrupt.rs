@@ -18,6 +18,7 @@ mod imp {
         }
         // Only async-signal-safe calls here: write, signal, raise. Dying by the signal itself
         // gives the caller the usual "killed by SIGINT" status.
+        // SAFETY: write, signal and raise are async-signal-safe; MESSAGE is a static buffer.
         unsafe {
             libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
             libc::signal(sig, libc::SIG_DFL);
@@ -43,6 +44,7 @@ mod imp {
         let sig = PENDING.swap(0, Ordering::SeqCst);
         if sig != 0 {
             // The files are complete; now honour the request to stop.
+            // SAFETY: restoring the default action and raising a signal number we received.
             unsafe {
                 libc::signal(sig, libc::SIG_DFL);
                 libc::raise(sig);
