@@ -1,7 +1,6 @@
 //! `ssofresh tick` end to end, against a loopback stub of SSO-OIDC with a temporary HOME.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

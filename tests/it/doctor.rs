@@ -1,8 +1,7 @@
 //! `ssofresh doctor`: healthy on a clean setup, and each planted problem found, explained and
 //! given a fix that works when applied.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const CLEAN: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nregion = eu-west-1\n\n\
 [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";

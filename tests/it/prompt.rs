@@ -1,7 +1,6 @@
 //! `ssofresh prompt`: the segment for PS1 and prompt frameworks.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 fn prompt(home: &Home) -> std::process::Command {

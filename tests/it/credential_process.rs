@@ -1,9 +1,8 @@
 //! `ssofresh credential-process` end to end, against loopback stubs of SSO-OIDC and the SSO
 //! portal with a temporary HOME.
 
-mod common;
-use common::aws::*;
-use common::*;
+use crate::common::aws::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;

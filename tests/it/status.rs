@@ -1,8 +1,7 @@
 //! `ssofresh status`: golden human output (NO_COLOR) and the JSON schema for every state,
 //! `--check` exit codes, and that status reads only: no request, no file written.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, SystemTime};

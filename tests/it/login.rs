@@ -2,8 +2,7 @@
 //! the portal and STS for the AWS CLI check), with a temporary HOME. The test plays the user:
 //! it reads what login prints, and for the browser flow it is the browser.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};

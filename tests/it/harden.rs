@@ -3,8 +3,7 @@
 //! written through; the user's own symlinks (a ~/.aws in a dotfiles repository) keep working.
 #![cfg(unix)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 

@@ -2,8 +2,7 @@
 //! and every shell in a terminal through tmux (fish fires `fish_prompt` only there, and job
 //! control, with its `[1] 12345` lines, exists only there).
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,8 +1,7 @@
 //! `ssofresh init`: the hook scripts pass each shell's own checker, and the scheduler entries
 //! are what systemd, launchd and cron accept.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

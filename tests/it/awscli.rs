@@ -1,9 +1,8 @@
 //! Interop with the real AWS CLI v1 and botocore (installed from PyPI by `.ci/run`), against
 //! one loopback stub of SSO-OIDC, the SSO portal and STS, in a temporary HOME.
 
-mod common;
-use common::aws::*;
-use common::*;
+use crate::common::aws::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// `aws sts get-caller-identity --profile P`; returns the parsed answer.

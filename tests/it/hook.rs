@@ -1,7 +1,6 @@
 //! `ssofresh hook`, the per-prompt check, run directly: what it starts, prints and writes.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -2,9 +2,8 @@
 //! complete what parses (and nothing hidden); the man page renders with `man -l` without
 //! warnings and documents every command, the exit codes and the environment.
 
-mod common;
+use crate::common::*;
 use clap::CommandFactory;
-use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! `ssofresh env` evaluated by real shells, and `ssofresh configure credential-process`.
 
-mod common;
-use common::aws::*;
-use common::*;
+use crate::common::aws::*;
+use crate::common::*;
 use serde_json::Value;
 
 const VARS: [&str; 5] =

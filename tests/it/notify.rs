@@ -1,8 +1,7 @@
 //! Notifications end to end: ticks against a loopback SSO-OIDC stub, events caught through the
 //! command backend (each event lands in its own file, so concurrent ticks cannot interleave).
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! The activity log end to end: `ssofresh log` (last lines, JSON, filters, `--follow`), and
 //! rotation while many ticks append at once.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -393,7 +392,7 @@ fn rotation_by_many_processes_at_once_is_exact() {
     let children: Vec<_> = (0..workers)
         .map(|id| {
             std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["appender_worker", "--exact", "--test-threads=1", "-q"])
+                .args(["log::appender_worker", "--exact", "--test-threads=1", "-q"])
                 .env(
                     "SSOFRESH_TEST_APPENDER",
                     format!("{}|{}|{id}|{each}|{max}|100000", log.display(), start.display()),

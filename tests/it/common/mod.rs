@@ -316,7 +316,7 @@ impl Home {
             .env("SSOFRESH_CONNECT_TIMEOUT", "2s")
             .env("NO_COLOR", "1")
             // No desktop notifications from tests, even on a developer's desktop: tests that
-            // want them choose a backend (tests/notify.rs).
+            // want them choose a backend (tests/it/notify.rs).
             .env("SSOFRESH_NOTIFY", "none")
             .env("XDG_RUNTIME_DIR", self.path().join("run"))
             .stdin(std::process::Stdio::null());

@@ -1,0 +1,26 @@
+//! The integration tests, one test binary: each module drives the built `ssofresh` (or the
+//! library) for one area, sharing `common` (loopback stubs of the AWS endpoints, a temporary
+//! HOME). One binary links once and runs every test in one harness; `cargo test --test it
+//! hook::` runs one area.
+//!
+//! All tests share this process, so none may change process-wide state (environment, current
+//! directory, umask, signal dispositions): children get what they need through `Command`.
+
+mod common;
+
+mod awscli;
+mod completions;
+mod credential_process;
+mod doctor;
+mod env;
+mod harden;
+mod hook;
+mod init;
+mod log;
+mod login;
+mod notify;
+mod prompt;
+mod properties;
+mod shell;
+mod status;
+mod tick;
