@@ -27,10 +27,9 @@ fn fresh_tokens_cost_one_read_and_write_nothing() {
     home.write_token("corp", &token(3600));
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
     let before = tree(home.path());
-    let run = Run::of(&mut hook(&home, &stub.url));
+    let run = Run::of_all(&mut hook(&home, &stub.url));
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
     assert_eq!(tree(home.path()), before, "the no-op path writes nothing");
-    std::thread::sleep(Duration::from_millis(300));
     assert!(stub.requests().is_empty());
 }
 
@@ -55,16 +54,18 @@ fn prompts_while_a_refresh_runs_start_no_second_one() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_millis(1500)));
-    Run::of(&mut hook(&home, &stub.url));
+    let mut first = hook(&home, &stub.url);
+    let refresh = Exits::watch(&mut first);
+    Run::of(&mut first);
     assert!(wait_until(Duration::from_secs(5), || stub.count("/token") == 1));
     for _ in 0..5 {
-        let run = Run::of(hook(&home, &stub.url).env("SSOFRESH_LOG", "debug"));
+        let run = Run::of_all(hook(&home, &stub.url).env("SSOFRESH_LOG", "debug"));
         assert_eq!(run.code, 0);
         assert!(run.stderr.contains("a refresh is already running"), "{}", run.stderr);
         assert!(!run.stderr.contains("started a refresh"), "{}", run.stderr);
     }
     assert!(wait_until(Duration::from_secs(10), || refreshed(&home)));
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(refresh.wait(Duration::from_secs(10)), "the refresh did not end");
     assert_eq!(stub.count("/token"), 1);
     // The activity log shows one refresh, by a process that was not the hook.
     let log = std::fs::read_to_string(home.state_dir().join("activity.log")).unwrap();
@@ -78,18 +79,17 @@ fn back_off_keeps_an_offline_laptop_from_starting_a_refresh_per_prompt() {
     let stub = Stub::always(Reply::raw(503, "text/plain", "down"));
     let mut first = hook(&home, &stub.url);
     first.env("SSOFRESH_MAX_RETRY_ATTEMPTS", "0");
-    Run::of(&mut first);
+    Run::of_all(&mut first);
     let log = home.state_dir().join("activity.log");
     assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log)
         .unwrap_or_default()
         .contains("transient")));
     for _ in 0..10 {
-        let run = Run::of(&mut hook(&home, &stub.url));
+        let run = Run::of_all(&mut hook(&home, &stub.url));
         assert_eq!((run.code, run.stderr.as_str()), (0, ""), "a transient failure is no news at the prompt");
     }
-    let run = Run::of(hook(&home, &stub.url).env("SSOFRESH_LOG", "debug"));
+    let run = Run::of_all(hook(&home, &stub.url).env("SSOFRESH_LOG", "debug"));
     assert!(run.stderr.contains("backing off until") && !run.stderr.contains("started a refresh"), "{}", run.stderr);
-    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(stub.count("/token"), 1, "no request while backing off");
     let entries = std::fs::read_to_string(&log).unwrap();
     assert_eq!(
@@ -104,19 +104,18 @@ fn a_rejected_refresh_token_is_not_sent_again_and_the_hint_comes_once() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
     let stub = Stub::always(Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"));
-    Run::of(&mut hook(&home, &stub.url));
+    Run::of_all(&mut hook(&home, &stub.url));
     let state = home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")));
     assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&state)
         .unwrap_or_default()
         .contains("rejected")));
-    let runs: Vec<Run> = (0..4).map(|_| Run::of(&mut hook(&home, &stub.url))).collect();
+    let runs: Vec<Run> = (0..4).map(|_| Run::of_all(&mut hook(&home, &stub.url))).collect();
     let hinted: Vec<&str> = runs.iter().map(|r| r.stderr.as_str()).filter(|s| !s.is_empty()).collect();
     assert_eq!(hinted.len(), 1, "{hinted:?}");
     assert!(hinted[0].starts_with("ssofresh: SSO session corp needs a new login"), "{}", hinted[0]);
     assert!(hinted[0].contains("login") && hinted[0].contains("corp") && hinted[0].ends_with('\n'));
     assert_eq!(hinted[0].lines().count(), 1);
     assert!(runs.iter().all(|r| r.code == 0));
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(stub.count("/token"), 1, "the rejected token is never sent again");
 
     // A new login whose refresh works: refreshed, and no hint.
@@ -134,7 +133,7 @@ fn hints_repeat_after_an_hour_and_at_once_for_a_new_login() {
     let home = Home::new();
     home.write_token("corp", &unrefreshable(4 * 60));
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
-    let hint = |home: &Home| Run::of(&mut hook(home, &stub.url)).stderr;
+    let hint = |home: &Home| Run::of_all(&mut hook(home, &stub.url)).stderr;
     let first = hint(&home);
     assert!(first.contains("corp") && first.contains("login") && first.contains("expires in"), "{first}");
     assert_eq!(hint(&home), "");
@@ -193,14 +192,13 @@ fn legacy_profiles_are_watched_only_when_named_and_never_refreshed() {
     let home = Home::new();
     home.write_token("https://old.awsapps.com/start", &unrefreshable(5 * 60));
     let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
-    assert_eq!(Run::of(&mut hook(&home, &stub.url)).stderr, "");
-    let run = Run::of(hook(&home, &stub.url).args(["--profile", "old"]));
+    assert_eq!(Run::of_all(&mut hook(&home, &stub.url)).stderr, "");
+    let run = Run::of_all(hook(&home, &stub.url).args(["--profile", "old"]));
     assert!(
         run.stderr.contains("SSO profile old needs a new login") && run.stderr.contains("--profile old"),
         "{}",
         run.stderr
     );
-    std::thread::sleep(Duration::from_millis(300));
     assert!(stub.requests().is_empty());
 }
 

@@ -353,6 +353,69 @@ impl Run {
     }
 }
 
+impl Run {
+    /// `Run::of`, then waits until every process the command started has exited too: a test
+    /// that shows the hook started no refresh (or sent no request) asserts after this, not
+    /// after a pause. See `Exits`.
+    pub fn of_all(cmd: &mut std::process::Command) -> Run {
+        let exits = Exits::watch(cmd);
+        let run = Run::of(cmd);
+        assert!(exits.wait(Duration::from_secs(20)), "a process it started was still running after 20 s");
+        run
+    }
+}
+
+/// Tells when a command and every process it started have exited, detached ones included (the
+/// refresh `ssofresh hook` starts in a session of its own): each of them inherits the write
+/// end of a pipe, and the read end sees end-of-file once the last of them is gone. Anything
+/// they did (a request to a stub, a line in the activity log) has happened by then.
+pub struct Exits {
+    read: std::io::PipeReader,
+    write: Option<std::io::PipeWriter>,
+}
+
+impl Exits {
+    /// Marks `cmd`, to be run once, after this and before `wait`.
+    pub fn watch(cmd: &mut std::process::Command) -> Exits {
+        let (read, write) = std::io::pipe().expect("a pipe");
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            // The pipe is close-on-exec, so the children of other tests in this process never
+            // keep it; only this child clears the flag on its own copy, between fork and exec,
+            // and whatever it starts inherits the descriptor from it.
+            let fd = write.as_raw_fd();
+            // SAFETY: fcntl is async-signal-safe; fd is open in the child (a copy of the parent's).
+            unsafe {
+                cmd.pre_exec(move || match libc::fcntl(fd, libc::F_SETFD, 0) {
+                    -1 => Err(std::io::Error::last_os_error()),
+                    _ => Ok(()),
+                });
+            }
+        }
+        Exits { read, write: Some(write) }
+    }
+
+    /// Whether the command and everything it started exited within `timeout`.
+    pub fn wait(mut self, timeout: Duration) -> bool {
+        drop(self.write.take());
+        if cfg!(not(unix)) {
+            // Windows handles are not inherited this way; the suite runs on Linux and macOS and
+            // only compiles for Windows, where a pause stands in.
+            thread::sleep(Duration::from_millis(500));
+            return true;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut read = self.read;
+        thread::spawn(move || {
+            let _ = read.read_to_end(&mut Vec::new());
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(timeout).is_ok()
+    }
+}
+
 /// Whether a tool the tests drive is installed. In CI a missing tool fails the run; on a
 /// developer's machine the test is skipped with a notice.
 pub fn require_tool(name: &str) -> bool {
@@ -401,4 +464,23 @@ pub fn tree(dir: &Path) -> Vec<String> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// `Exits` is what the tests of absence stand on: it must see a background process through.
+#[cfg(unix)]
+#[test]
+fn exits_waits_for_the_background_processes_a_command_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", "(sleep 0.3; touch \"$1\") &", "sh"]).arg(&marker);
+    let run = Run::of_all(&mut sh);
+    assert_eq!(run.code, 0);
+    assert!(marker.exists(), "returned before the background process ended");
+
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", "sleep 2 &"]);
+    let exits = Exits::watch(&mut sh);
+    assert!(sh.status().unwrap().success());
+    assert!(!exits.wait(Duration::from_millis(200)), "did not wait for the background process");
 }
