@@ -150,6 +150,8 @@ struct Live {
     lines: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
+    /// The threads reading stderr and stdout: they end with the pipes.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Live {
@@ -159,19 +161,19 @@ impl Live {
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
         let (err, all) = (child.stderr.take().unwrap(), stderr.clone());
-        std::thread::spawn(move || {
+        let err_reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 all.lock().unwrap().push_str(&(line.clone() + "\n"));
                 let _ = tx.send(line);
             }
         });
         let (mut out, all) = (child.stdout.take().unwrap(), stdout.clone());
-        std::thread::spawn(move || {
+        let out_reader = std::thread::spawn(move || {
             let mut s = String::new();
             let _ = out.read_to_string(&mut s);
             all.lock().unwrap().push_str(&s);
         });
-        Live { child, lines, stderr, stdout }
+        Live { child, lines, stderr, stdout, readers: vec![err_reader, out_reader] }
     }
 
     /// The first stderr line that satisfies `pred`.
@@ -189,8 +191,9 @@ impl Live {
 
     fn finish(mut self) -> (std::process::ExitStatus, Run) {
         let status = self.child.wait().unwrap();
-        // The readers end with the pipes.
-        std::thread::sleep(Duration::from_millis(50));
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
+        }
         let run = Run {
             code: status.code().unwrap_or(-1),
             stdout: self.stdout.lock().unwrap().clone(),
@@ -578,7 +581,8 @@ fn ctrl_c_leaves_nothing_behind() {
     let stub = stub(&idc(vec!["pending"]));
     let live = Live::spawn(login(&home, &stub.url).args(["--use-device-code"]));
     live.line(|l| l.contains(USER_CODE));
-    std::thread::sleep(Duration::from_millis(250));
+    // Interrupted while it polls.
+    assert!(wait_until(Duration::from_secs(5), || stub.count("/token") > 0), "no poll");
     assert!(std::process::Command::new("kill")
         .args(["-INT", &live.child.id().to_string()])
         .status()
@@ -609,14 +613,14 @@ fn ctrl_c_while_saving_lets_the_save_finish() {
             .unwrap();
     let mut live =
         Live::spawn(login(&home, &stub.url).args(["--use-device-code"]).env("SSOFRESH_LOG", "ssofresh=debug"));
+    // Logged once the Ctrl-C guard is up, right before the lock is taken.
     live.line(|l| l.contains("taking the refresh lock"));
-    std::thread::sleep(Duration::from_millis(100));
     assert!(std::process::Command::new("kill")
         .args(["-INT", &live.child.id().to_string()])
         .status()
         .unwrap()
         .success());
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(signal_taken(live.child.id(), 2), "SIGINT still pending");
     assert!(live.child.try_wait().unwrap().is_none(), "still saving");
     assert!(!home.token_path("corp").exists());
     drop(held);
@@ -625,6 +629,23 @@ fn ctrl_c_while_saving_lets_the_save_finish() {
     assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
     assert!(activity(&home).iter().any(|e| e["event"] == "login_detected"));
     assert_eq!(cache_files(&home).len(), 2, "no temp file: {:?}", cache_files(&home));
+}
+
+/// Waits until process `pid` has taken delivery of signal `sig` (it is no longer pending): its
+/// handler has run, or is running. Linux shows a process's pending signals in /proc; elsewhere
+/// a pause stands in.
+#[cfg(unix)]
+fn signal_taken(pid: u32, sig: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        let pending = |line: &str| u64::from_str_radix(line[7..].trim(), 16).map_or(true, |m| m & 1 << (sig - 1) != 0);
+        // A process that is gone (and reaped) has no status: nothing is pending for it.
+        return wait_until(Duration::from_secs(5), || {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            !status.lines().any(|l| (l.starts_with("SigPnd:") || l.starts_with("ShdPnd:")) && pending(l))
+        });
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    true
 }
 
 fn stub_ok() -> Stub {
