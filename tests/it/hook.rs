@@ -37,13 +37,16 @@ fn fresh_tokens_cost_one_read_and_write_nothing() {
 fn a_due_token_is_refreshed_in_the_background_without_waiting() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
-    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600).delayed(Duration::from_secs(2)));
+    // No answer until the hook has returned.
+    let answer = Gate::new();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600).until(&answer));
     let t = Instant::now();
     let run = Run::of(&mut hook(&home, &stub.url));
     let took = t.elapsed();
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
     assert!(took < Duration::from_millis(500), "the hook waited {took:?}");
     assert!(!refreshed(&home));
+    answer.open();
     assert!(wait_until(Duration::from_secs(10), || refreshed(&home)), "not refreshed in the background");
     assert_eq!(stub.count("/token"), 1);
     assert_eq!(home.read_token("corp")["refreshToken"], NEW_REFRESH);
@@ -53,7 +56,8 @@ fn a_due_token_is_refreshed_in_the_background_without_waiting() {
 fn prompts_while_a_refresh_runs_start_no_second_one() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
-    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_millis(1500)));
+    let answer = Gate::new();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).until(&answer));
     let mut first = hook(&home, &stub.url);
     let refresh = Exits::watch(&mut first);
     Run::of(&mut first);
@@ -64,6 +68,7 @@ fn prompts_while_a_refresh_runs_start_no_second_one() {
         assert!(run.stderr.contains("a refresh is already running"), "{}", run.stderr);
         assert!(!run.stderr.contains("started a refresh"), "{}", run.stderr);
     }
+    answer.open();
     assert!(wait_until(Duration::from_secs(10), || refreshed(&home)));
     assert!(refresh.wait(Duration::from_secs(10)), "the refresh did not end");
     assert_eq!(stub.count("/token"), 1);
@@ -285,10 +290,12 @@ fn print_next_says_how_long_the_shell_may_skip_the_hook() {
 
     // Due: 2 s after starting a refresh, then 0 while it runs.
     home.write_token("corp", &token(4 * 60));
-    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_millis(1500)));
+    let answer = Gate::new();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).until(&answer));
     assert_eq!(next(&home, &stub.url), 2);
     assert!(wait_until(Duration::from_secs(5), || stub.count("/token") == 1));
     assert_eq!(next(&home, &stub.url), 0);
+    answer.open();
     assert!(wait_until(Duration::from_secs(5), || refreshed(&home)));
     assert_eq!(next(&home, &stub.url), 60);
 

@@ -307,14 +307,17 @@ fn the_prompt_never_waits_for_the_network() {
     for sh in piped_shells() {
         let home = Home::new();
         home.write_token("corp", &token(4 * 60));
-        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_secs(2)));
+        // No answer until the shell has exited.
+        let answer = Gate::new();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).until(&answer));
         let hook = init_script(&home, sh);
         // Three prompts after the hook is loaded, then the shell exits.
         let out = piped(sh, &home, &stub.url, &hook, "eval \"$HOOK\"\n:\n:", &[]);
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(out.took < Duration::from_millis(900), "{sh}: three prompts took {:?}", out.took);
-        assert!(!refreshed(&home), "{sh}: the answer takes 2 s");
+        assert!(!refreshed(&home), "{sh}: no answer yet");
         // The refresh outlives the shell that started it.
+        answer.open();
         let t = Instant::now();
         assert!(wait_until(Duration::from_secs(8), || refreshed(&home)), "{sh}: not refreshed");
         eprintln!("{sh}: 3 prompts in {:?}; refreshed {:?} after the shell exited", out.took, t.elapsed());
@@ -446,7 +449,9 @@ fn in_a_terminal_the_prompt_refreshes_silently_without_job_control_noise() {
     for (sh, argv, load) in terminal_shells() {
         let home = Home::new();
         home.write_token("corp", &token(4 * 60));
-        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600).delayed(Duration::from_secs(2)));
+        // No answer until the prompts below have run.
+        let answer = Gate::new();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600).until(&answer));
         let term = Term::start(&home, &stub.url, &argv, &[]);
         let status_file = home.path().join("status");
         let status = if sh == "fish" { "$status" } else { "$?" };
@@ -462,6 +467,7 @@ fn in_a_terminal_the_prompt_refreshes_silently_without_job_control_noise() {
         ]);
         assert!(took < Duration::from_millis(1500), "{sh}: the prompts took {took:?}");
         assert_eq!(std::fs::read_to_string(&status_file).unwrap(), "1\n1\n", "{sh}");
+        answer.open();
         assert!(wait_until(Duration::from_secs(10), || refreshed(&home)), "{sh}: not refreshed:\n{}", term.pane());
         // Some prompts more, after the refresh ended: still nothing from job control.
         term.run(&["true", "true"]);
@@ -505,13 +511,16 @@ fn the_refresh_outlives_a_closed_terminal() {
     for (sh, argv, load) in terminal_shells() {
         let home = Home::new();
         home.write_token("corp", &token(4 * 60));
-        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).delayed(Duration::from_secs(2)));
+        // No answer until the terminal is closed.
+        let answer = Gate::new();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).until(&answer));
         let term = Term::start(&home, &stub.url, &argv, &[]);
         term.run(&[load]);
         assert!(wait_until(Duration::from_secs(5), || stub.count("/token") == 1), "{sh}: no request:\n{}", term.pane());
         // Close the terminal (and kill its shell) while the request is under way.
         drop(term);
         assert!(!refreshed(&home));
+        answer.open();
         assert!(wait_until(Duration::from_secs(8), || refreshed(&home)), "{sh}: the refresh died with the terminal");
     }
 }

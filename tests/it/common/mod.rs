@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -43,6 +43,8 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub delay: Duration,
+    /// Answer only once this gate is open.
+    pub gate: Option<Gate>,
     /// Never answer (the connection stays open until the test ends).
     pub hang: bool,
 }
@@ -57,6 +59,7 @@ impl Reply {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
             delay: Duration::ZERO,
+            gate: None,
             hang: false,
         }
     }
@@ -66,6 +69,11 @@ impl Reply {
     }
     pub fn delayed(mut self, d: Duration) -> Reply {
         self.delay = d;
+        self
+    }
+    /// Answers once `gate` is open: the request stays under way for as long as the test needs.
+    pub fn until(mut self, gate: &Gate) -> Reply {
+        self.gate = Some(gate.clone());
         self
     }
     pub fn hang() -> Reply {
@@ -83,6 +91,27 @@ impl Reply {
     pub fn oidc_error(status: u16, error: &str, exception: &str) -> Reply {
         Reply::json(status, json!({"error": error, "error_description": format!("{exception} from the stub")}))
             .header("x-amzn-ErrorType", &format!("{exception}:http://internal.amazon.com/coral/com.amazonaws.ssooidc/"))
+    }
+}
+
+/// Holds back the replies made with `Reply::until` until the test opens it: a request under
+/// way while the test checks what happens meanwhile, without a delay that has to outlast those
+/// checks (and then makes every run wait for it).
+#[derive(Debug, Clone, Default)]
+pub struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+    pub fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+    /// Waits until the gate is open; gives up after a minute (the test has failed by then).
+    fn pass(&self) {
+        let (open, changed) = &*self.0;
+        let _ = changed.wait_timeout_while(open.lock().unwrap(), Duration::from_secs(60), |open| !*open);
     }
 }
 
@@ -175,6 +204,9 @@ fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
         if reply.hang {
             thread::sleep(Duration::from_secs(3600));
             return;
+        }
+        if let Some(gate) = &reply.gate {
+            gate.pass();
         }
         thread::sleep(reply.delay);
         let mut out = format!("HTTP/1.1 {} Stub\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
