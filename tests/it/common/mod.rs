@@ -505,13 +505,14 @@ fn exits_waits_for_the_background_processes_a_command_starts() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("marker");
     let mut sh = std::process::Command::new("sh");
-    sh.args(["-c", "(sleep 0.3; touch \"$1\") &", "sh"]).arg(&marker);
+    // Not holding stdout or stderr, which Run::of would wait for anyway.
+    sh.args(["-c", "(sleep 0.3; touch \"$1\") >/dev/null 2>&1 &", "sh"]).arg(&marker);
     let run = Run::of_all(&mut sh);
     assert_eq!(run.code, 0);
     assert!(marker.exists(), "returned before the background process ended");
 
     let mut sh = std::process::Command::new("sh");
-    sh.args(["-c", "sleep 2 &"]);
+    sh.args(["-c", "sleep 2 >/dev/null 2>&1 &"]);
     let exits = Exits::watch(&mut sh);
     assert!(sh.status().unwrap().success());
     assert!(!exits.wait(Duration::from_millis(200)), "did not wait for the background process");
