@@ -426,6 +426,8 @@ impl Exits {
                 });
             }
         }
+        #[cfg(not(unix))]
+        let _ = cmd;
         Exits { read, write: Some(write) }
     }
 
