@@ -2,8 +2,8 @@
 //! endpoint echoes never reaches an error message.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use ssofresh::sys::secret::Secret;
 use ssofresh::aws::{oidc, portal, role_cache as rolecache};
+use ssofresh::sys::secret::Secret;
 
 fuzz_target!(|input: (u16, Option<String>, Vec<u8>)| {
     let (status, header, body) = input;
