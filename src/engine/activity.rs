@@ -247,16 +247,9 @@ fn append_waiting(path: &Path, entry: &Entry, limits: Limits, wait: Duration) ->
     file.write_all(&line)
 }
 
+/// A symlink planted at the log's path is refused rather than written through.
 fn open_append(path: &Path) -> io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the log's path is refused rather than written through.
-        o.mode(0o600).custom_flags(crate::sys::guard::NOFOLLOW);
-    }
-    o.open(path)
+    crate::sys::fs::private_options().append(true).create(true).open(path)
 }
 
 /// Shifts `.k` to `.k+1`, the current file to `.1`, and drops what falls off the end (and any

@@ -107,14 +107,19 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// Opens a new file 0600, refusing to follow or reuse anything already at that path
 /// (O_CREAT|O_EXCL fails on any existing name, a dangling symlink included).
 pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
+    private_options().write(true).create_new(true).open(path)
+}
+
+/// Open options for a file of ssofresh's own: created 0600, and a symlink planted at the path
+/// is refused rather than followed (on Unix). The caller adds how it opens the file.
+pub fn private_options() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600).custom_flags(crate::sys::guard::NOFOLLOW);
     }
-    o.open(path)
+    o
 }
 
 fn sync_dir(dir: &Path) {

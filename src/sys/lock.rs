@@ -91,15 +91,7 @@ pub fn unsupported(e: &std::io::Error) -> bool {
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the lock path is refused rather than followed.
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    o.open(path)
+    crate::sys::fs::private_options().read(true).write(true).create(true).truncate(false).open(path)
 }
 
 #[cfg(test)]
