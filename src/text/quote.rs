@@ -50,18 +50,25 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(word(Dialect::Posix, "corp"), "corp");
-        assert_eq!(word(Dialect::Posix, "/opt/bin/ssofresh"), "/opt/bin/ssofresh");
-        assert_eq!(word(Dialect::Posix, "o'brien x"), r"'o'\''brien x'");
-        assert_eq!(word(Dialect::Posix, ""), "''");
-        assert_eq!(word(Dialect::Posix, "$HOME"), "'$HOME'");
-        assert_eq!(word(Dialect::Posix, "~/x"), "'~/x'");
-        assert_eq!(word(Dialect::Posix, "=ls"), "'=ls'");
-        assert_eq!(word(Dialect::Fish, "o'b\\x"), r"'o\'b\\x'");
-        assert_eq!(word(Dialect::Fish, "%self"), "'%self'");
-        assert_eq!(word(Dialect::PowerShell, "plain"), "'plain'");
-        assert_eq!(quoted(Dialect::Posix, "plain"), "'plain'");
-        assert_eq!(quoted(Dialect::PowerShell, "it's"), "'it''s'");
+        // (dialect, input, as a word, always quoted)
+        let cases = [
+            (Dialect::Posix, "corp", "corp", "'corp'"),
+            (Dialect::Posix, "/opt/bin/ssofresh", "/opt/bin/ssofresh", "'/opt/bin/ssofresh'"),
+            (Dialect::Posix, "o'brien x", r"'o'\''brien x'", r"'o'\''brien x'"),
+            (Dialect::Posix, "", "''", "''"),
+            (Dialect::Posix, "$HOME", "'$HOME'", "'$HOME'"),
+            (Dialect::Posix, "~/x", "'~/x'", "'~/x'"),
+            (Dialect::Posix, "=ls", "'=ls'", "'=ls'"),
+            (Dialect::Fish, "o'b\\x", r"'o\'b\\x'", r"'o\'b\\x'"),
+            (Dialect::Fish, "%self", "'%self'", "'%self'"),
+            (Dialect::PowerShell, "plain", "'plain'", "'plain'"),
+            (Dialect::PowerShell, "it's", "'it''s'", "'it''s'"),
+        ];
+        for (dialect, input, as_word, always) in cases {
+            assert_eq!(word(dialect, input), as_word, "{dialect:?} {input}");
+            assert_eq!(quoted(dialect, input), always, "{dialect:?} {input}");
+        }
+        assert_eq!(path(Dialect::Posix, std::path::Path::new("/a b")), "'/a b'");
     }
 
     /// Characters that mean something to one shell or another, and some that mean nothing.
