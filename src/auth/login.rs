@@ -17,7 +17,7 @@ use crate::sys::secret::one_line;
 use crate::text::timefmt;
 use crate::text::units::human;
 use chrono::{DateTime, Utc};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// RFC 8628 §3.5: the default polling interval, and what `slow_down` adds to it.
@@ -159,13 +159,7 @@ fn registration(
     flow: Flow,
     force_new: bool,
 ) -> Result<(Registration, bool), LoginError> {
-    let key = registration::cache_key(
-        &plan.start_url,
-        &plan.region,
-        plan.configured_scopes.as_deref(),
-        plan.session_name.as_deref(),
-    );
-    let path = registration::cache_path(cache_dir, &key);
+    let path = registration_path(plan, cache_dir);
     let now = Utc::now();
     if !force_new {
         if let Some(r) = Registration::load(&path).filter(|r| r.reusable(flow, now)) {
@@ -217,13 +211,18 @@ fn registration(
 }
 
 fn forget_registration(plan: &Plan, cache_dir: &Path) {
+    let _ = std::fs::remove_file(registration_path(plan, cache_dir));
+}
+
+/// Where the AWS CLI keeps the client registration for this plan's session (shared with it).
+fn registration_path(plan: &Plan, cache_dir: &Path) -> PathBuf {
     let key = registration::cache_key(
         &plan.start_url,
         &plan.region,
         plan.configured_scopes.as_deref(),
         plan.session_name.as_deref(),
     );
-    let _ = std::fs::remove_file(registration::cache_path(cache_dir, &key));
+    registration::cache_path(cache_dir, &key)
 }
 
 fn is_client_refusal(r: &Refusal) -> bool {

@@ -35,11 +35,8 @@ pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_to
 
 /// Whether a file holds SSO role credentials (`"ProviderType": "sso"`), the only kind removed.
 fn is_sso_credentials(path: &Path) -> bool {
-    crate::sys::guard::read(path)
-        .ok()
-        .flatten()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("ProviderType").and_then(|p| p.as_str()) == Some("sso"))
+    let v: serde_json::Value = crate::sys::fs::load_json(path);
+    v.get("ProviderType").and_then(|p| p.as_str()) == Some("sso")
 }
 
 /// Removes the SSO role credentials cached under these keys; returns the files removed.

@@ -65,7 +65,8 @@ pub struct Registration {
 impl Registration {
     /// A cached registration; anything unreadable counts as none (a new one is registered).
     pub fn load(path: &Path) -> Option<Registration> {
-        let v: Value = serde_json::from_slice(&crate::sys::guard::read(path).ok()??).ok()?;
+        // Null when unreadable: every field below is then missing.
+        let v: Value = crate::sys::fs::load_json(path);
         let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
         let list = |k: &str| {
             v.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())

@@ -49,7 +49,7 @@ pub fn visible_only(cmd: &Command) -> Command {
 /// `ssofresh init <TAB>` would offer files. These lines offer the positional values, until one
 /// is given, through the condition function the generated script defines.
 fn fish_positional_values(cmd: &Command) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"));
+    let quote = |s: &str| crate::text::quote::quoted(crate::text::quote::Dialect::Fish, s);
     let mut out = String::new();
     for sub in cmd.get_subcommands() {
         for arg in sub.get_positionals().filter(|a| !a.is_hide_set()) {

@@ -9,6 +9,7 @@ use crate::cli::{DoctorArgs, Global};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::sys::guard::Unsafe;
+use crate::text::quote::{self, Dialect};
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
 use crate::text::units::human;
@@ -257,7 +258,7 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
                     .detail("delete it and log in again:")
-                    .detail(format!("    rm {} && {}", shell_quote(&t.cache_path), t.login_command())),
+                    .detail(format!("    rm {} && {}", quote::path(Dialect::Posix, &t.cache_path), t.login_command())),
             );
         }
     }
@@ -389,13 +390,13 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         if !open_dirs.is_empty() {
             f = f.detail(format!(
                 "    chmod 700 {}",
-                open_dirs.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+                open_dirs.iter().map(|p| quote::path(Dialect::Posix, p)).collect::<Vec<_>>().join(" ")
             ));
         }
         if !open_files.is_empty() {
             f = f.detail(format!(
                 "    chmod 600 {}",
-                open_files.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+                open_files.iter().map(|p| quote::path(Dialect::Posix, p)).collect::<Vec<_>>().join(" ")
             ));
         }
         out.push(f);
@@ -415,7 +416,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
                 [&s.cache_dir, &s.state_dir]
                     .iter()
                     .filter(|p| p.exists())
-                    .map(|p| shell_quote(p))
+                    .map(|p| quote::path(Dialect::Posix, p))
                     .collect::<Vec<_>>()
                     .join(" ")
             )));
@@ -542,16 +543,6 @@ fn tilde(p: &Path, home: &Path) -> String {
     match p.strip_prefix(home) {
         Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
         _ => p.display().to_string(),
-    }
-}
-
-/// Quotes a path for a POSIX shell when it needs it.
-fn shell_quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:@%,".contains(c)) {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

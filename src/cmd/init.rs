@@ -25,11 +25,7 @@ pub fn run(global: &Global, args: &InitArgs) -> u8 {
 
 /// `1200s`, `500ms`: a duration as a flag value `parse_duration` reads back.
 pub fn duration_arg(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        schedule::span(d)
-    } else {
-        format!("{}ms", d.as_millis())
-    }
+    crate::text::duration::show(d, crate::text::duration::Form::Flag)
 }
 
 /// Which of init's settings came from the command line rather than the environment. The shell
@@ -146,8 +142,8 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
     if job.interval >= threshold {
         eprintln!(
             "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",
-            schedule::span(job.interval),
-            schedule::span(threshold)
+            crate::text::duration::show(job.interval, crate::text::duration::Form::Flag),
+            crate::text::duration::show(threshold, crate::text::duration::Form::Flag)
         );
     }
     let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));

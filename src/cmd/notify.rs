@@ -3,6 +3,7 @@
 use crate::cli::{Global, NotifyCmdArgs};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
 use crate::notify::{self, Backend, Event, Kind, Settings, Sound};
+use crate::text::duration::{self, Form};
 
 pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
     let settings = Settings::from(&args.notify);
@@ -59,9 +60,9 @@ fn print_settings(s: &Settings) {
     println!("on login     {}  (login_detected)", yes(s.on_login));
     println!(
         "interval     {}  (the same event for the same session at most this often)",
-        notify::show_duration(s.interval)
+        duration::show(s.interval, Form::Setting)
     );
-    println!("timeout      {}", notify::show_duration(s.timeout));
+    println!("timeout      {}", duration::show(s.timeout, Form::Setting));
     if s.backend != Backend::None {
         println!("Send a sample: ssofresh notify --test");
     }

@@ -7,6 +7,7 @@ use crate::cli::{Global, PromptArgs, Symbols};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
+use crate::text::duration::{self, Form};
 use chrono::{DateTime, Local, Utc};
 
 pub fn run(global: &Global, args: &PromptArgs) -> u8 {
@@ -57,17 +58,6 @@ pub fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
             v.contains("utf-8") || v.contains("utf8")
         })
         .unwrap_or(false)
-}
-
-/// `42m`, `1h5m`, `2d3h`, `30s`: shorter than `units::human`, for a prompt.
-pub fn compact(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        86400.. => format!("{}d{}h", s / 86400, s % 86400 / 3600),
-        3600.. => format!("{}h{}m", s / 3600, s % 3600 / 60),
-        60.. => format!("{}m", s / 60),
-        _ => format!("{s}s"),
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,7 +135,7 @@ impl Format {
         let warn = if unicode { "⚠" } else { "!" };
         let expires = s.token.as_ref().map(|t| t.expires);
         let left = match expires {
-            Some(e) if e > now => compact(e - now),
+            Some(e) if e > now => duration::show(e - now, Form::Compact),
             Some(_) => "expired".into(),
             None => "-".into(),
         };
@@ -182,16 +172,6 @@ impl Format {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compact_durations() {
-        let d = chrono::Duration::seconds;
-        assert_eq!(compact(d(42 * 60 + 59)), "42m");
-        assert_eq!(compact(d(3600 + 5 * 60)), "1h5m");
-        assert_eq!(compact(d(2 * 86400 + 3 * 3600 + 1)), "2d3h");
-        assert_eq!(compact(d(30)), "30s");
-        assert_eq!(compact(d(-5)), "0s");
-    }
 
     #[test]
     fn format_parsing() {

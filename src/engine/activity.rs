@@ -11,13 +11,13 @@
 //! for microseconds; if it cannot be had within a short wait (a stopped process holds it), the
 //! line is appended without rotating rather than dropped.
 
-use fs4::FileExt;
+use crate::sys::lock::{self, Pauses, Wait};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Entry {
@@ -223,16 +223,16 @@ fn append_waiting(path: &Path, entry: &Entry, limits: Limits, wait: Duration) ->
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         crate::sys::fs::create_private_dir(dir)?;
     }
-    let lock = lock(&lock_path(path), wait);
+    let lock = lock::wait(&lock_path(path), wait, WRITER_PAUSES);
     let may_rotate = match &lock {
-        WriterLock::Held(_) => true,
+        Wait::Held(_) => true,
         // Another writer is stuck holding it: rotating now could race that writer.
-        WriterLock::Busy => {
+        Wait::Busy => {
             log::debug!("{}: lock busy; appending without rotation", path.display());
             false
         }
         // No locks on this file system: rotate unguarded rather than grow without bound.
-        WriterLock::Unsupported => true,
+        Wait::Failed(_) => true,
     };
     let mut file = open_append(path)?;
     if may_rotate && limits.max_size > 0 {
@@ -247,16 +247,9 @@ fn append_waiting(path: &Path, entry: &Entry, limits: Limits, wait: Duration) ->
     file.write_all(&line)
 }
 
+/// A symlink planted at the log's path is refused rather than written through.
 fn open_append(path: &Path) -> io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the log's path is refused rather than written through.
-        o.mode(0o600).custom_flags(crate::sys::guard::NOFOLLOW);
-    }
-    o.open(path)
+    crate::sys::fs::private_options().append(true).create(true).open(path)
 }
 
 /// Shifts `.k` to `.k+1`, the current file to `.1`, and drops what falls off the end (and any
@@ -295,41 +288,9 @@ fn rename_if_exists(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-enum WriterLock {
-    /// Released when dropped (or when the process dies).
-    Held(#[allow(dead_code)] File),
-    Busy,
-    Unsupported,
-}
-
-/// The writers' lock, waiting at most `wait` for it.
-fn lock(path: &Path, wait: Duration) -> WriterLock {
-    let mut o = std::fs::OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the lock path is refused rather than followed.
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let Ok(file) = o.open(path) else { return WriterLock::Unsupported };
-    let deadline = Instant::now() + wait;
-    // Short pauses: the lock is held for microseconds, and long sleeps starve a waiter.
-    let mut pause = Duration::from_micros(50);
-    loop {
-        match FileExt::try_lock(&file) {
-            Ok(()) => return WriterLock::Held(file),
-            Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(_)) => return WriterLock::Unsupported,
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return WriterLock::Busy;
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(1));
-    }
-}
+/// Short pauses for the writers' lock: it is held for microseconds, and long sleeps starve a
+/// waiter.
+const WRITER_PAUSES: Pauses = Pauses { first: Duration::from_micros(50), most: Duration::from_millis(1) };
 
 /// The last `want` lines (oldest first) across the current and rotated files that `keep`
 /// accepts, reading backwards and at most `budget` bytes in all (status must stay fast on a
@@ -413,6 +374,7 @@ fn tail_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn entry(i: usize) -> Entry {
         let mut e = Entry::new("refresh", "corp");
@@ -578,8 +540,8 @@ mod tests {
         for i in 0..3 {
             append_with(&path, &entry(i), limits).unwrap();
         }
-        let held = match lock(&lock_path(&path), Duration::ZERO) {
-            WriterLock::Held(f) => f,
+        let held = match lock::wait(&lock_path(&path), Duration::ZERO, WRITER_PAUSES) {
+            Wait::Held(l) => l,
             _ => panic!("lock not taken"),
         };
         let started = Instant::now();

@@ -5,6 +5,7 @@ use crate::aws::endpoint::{self, Service};
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
@@ -330,22 +331,10 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     };
 
     let started = Instant::now();
-    let mut attempt = 0u32;
-    let result = loop {
-        attempt += 1;
+    let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
         let sent_at = Utc::now();
-        match oidc::refresh(&client, &url, client_id, client_secret, refresh_token) {
-            Ok(r) => break Ok((r, sent_at)),
-            Err(OidcError::Transient { kind, message })
-                if kind.retry_now() && attempt <= settings.max_retry_attempts =>
-            {
-                let pause = settings.retry_backoff * attempt;
-                log::info!("{}: attempt {attempt} failed ({message}); retrying in {pause:?}", target.label());
-                std::thread::sleep(pause);
-            }
-            Err(e) => break Err(e),
-        }
-    };
+        oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
+    });
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
     // A login that landed during the request (a login gives up waiting for our lock) wins over

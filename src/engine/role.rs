@@ -9,6 +9,7 @@ use crate::aws::role_cache::{self, Origin};
 use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::engine::activity;
 use crate::engine::refresh::{self, Outcome, Settings};
+use crate::engine::retry;
 use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::lock;
@@ -316,20 +317,9 @@ fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCr
     );
     let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
     let started = Instant::now();
-    let mut attempt = 0u32;
-    let result = loop {
-        attempt += 1;
-        match portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token) {
-            Err(PortalError::Transient { kind, message })
-                if kind.retry_now() && attempt <= settings.max_retry_attempts =>
-            {
-                let pause = settings.retry_backoff * attempt;
-                log::info!("{label}: attempt {attempt} failed ({message}); retrying in {pause:?}");
-                std::thread::sleep(pause);
-            }
-            other => break other,
-        }
-    };
+    let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
+        portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)
+    });
     record(spec, &result, attempt, started.elapsed(), settings);
     result.map_err(|e| match e {
         PortalError::Unauthorized { .. } => RoleError::Relogin {

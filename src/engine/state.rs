@@ -56,12 +56,11 @@ pub fn state_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 impl SessionState {
     /// A missing or unreadable state file is a fresh start: it only ever saves requests.
     pub fn load(path: &Path) -> SessionState {
-        crate::sys::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        crate::sys::fs::load_json(path)
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::sys::fs::write_atomic(path, &bytes)
+        crate::sys::fs::save_json(path, self)
     }
 
     pub fn is_rejected(&self, fingerprint: &str) -> Option<&Rejected> {

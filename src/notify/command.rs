@@ -2,6 +2,7 @@
 //! toast) gets each event as one JSON object on stdin.
 
 use super::event::Event;
+use crate::text::duration::{self, Form};
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -69,7 +70,10 @@ pub fn run_process(mut c: Command, what: &str, event: &Event, timeout: Duration,
         let now = Instant::now();
         if now >= deadline {
             kill(&mut child);
-            return Err(format!("{what} was still running after {}; killed it", super::show_duration(timeout)));
+            return Err(format!(
+                "{what} was still running after {}; killed it",
+                duration::show(timeout, Form::Setting)
+            ));
         }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(20));

@@ -93,19 +93,12 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
         }
     };
     let path = memo_path(state_dir, cache_key);
-    let before = crate::sys::guard::read(&path)
-        .ok()
-        .flatten()
-        .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
-        .unwrap_or_default();
+    let before: Memo = crate::sys::fs::load_json(&path);
     let mut memo = if c.new_login && before.login.as_deref() != c.login { Memo::default() } else { before.clone() };
     memo.login = c.login.map(str::to_string);
     let admitted: Vec<Event> = events.into_iter().filter(|e| memo.admit(e.kind, c.login, c.now, c.interval)).collect();
     if memo != before {
-        let saved = serde_json::to_vec_pretty(&memo)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::sys::fs::write_atomic(&path, &bytes));
-        if let Err(e) = saved {
+        if let Err(e) = crate::sys::fs::save_json(&path, &memo) {
             log::debug!("cannot save {}: {e}; not notifying", path.display());
             return Vec::new();
         }

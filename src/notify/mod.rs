@@ -223,26 +223,9 @@ pub fn log_delivery(log: &std::path::Path, event: &Event, backend: Backend, d: &
     activity::append(log, &entry);
 }
 
-/// `1h`, `1h30m`, `5s`, `500ms`: settings as the user would type them.
-pub fn show_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.as_millis());
-    }
-    let parts = [(secs / 86400, "d"), (secs % 86400 / 3600, "h"), (secs % 3600 / 60, "m"), (secs % 60, "s")];
-    parts.iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n}{u}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_back_as_typed() {
-        let s = |secs| show_duration(Duration::from_secs(secs));
-        assert_eq!((s(3600), s(5400), s(5), s(90000)), ("1h".into(), "1h30m".into(), "5s".into(), "1d1h".into()));
-        assert_eq!(show_duration(Duration::from_millis(500)), "500ms");
-    }
 
     #[test]
     fn sounds() {

@@ -2,6 +2,7 @@
 
 use crate::aws::portal::RoleCredentials;
 use crate::cli::EnvFormat;
+use crate::text::quote::{quoted, Dialect};
 use crate::text::timefmt;
 
 /// The variables every SDK reads, in the order `aws configure export-credentials` prints them.
@@ -27,9 +28,9 @@ pub fn render(format: EnvFormat, c: &RoleCredentials) -> String {
     let mut out = String::new();
     for (k, v) in &vars {
         let line = match format {
-            EnvFormat::Sh => format!("export {k}={}", sh_quote(v)),
-            EnvFormat::Fish => format!("set -gx {k} {}", fish_quote(v)),
-            EnvFormat::Powershell => format!("$Env:{k} = {}", powershell_quote(v)),
+            EnvFormat::Sh => format!("export {k}={}", quoted(Dialect::Posix, v)),
+            EnvFormat::Fish => format!("set -gx {k} {}", quoted(Dialect::Fish, v)),
+            EnvFormat::Powershell => format!("$Env:{k} = {}", quoted(Dialect::PowerShell, v)),
             EnvFormat::Dotenv => format!("{k}={}", dotenv_value(v)),
             EnvFormat::Json => unreachable!("handled above"),
         };
@@ -37,21 +38,6 @@ pub fn render(format: EnvFormat, c: &RoleCredentials) -> String {
         out.push('\n');
     }
     out
-}
-
-/// POSIX single quotes: nothing inside is special; a `'` ends, escapes and reopens.
-fn sh_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', r"'\''"))
-}
-
-/// fish single quotes: only `\\` and `\'` are escapes.
-fn fish_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
-}
-
-/// PowerShell single quotes: a `'` is doubled.
-fn powershell_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "''"))
 }
 
 /// Bare when safe (docker's `--env-file` takes values literally, quotes included), else

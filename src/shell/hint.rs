@@ -29,7 +29,7 @@ pub fn due(path: &Path, login: &str, now: DateTime<Utc>) -> bool {
 
 /// When a hint about `login` may be printed next (`now` if it may be now).
 pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
-    let memo: Option<Memo> = crate::sys::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok());
+    let memo: Option<Memo> = crate::sys::fs::load_json(path);
     match memo {
         Some(m) if m.login == login => match timefmt::parse(&m.at) {
             // A clock set back must not silence hints for good.
@@ -43,10 +43,8 @@ pub fn next(path: &Path, login: &str, now: DateTime<Utc>) -> DateTime<Utc> {
 /// Remembers that the hint was printed. Best effort: at worst the hint comes again.
 pub fn record(path: &Path, login: &str, now: DateTime<Utc>) {
     let memo = Memo { at: timefmt::format(now), login: login.to_string() };
-    if let Ok(bytes) = serde_json::to_vec(&memo) {
-        if let Err(e) = crate::sys::fs::write_atomic(path, &bytes) {
-            log::debug!("cannot save {}: {e}", path.display());
-        }
+    if let Err(e) = crate::sys::fs::save_json(path, &memo) {
+        log::debug!("cannot save {}: {e}", path.display());
     }
 }
 

@@ -2,6 +2,7 @@
 //! `ssofresh hook` before each prompt, with the options given to `init` baked in.
 
 use crate::cli::Shell;
+use crate::text::quote::{self, Dialect};
 use std::path::Path;
 
 const BASH: &str = include_str!("../../shell/ssofresh.bash");
@@ -60,15 +61,11 @@ fn is_executable(p: &Path) -> bool {
 
 /// Quotes one word for the shell; words of plain characters stay as they are.
 pub fn quote(shell: Shell, word: &str) -> String {
-    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_-".contains(c));
-    if plain {
-        return word.to_string();
-    }
-    match shell {
-        // fish: inside single quotes only \\ and \' are escapes.
-        Shell::Fish => format!("'{}'", word.replace('\\', "\\\\").replace('\'', "\\'")),
-        Shell::Bash | Shell::Zsh => format!("'{}'", word.replace('\'', "'\\''")),
-    }
+    let dialect = match shell {
+        Shell::Fish => Dialect::Fish,
+        Shell::Bash | Shell::Zsh => Dialect::Posix,
+    };
+    quote::word(dialect, word)
 }
 
 #[cfg(test)]

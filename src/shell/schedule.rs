@@ -2,6 +2,7 @@
 //! timer, a launchd agent, a crontab line. Each runs the binary by absolute path (schedulers
 //! have no useful PATH) with the environment it needs.
 
+use crate::text::duration::{self, Form};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,18 +30,6 @@ pub fn systemd_dir(home: &Path, xdg_config_home: Option<&str>) -> PathBuf {
 
 pub fn launchd_path(home: &Path) -> PathBuf {
     home.join("Library/LaunchAgents").join(format!("{LAUNCHD_LABEL}.plist"))
-}
-
-/// `90s`, `5m`, `2h`: how the interval reads in descriptions.
-pub fn span(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
 }
 
 /// A wall-clock calendar expression for the interval, when one exists: unlike monotonic
@@ -98,7 +87,7 @@ pub fn systemd_service(job: &Job) -> String {
 }
 
 pub fn systemd_timer(job: &Job) -> String {
-    let every = span(job.interval);
+    let every = duration::show(job.interval, Form::Flag);
     // Each run lands within this window; a wider one lets the machine batch wake-ups.
     let accuracy = (job.interval / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let schedule = match calendar(job.interval) {
@@ -141,7 +130,10 @@ pub fn launchd_plist(job: &Job) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n",
     );
-    s += &format!("<!-- ssofresh: refreshes AWS SSO tokens every {}, and once at login. -->\n", span(job.interval));
+    s += &format!(
+        "<!-- ssofresh: refreshes AWS SSO tokens every {}, and once at login. -->\n",
+        duration::show(job.interval, Form::Flag)
+    );
     s += "<plist version=\"1.0\">\n<dict>\n";
     s += &format!("\t<key>Label</key>\n\t<string>{LAUNCHD_LABEL}</string>\n");
     s += "\t<key>ProgramArguments</key>\n\t<array>\n";
@@ -169,7 +161,7 @@ pub fn cron_lines(job: &Job) -> Result<String, String> {
     let bad = || {
         format!(
             "cron starts jobs on whole minutes that divide an hour or a day, so it cannot run one every {}; use --interval 1m, 2m, 5m, 10m, 15m, 30m or 1h (or systemd/launchd for other intervals)",
-            span(job.interval)
+            duration::show(job.interval, Form::Flag)
         )
     };
     if n < 60 || !n.is_multiple_of(60) || job.interval.subsec_nanos() != 0 {
@@ -183,13 +175,16 @@ pub fn cron_lines(job: &Job) -> Result<String, String> {
         _ if m.is_multiple_of(60) && m / 60 < 24 && 24 % (m / 60) == 0 => format!("0 */{} * * *", m / 60),
         _ => return Err(bad()),
     };
-    let q = |w: &str| crate::shell::hook::quote(crate::cli::Shell::Bash, w);
+    let q = |w: &str| crate::text::quote::word(crate::text::quote::Dialect::Posix, w);
     let mut cmd: Vec<String> = job.env.iter().map(|(k, v)| format!("{k}={}", q(v))).collect();
     cmd.push(q(&job.program.to_string_lossy()));
     cmd.extend(job.args.iter().map(|a| q(a)));
     // Cron mails any output; the activity log has the record. `%` means newline to cron.
     let command = format!("{} >/dev/null 2>&1", cmd.join(" ")).replace('%', "\\%");
-    Ok(format!("# ssofresh: refresh AWS SSO tokens every {}\n{when} {command}\n", span(job.interval)))
+    Ok(format!(
+        "# ssofresh: refresh AWS SSO tokens every {}\n{when} {command}\n",
+        duration::show(job.interval, Form::Flag)
+    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Files that hold secrets: created private (0600 files, 0700 directories), replaced atomically,
-//! never through a planted symlink.
+//! never through a planted symlink; and ssofresh's own small JSON files, kept the same way.
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -36,6 +38,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A small JSON file (ssofresh's session state and memos; a cached registration or role
+/// credentials to look into), read tolerantly: missing, unreadable, refused by `guard`, or not
+/// what `T` reads all give `T::default()`. Such files only ever save work or noise, so a bad
+/// one is a fresh start.
+pub fn load_json<T: DeserializeOwned + Default>(path: &Path) -> T {
+    crate::sys::guard::read(path).ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+/// Saves `value` as pretty JSON with `write_atomic`: private, and never half written.
+pub fn save_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    write_atomic(path, &bytes)
 }
 
 /// Pauses between attempts to replace a busy file: about 300 ms in all.
@@ -91,14 +107,19 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// Opens a new file 0600, refusing to follow or reuse anything already at that path
 /// (O_CREAT|O_EXCL fails on any existing name, a dangling symlink included).
 pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
+    private_options().write(true).create_new(true).open(path)
+}
+
+/// Open options for a file of ssofresh's own: created 0600, and a symlink planted at the path
+/// is refused rather than followed (on Unix). The caller adds how it opens the file.
+pub fn private_options() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600).custom_flags(crate::sys::guard::NOFOLLOW);
     }
-    o.open(path)
+    o
 }
 
 fn sync_dir(dir: &Path) {
@@ -131,6 +152,34 @@ mod tests {
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
             assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn json_files_round_trip_and_bad_ones_read_as_default() {
+        #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Memo {
+            n: u32,
+            #[serde(default)]
+            note: Option<String>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/m.json");
+        assert_eq!(load_json::<Memo>(&path), Memo::default(), "missing");
+        let memo = Memo { n: 3, note: Some("x".into()) };
+        save_json(&path, &memo).unwrap();
+        assert_eq!(load_json::<Memo>(&path), memo);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        for bad in [&b"{garbage"[..], b"{\"n\": \"three\"}", b""] {
+            std::fs::write(&path, bad).unwrap();
+            assert_eq!(load_json::<Memo>(&path), Memo::default(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(load_json::<Option<Memo>>(&path), None, "Option<T> reads a bad file as None");
+        std::fs::write(&path, b"{\"n\": 1}").unwrap();
+        assert_eq!(load_json::<Option<Memo>>(&path), Some(Memo { n: 1, note: None }));
     }
 
     #[cfg(unix)]

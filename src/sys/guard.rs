@@ -13,6 +13,7 @@
 //! Cost: one `stat` per directory per process (remembered), one `fstat` of the open file. On
 //! Windows files carry ACLs, not modes, and nothing is checked.
 
+use crate::text::quote::{self, Dialect};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -52,25 +53,25 @@ impl fmt::Display for Unsafe {
                 f,
                 "refusing to use {}: other users can write to it (mode {mode:04o}), so a token there may not be yours; fix: chmod 700 {}",
                 path.display(),
-                shell_quote(path)
+                quote::path(Dialect::Posix, path)
             ),
             Unsafe::ForeignDir { path, owner } => write!(
                 f,
                 "refusing to use {}: it belongs to another user (uid {owner}); fix: sudo chown \"$(id -u):$(id -g)\" {p} && chmod 700 {p}",
                 path.display(),
-                p = shell_quote(path)
+                p = quote::path(Dialect::Posix, path)
             ),
             Unsafe::ForeignFile { path, owner } => write!(
                 f,
                 "refusing to read {}: it belongs to another user (uid {owner}); fix: remove it (rm {}) and log in again",
                 path.display(),
-                shell_quote(path)
+                quote::path(Dialect::Posix, path)
             ),
             Unsafe::ForeignLink { path, owner } => write!(
                 f,
                 "refusing to follow {}: a symlink that is not yours or names a file of another user (uid {owner}); fix: remove it (rm {}) and log in again",
                 path.display(),
-                shell_quote(path)
+                quote::path(Dialect::Posix, path)
             ),
             Unsafe::NotFile { path } => write!(
                 f,
@@ -92,15 +93,6 @@ impl From<Unsafe> for io::Error {
 /// The `Unsafe` inside an error from this module, if that is what it is.
 pub fn as_unsafe(e: &io::Error) -> Option<&Unsafe> {
     e.get_ref().and_then(|inner| inner.downcast_ref::<Unsafe>())
-}
-
-fn shell_quote(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+~=:,@".contains(c)) {
-        s.into_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// The directory that holds `path` (`.` for a bare name).

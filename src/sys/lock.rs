@@ -1,4 +1,7 @@
-//! One lock file per token cache, so concurrent ssofresh processes refresh it once.
+//! Lock files: one per token cache, so concurrent ssofresh processes refresh it once, and the
+//! others ssofresh keeps (the notification memo, the activity log's writers). Every lock is
+//! taken the same way: an exclusive `flock` on a 0600 file that is never a followed symlink,
+//! tried again after growing pauses until a deadline.
 
 use fs4::FileExt;
 use std::fs::File;
@@ -16,27 +19,65 @@ pub fn lock_path(state_dir: &Path, cache_key: &str) -> PathBuf {
     state_dir.join("locks").join(format!("{cache_key}.lock"))
 }
 
+/// How long to sleep between tries: doubling from `first` up to `most`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pauses {
+    pub first: Duration,
+    pub most: Duration,
+}
+
+impl Pauses {
+    /// For locks held while a request runs: a few wake-ups a second are enough.
+    pub const REQUEST: Pauses = Pauses { first: Duration::from_millis(5), most: Duration::from_millis(50) };
+}
+
+/// What waiting for a lock came to.
+#[derive(Debug)]
+pub enum Wait {
+    Held(Lock),
+    /// Another process kept it for the whole wait.
+    Busy,
+    /// The lock file could not be opened or locked; [`unsupported`] tells a file system
+    /// without locks from other errors.
+    Failed(std::io::Error),
+}
+
 /// Waits up to `timeout` for the lock; `Ok(None)` when another process kept it that long.
+/// Its directory is created private, and refused when another user could have planted the
+/// file (`guard`).
 pub fn acquire(path: &Path, timeout: Duration) -> std::io::Result<Option<Lock>> {
     if let Some(dir) = path.parent() {
         crate::sys::fs::create_private_dir(dir)?;
         crate::sys::guard::check_dir(dir)?;
     }
-    let file = open(path)?;
+    match wait(path, timeout, Pauses::REQUEST) {
+        Wait::Held(lock) => Ok(Some(lock)),
+        Wait::Busy => Ok(None),
+        Wait::Failed(e) => Err(e),
+    }
+}
+
+/// Opens (creating) the lock file at `path` and tries to lock it until `timeout` has passed,
+/// sleeping `pauses` between tries. The directory must exist.
+pub fn wait(path: &Path, timeout: Duration, pauses: Pauses) -> Wait {
+    let file = match open(path) {
+        Ok(f) => f,
+        Err(e) => return Wait::Failed(e),
+    };
     let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(5);
+    let mut pause = pauses.first;
     loop {
         match FileExt::try_lock(&file) {
-            Ok(()) => return Ok(Some(Lock { _file: file })),
+            Ok(()) => return Wait::Held(Lock { _file: file }),
             Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(e)) => return Err(e),
+            Err(fs4::TryLockError::Error(e)) => return Wait::Failed(e),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Ok(None);
+            return Wait::Busy;
         }
         std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(50));
+        pause = (pause * 2).min(pauses.most);
     }
 }
 
@@ -50,15 +91,7 @@ pub fn unsupported(e: &std::io::Error) -> bool {
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the lock path is refused rather than followed.
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    o.open(path)
+    crate::sys::fs::private_options().read(true).write(true).create(true).truncate(false).open(path)
 }
 
 #[cfg(test)]
@@ -75,6 +108,32 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_millis(100));
         drop(first);
         assert!(acquire(&p, Duration::ZERO).unwrap().is_some());
+    }
+
+    #[test]
+    fn wait_reports_busy_after_the_timeout_then_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.lock");
+        let quick = Pauses { first: Duration::from_micros(50), most: Duration::from_millis(1) };
+        let Wait::Held(first) = wait(&p, Duration::ZERO, quick) else { panic!("free lock") };
+        let t = Instant::now();
+        assert!(matches!(wait(&p, Duration::from_millis(30), quick), Wait::Busy));
+        assert!(t.elapsed() >= Duration::from_millis(30));
+        drop(first);
+        // Not ZERO: a child another test forks inherits the descriptor until it execs.
+        assert!(matches!(wait(&p, Duration::from_secs(2), quick), Wait::Held(_)));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn wait_fails_without_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing/w.lock");
+        assert!(matches!(wait(&p, Duration::ZERO, Pauses::REQUEST), Wait::Failed(_)));
     }
 
     #[cfg(unix)]

@@ -65,24 +65,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("invalid size '{t}' (examples: 10M, 512K, 1048576)"))
 }
 
-/// `1h 5m`, `42m`, `30s`: short human form for messages.
+/// `1h 5m`, `42m`, `30s`: short human form for messages (`duration::Form::Message`, by the
+/// short name its many callers use).
 pub fn human(d: chrono::Duration) -> String {
-    let secs = d.num_seconds();
-    let (neg, secs) = (secs < 0, secs.abs());
-    let s = if secs >= 86400 {
-        format!("{}d {}h", secs / 86400, secs % 86400 / 3600)
-    } else if secs >= 3600 {
-        format!("{}h {}m", secs / 3600, secs % 3600 / 60)
-    } else if secs >= 60 {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    };
-    if neg {
-        format!("-{s}")
-    } else {
-        s
-    }
+    crate::text::duration::show(d, crate::text::duration::Form::Message)
 }
 
 #[cfg(test)]

@@ -1,0 +1,115 @@
+//! Words quoted for the shells ssofresh writes commands and scripts for: POSIX `sh` (also bash
+//! and zsh), fish and PowerShell. Every place that puts a value into a shell line goes through
+//! here, so a value with a quote, a `$` or a newline in it means the same thing in every shell
+//! line ssofresh prints. Other languages with their own rules (systemd unit lines, botocore's
+//! `credential_process` split, dotenv, XML) keep their own escaping where they are written.
+
+/// A shell's quoting rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// sh, bash, zsh: nothing inside `'…'` is special, so a `'` closes, is escaped, reopens.
+    Posix,
+    /// fish: inside `'…'` only `\\` and `\'` are escapes.
+    Fish,
+    /// PowerShell: inside `'…'` a `'` is doubled.
+    PowerShell,
+}
+
+/// `s` in single quotes, always: for values (secrets, paths) whose look must not depend on
+/// their contents.
+pub fn quoted(dialect: Dialect, s: &str) -> String {
+    match dialect {
+        Dialect::Posix => format!("'{}'", s.replace('\'', r"'\''")),
+        Dialect::Fish => format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'")),
+        Dialect::PowerShell => format!("'{}'", s.replace('\'', "''")),
+    }
+}
+
+/// `s` as one word: bare when it is made of characters no shell treats specially anywhere in
+/// a word, else `quoted`. `~`, `=` and `%` are not among them: `~` and `=` expand at the start
+/// of a zsh word, `%self` in fish. PowerShell words are always quoted (`@`, `,` and `-` mean
+/// something there).
+pub fn word(dialect: Dialect, s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_-".contains(c));
+    if plain && dialect != Dialect::PowerShell {
+        s.to_string()
+    } else {
+        quoted(dialect, s)
+    }
+}
+
+/// A path as one word (`word`); a path that is not UTF-8 is shown lossily, as in messages.
+pub fn path(dialect: Dialect, p: &std::path::Path) -> String {
+    word(dialect, &p.to_string_lossy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn forms() {
+        // (dialect, input, as a word, always quoted)
+        let cases = [
+            (Dialect::Posix, "corp", "corp", "'corp'"),
+            (Dialect::Posix, "/opt/bin/ssofresh", "/opt/bin/ssofresh", "'/opt/bin/ssofresh'"),
+            (Dialect::Posix, "o'brien x", r"'o'\''brien x'", r"'o'\''brien x'"),
+            (Dialect::Posix, "", "''", "''"),
+            (Dialect::Posix, "$HOME", "'$HOME'", "'$HOME'"),
+            (Dialect::Posix, "~/x", "'~/x'", "'~/x'"),
+            (Dialect::Posix, "=ls", "'=ls'", "'=ls'"),
+            (Dialect::Fish, "o'b\\x", r"'o\'b\\x'", r"'o\'b\\x'"),
+            (Dialect::Fish, "%self", "'%self'", "'%self'"),
+            (Dialect::PowerShell, "plain", "'plain'", "'plain'"),
+            (Dialect::PowerShell, "it's", "'it''s'", "'it''s'"),
+        ];
+        for (dialect, input, as_word, always) in cases {
+            assert_eq!(word(dialect, input), as_word, "{dialect:?} {input}");
+            assert_eq!(quoted(dialect, input), always, "{dialect:?} {input}");
+        }
+        assert_eq!(path(Dialect::Posix, std::path::Path::new("/a b")), "'/a b'");
+    }
+
+    /// Characters that mean something to one shell or another, and some that mean nothing.
+    fn text() -> impl Strategy<Value = String> {
+        let tricky: Vec<char> = "'\"\\$`!*?[]{}()<>|&;#~=%@,:+-./_ \t\nabcXYZ019é€🙂".chars().collect();
+        proptest::collection::vec(proptest::sample::select(tricky), 0..12).prop_map(|cs| cs.into_iter().collect())
+    }
+
+    /// What `shell … -c "printf '%s\0' WORD…"` prints back, split at the NULs. The shells'
+    /// start-up files are skipped (`-f`, `--no-config`): the user's aliases are not the subject.
+    fn echo(shell: &[&str], words: &[String]) -> Vec<String> {
+        let script = format!("printf '%s\\0' {}", words.join(" "));
+        let out = std::process::Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).output();
+        let out = out.unwrap_or_else(|e| panic!("{}: {e}", shell[0]));
+        assert!(out.status.success(), "{shell:?}: {script}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).expect("UTF-8 in, UTF-8 out");
+        let mut parts: Vec<String> = text.split('\0').map(str::to_string).collect();
+        assert_eq!(parts.pop().as_deref(), Some(""), "every word ends in a NUL");
+        parts
+    }
+
+    proptest! {
+        // One shell per case with many words in it: fish takes tens of milliseconds to start.
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn posix_words_read_back(words in proptest::collection::vec(text(), 1..40)) {
+            for shell in [&["sh"][..], &["bash", "--norc"], &["zsh", "-f"]] {
+                for form in [word, quoted] {
+                    let quoted: Vec<String> = words.iter().map(|w| form(Dialect::Posix, w)).collect();
+                    prop_assert_eq!(&echo(shell, &quoted), &words, "{:?}", shell);
+                }
+            }
+        }
+
+        #[test]
+        fn fish_words_read_back(words in proptest::collection::vec(text(), 1..40)) {
+            for form in [word, quoted] {
+                let quoted: Vec<String> = words.iter().map(|w| form(Dialect::Fish, w)).collect();
+                prop_assert_eq!(&echo(&["fish", "--no-config"], &quoted), &words);
+            }
+        }
+    }
+}
