@@ -1,7 +1,7 @@
 //! SSO-OIDC (rest-json, unsigned): `CreateToken` with the refresh grant, and for `ssofresh login`
 //! `RegisterClient`, `StartDeviceAuthorization` and the device-code and authorization-code grants.
 
-use crate::aws::http;
+use crate::aws::http::{self, Transient};
 use crate::sys::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
 
@@ -11,36 +11,6 @@ pub const MAX_TOKEN_LIFETIME_SECS: i64 = 90 * 86400;
 /// Failures the next login fixes, never worth retrying.
 pub const RELOGIN_CODES: &[&str] =
     &["invalid_grant", "expired_token", "invalid_client", "unauthorized_client", "access_denied"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transient {
-    Connect,
-    Timeout,
-    Network,
-    Server,
-    Throttled,
-    BadResponse,
-    Other,
-}
-
-impl Transient {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transient::Connect => "connect",
-            Transient::Timeout => "timeout",
-            Transient::Network => "network",
-            Transient::Server => "server_error",
-            Transient::Throttled => "throttled",
-            Transient::BadResponse => "bad_response",
-            Transient::Other => "rejected",
-        }
-    }
-
-    /// `Other` is an unexpected 4xx: retrying the same request now would get the same answer.
-    pub fn retry_now(self) -> bool {
-        self != Transient::Other
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OidcError {

@@ -1,7 +1,7 @@
 //! The SSO portal's `GetRoleCredentials` (rest-json, unsigned: the access token is the credential).
 
-use crate::aws::http;
-use crate::aws::oidc::{normalize_code, Transient};
+use crate::aws::http::{self, Transient};
+use crate::aws::oidc::normalize_code;
 use crate::sys::secret::{one_line, redact, Secret};
 use chrono::{DateTime, TimeZone, Utc};
 
