@@ -61,14 +61,6 @@ fn py_string(s: &str) -> String {
     out
 }
 
-/// `~/.aws/cli/cache` (only HOME matters, as for the SDKs), unless told otherwise.
-pub fn dir(overridden: Option<&Path>) -> PathBuf {
-    match overridden {
-        Some(p) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
-        _ => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache"),
-    }
-}
-
 pub fn path(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("{key}.json"))
 }

@@ -1,9 +1,9 @@
-//! The command line: every setting is a flag and an `SSOFRESH_*` variable.
+//! The command line: every setting is a flag and an `SSOFRESH_*` variable; `resolve` turns
+//! what was parsed into the settings the commands work with.
 
 pub mod manpage;
+pub mod resolve;
 
-use crate::notify::Backend;
-use crate::text::style::ColorChoice;
 use crate::text::units::{parse_duration, parse_size};
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -139,6 +139,18 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// `--color`: colour and symbols in what people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb
+    #[default]
+    Auto,
+    /// Colour and symbols even when piped
+    Always,
+    /// Plain ASCII text
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Only this command's page, ssofresh-COMMAND(1) (`configure credential-process` for a nested one)
@@ -205,12 +217,12 @@ pub struct NotifyArgs {
     // Listed in the line above: clap would otherwise build the list at every start to decide on
     // long help.
     #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
-    pub backend: Option<Backend>,
+    pub backend: Option<NotifyBackend>,
     /// Run this through `sh -c` for each notification, with the event as JSON on stdin
     #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]
     pub notify_command: Option<String>,
-    // The defaults below live in `notify::Settings::from`, not in clap: a default clap holds is
-    // parsed at every start, and the no-op tick should not pay for settings it does not use.
+    // The defaults below live in `resolve::notify`, not in clap: a default clap holds is parsed
+    // at every start, and the no-op tick should not pay for settings it does not use.
     /// Sound of desktop notifications: default, a sound name (Glass, message-new-instant), or none [default: default]
     #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", value_name = "SOUND")]
     pub notify_sound: Option<String>,
@@ -234,6 +246,34 @@ pub struct NotifyArgs {
     pub notify_timeout: Option<Duration>,
 }
 
+/// `--notify`: where notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyBackend {
+    /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere
+    Desktop,
+    /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin
+    Command,
+    /// No notifications
+    #[value(alias = "off")]
+    None,
+}
+
+/// `notify --test --event`: the events a sample can imitate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    /// A token was refreshed
+    Refreshed,
+    /// A refresh failed (after its retries) and the token has expired
+    RefreshFailed,
+    /// A token that could not be refreshed has less than the threshold left
+    ExpiringSoon,
+    /// Only a new login helps: refresh token rejected, registration expired, session ended
+    ReloginRequired,
+    /// A new login appeared in the token cache
+    LoginDetected,
+}
+
 #[derive(Debug, Args)]
 pub struct NotifyCmdArgs {
     /// Send a sample notification through the configured backend
@@ -241,7 +281,7 @@ pub struct NotifyCmdArgs {
     pub test: bool,
     /// The event the sample imitates [default: a plain test event]
     #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
-    pub event: Option<crate::notify::Kind>,
+    pub event: Option<NotifyEvent>,
     /// The session the sample names
     #[arg(long, default_value = "example", value_name = "NAME", requires = "test")]
     pub session: String,
@@ -472,7 +512,7 @@ pub struct StatusArgs {
     pub activity: usize,
     /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
     #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Args)]
@@ -491,7 +531,7 @@ pub struct LogArgs {
     pub sessions: Vec<String>,
     /// Colour: auto (on a terminal, unless NO_COLOR), always, never
     #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Args)]
@@ -499,7 +539,7 @@ pub struct LogArgs {
 pub struct DoctorArgs {
     /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
     #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    pub color: ColorWhen,
 }
 
 /// How `ssofresh login` signs in.
@@ -573,4 +613,14 @@ pub struct LogoutArgs {
     /// Time allowed for the portal's answer (and the longest wait for a running refresh)
     #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+}
+
+/// `1200s`, `500ms`: a duration as a flag value `parse_duration` reads back, for the command
+/// lines ssofresh writes (the hook's tick, scheduler entries).
+pub fn duration_arg(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        crate::shell::schedule::span(d)
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }

@@ -1,26 +1,28 @@
 //! `ssofresh credential-process`: role credentials in the `credential_process` format.
 
-use super::{load_config, settings};
 use crate::aws::config::AwsConfig;
 use crate::aws::portal::RoleCredentials;
-use crate::cli::{Global, RoleArgs};
-use crate::engine::role::{self, Fetched, Options, RoleError, RoleSpec};
+use crate::cli::{resolve, RoleArgs};
+use crate::context::Context;
+use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
+use crate::notify::Notifier;
 use crate::text::timefmt;
 use serde::Serialize;
 use std::io::Write;
 
-/// Resolves the role named by the arguments and gets its credentials (cached or fetched).
-pub fn obtain(global: &Global, args: &RoleArgs) -> Result<Fetched, RoleError> {
+/// Resolves the role named by the arguments and gets its credentials (cached or fetched),
+/// notifying about a token refresh on the way.
+pub fn obtain(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
     // Like the AWS CLI, the active profile is the default; but not when a session is named.
-    let env_profile = std::env::var("AWS_PROFILE").ok().filter(|_| args.session.is_none());
+    let env_profile = ctx.aws.profile.clone().filter(|_| args.session.is_none());
     let profile = args.profile.clone().or(env_profile);
     // The cached path needs only this profile and the sessions; the rest is read if a fetch is due.
     let named: Vec<String> = profile.iter().cloned().collect();
-    let cfg = match AwsConfig::load_sessions(&super::config_path(global), &named) {
+    let cfg = match AwsConfig::load_sessions(&ctx.paths.config_file, &named) {
         Ok(c) if profile.as_ref().is_none_or(|p| c.profile(p).is_some()) => c,
         // An unknown profile: the message lists the known ones, from the whole file.
-        _ => load_config(global).map_err(|e| RoleError::Config { source: e, hint: String::new() })?,
+        _ => super::load_config(ctx).map_err(|e| RoleError::Config { source: e, hint: String::new() })?,
     };
     let spec = RoleSpec::resolve(
         &cfg,
@@ -28,15 +30,14 @@ pub fn obtain(global: &Global, args: &RoleArgs) -> Result<Fetched, RoleError> {
         args.session.as_deref(),
         args.account_id.as_deref(),
         args.role_name.as_deref(),
-        &super::cache_dir(global),
+        &ctx.paths.cache_dir,
     )?;
-    let opts = Options {
-        window: args.window,
-        use_cache: !args.no_cache,
-        cache_dir: crate::aws::role_cache::dir(args.role_cache_dir.as_deref()),
-        settings: settings(global, &args.refresh, false),
-    };
-    let fetched = role::credentials(&spec, &cfg, &opts)?;
+    let opts = resolve::role(ctx, args);
+    let notify = resolve::notify(&args.refresh.notify);
+    let s = &opts.settings;
+    let notifier = Notifier { settings: &notify, threshold: s.threshold, state_dir: &s.state_dir, log: &s.log };
+    let fetched =
+        role::credentials(&spec, &cfg, &opts, &mut |report| notifier.report(&spec.target, report, ctx.clock.now()))?;
     log::debug!(
         "{}: credentials from {:?}, valid until {}",
         spec.label(),
@@ -87,11 +88,11 @@ pub fn emit(bytes: &[u8]) -> u8 {
     }
 }
 
-pub fn run(global: &Global, args: &RoleArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(global) {
+pub fn run(ctx: &Context, args: &RoleArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(&ctx.paths) {
         return code;
     }
-    match obtain(global, args) {
+    match obtain(ctx, args) {
         Ok(f) => emit(&process_json(&f.creds)),
         Err(e) => {
             eprintln!("ssofresh: {e}");

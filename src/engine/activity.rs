@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -42,9 +41,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(event: &str, session: &str) -> Entry {
+    pub fn new(event: &str, session: &str, time: chrono::DateTime<chrono::Utc>) -> Entry {
         Entry {
-            time: crate::text::timefmt::format(chrono::Utc::now()),
+            time: crate::text::timefmt::format(time),
             event: event.into(),
             session: session.into(),
             pid: std::process::id(),
@@ -112,59 +111,20 @@ pub struct Limits {
     pub max_files: u32,
 }
 
-pub const DEFAULT_MAX_SIZE: u64 = 10 << 20;
-pub const DEFAULT_MAX_FILES: u32 = 5;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_size: DEFAULT_MAX_SIZE, max_files: DEFAULT_MAX_FILES }
-    }
+/// The log this process appends to, with its limits (both resolved from the command line).
+#[derive(Debug, Clone)]
+pub struct ActivityLog {
+    pub path: PathBuf,
+    pub limits: Limits,
 }
 
-impl Limits {
-    /// `SSOFRESH_LOG_MAX_SIZE` and `SSOFRESH_LOG_MAX_FILES`; unparsable values fall back to the
-    /// defaults here (the command line rejects them with a message before this is reached).
-    pub fn from_env() -> Limits {
-        let d = Limits::default();
-        let max_size = std::env::var("SSOFRESH_LOG_MAX_SIZE")
-            .ok()
-            .and_then(|v| crate::text::units::parse_size(&v).ok())
-            .unwrap_or(d.max_size);
-        let max_files = std::env::var("SSOFRESH_LOG_MAX_FILES")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(d.max_files);
-        Limits { max_size, max_files: max_files.max(1) }
-    }
-}
-
-static CONFIGURED: OnceLock<Limits> = OnceLock::new();
-
-/// Sets the limits for this process (from the command line); without it, `append` reads the
-/// environment.
-pub fn configure(limits: Limits) {
-    let _ = CONFIGURED.set(Limits { max_files: limits.max_files.max(1), ..limits });
-}
-
-pub fn limits() -> Limits {
-    CONFIGURED.get().copied().unwrap_or_else(Limits::from_env)
-}
-
-/// `SSOFRESH_LOG_FILE`, else `~/Library/Logs/ssofresh/activity.log` on macOS, else
-/// `activity.log` in the state directory.
-pub fn default_path(state_dir: &Path) -> PathBuf {
-    if let Ok(p) = std::env::var("SSOFRESH_LOG_FILE") {
-        if !p.is_empty() {
-            return PathBuf::from(p);
+impl ActivityLog {
+    /// Appends one line. Best effort: the log never fails a refresh.
+    pub fn append(&self, entry: &Entry) {
+        if let Err(e) = append_with(&self.path, entry, self.limits) {
+            log::debug!("cannot append to {}: {e}", self.path.display());
         }
     }
-    #[cfg(target_os = "macos")]
-    if std::env::var_os("SSOFRESH_STATE_DIR").is_none() {
-        if let Some(home) = dirs::home_dir() {
-            return home.join("Library/Logs/ssofresh/activity.log");
-        }
-    }
-    state_dir.join("activity.log")
 }
 
 /// `activity.log.N`: the N-th older file (N ≥ 1).
@@ -197,13 +157,6 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
         out.push(p);
     }
     out
-}
-
-/// Appends one line with the configured limits. Best effort: the log never fails a refresh.
-pub fn append(path: &Path, entry: &Entry) {
-    if let Err(e) = append_with(path, entry, limits()) {
-        log::debug!("cannot append to {}: {e}", path.display());
-    }
 }
 
 /// How long a writer waits for the lock before appending without it.
@@ -415,7 +368,7 @@ mod tests {
     use super::*;
 
     fn entry(i: usize) -> Entry {
-        let mut e = Entry::new("refresh", "corp");
+        let mut e = Entry::new("refresh", "corp", chrono::Utc::now());
         e.message = Some(format!("line {i}"));
         e
     }
@@ -543,7 +496,7 @@ mod tests {
                 let path = &path;
                 s.spawn(move || {
                     for i in 0..per_thread {
-                        let mut e = Entry::new("refresh", &format!("s{t}"));
+                        let mut e = Entry::new("refresh", &format!("s{t}"), chrono::Utc::now());
                         e.message = Some(format!("{t}/{i}"));
                         append_with(path, &e, limits).unwrap();
                     }

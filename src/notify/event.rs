@@ -9,22 +9,20 @@ use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum Kind {
-    /// A token was refreshed
+    /// A token was refreshed.
     Refreshed,
-    /// A refresh failed (after its retries) and the token has expired
+    /// A refresh failed (after its retries) and the token has expired.
     RefreshFailed,
-    /// A token that could not be refreshed has less than the threshold left
+    /// A token that could not be refreshed has less than the threshold left.
     ExpiringSoon,
-    /// Only a new login helps: refresh token rejected, registration expired, session ended
+    /// Only a new login helps: refresh token rejected, registration expired, session ended.
     ReloginRequired,
-    /// A new login appeared in the token cache
+    /// A new login appeared in the token cache.
     LoginDetected,
-    /// `ssofresh notify --test`
-    #[value(skip)]
+    /// `ssofresh notify --test`.
     Test,
 }
 
@@ -282,7 +280,7 @@ mod tests {
 
     fn kinds(outcome: Outcome, login_detected: bool) -> Vec<Kind> {
         let now = Utc::now();
-        for_report(&target(), &Report { outcome, login_detected }, Duration::from_secs(1200), now)
+        for_report(&target(), &Report { outcome, login_detected, login: None }, Duration::from_secs(1200), now)
             .iter()
             .map(|e| e.kind)
             .collect()
@@ -318,7 +316,7 @@ mod tests {
     #[test]
     fn events_name_the_session_and_the_next_step() {
         let now = Utc::now();
-        let report = Report { outcome: transient("connect", Some(300)), login_detected: false };
+        let report = Report { outcome: transient("connect", Some(300)), login_detected: false, login: None };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), now)[0];
         assert_eq!(e.session, "corp");
         assert!(e.title.contains("corp") && e.title.contains("expires in"), "{}", e.title);
@@ -337,7 +335,11 @@ mod tests {
     #[test]
     fn messages_stay_on_one_bounded_line() {
         let long = format!("bad\nthing {}", "x".repeat(2000));
-        let report = Report { outcome: Outcome::Relogin { class: "c".into(), reason: long }, login_detected: false };
+        let report = Report {
+            outcome: Outcome::Relogin { class: "c".into(), reason: long },
+            login_detected: false,
+            login: None,
+        };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), Utc::now())[0];
         assert!(!e.message.contains('\n') && e.message.chars().count() <= MAX_MESSAGE + 1, "{}", e.message.len());
         assert!(e.message.ends_with("run: ssofresh login corp"), "the next step survives: {}", e.message);

@@ -183,7 +183,7 @@ pub fn cron_lines(job: &Job) -> Result<String, String> {
         _ if m.is_multiple_of(60) && m / 60 < 24 && 24 % (m / 60) == 0 => format!("0 */{} * * *", m / 60),
         _ => return Err(bad()),
     };
-    let q = |w: &str| crate::shell::hook::quote(crate::cli::Shell::Bash, w);
+    let q = |w: &str| crate::shell::hook::quote(crate::shell::hook::Shell::Bash, w);
     let mut cmd: Vec<String> = job.env.iter().map(|(k, v)| format!("{k}={}", q(v))).collect();
     cmd.push(q(&job.program.to_string_lossy()));
     cmd.extend(job.args.iter().map(|a| q(a)));
