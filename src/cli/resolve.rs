@@ -8,7 +8,10 @@
 //! every command needs is resolved up front (a few variable look-ups, no file access); what one
 //! command needs (the browser, the locale, colour) is resolved when that command asks.
 
-use super::{ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, Symbols};
+use super::{
+    Color, ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, Symbols,
+    Timeouts,
+};
 use crate::auth::browser::BrowserEnv;
 use crate::aws::env::AwsEnv;
 use crate::aws::http::HttpSettings;
@@ -94,8 +97,8 @@ pub fn browser() -> BrowserEnv {
 
 /// Colour and symbols for stdout: `auto` means colour on a terminal, unless `NO_COLOR` is set
 /// or `TERM=dumb`.
-pub fn style(color: ColorWhen) -> Style {
-    let choice = match color {
+pub fn style(color: &Color) -> Style {
+    let choice = match color.when {
         ColorWhen::Auto => ColorChoice::Auto,
         ColorWhen::Always => ColorChoice::Always,
         ColorWhen::Never => ColorChoice::Never,
@@ -117,17 +120,17 @@ pub fn unicode(symbols: Symbols) -> bool {
     }
 }
 
-pub fn http(connect_timeout: Duration, timeout: Duration) -> HttpSettings {
-    HttpSettings { connect_timeout, timeout }
+pub fn http(t: &Timeouts) -> HttpSettings {
+    HttpSettings { connect_timeout: t.connect_timeout, timeout: t.timeout }
 }
 
 /// How the engine refreshes: `auto` when the prompt hook (or a scheduler) started the tick.
 pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings {
     refresh::Settings {
-        threshold: r.threshold,
+        threshold: r.threshold.value,
         max_retry_attempts: r.max_retry_attempts,
         retry_backoff: r.retry_backoff,
-        http: http(r.connect_timeout, r.timeout),
+        http: http(&r.timeouts),
         auto,
         state_dir: ctx.paths.state_dir.clone(),
         log: ctx.activity_log(),

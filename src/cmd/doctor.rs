@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         notify: resolve::notify_from_env(),
     };
     let findings = check(&setup, ctx.clock.now());
-    let style = resolve::style(args.color);
+    let style = resolve::style(&args.color);
     let _ = std::io::stdout().lock().write_all(render(&findings, style, &setup.home).as_bytes());
     if findings.iter().any(|f| f.level == Level::Problem) {
         1

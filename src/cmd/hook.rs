@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
             return finish(args, quiet, 0, started);
         }
     };
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     for w in &watched {
         let token = CachedToken::read(&w.target.cache_path);
         // The common case ends here, after one small file read: valid beyond the threshold.
@@ -182,7 +182,7 @@ fn start_refresh(paths: &Paths, args: &HookArgs, w: &Watched) -> bool {
     let mut argv: Vec<OsString> = ["tick", "--auto", "--quiet"].iter().map(OsString::from).collect();
     argv.extend(w.tick_args.iter().map(OsString::from));
     argv.push("--threshold".into());
-    argv.push(crate::cli::duration_arg(args.threshold).into());
+    argv.push(crate::cli::duration_arg(args.threshold.value).into());
     // The tick runs in `/`, so every path goes absolute; naming the log keeps it where it
     // would be without an explicit state directory.
     argv.extend(["--config-file".into(), abs(&paths.config_file)]);

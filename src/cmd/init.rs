@@ -2,7 +2,7 @@
 //! `--install` writes) an entry that runs `ssofresh tick` every `--interval`.
 
 use super::fail;
-use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget};
+use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget, THRESHOLD};
 use crate::context::Context;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use crate::shell::hook::Shell;
@@ -25,8 +25,9 @@ pub fn run(ctx: &Context, args: &InitArgs) -> u8 {
     }
 }
 
-/// Which of init's settings came from the command line rather than the environment. The shell
-/// hook bakes in only those: the environment is read again at every prompt anyway.
+/// Where init's settings came from: the shell hook bakes in only those given on the command
+/// line (the environment is read again at every prompt anyway); a scheduler entry, which does
+/// not start from this shell's environment, those from the environment too.
 struct Sources(Option<ArgMatches>);
 
 impl Sources {
@@ -38,6 +39,13 @@ impl Sources {
     /// Whether it was on the command line (when that cannot be told, everything counts).
     fn on_command_line(&self, id: &str) -> bool {
         self.0.as_ref().is_none_or(|m| matches!(m.value_source(id), Some(ValueSource::CommandLine)))
+    }
+
+    /// Whether the user set it, on the command line or in the environment (not a default).
+    fn set(&self, id: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|m| matches!(m.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable)))
     }
 }
 
@@ -70,8 +78,8 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
         path_arg("--state-dir", &paths.state_dir, &mut hook);
     }
     push_selection(args, &given, &mut hook);
-    if let (true, Some(t)) = (given("threshold"), args.threshold) {
-        hook.extend(["--threshold".into(), duration_arg(t)]);
+    if given(THRESHOLD) {
+        hook.extend(["--threshold".into(), duration_arg(args.threshold.value)]);
     }
     if given("no_hints") && args.no_hints {
         hook.push("--no-hints".into());
@@ -118,8 +126,8 @@ fn job(ctx: &Context, args: &InitArgs) -> Result<Job, Error> {
     })?;
     let mut run: Vec<String> = vec!["tick".into(), "--auto".into(), "--quiet".into()];
     push_selection(args, &|_| true, &mut run);
-    if let Some(t) = args.threshold {
-        run.extend(["--threshold".into(), duration_arg(t)]);
+    if Sources::read().set(THRESHOLD) {
+        run.extend(["--threshold".into(), duration_arg(args.threshold.value)]);
     }
     let (paths, set) = (&ctx.paths, &ctx.paths.given);
     let mut env: Vec<(String, String)> = Vec::new();
@@ -140,7 +148,7 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
         Ok(j) => j,
         Err(e) => return fail(&e),
     };
-    let threshold = args.threshold.unwrap_or(Duration::from_secs(20 * 60));
+    let threshold = args.threshold.value;
     if job.interval >= threshold {
         eprintln!(
             "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",

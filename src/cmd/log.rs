@@ -18,7 +18,7 @@ const POLL: Duration = Duration::from_millis(200);
 
 pub fn run(ctx: &Context, args: &LogArgs) -> u8 {
     let path = &ctx.paths.log_file;
-    let style = resolve::style(args.color);
+    let style = resolve::style(&args.color);
     let clock = &ctx.clock;
     let sessions: Vec<&str> = args.sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
     let keep = |line: &[u8]| {

@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         flow,
         open_browser,
         timeout: args.login_timeout,
-        http: resolve::http(args.connect_timeout, args.timeout),
+        http: resolve::http(&args.timeouts),
         wait_scale: args.test_wait_scale,
         browser,
         aws: ctx.aws.clone(),

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
             Err(e) => return fail(&e),
         }
     };
-    let http = resolve::http(args.connect_timeout, args.timeout);
+    let http = resolve::http(&args.timeouts);
     let role_dir = &paths.role_cache_dir;
     let mut client = None;
     let mut code = EXIT_OK;

@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     };
     let unicode = resolve::unicode(args.symbols);
     let now = ctx.clock.now();
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let parts: Vec<String> = watched
         .iter()
         .filter_map(|w| {

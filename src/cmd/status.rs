@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         target::all(&cfg, dir)
     };
     let now = ctx.clock.now();
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let statuses: Vec<SessionStatus> =
         targets.iter().map(|t| session_status::inspect(t, &paths.state_dir, now, threshold)).collect();
 
@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         let report = Report {
             schema_version: SCHEMA_VERSION,
             generated_at: crate::text::timefmt::format(now),
-            threshold_seconds: args.threshold.as_secs(),
+            threshold_seconds: args.threshold.value.as_secs(),
             config_file: cfg.path.display().to_string(),
             sessions: statuses.iter().map(|s| SessionJson::of(s, now)).collect(),
         };
@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         let _ = serde_json::to_writer_pretty(&mut out, &report);
         out.push(b'\n');
     } else if !args.check {
-        let style = resolve::style(args.color);
+        let style = resolve::style(&args.color);
         if statuses.is_empty() {
             let what = if cfg.found { "has no sso-session or SSO profile" } else { "does not exist" };
             let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
