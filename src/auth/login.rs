@@ -94,7 +94,6 @@ impl From<Refusal> for LoginError {
 pub struct SignedIn {
     pub token: CachedToken,
     pub flow: Flow,
-    pub registration_reused: bool,
 }
 
 /// Everything a sign-in needs to know about its session, checked before any request.
@@ -265,7 +264,7 @@ fn device_flow(
     cache_dir: &Path,
     opts: &Options,
 ) -> Result<SignedIn, LoginError> {
-    let (mut reg, mut reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false, opts.clock.now())?;
+    let (mut reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false, opts.clock.now())?;
     let auth = match oidc::start_device_authorization(
         client,
         &plan.oidc_url,
@@ -276,7 +275,7 @@ fn device_flow(
         Err(r) if reused && is_client_refusal(&r) => {
             // The cached registration was revoked or belongs elsewhere: one fresh try.
             log::info!("{}: the cached client registration was refused; registering again", plan.label);
-            (reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, true, opts.clock.now())?;
+            (reg, _) = registration(plan, client, cache_dir, Flow::DeviceCode, true, opts.clock.now())?;
             oidc::start_device_authorization(
                 client,
                 &plan.oidc_url,
@@ -331,13 +330,7 @@ fn device_flow(
             &reg.client_secret,
             &Grant::DeviceCode { device_code: &auth.device_code },
         ) {
-            Ok(answer) => {
-                return Ok(SignedIn {
-                    token: token(plan, &reg, answer, sent_at),
-                    flow: Flow::DeviceCode,
-                    registration_reused: reused,
-                })
-            }
+            Ok(answer) => return Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::DeviceCode }),
             Err(r) => match r.code.as_deref() {
                 Some("authorization_pending") => failures = 0,
                 Some("slow_down") => {
@@ -370,7 +363,7 @@ fn auth_code_flow(
     let listener = Listener::bind().map_err(|e| {
         LoginError::Setup(format!("cannot listen on 127.0.0.1 for the browser's redirect ({e}); use --use-device-code"))
     })?;
-    let (reg, reused) = registration(plan, client, cache_dir, Flow::AuthCode, false, opts.clock.now())?;
+    let (reg, _) = registration(plan, client, cache_dir, Flow::AuthCode, false, opts.clock.now())?;
     let pkce = Pkce::new().map_err(|e| LoginError::Setup(e.to_string()))?;
     let state = pkce::new_state().map_err(|e| LoginError::Setup(e.to_string()))?;
     let redirect_uri = listener.redirect_uri();
@@ -412,7 +405,7 @@ fn auth_code_flow(
                 forget_registration(plan, cache_dir);
             }
         })?;
-    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode, registration_reused: reused })
+    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode })
 }
 
 fn human_std(d: Duration) -> String {

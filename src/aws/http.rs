@@ -2,16 +2,11 @@
 
 use std::time::Duration;
 
+/// Time limits for requests; the defaults are the command line's (`cli::Timeouts`).
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSettings {
     pub connect_timeout: Duration,
     pub timeout: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings { connect_timeout: Duration::from_secs(5), timeout: Duration::from_secs(15) }
-    }
 }
 
 pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, String> {

@@ -5,11 +5,11 @@
 //! SSO portal (`portal`). No decisions: the engine decides what to call and when.
 
 pub mod config;
-pub mod endpoint;
-pub mod env;
-pub mod http;
+pub(crate) mod endpoint;
+pub(crate) mod env;
+pub(crate) mod http;
 pub mod oidc;
 pub mod portal;
-pub mod registration;
+pub(crate) mod registration;
 pub mod role_cache;
 pub mod token_cache;

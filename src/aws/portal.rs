@@ -34,7 +34,7 @@ fn detail(d: &Option<String>) -> String {
 
 /// `GET {endpoint}/federation/credentials?role_name=R&account_id=A` with the access token in
 /// `x-amz-sso_bearer_token`.
-pub fn get_role_credentials(
+pub(crate) fn get_role_credentials(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     account_id: &str,

@@ -2,8 +2,8 @@
 //! several commands share are declared once, as flattened groups (`Threshold`, `Timeouts`,
 //! `Color`); `resolve` turns what was parsed into the settings the commands work with.
 
-pub mod manpage;
-pub mod resolve;
+pub(crate) mod manpage;
+pub(crate) mod resolve;
 
 use crate::text::units::{parse_duration, parse_size};
 use clap::builder::BoolishValueParser;

@@ -55,7 +55,7 @@ impl Entry {
 impl Entry {
     /// What happened, in words, without the time and session (the caller shows those);
     /// `detailed` adds the message, attempts and duration.
-    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
+    pub(crate) fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
         let until = |e: &Option<String>| {
             e.as_deref()
                 .and_then(crate::text::timefmt::parse)
@@ -113,14 +113,14 @@ pub struct Limits {
 
 /// The log this process appends to, with its limits (both resolved from the command line).
 #[derive(Debug, Clone)]
-pub struct ActivityLog {
+pub(crate) struct ActivityLog {
     pub path: PathBuf,
     pub limits: Limits,
 }
 
 impl ActivityLog {
     /// Appends one line. Best effort: the log never fails a refresh.
-    pub fn append(&self, entry: &Entry) {
+    pub(crate) fn append(&self, entry: &Entry) {
         if let Err(e) = append_with(&self.path, entry, self.limits) {
             log::debug!("cannot append to {}: {e}", self.path.display());
         }
@@ -128,14 +128,14 @@ impl ActivityLog {
 }
 
 /// `activity.log.N`: the N-th older file (N ≥ 1).
-pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
+pub(crate) fn rotated_path(path: &Path, n: u32) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{n}"));
     path.with_file_name(name)
 }
 
 /// The lock every writer takes; hidden, so a glob for `activity.log*` finds only log files.
-pub fn lock_path(path: &Path) -> PathBuf {
+pub(crate) fn lock_path(path: &Path) -> PathBuf {
     let mut name = std::ffi::OsString::from(".");
     name.push(path.file_name().unwrap_or_default());
     name.push(".lock");
@@ -144,7 +144,7 @@ pub fn lock_path(path: &Path) -> PathBuf {
 
 /// The log files that exist, newest first: the current file, then `.1`, `.2` … up to the first
 /// gap.
-pub fn files(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(path: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if path.exists() {
         out.push(path.to_path_buf());
@@ -288,7 +288,7 @@ fn lock(path: &Path, wait: Duration) -> WriterLock {
 /// accepts, reading backwards and at most `budget` bytes in all (status must stay fast on a
 /// big log). `first_len` caps how much of the current file is read (for `--follow`, which
 /// continues from there).
-pub fn tail(
+pub(crate) fn tail(
     path: &Path,
     want: usize,
     budget: u64,

@@ -31,7 +31,7 @@ fn helper() -> PathBuf {
 /// Shows the event through the helper. A machine without a notification service (no D-Bus
 /// session, headless CI) gives an error, with the helper's reason, for the caller to log at
 /// debug level.
-pub fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), String> {
+pub(crate) fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), String> {
     let mut c = std::process::Command::new(helper());
     c.arg(sound.as_setting());
     command::run_process(c, "the desktop notifier", event, timeout, Output::Explain).map_err(|e| {

@@ -27,6 +27,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[cfg(test)]
     pub const ALL: [Kind; 6] = [
         Kind::Refreshed,
         Kind::RefreshFailed,
@@ -36,7 +37,7 @@ impl Kind {
         Kind::Test,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Refreshed => "refreshed",
             Kind::RefreshFailed => "refresh_failed",
@@ -96,7 +97,7 @@ impl Event {
     }
 
     /// The sample `notify --test` sends: `kind` is `Test`, or an event to imitate.
-    pub fn sample(kind: Kind, session: &str, backend: &str, now: DateTime<Utc>) -> Event {
+    pub(crate) fn sample(kind: Kind, session: &str, backend: &str, now: DateTime<Utc>) -> Event {
         let login = crate::engine::target::session_login_command(session);
         let expires = now + chrono::Duration::minutes(12);
         let (title, message, error, login_command) = match kind {
@@ -151,7 +152,7 @@ impl Event {
     }
 
     /// The JSON object on one line, newline-terminated (so `cat >> events.jsonl` works).
-    pub fn to_json_line(&self) -> String {
+    pub(crate) fn to_json_line(&self) -> String {
         let mut s = serde_json::to_string(self).unwrap_or_default();
         s.push('\n');
         s
@@ -174,7 +175,7 @@ fn sentence(s: &str) -> String {
 }
 
 /// The events one run of the engine gives rise to, before toggles and the memo. No I/O.
-pub fn for_report(target: &Target, report: &Report, threshold: Duration, now: DateTime<Utc>) -> Vec<Event> {
+pub(crate) fn for_report(target: &Target, report: &Report, threshold: Duration, now: DateTime<Utc>) -> Vec<Event> {
     let mut out = Vec::new();
     let login = target.login_command();
     let threshold = chrono::Duration::from_std(threshold).unwrap_or(chrono::Duration::MAX);

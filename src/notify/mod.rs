@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 /// Where notifications go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere.
     Desktop,
     /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin.
@@ -33,7 +33,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Backend::Desktop => "desktop",
             Backend::Command => "command",
@@ -62,7 +62,7 @@ impl Sound {
     }
 
     /// As `SSOFRESH_NOTIFY_SOUND` spells it.
-    pub fn as_setting(&self) -> &str {
+    pub(crate) fn as_setting(&self) -> &str {
         match self {
             Sound::Default => "default",
             Sound::Silent => "none",
@@ -72,7 +72,7 @@ impl Sound {
 }
 
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub backend: Backend,
     /// Run through `sh -c` by the command backend.
     pub command: Option<String>,
@@ -88,7 +88,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// No notifications at all (for callers that build settings by hand).
+    /// No notifications at all (tests build on it).
+    #[cfg(test)]
     pub fn off() -> Settings {
         Settings {
             backend: Backend::None,
@@ -112,7 +113,7 @@ impl Settings {
     }
 
     /// What `notify` prints: the backend and, for the command, what it runs.
-    pub fn describe_backend(&self) -> String {
+    pub(crate) fn describe_backend(&self) -> String {
         match self.backend {
             Backend::Desktop if cfg!(target_os = "macos") => "desktop (macOS Notification Center)".into(),
             Backend::Desktop if cfg!(windows) => "desktop (Windows toast notifications)".into(),
@@ -126,7 +127,7 @@ impl Settings {
 
 /// Tells the user about the engine's reports: the settings, and where the memo and the log are.
 #[derive(Debug, Clone, Copy)]
-pub struct Notifier<'a> {
+pub(crate) struct Notifier<'a> {
     pub settings: &'a Settings,
     /// The refresh threshold: a token that could not be refreshed and has less than this left is
     /// `expiring_soon`.
@@ -140,7 +141,7 @@ impl Notifier<'_> {
     /// worth a notification, so that the no-op path (a fresh token, nothing new) does not even
     /// call into this module.
     #[inline]
-    pub fn report(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
+    pub(crate) fn report(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
         if may_notify(report, self.settings) {
             self.notify(target, report, now);
         }
@@ -171,7 +172,7 @@ fn may_notify(report: &Report, settings: &Settings) -> bool {
 }
 
 /// How a delivery went, for the activity log and `notify --test`.
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub duration: Duration,
     pub error: Option<String>,
 }
@@ -179,7 +180,7 @@ pub struct Delivery {
 /// Sends one event through the configured backend. Never panics, never waits longer than the
 /// timeout; an unavailable backend is an error for the caller to log, not to print.
 /// `interactive` (`notify --test`) lets a command's output through, for debugging it.
-pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Delivery {
+pub(crate) fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Delivery {
     let started = Instant::now();
     let result = match settings.backend {
         Backend::None => Ok(()),
@@ -208,7 +209,7 @@ pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Deliver
 }
 
 /// One activity-log line per notification: which event, which backend, whether it arrived.
-pub fn log_delivery(log: &ActivityLog, event: &Event, backend: Backend, d: &Delivery, now: DateTime<Utc>) {
+pub(crate) fn log_delivery(log: &ActivityLog, event: &Event, backend: Backend, d: &Delivery, now: DateTime<Utc>) {
     let mut entry = Entry::new("notification", &event.session, now);
     entry.outcome = Some(if d.error.is_none() { "ok" } else { "failed" }.into());
     entry.message = Some(match &d.error {

@@ -41,7 +41,7 @@ pub fn acquire(path: &Path, timeout: Duration) -> std::io::Result<Option<Lock>> 
 }
 
 /// Whether a lock error means the file system has no locks (some NFS, 9p and WSL mounts).
-pub fn unsupported(e: &std::io::Error) -> bool {
+pub(crate) fn unsupported(e: &std::io::Error) -> bool {
     #[cfg(unix)]
     if let Some(code) = e.raw_os_error() {
         return code == libc::ENOLCK || code == libc::EOPNOTSUPP || code == libc::ENOSYS;

@@ -4,11 +4,11 @@
 //! (`interrupt`), secrets that never print (`secret`), and the time an invocation runs at
 //! (`clock`). Nothing here knows about AWS.
 
-pub mod clock;
-pub mod detach;
-pub mod fs;
-pub mod guard;
-pub mod interrupt;
+pub(crate) mod clock;
+pub(crate) mod detach;
+pub(crate) mod fs;
+pub(crate) mod guard;
+pub(crate) mod interrupt;
 pub mod lock;
-pub mod paths;
+pub(crate) mod paths;
 pub mod secret;

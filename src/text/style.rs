@@ -5,7 +5,7 @@
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb.
     Auto,
     /// Colour and symbols even when piped.
@@ -15,16 +15,16 @@ pub enum ColorChoice {
 }
 
 /// The width every human output is laid out for.
-pub const WIDTH: usize = 80;
+pub(crate) const WIDTH: usize = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// ANSI colours and Unicode symbols; otherwise plain ASCII words.
     pub rich: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     Good,
     Warn,
     Bad,
@@ -35,7 +35,7 @@ pub enum Tone {
 impl Style {
     /// `auto`: whether `ColorChoice::Auto` means colour here (stdout is a terminal, NO_COLOR is
     /// unset and TERM is not `dumb`).
-    pub fn decide(choice: ColorChoice, auto: bool) -> Style {
+    pub(crate) fn decide(choice: ColorChoice, auto: bool) -> Style {
         let rich = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -44,11 +44,7 @@ impl Style {
         Style { rich }
     }
 
-    pub fn plain() -> Style {
-        Style { rich: false }
-    }
-
-    pub fn paint(&self, tone: Tone, text: &str) -> String {
+    pub(crate) fn paint(&self, tone: Tone, text: &str) -> String {
         if !self.rich || text.is_empty() {
             return text.to_string();
         }
@@ -63,7 +59,7 @@ impl Style {
     }
 
     /// A symbol for a line's tone on a terminal; plain output relies on the words instead.
-    pub fn symbol(&self, tone: Tone) -> &'static str {
+    pub(crate) fn symbol(&self, tone: Tone) -> &'static str {
         if !self.rich {
             return "";
         }
@@ -75,7 +71,7 @@ impl Style {
         }
     }
 
-    pub fn ellipsis(&self) -> &'static str {
+    pub(crate) fn ellipsis(&self) -> &'static str {
         if self.rich {
             "…"
         } else {
@@ -84,7 +80,7 @@ impl Style {
     }
 
     /// Cuts `text` to `max` columns (counting characters), marking the cut.
-    pub fn fit(&self, text: &str, max: usize) -> String {
+    pub(crate) fn fit(&self, text: &str, max: usize) -> String {
         let n = text.chars().count();
         if n <= max {
             return text.to_string();
@@ -115,7 +111,7 @@ pub fn relative(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::
 }
 
 /// Word-wraps `text` to `width` columns (a word longer than that gets a line of its own).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -135,7 +131,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// Paths under `home` as `~/…`: shorter, and the same on every machine. For prose only: a
 /// command to copy keeps full paths.
-pub fn home_relative(text: &str, home: &Path) -> String {
+pub(crate) fn home_relative(text: &str, home: &Path) -> String {
     if home.as_os_str().len() > 1 {
         text.replace(&format!("{}/", home.display()), "~/")
     } else {
@@ -145,7 +141,7 @@ pub fn home_relative(text: &str, home: &Path) -> String {
 
 /// Whether the terminal takes UTF-8, as the C library decides it (the first of LC_ALL,
 /// LC_CTYPE and LANG that is set), and is no `TERM=dumb`; `var` looks a variable up.
-pub fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
     if var("TERM").as_deref() == Some("dumb") {
         return false;
     }
@@ -184,7 +180,7 @@ mod tests {
 
     #[test]
     fn plain_has_no_escapes_and_rich_does() {
-        let plain = Style::plain();
+        let plain = Style { rich: false };
         assert_eq!(plain.paint(Tone::Bad, "x"), "x");
         assert_eq!(plain.symbol(Tone::Good), "");
         let rich = Style { rich: true };
@@ -194,7 +190,7 @@ mod tests {
 
     #[test]
     fn fit_marks_the_cut() {
-        let s = Style::plain();
+        let s = Style { rich: false };
         assert_eq!(s.fit("abcdef", 6), "abcdef");
         assert_eq!(s.fit("abcdefg", 6), "abc...");
         assert_eq!(Style { rich: true }.fit("abcdefg", 6), "abcde…");
