@@ -4,9 +4,9 @@
 //!
 //! - `cmd` — one file per subcommand: takes the resolved `context` and its own arguments, calls
 //!   the layers below, prints, and returns the exit code.
-//! - `cli` — the command line (clap definitions, the man page), and `cli::resolve`, which turns
-//!   what was parsed into the `context` and each command's settings: the only reader of the
-//!   environment. Nothing below `cli` and `cmd` knows about the command-line parser.
+//! - `cli` — the command line (argument definitions, the man page), and `cli::resolve`, which
+//!   turns what was parsed into the `context` and each command's settings: the only reader of
+//!   the environment. Nothing below `cli` and `cmd` knows about the command-line parser.
 //! - `shell`, `auth`, `notify` — features the commands share: prompt hooks and scheduler
 //!   entries, interactive sign-in and sign-out, notifications.
 //! - `engine` — what ssofresh decides: which tokens are due, refreshing them once under a
