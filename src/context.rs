@@ -7,19 +7,31 @@ use crate::aws::env::AwsEnv;
 use crate::engine::activity::{ActivityLog, Limits};
 use crate::sys::clock::Clock;
 use crate::sys::paths::Paths;
+use std::cell::OnceCell;
 use std::ffi::OsString;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Context {
     pub paths: Paths,
     /// The activity log's rotation limits, for every append this process makes.
     pub log_limits: Limits,
-    /// `AWS_PROFILE` and the endpoint overrides.
-    pub aws: AwsEnv,
     pub clock: Clock,
+    aws: OnceCell<AwsEnv>,
+    read_aws: fn() -> AwsEnv,
 }
 
 impl Context {
+    /// `read_aws` reads the AWS variables; it runs once, when a command first needs them.
+    pub fn new(paths: Paths, log_limits: Limits, clock: Clock, read_aws: fn() -> AwsEnv) -> Context {
+        Context { paths, log_limits, clock, aws: OnceCell::new(), read_aws }
+    }
+
+    /// `AWS_PROFILE` and the endpoint overrides. Read on first use: the prompt hook and the
+    /// prompt segment, which run at every prompt, never need them.
+    pub fn aws(&self) -> &AwsEnv {
+        self.aws.get_or_init(self.read_aws)
+    }
+
     /// The activity log, ready to append to.
     pub fn activity_log(&self) -> ActivityLog {
         ActivityLog { path: self.paths.log_file.clone(), limits: self.log_limits }

@@ -51,12 +51,8 @@ pub fn context(global: &Global) -> Result<Context, Error> {
     };
     let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
     let paths = Paths::resolve(requested, home, || dirs::state_dir().or_else(dirs::data_local_dir));
-    Ok(Context {
-        paths,
-        log_limits: Limits { max_size: global.log_max_size, max_files: global.log_max_files },
-        aws: aws_env(),
-        clock: clock()?,
-    })
+    let log_limits = Limits { max_size: global.log_max_size, max_files: global.log_max_files };
+    Ok(Context::new(paths, log_limits, clock()?, aws_env))
 }
 
 fn clock() -> Result<Clock, Error> {
@@ -134,7 +130,7 @@ pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings 
         auto,
         state_dir: ctx.paths.state_dir.clone(),
         log: ctx.activity_log(),
-        aws: ctx.aws.clone(),
+        aws: ctx.aws().clone(),
         clock: ctx.clock,
     }
 }
@@ -146,7 +142,7 @@ pub fn role(ctx: &Context, args: &RoleArgs) -> role::Options {
         use_cache: !args.no_cache,
         cache_dir: match &args.role_cache_dir {
             Some(dir) => paths::expand_tilde(dir, &ctx.paths.home),
-            None => ctx.paths.role_cache_dir.clone(),
+            None => ctx.paths.role_cache_dir(),
         },
         settings: refresh(ctx, &args.refresh, false),
     }

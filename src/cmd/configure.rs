@@ -18,7 +18,7 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
         Ok(c) => c,
         Err(e) => return super::fail(&e),
     };
-    let profile = args.profile.clone().or_else(|| ctx.aws.profile.clone());
+    let profile = args.profile.clone().or_else(|| ctx.aws().profile.clone());
     // The same checks credential-process makes, so the block never points at a profile that
     // cannot work.
     let spec = match RoleSpec::resolve(&cfg, profile.as_deref(), None, None, None, &ctx.paths.cache_dir) {

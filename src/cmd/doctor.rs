@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         activity_log: paths.log_file.clone(),
         log_limits: ctx.log_limits,
         home: paths.home.clone(),
-        aws: ctx.aws.clone(),
+        aws: ctx.aws().clone(),
         user: resolve::user_env(),
         notify: resolve::notify_from_env(),
     };

@@ -54,12 +54,12 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     }
     let dir = &paths.cache_dir;
     let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
-    let target = match target::choose(&cfg, session, profile, ctx.aws.profile.as_deref(), dir, "login") {
+    let target = match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "login") {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
     let label = target.label();
-    if let Err(e) = login::check(&target, &cfg, &ctx.aws) {
+    if let Err(e) = login::check(&target, &cfg, ctx.aws()) {
         eprintln!("ssofresh: {label}: {e}");
         return e.exit_code();
     }
@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         http: resolve::http(&args.timeouts),
         wait_scale: args.test_wait_scale,
         browser,
-        aws: ctx.aws.clone(),
+        aws: ctx.aws().clone(),
         clock: ctx.clock,
     };
 

@@ -30,13 +30,13 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
         target::all(&cfg, dir).into_iter().filter(|t| t.cache_path.exists()).collect()
     } else {
         let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
-        match target::choose(&cfg, session, profile, ctx.aws.profile.as_deref(), dir, "logout") {
+        match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "logout") {
             Ok(t) => vec![t],
             Err(e) => return fail(&e),
         }
     };
     let http = resolve::http(&args.timeouts);
-    let role_dir = &paths.role_cache_dir;
+    let role_dir = &paths.role_cache_dir();
     let mut client = None;
     let mut code = EXIT_OK;
     for t in &targets {
@@ -62,7 +62,7 @@ fn one(
     client: &mut Option<reqwest::blocking::Client>,
 ) -> u8 {
     let label = t.label();
-    let role_dir = &ctx.paths.role_cache_dir;
+    let role_dir = &ctx.paths.role_cache_dir();
     // A refresh running now would otherwise finish after us; its own check before writing
     // already refuses to bring back a removed file, the lock just keeps the order plain.
     let _lock = lock::acquire(&lock::lock_path(&ctx.paths.state_dir, &t.cache_key), http.timeout).ok().flatten();
@@ -78,8 +78,8 @@ fn one(
     match &token {
         Some(token) if token.expires() > ctx.clock.now() => {
             let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
-            let context = t.context_in(cfg, ctx.aws.profile.as_deref());
-            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws.var(k))
+            let context = t.context_in(cfg, ctx.aws().profile.as_deref());
+            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws().var(k))
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {

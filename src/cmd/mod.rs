@@ -94,7 +94,7 @@ pub fn fail(e: &Error) -> u8 {
 /// credentials (cached or fetched), notifying about a token refresh on the way.
 pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
     // Like the AWS CLI, the active profile is the default; but not when a session is named.
-    let env_profile = ctx.aws.profile.clone().filter(|_| args.session.is_none());
+    let env_profile = ctx.aws().profile.clone().filter(|_| args.session.is_none());
     let profile = args.profile.clone().or(env_profile);
     // The cached path needs only this profile and the sessions; the rest is read if a fetch is due.
     let named: Vec<String> = profile.iter().cloned().collect();

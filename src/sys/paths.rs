@@ -16,8 +16,6 @@ pub struct Paths {
     pub state_dir: PathBuf,
     /// The activity log.
     pub log_file: PathBuf,
-    /// The AWS CLI v2's role-credential cache (`~/.aws/cli/cache`).
-    pub role_cache_dir: PathBuf,
     pub given: Given,
 }
 
@@ -63,15 +61,12 @@ impl Paths {
             state_dir: req.state_dir.is_some(),
             log_file: req.log_file.is_some(),
         };
-        Paths {
-            role_cache_dir: home.join(".aws").join("cli").join("cache"),
-            home,
-            config_file,
-            cache_dir,
-            state_dir,
-            log_file,
-            given,
-        }
+        Paths { home, config_file, cache_dir, state_dir, log_file, given }
+    }
+
+    /// The AWS CLI v2's role-credential cache (`~/.aws/cli/cache`), for the commands that use it.
+    pub fn role_cache_dir(&self) -> PathBuf {
+        self.home.join(".aws").join("cli").join("cache")
     }
 }
 
@@ -111,7 +106,7 @@ mod tests {
         assert_eq!(p.config_file, home.join(".aws/config"));
         assert_eq!(p.cache_dir, home.join(".aws/sso/cache"));
         assert_eq!(p.state_dir, home.join(".local/state/ssofresh"));
-        assert_eq!(p.role_cache_dir, home.join(".aws/cli/cache"));
+        assert_eq!(p.role_cache_dir(), home.join(".aws/cli/cache"));
         assert_eq!(p.given, Given::default());
         if !cfg!(target_os = "macos") {
             assert_eq!(p.log_file, home.join(".local/state/ssofresh/activity.log"));
