@@ -555,9 +555,13 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
     let s = match settings {
         Ok(s) => s,
         Err(e) => {
-            return Finding::new(Level::Problem, format!("notifications: {e}"))
-                .detail("every tick refuses to start until the SSOFRESH_NOTIFY* variables are fixed")
-                .detail("(ssofresh notify --help lists them)")
+            return Finding::new(
+                Level::Problem,
+                format!("notifications: every tick refuses to start with these settings: {e}"),
+            )
+            .detail(
+                "each --notify… flag is read from its SSOFRESH_NOTIFY… variable; ssofresh notify --help lists them",
+            )
         }
     };
     if s.backend == Backend::None {
@@ -579,7 +583,11 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
         format!(
             "notifications: {} about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
             s.describe_backend(),
-            about.join(", "),
+            match about.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            },
             notify::show_duration(s.interval)
         ),
     )
@@ -642,4 +650,39 @@ pub fn render(findings: &[Finding], style: Style, home: &Path) -> String {
         n => format!("{n} problems found.\n"),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::Sound;
+    use std::time::Duration;
+
+    fn settings(backend: Backend, on_error: bool) -> notify::Settings {
+        notify::Settings {
+            backend,
+            command: None,
+            sound: Sound::Default,
+            on_success: true,
+            on_error,
+            on_login: false,
+            interval: Duration::from_secs(5400),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn notifications_are_described_as_a_tick_would_send_them() {
+        let f = notification_finding(&Ok(settings(Backend::Command, true)));
+        assert_eq!(f.level, Level::Note);
+        assert!(f.title.contains("command") && f.title.contains("about problems and refreshes"), "{}", f.title);
+        assert!(f.title.contains("every 1h30m") && f.title.contains("notify --test"), "{}", f.title);
+        let f = notification_finding(&Ok(settings(Backend::None, true)));
+        assert!(f.title.contains("off"), "{}", f.title);
+        let f = notification_finding(&Ok(notify::Settings { on_success: false, ..settings(Backend::Desktop, false) }));
+        assert!(f.title.contains("every event is turned off"), "{}", f.title);
+        let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
+        assert_eq!(f.level, Level::Problem);
+        assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);
+    }
 }
