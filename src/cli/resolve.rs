@@ -4,9 +4,10 @@
 //! only place that reads the process environment; clap reads the variables its flags name
 //! while parsing, and nothing below the commands reads any.
 //!
-//! Cheap by design: the no-op tick resolves its context at every shell prompt, so only what
-//! every command needs is resolved up front (a few variable look-ups, no file access); what one
-//! command needs (the browser, the locale, colour) is resolved when that command asks.
+//! Cheap by design: the hook and the no-op tick resolve their context at every shell prompt, so
+//! only what every command needs is resolved up front (a few variable look-ups, no file
+//! access); what some commands need (the AWS variables, the browser, the locale, colour) is
+//! resolved when one of them asks.
 
 use super::{
     Color, ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, Symbols,
