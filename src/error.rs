@@ -11,6 +11,8 @@ pub const EXIT_USAGE: u8 = 2;
 /// A new interactive login is required.
 pub const EXIT_RELOGIN: u8 = 3;
 
+/// What stops an invocation before it starts its work: always a usage or configuration
+/// problem, so always `EXIT_USAGE` (problems with one session are outcomes, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read the AWS config {path}: {source}")]
@@ -27,12 +29,6 @@ pub enum Error {
     MissingSession { profile: String, session: String, path: PathBuf },
     #[error("{0}")]
     Usage(String),
-}
-
-impl Error {
-    pub fn exit_code(&self) -> u8 {
-        EXIT_USAGE
-    }
 }
 
 /// " (known: a, b, c)" for messages about a name that is not there.

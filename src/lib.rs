@@ -2,9 +2,11 @@
 //!
 //! The folders are the layers; arrows point down only:
 //!
-//! - `cli` — the command line (clap definitions, the man page) and nothing else.
-//! - `cmd` — one file per subcommand: takes the parsed command line, calls the layers below,
-//!   prints, and returns the exit code.
+//! - `cmd` — one file per subcommand: takes the resolved `context` and its own arguments, calls
+//!   the layers below, prints, and returns the exit code.
+//! - `cli` — the command line (argument definitions, the man page), and `cli::resolve`, which
+//!   turns what was parsed into the `context` and each command's settings: the only reader of
+//!   the environment. Nothing below `cli` and `cmd` knows about the command-line parser.
 //! - `shell`, `auth`, `notify` — features the commands share: prompt hooks and scheduler
 //!   entries, interactive sign-in and sign-out, notifications.
 //! - `engine` — what ssofresh decides: which tokens are due, refreshing them once under a
@@ -15,13 +17,32 @@
 //!   detached processes) and the words and numbers people read and type (durations, times,
 //!   colour).
 
-pub mod auth;
+// The binary needs only `run`. The modules that are public besides are so for the integration
+// tests (`tests/`), the fuzz targets (`fuzz/fuzz_targets/`) and the desktop helper
+// (`src/bin/notify_desktop.rs`), and inside them only what those use is `pub`: the rest is
+// `pub(crate)`, so that code nothing uses is reported.
+mod auth;
 pub mod aws;
 pub mod cli;
-pub mod cmd;
+mod cmd;
+mod context;
 pub mod engine;
-pub mod error;
+mod error;
 pub mod notify;
-pub mod shell;
+mod shell;
 pub mod sys;
 pub mod text;
+
+use std::process::ExitCode;
+
+/// The whole of `ssofresh`: parse the command line, resolve it once into the context, run the
+/// command.
+pub fn run() -> ExitCode {
+    let cli = cli::Cli::parse_fast();
+    cli::resolve::logging();
+    let code = match cli::resolve::context(&cli.global) {
+        Ok(ctx) => cmd::run(&ctx, &cli.command),
+        Err(e) => cmd::fail(&e),
+    };
+    ExitCode::from(code)
+}

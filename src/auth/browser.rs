@@ -4,33 +4,41 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+/// What the environment says about a browser, as the resolver found it.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserEnv {
+    /// `$BROWSER`, when set: commands to try, separated like PATH.
+    pub browser: Option<String>,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set (non-empty).
+    pub graphical: bool,
+    /// `SSH_CONNECTION` or `SSH_TTY` is set (non-empty).
+    pub over_ssh: bool,
 }
 
-/// Whether a browser window can appear in front of the user: `$BROWSER` is set, or there is a
-/// desktop (a graphical session on Linux; not over SSH on macOS and Windows).
-pub fn can_open() -> bool {
-    if set("BROWSER") {
-        return true;
-    }
-    let over_ssh = set("SSH_CONNECTION") || set("SSH_TTY");
-    if cfg!(any(target_os = "macos", windows)) {
-        !over_ssh
-    } else {
-        set("DISPLAY") || set("WAYLAND_DISPLAY")
+impl BrowserEnv {
+    /// Whether a browser window can appear in front of the user: `$BROWSER` is set, or there is
+    /// a desktop (a graphical session on Linux; not over SSH on macOS and Windows).
+    pub fn can_open(&self) -> bool {
+        if self.browser.as_deref().is_some_and(|b| !b.is_empty()) {
+            return true;
+        }
+        if cfg!(any(target_os = "macos", windows)) {
+            !self.over_ssh
+        } else {
+            self.graphical
+        }
     }
 }
 
 /// Starts the browser on `url`. `Ok` names what was started; `Err` says why nothing was.
-pub fn open(url: &str) -> Result<String, String> {
+pub fn open(url: &str, env: &BrowserEnv) -> Result<String, String> {
     // A URL from an endpoint goes into a command line: refuse anything but a plain http(s) URL.
     let plain = (url.starts_with("https://") || url.starts_with("http://"))
         && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'');
     if !plain {
         return Err("the URL is not a plain http(s) URL".into());
     }
-    if let Ok(list) = std::env::var("BROWSER") {
+    if let Some(list) = &env.browser {
         let sep = if cfg!(windows) { ';' } else { ':' };
         let mut last = String::from("BROWSER is empty");
         for entry in list.split(sep).map(str::trim).filter(|e| !e.is_empty()) {

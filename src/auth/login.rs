@@ -2,17 +2,19 @@
 //! flow with PKCE, ending in a token shaped exactly as the AWS CLI caches it. Nothing here
 //! writes the token: the caller does, under its locks, once the sign-in has succeeded.
 
-use crate::auth::browser;
+use crate::auth::browser::{self, BrowserEnv};
 use crate::auth::loopback::{self, Listener};
 use crate::auth::pkce::{self, Pkce};
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
-use crate::aws::http::{self, HttpSettings};
-use crate::aws::oidc::{self, Grant, OidcError, Refusal, RegisterRequest, Transient};
+use crate::aws::env::AwsEnv;
+use crate::aws::http::{self, HttpSettings, Transient};
+use crate::aws::oidc::{self, Grant, OidcError, Refusal, RegisterRequest};
 use crate::aws::registration::{self, Flow, Registration};
 use crate::aws::token_cache::CachedToken;
 use crate::engine::target::Target;
 use crate::error::{EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::sys::clock::Clock;
 use crate::sys::secret::one_line;
 use crate::text::timefmt;
 use crate::text::units::human;
@@ -35,6 +37,10 @@ pub struct Options {
     pub http: HttpSettings,
     /// Test only: multiplies the device flow's polling waits.
     pub wait_scale: f64,
+    pub browser: BrowserEnv,
+    /// The active profile and the endpoint overrides.
+    pub aws: AwsEnv,
+    pub clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +94,6 @@ impl From<Refusal> for LoginError {
 pub struct SignedIn {
     pub token: CachedToken,
     pub flow: Flow,
-    pub registration_reused: bool,
 }
 
 /// Everything a sign-in needs to know about its session, checked before any request.
@@ -102,7 +107,7 @@ struct Plan {
     oidc_url: String,
 }
 
-fn plan(target: &Target, cfg: &AwsConfig) -> Result<Plan, LoginError> {
+fn plan(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<Plan, LoginError> {
     let what = if target.is_legacy() {
         format!("profile '{}'", target.name)
     } else {
@@ -117,20 +122,20 @@ fn plan(target: &Target, cfg: &AwsConfig) -> Result<Plan, LoginError> {
         let raw = cfg.session(&target.name).and_then(|s| s.registration_scopes.clone());
         (Some(target.name.clone()), raw.map(|r| registration::parse_scopes(&r)))
     };
-    let (oidc_url, _) =
-        endpoint::resolve(Service::SsoOidc, &region, target.context_in(cfg), cfg, |k| std::env::var(k).ok())
-            .map_err(|e| LoginError::Setup(e.to_string()))?;
+    let context = target.context_in(cfg, aws.profile.as_deref());
+    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &region, context, cfg, |k| aws.var(k))
+        .map_err(|e| LoginError::Setup(e.to_string()))?;
     Ok(Plan { label: target.label(), start_url, region, session_name, configured_scopes, oidc_url })
 }
 
 /// Checks the configuration without signing in, so problems show before any lock or request.
-pub fn check(target: &Target, cfg: &AwsConfig) -> Result<(), LoginError> {
-    plan(target, cfg).map(|_| ())
+pub fn check(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<(), LoginError> {
+    plan(target, cfg, aws).map(|_| ())
 }
 
 /// Signs in to `target` and returns the token to cache. Prints the user's instructions to stderr.
 pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
-    let plan = plan(target, cfg)?;
+    let plan = plan(target, cfg, &opts.aws)?;
     let client = http::client(opts.http).map_err(LoginError::Transient)?;
     let flow = if target.is_legacy() && opts.flow == Flow::AuthCode {
         // As in the AWS CLI: the browser flow is for sso-sessions.
@@ -158,9 +163,9 @@ fn registration(
     cache_dir: &Path,
     flow: Flow,
     force_new: bool,
+    now: DateTime<Utc>,
 ) -> Result<(Registration, bool), LoginError> {
     let path = registration_path(plan, cache_dir);
-    let now = Utc::now();
     if !force_new {
         if let Some(r) = Registration::load(&path).filter(|r| r.reusable(flow, now)) {
             log::debug!("{}: reusing the client registration in {}", plan.label, path.display());
@@ -258,7 +263,7 @@ fn device_flow(
     cache_dir: &Path,
     opts: &Options,
 ) -> Result<SignedIn, LoginError> {
-    let (mut reg, mut reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false)?;
+    let (mut reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false, opts.clock.now())?;
     let auth = match oidc::start_device_authorization(
         client,
         &plan.oidc_url,
@@ -269,7 +274,7 @@ fn device_flow(
         Err(r) if reused && is_client_refusal(&r) => {
             // The cached registration was revoked or belongs elsewhere: one fresh try.
             log::info!("{}: the cached client registration was refused; registering again", plan.label);
-            (reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, true)?;
+            (reg, _) = registration(plan, client, cache_dir, Flow::DeviceCode, true, opts.clock.now())?;
             oidc::start_device_authorization(
                 client,
                 &plan.oidc_url,
@@ -293,7 +298,7 @@ fn device_flow(
     }
     eprint!("{msg}");
     if opts.open_browser {
-        match browser::open(complete.as_deref().unwrap_or(&uri)) {
+        match browser::open(complete.as_deref().unwrap_or(&uri), &opts.browser) {
             Ok(how) => eprintln!("Opened the page with {how}."),
             Err(why) => eprintln!("Could not open a browser ({why}); open the page yourself."),
         }
@@ -316,7 +321,7 @@ fn device_flow(
                 LoginError::Expired
             });
         }
-        let sent_at = Utc::now();
+        let sent_at = opts.clock.now();
         match oidc::create_token(
             client,
             &plan.oidc_url,
@@ -324,13 +329,7 @@ fn device_flow(
             &reg.client_secret,
             &Grant::DeviceCode { device_code: &auth.device_code },
         ) {
-            Ok(answer) => {
-                return Ok(SignedIn {
-                    token: token(plan, &reg, answer, sent_at),
-                    flow: Flow::DeviceCode,
-                    registration_reused: reused,
-                })
-            }
+            Ok(answer) => return Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::DeviceCode }),
             Err(r) => match r.code.as_deref() {
                 Some("authorization_pending") => failures = 0,
                 Some("slow_down") => {
@@ -363,7 +362,7 @@ fn auth_code_flow(
     let listener = Listener::bind().map_err(|e| {
         LoginError::Setup(format!("cannot listen on 127.0.0.1 for the browser's redirect ({e}); use --use-device-code"))
     })?;
-    let (reg, reused) = registration(plan, client, cache_dir, Flow::AuthCode, false)?;
+    let (reg, _) = registration(plan, client, cache_dir, Flow::AuthCode, false, opts.clock.now())?;
     let pkce = Pkce::new().map_err(|e| LoginError::Setup(e.to_string()))?;
     let state = pkce::new_state().map_err(|e| LoginError::Setup(e.to_string()))?;
     let redirect_uri = listener.redirect_uri();
@@ -374,7 +373,7 @@ fn auth_code_flow(
             "Opening the sign-in page for {} in your browser. If it does not open, visit:\n\n    {url}\n",
             plan.label
         );
-        if let Err(why) = browser::open(&url) {
+        if let Err(why) = browser::open(&url, &opts.browser) {
             eprintln!("Could not open a browser ({why}); open the page above in a browser on this machine.");
         }
     } else {
@@ -397,7 +396,7 @@ fn auth_code_flow(
             loopback::WaitError::Refused { error, description } => LoginError::Refused { code: error, description },
             loopback::WaitError::Io(e) => LoginError::Setup(format!("the loopback listener failed: {e}")),
         })?;
-    let sent_at = Utc::now();
+    let sent_at = opts.clock.now();
     let grant = Grant::AuthorizationCode { code: &code, code_verifier: &pkce.verifier, redirect_uri: &redirect_uri };
     let answer =
         oidc::create_token(client, &plan.oidc_url, &reg.client_id, &reg.client_secret, &grant).inspect_err(|r| {
@@ -405,7 +404,7 @@ fn auth_code_flow(
                 forget_registration(plan, cache_dir);
             }
         })?;
-    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode, registration_reused: reused })
+    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode })
 }
 
 fn human_std(d: Duration) -> String {

@@ -29,13 +29,13 @@ pub struct Profile {
 
 impl Profile {
     /// A profile with its own start URL and no session: a fixed-lifetime token, never refreshable.
-    pub fn is_legacy_sso(&self) -> bool {
+    pub(crate) fn is_legacy_sso(&self) -> bool {
         self.sso_session.is_none() && self.sso_start_url.is_some()
     }
 }
 
 /// What `[services NAME]` says: service key (`sso_oidc`, `sso`) → its nested settings.
-pub type Services = BTreeMap<String, BTreeMap<String, String>>;
+pub(crate) type Services = BTreeMap<String, BTreeMap<String, String>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct AwsConfig {
@@ -52,7 +52,7 @@ pub struct AwsConfig {
 }
 
 impl AwsConfig {
-    pub fn load(path: &Path) -> Result<AwsConfig, Error> {
+    pub(crate) fn load(path: &Path) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
             Ok(bytes) => {
                 String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -71,7 +71,7 @@ impl AwsConfig {
     /// Reads only the `[sso-session]` sections and the named profiles. The hot path (a no-op
     /// tick at every prompt) needs nothing else, and big configs have hundreds of profiles that
     /// cost far more to parse than the rest of the tick.
-    pub fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
+    pub(crate) fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
         let text = match std::fs::read(path) {
             Ok(bytes) => {
                 String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -90,7 +90,7 @@ impl AwsConfig {
     }
 
     /// The whole file, or `self` when it already is.
-    pub fn full(&self) -> Result<std::borrow::Cow<'_, AwsConfig>, Error> {
+    pub(crate) fn full(&self) -> Result<std::borrow::Cow<'_, AwsConfig>, Error> {
         if self.partial {
             AwsConfig::load(&self.path).map(std::borrow::Cow::Owned)
         } else {
@@ -194,7 +194,7 @@ impl AwsConfig {
         Ok(cfg)
     }
 
-    pub fn session(&self, name: &str) -> Option<&SsoSession> {
+    pub(crate) fn session(&self, name: &str) -> Option<&SsoSession> {
         self.sessions.iter().find(|s| s.name == name)
     }
 
@@ -203,11 +203,11 @@ impl AwsConfig {
     }
 
     /// Profiles that use a session, in file order.
-    pub fn profiles_of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a Profile> {
+    pub(crate) fn profiles_of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a Profile> {
         self.profiles.iter().filter(move |p| p.sso_session.as_deref() == Some(session))
     }
 
-    pub fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
+    pub(crate) fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
         self.profiles.iter().filter(|p| p.is_legacy_sso())
     }
 }

@@ -2,16 +2,11 @@
 
 use std::time::Duration;
 
+/// Time limits for requests; the defaults are the command line's (`cli::Timeouts`).
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSettings {
     pub connect_timeout: Duration,
     pub timeout: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings { connect_timeout: Duration::from_secs(5), timeout: Duration::from_secs(15) }
-    }
 }
 
 pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, String> {
@@ -26,6 +21,38 @@ pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, Strin
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot set up HTTPS: {e}"))
+}
+
+/// Why a request failed in a way that may pass: the transport's failures here, and the
+/// endpoints' own (`oidc`, `portal`) classified the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    Connect,
+    Timeout,
+    Network,
+    Server,
+    Throttled,
+    BadResponse,
+    Other,
+}
+
+impl Transient {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transient::Connect => "connect",
+            Transient::Timeout => "timeout",
+            Transient::Network => "network",
+            Transient::Server => "server_error",
+            Transient::Throttled => "throttled",
+            Transient::BadResponse => "bad_response",
+            Transient::Other => "rejected",
+        }
+    }
+
+    /// `Other` is an unexpected 4xx: retrying the same request now would get the same answer.
+    pub fn retry_now(self) -> bool {
+        self != Transient::Other
+    }
 }
 
 /// An endpoint's answer, read in full.
@@ -45,8 +72,7 @@ impl Answer {
 
 /// Sends a request and reads the answer. The body is bounded: a misbehaving endpoint cannot
 /// make us read without end.
-pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (crate::aws::oidc::Transient, String)> {
-    use crate::aws::oidc::Transient;
+pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (Transient, String)> {
     use std::io::Read;
     let response = request.send().map_err(|e| describe(&e))?;
     let status = response.status().as_u16();
@@ -75,8 +101,7 @@ pub fn secret_header(token: &crate::sys::secret::Secret) -> Option<reqwest::head
 }
 
 /// Describes a transport failure in words without the request's contents.
-pub fn describe(e: &reqwest::Error) -> (crate::aws::oidc::Transient, String) {
-    use crate::aws::oidc::Transient;
+pub fn describe(e: &reqwest::Error) -> (Transient, String) {
     if e.is_timeout() {
         (Transient::Timeout, "the request timed out".into())
     } else if e.is_connect() {

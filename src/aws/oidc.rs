@@ -1,46 +1,16 @@
 //! SSO-OIDC (rest-json, unsigned): `CreateToken` with the refresh grant, and for `ssofresh login`
 //! `RegisterClient`, `StartDeviceAuthorization` and the device-code and authorization-code grants.
 
-use crate::aws::http;
+use crate::aws::http::{self, Transient};
 use crate::sys::secret::{one_line, redact, Secret};
 use serde::{Deserialize, Serialize};
 
 /// The longest token lifetime believed: an Identity Center session lasts at most 90 days.
-pub const MAX_TOKEN_LIFETIME_SECS: i64 = 90 * 86400;
+pub(crate) const MAX_TOKEN_LIFETIME_SECS: i64 = 90 * 86400;
 
 /// Failures the next login fixes, never worth retrying.
-pub const RELOGIN_CODES: &[&str] =
+pub(crate) const RELOGIN_CODES: &[&str] =
     &["invalid_grant", "expired_token", "invalid_client", "unauthorized_client", "access_denied"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transient {
-    Connect,
-    Timeout,
-    Network,
-    Server,
-    Throttled,
-    BadResponse,
-    Other,
-}
-
-impl Transient {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transient::Connect => "connect",
-            Transient::Timeout => "timeout",
-            Transient::Network => "network",
-            Transient::Server => "server_error",
-            Transient::Throttled => "throttled",
-            Transient::BadResponse => "bad_response",
-            Transient::Other => "rejected",
-        }
-    }
-
-    /// `Other` is an unexpected 4xx: retrying the same request now would get the same answer.
-    pub fn retry_now(self) -> bool {
-        self != Transient::Other
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OidcError {
@@ -64,17 +34,13 @@ struct RefreshRequest<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
     pub access_token: Secret,
-    #[serde(default)]
-    pub token_type: Option<String>,
     pub expires_in: i64,
     #[serde(default)]
     pub refresh_token: Option<Secret>,
-    #[serde(default)]
-    pub id_token: Option<Secret>,
 }
 
 /// `POST {endpoint}/token` with `grantType: refresh_token`.
-pub fn refresh(
+pub(crate) fn refresh(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     client_id: &str,
@@ -96,7 +62,7 @@ pub fn refresh(
 /// An answer that is not a success: the OAuth error code when the answer names one (the
 /// device flow steers by it), and what it means.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     pub code: Option<String>,
     pub error: OidcError,
 }
@@ -146,7 +112,7 @@ pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
 }
 
 /// Names an AWS error the way the OAuth body does: `InvalidGrantException` → `invalid_grant`.
-pub fn normalize_code(name: &str) -> String {
+pub(crate) fn normalize_code(name: &str) -> String {
     let name = name.rsplit('#').next().unwrap_or(name);
     let name = name.strip_suffix("Exception").unwrap_or(name);
     let mut out = String::new();
@@ -210,7 +176,7 @@ pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], secrets: &[&
 /// `RegisterClient` input. Only what ssofresh sends; AWS ignores absent optional members.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RegisterRequest<'a> {
+pub(crate) struct RegisterRequest<'a> {
     pub client_name: &'a str,
     /// Always `public`: a CLI cannot keep a secret from its user.
     pub client_type: &'a str,
@@ -226,7 +192,7 @@ pub struct RegisterRequest<'a> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RegisterResponse {
+pub(crate) struct RegisterResponse {
     pub client_id: String,
     pub client_secret: Secret,
     /// Epoch seconds.
@@ -236,7 +202,7 @@ pub struct RegisterResponse {
 /// `StartDeviceAuthorization` output. `device_code` is a bearer secret until it is used.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeviceAuthorization {
+pub(crate) struct DeviceAuthorization {
     pub device_code: Secret,
     pub user_code: String,
     pub verification_uri: String,
@@ -249,7 +215,7 @@ pub struct DeviceAuthorization {
 
 /// How `CreateToken` is asked for a first token.
 #[derive(Debug)]
-pub enum Grant<'a> {
+pub(crate) enum Grant<'a> {
     DeviceCode { device_code: &'a Secret },
     AuthorizationCode { code: &'a Secret, code_verifier: &'a Secret, redirect_uri: &'a str },
 }
@@ -259,7 +225,7 @@ fn bad_answer(what: &str) -> Refusal {
 }
 
 /// `POST {endpoint}/client/register`.
-pub fn register_client(
+pub(crate) fn register_client(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     request: &RegisterRequest,
@@ -275,7 +241,7 @@ pub fn register_client(
 }
 
 /// `POST {endpoint}/device_authorization`.
-pub fn start_device_authorization(
+pub(crate) fn start_device_authorization(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     client_id: &str,
@@ -298,7 +264,7 @@ pub fn start_device_authorization(
 }
 
 /// `POST {endpoint}/token` for a first token: the device-code or the authorization-code grant.
-pub fn create_token(
+pub(crate) fn create_token(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     client_id: &str,

@@ -1,7 +1,7 @@
 //! The SSO portal's `GetRoleCredentials` (rest-json, unsigned: the access token is the credential).
 
-use crate::aws::http;
-use crate::aws::oidc::{normalize_code, Transient};
+use crate::aws::http::{self, Transient};
+use crate::aws::oidc::normalize_code;
 use crate::sys::secret::{one_line, redact, Secret};
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -34,7 +34,7 @@ fn detail(d: &Option<String>) -> String {
 
 /// `GET {endpoint}/federation/credentials?role_name=R&account_id=A` with the access token in
 /// `x-amz-sso_bearer_token`.
-pub fn get_role_credentials(
+pub(crate) fn get_role_credentials(
     client: &reqwest::blocking::Client,
     endpoint: &str,
     account_id: &str,

@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 /// What names the token the credentials came from: an sso-session, or a legacy profile's
 /// start URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin<'a> {
+pub(crate) enum Origin<'a> {
     Session(&'a str),
     StartUrl(&'a str),
 }
 
 /// botocore's key: SHA-1 of `json.dumps({"accountId", "roleName", "sessionName" | "startUrl"},
 /// sort_keys=True, separators=(",", ":"))`. The keys are written in sorted order by hand.
-pub fn cache_key(account_id: &str, role_name: &str, origin: Origin) -> String {
+pub(crate) fn cache_key(account_id: &str, role_name: &str, origin: Origin) -> String {
     let (k, v) = match origin {
         Origin::Session(s) => ("sessionName", s),
         Origin::StartUrl(u) => ("startUrl", u),
@@ -61,15 +61,7 @@ fn py_string(s: &str) -> String {
     out
 }
 
-/// `~/.aws/cli/cache` (only HOME matters, as for the SDKs), unless told otherwise.
-pub fn dir(overridden: Option<&Path>) -> PathBuf {
-    match overridden {
-        Some(p) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
-        _ => dirs::home_dir().unwrap_or_else(|| PathBuf::from(".")).join(".aws").join("cli").join("cache"),
-    }
-}
-
-pub fn path(dir: &Path, key: &str) -> PathBuf {
+pub(crate) fn path(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("{key}.json"))
 }
 
@@ -92,7 +84,7 @@ struct Credentials {
 
 /// The cached credentials, when there are any that parse. A missing or unusable entry is a
 /// miss: the cache only ever saves a request, and the next fetch replaces it.
-pub fn read(path: &Path, account_id: &str) -> Option<RoleCredentials> {
+pub(crate) fn read(path: &Path, account_id: &str) -> Option<RoleCredentials> {
     let bytes = match crate::sys::guard::read(path) {
         Ok(Some(b)) => b,
         Ok(None) => return None,
@@ -124,14 +116,14 @@ pub fn parse(bytes: &[u8], account_id: &str) -> Option<RoleCredentials> {
 }
 
 /// Whether credentials still have at least `window` left at `now`.
-pub fn usable(creds: &RoleCredentials, window: std::time::Duration, now: DateTime<Utc>) -> bool {
+pub(crate) fn usable(creds: &RoleCredentials, window: std::time::Duration, now: DateTime<Utc>) -> bool {
     let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
     creds.expiration - now >= window
 }
 
 /// The bytes botocore's `JSONFileCache` writes for an SSO role: `json.dumps` of
 /// `{"ProviderType": "sso", "Credentials": {…}}`, in its key order.
-pub fn to_bytes(creds: &RoleCredentials) -> Vec<u8> {
+pub(crate) fn to_bytes(creds: &RoleCredentials) -> Vec<u8> {
     let v: Value = json!({
         "ProviderType": "sso",
         "Credentials": {
@@ -146,7 +138,7 @@ pub fn to_bytes(creds: &RoleCredentials) -> Vec<u8> {
 }
 
 /// Atomic, 0600, in a 0700 directory (as `sys::fs::write_atomic` does for tokens).
-pub fn write(path: &Path, creds: &RoleCredentials) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, creds: &RoleCredentials) -> std::io::Result<()> {
     crate::sys::fs::write_atomic(path, &to_bytes(creds))
 }
 

@@ -14,7 +14,7 @@ pub fn cache_key(name_or_start_url: &str) -> String {
     hex(&Sha1::digest(name_or_start_url.as_bytes()))
 }
 
-pub fn cache_path(dir: &Path, name_or_start_url: &str) -> PathBuf {
+pub(crate) fn cache_path(dir: &Path, name_or_start_url: &str) -> PathBuf {
     dir.join(format!("{}.json", cache_key(name_or_start_url)))
 }
 
@@ -72,12 +72,12 @@ pub struct CachedToken {
 }
 
 impl CachedToken {
-    pub fn expires(&self) -> DateTime<Utc> {
+    pub(crate) fn expires(&self) -> DateTime<Utc> {
         // Validated when read, and written by us only in a parseable form.
         timefmt::parse(&self.expires_at).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
-    pub fn registration_expires(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn registration_expires(&self) -> Option<DateTime<Utc>> {
         self.registration_expires_at.as_deref().and_then(timefmt::parse)
     }
 
@@ -135,7 +135,7 @@ impl CachedToken {
     }
 
     /// Reads a cache file; `Ok(None)` when there is none (never logged in).
-    pub fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
+    pub(crate) fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
         match crate::sys::guard::read(path) {
             Ok(Some(bytes)) => CachedToken::from_slice(path, &bytes).map(Some),
             Ok(None) => Ok(None),
@@ -166,7 +166,7 @@ impl CachedToken {
         python_json(&Value::Object(map))
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), CacheError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), CacheError> {
         fs::write_atomic(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
     }
 }
@@ -183,7 +183,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Python's `json.dumps` defaults: `", "` and `": "` separators, non-ASCII as `\uXXXX`.
-pub fn python_json(value: &Value) -> Vec<u8> {
+pub(crate) fn python_json(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
     serde::Serialize::serialize(value, &mut ser).expect("serializing a Value into memory cannot fail");
@@ -230,7 +230,7 @@ impl serde_json::ser::Formatter for PythonFormatter {
 
 impl CacheError {
     /// A write that failed only because another program had the file open (see [`fs::is_busy`]).
-    pub fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         matches!(self, CacheError::Write { source, .. } if fs::is_busy(source))
     }
 }

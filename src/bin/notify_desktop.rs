@@ -1,6 +1,7 @@
-//! `ssofresh-notify-desktop`: shows one notification on the desktop — the event as JSON on
-//! stdin, the sound in SSOFRESH_NOTIFY_SOUND — for ssofresh's desktop backend. A binary of its
-//! own so that the D-Bus stack stays out of every ssofresh tick (see `notify::desktop`).
+//! `ssofresh-notify-desktop [SOUND]`: shows one notification on the desktop — the event as
+//! JSON on stdin, the sound (as SSOFRESH_NOTIFY_SOUND spells it) the argument — for ssofresh's
+//! desktop backend. A binary of its own so that the D-Bus stack stays out of every ssofresh
+//! tick (see `notify::desktop`).
 //! Exit 0 shown, 1 no notification service (the reason on stderr), 2 bad input.
 
 use ssofresh::notify::{desktop, Event, Sound};
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sound = Sound::parse(&std::env::var("SSOFRESH_NOTIFY_SOUND").unwrap_or_default());
+    let sound = Sound::parse(&std::env::args_os().nth(1).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
     match desktop::show_here(&event, &sound) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,9 +1,10 @@
-//! The command line: every setting is a flag and an `SSOFRESH_*` variable.
+//! The command line: every setting is a flag and an `SSOFRESH_*` variable. Settings that
+//! several commands share are declared once, as flattened groups (`Threshold`, `Timeouts`,
+//! `Color`); `resolve` turns what was parsed into the settings the commands work with.
 
-pub mod manpage;
+pub(crate) mod manpage;
+pub(crate) mod resolve;
 
-use crate::notify::Backend;
-use crate::text::style::ColorChoice;
 use crate::text::units::{parse_duration, parse_size};
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -176,23 +177,75 @@ impl Selection {
     }
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct RefreshArgs {
+// The shared groups below are flattened without an `ArgGroup` (`group(skip)`): nothing refers
+// to one, and building one costs the no-op tick allocations at every prompt.
+
+/// `--threshold`: when a token counts as due. Each command that takes it says in its own words
+/// what the line means there (`mut_arg(THRESHOLD, …)`).
+#[derive(Debug, Clone, Copy, Args)]
+#[group(skip)]
+pub struct Threshold {
     /// Refresh when less than this is left (1200, 20m, 1h); keep it above botocore's 15m
-    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
-    pub threshold: Duration,
-    /// How often a transient failure is retried
-    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
-    pub max_retry_attempts: u32,
-    /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    pub retry_backoff: Duration,
+    #[arg(id = THRESHOLD, long = "threshold", env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
+    pub value: Duration,
+}
+
+/// The argument id of `--threshold`.
+pub const THRESHOLD: &str = "threshold";
+
+/// `--connect-timeout` and `--timeout`, for every command that calls an endpoint.
+#[derive(Debug, Clone, Copy, Args)]
+#[group(skip)]
+pub struct Timeouts {
     /// Time allowed to connect to the endpoint
     #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", hide_env_values = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
     /// Time allowed for a whole request (and the longest wait for another process's lock)
     #[arg(long, env = "SSOFRESH_TIMEOUT", hide_env_values = true, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+}
+
+/// `--color`, for every command that prints for people.
+#[derive(Debug, Clone, Copy, Args)]
+#[group(skip)]
+pub struct Color {
+    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
+    #[arg(
+        id = "color",
+        long = "color",
+        env = "SSOFRESH_COLOR",
+        hide_env_values = true,
+        value_enum,
+        default_value_t,
+        value_name = "WHEN"
+    )]
+    pub when: ColorWhen,
+}
+
+/// `--color`: colour and symbols in what people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb
+    #[default]
+    Auto,
+    /// Colour and symbols even when piped
+    Always,
+    /// Plain ASCII text
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub threshold: Threshold,
+    /// How often a transient failure is retried
+    #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
+    pub max_retry_attempts: u32,
+    /// Pause before the first retry; each further retry waits one more of it
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_backoff: Duration,
+    #[command(flatten)]
+    pub timeouts: Timeouts,
     #[command(flatten)]
     pub notify: NotifyArgs,
 }
@@ -205,12 +258,12 @@ pub struct NotifyArgs {
     // Listed in the line above: clap would otherwise build the list at every start to decide on
     // long help.
     #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
-    pub backend: Option<Backend>,
+    pub backend: Option<NotifyBackend>,
     /// Run this through `sh -c` for each notification, with the event as JSON on stdin
     #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]
     pub notify_command: Option<String>,
-    // The defaults below live in `notify::Settings::from`, not in clap: a default clap holds is
-    // parsed at every start, and the no-op tick should not pay for settings it does not use.
+    // The defaults below live in `resolve::notify`, not in clap: a default clap holds is parsed
+    // at every start, and the no-op tick should not pay for settings it does not use.
     /// Sound of desktop notifications: default, a sound name (Glass, message-new-instant), or none [default: default]
     #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", value_name = "SOUND")]
     pub notify_sound: Option<String>,
@@ -234,6 +287,34 @@ pub struct NotifyArgs {
     pub notify_timeout: Option<Duration>,
 }
 
+/// `--notify`: where notifications go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyBackend {
+    /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere
+    Desktop,
+    /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin
+    Command,
+    /// No notifications
+    #[value(alias = "off")]
+    None,
+}
+
+/// `notify --test --event`: the events a sample can imitate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    /// A token was refreshed
+    Refreshed,
+    /// A refresh failed (after its retries) and the token has expired
+    RefreshFailed,
+    /// A token that could not be refreshed has less than the threshold left
+    ExpiringSoon,
+    /// Only a new login helps: refresh token rejected, registration expired, session ended
+    ReloginRequired,
+    /// A new login appeared in the token cache
+    LoginDetected,
+}
+
 #[derive(Debug, Args)]
 pub struct NotifyCmdArgs {
     /// Send a sample notification through the configured backend
@@ -241,7 +322,7 @@ pub struct NotifyCmdArgs {
     pub test: bool,
     /// The event the sample imitates [default: a plain test event]
     #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
-    pub event: Option<crate::notify::Kind>,
+    pub event: Option<NotifyEvent>,
     /// The session the sample names
     #[arg(long, default_value = "example", value_name = "NAME", requires = "test")]
     pub session: String,
@@ -306,15 +387,15 @@ pub enum Shell {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg(THRESHOLD, |a| a.help("Refresh when less than this is left")))]
 pub struct InitArgs {
     /// The shell or scheduler
     #[arg(value_enum)]
     pub target: InitTarget,
     #[command(flatten)]
     pub selection: Selection,
-    /// Refresh when less than this is left [default: 20m]
-    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
-    pub threshold: Option<Duration>,
+    #[command(flatten)]
+    pub threshold: Threshold,
     /// Shells: never print re-login hints
     #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
@@ -327,15 +408,15 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg(THRESHOLD, |a| a.help("Refresh when less than this is left")))]
 pub struct HookArgs {
     /// The shell that runs the hook
     #[arg(long, value_enum)]
     pub shell: Option<Shell>,
     #[command(flatten)]
     pub selection: Selection,
-    /// Refresh when less than this is left
-    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
-    pub threshold: Duration,
+    #[command(flatten)]
+    pub threshold: Threshold,
     /// Never print re-login hints
     #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
@@ -354,6 +435,7 @@ pub enum Symbols {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as due")))]
 pub struct PromptArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -372,9 +454,8 @@ pub struct PromptArgs {
     /// `⚠` or `!`
     #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum, default_value = "auto")]
     pub symbols: Symbols,
-    /// A token with less than this left counts as due
-    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
-    pub threshold: Duration,
+    #[command(flatten)]
+    pub threshold: Threshold,
 }
 
 /// Which role to get credentials for, and how long cached ones are good for.
@@ -455,6 +536,7 @@ pub struct ConfigureCredentialProcessArgs {
     2 configuration error, unreadable token cache (with --check), or no sso-session configured \
     (with --check).\n\n\
     Never refreshes and never uses the network.")]
+#[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as expiring")))]
 pub struct StatusArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -464,18 +546,17 @@ pub struct StatusArgs {
     /// Print nothing but problems (on stderr); the exit code says whether a login is needed
     #[arg(long)]
     pub check: bool,
-    /// A token with less than this left counts as expiring
-    #[arg(long, env = "SSOFRESH_THRESHOLD", hide_env_values = true, default_value = "20m", value_parser = parse_duration, value_name = "DURATION")]
-    pub threshold: Duration,
+    #[command(flatten)]
+    pub threshold: Threshold,
     /// Activity lines shown per session (0 hides them)
     #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub activity: usize,
-    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: Color,
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("color", |a| a.help("Colour: auto (on a terminal, unless NO_COLOR), always, never")))]
 pub struct LogArgs {
     /// How many of the last lines to show (0: none, e.g. with --follow)
     #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
@@ -489,17 +570,15 @@ pub struct LogArgs {
     /// Only lines about this session (or legacy profile); repeatable, or a comma list
     #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
     pub sessions: Vec<String>,
-    /// Colour: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: Color,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 nothing to fix, 1 findings (each with what to do), 2 usage error.")]
 pub struct DoctorArgs {
-    /// Colour and symbols: auto (on a terminal, unless NO_COLOR), always, never
-    #[arg(long, env = "SSOFRESH_COLOR", hide_env_values = true, value_enum, default_value_t, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: Color,
 }
 
 /// How `ssofresh login` signs in.
@@ -518,6 +597,7 @@ pub enum LoginFlow {
     3 the sign-in was denied, expired or timed out. A second login for the same session waits for the first \
     and then reports its result. Nothing else ever starts a login: tick, the prompt hook and \
     credential-process only tell you to run this.")]
+#[command(mut_arg("timeout", |a| a.help("Time allowed for each request")))]
 pub struct LoginArgs {
     /// The sso-session to sign in to [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with = "profile")]
@@ -537,12 +617,8 @@ pub struct LoginArgs {
     /// How long to wait for the sign-in to be completed in the browser
     #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
     pub login_timeout: Duration,
-    /// Time allowed to connect to the endpoint
-    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
-    pub connect_timeout: Duration,
-    /// Time allowed for each request
-    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub timeouts: Timeouts,
     /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
     #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
     pub test_wait_scale: f64,
@@ -556,6 +632,8 @@ fn parse_scale(s: &str) -> Result<f64, String> {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("connect_timeout", |a| a.help("Time allowed to connect to the portal")))]
+#[command(mut_arg("timeout", |a| a.help("Time allowed for the portal's answer (and the longest wait for a running refresh)")))]
 pub struct LogoutArgs {
     /// The sso-session to sign out of [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
@@ -567,10 +645,12 @@ pub struct LogoutArgs {
     /// credential (what `aws sso logout` does)
     #[arg(long)]
     pub all: bool,
-    /// Time allowed to connect to the portal
-    #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
-    pub connect_timeout: Duration,
-    /// Time allowed for the portal's answer (and the longest wait for a running refresh)
-    #[arg(long, env = "SSOFRESH_TIMEOUT", default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub timeouts: Timeouts,
+}
+
+/// `1200s`, `500ms`: a duration as a flag value `parse_duration` reads back, for the command
+/// lines ssofresh writes (the hook's tick, scheduler entries).
+pub fn duration_arg(d: Duration) -> String {
+    crate::text::duration::show(d, crate::text::duration::Form::Flag)
 }

@@ -2,25 +2,26 @@
 //! ~/.aws/config, with the absolute path of this ssofresh.
 
 use super::load_config;
-use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs, Global};
+use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs};
+use crate::context::Context;
 use crate::engine::role::{RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_USAGE};
 
-pub fn run(global: &Global, command: &ConfigureCommand) -> u8 {
+pub fn run(ctx: &Context, command: &ConfigureCommand) -> u8 {
     match command {
-        ConfigureCommand::CredentialProcess(args) => credential_process(global, args),
+        ConfigureCommand::CredentialProcess(args) => credential_process(ctx, args),
     }
 }
 
-fn credential_process(global: &Global, args: &ConfigureCredentialProcessArgs) -> u8 {
-    let cfg = match load_config(global) {
+fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
+    let cfg = match load_config(ctx) {
         Ok(c) => c,
         Err(e) => return super::fail(&e),
     };
-    let profile = args.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok());
+    let profile = args.profile.clone().or_else(|| ctx.aws().profile.clone());
     // The same checks credential-process makes, so the block never points at a profile that
     // cannot work.
-    let spec = match RoleSpec::resolve(&cfg, profile.as_deref(), None, None, None, &super::cache_dir(global)) {
+    let spec = match RoleSpec::resolve(&cfg, profile.as_deref(), None, None, None, &ctx.paths.cache_dir) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

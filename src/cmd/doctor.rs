@@ -1,13 +1,17 @@
 //! `ssofresh doctor`: checks the setup and explains each problem in plain words, with the
 //! exact fix (config lines, `chmod`, commands). Reads only; changes nothing.
 
-use super::{activity_log, cache_dir, config_path, load_config, state_dir};
+use super::load_config;
 use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::endpoint::{self, Service};
+use crate::aws::env::AwsEnv;
 use crate::aws::token_cache::CachedToken;
-use crate::cli::{DoctorArgs, Global};
+use crate::cli::{resolve, DoctorArgs};
+use crate::context::{Context, UserEnv};
+use crate::engine::activity::Limits;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
+use crate::notify::{self, Backend};
 use crate::sys::guard::Unsafe;
 use crate::text::quote::{self, Dialect};
 use crate::text::style::{self, Style, Tone};
@@ -50,23 +54,33 @@ pub struct Setup {
     pub cache_dir: PathBuf,
     pub state_dir: PathBuf,
     pub activity_log: PathBuf,
+    pub log_limits: Limits,
     pub home: PathBuf,
-    pub env: fn(&str) -> Option<String>,
+    /// The endpoint overrides in effect.
+    pub aws: AwsEnv,
+    /// Where the shells and systemd look for their files.
+    pub user: UserEnv,
+    /// What a tick started from this environment would notify with, or why it cannot start.
+    pub notify: Result<notify::Settings, String>,
 }
 
-pub fn run(global: &Global, args: &DoctorArgs) -> u8 {
+pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
+    let paths = &ctx.paths;
     let setup = Setup {
-        config_path: config_path(global),
-        config: load_config(global).map_err(|e| e.to_string()),
-        cache_dir: cache_dir(global),
-        state_dir: state_dir(global),
-        activity_log: activity_log(global),
-        home: dirs::home_dir().unwrap_or_default(),
-        env: |k| std::env::var(k).ok(),
+        config_path: paths.config_file.clone(),
+        config: load_config(ctx).map_err(|e| e.to_string()),
+        cache_dir: paths.cache_dir.clone(),
+        state_dir: paths.state_dir.clone(),
+        activity_log: paths.log_file.clone(),
+        log_limits: ctx.log_limits,
+        home: paths.home.clone(),
+        aws: ctx.aws().clone(),
+        user: resolve::user_env(),
+        notify: resolve::notify_from_env(),
     };
-    let findings = check(&setup, Utc::now());
-    let style = Style::for_stdout(args.color);
-    let _ = std::io::stdout().lock().write_all(render(&findings, style).as_bytes());
+    let findings = check(&setup, ctx.clock.now());
+    let style = resolve::style(&args.color);
+    let _ = std::io::stdout().lock().write_all(render(&findings, style, &setup.home).as_bytes());
     if findings.iter().any(|f| f.level == Level::Problem) {
         1
     } else {
@@ -101,13 +115,13 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
             let targets = target::all(cfg, &s.cache_dir);
             cache_findings(&targets, &mut out);
             clock_findings(&targets, &s.state_dir, now, &mut out);
-            endpoint_findings(cfg, &targets, s.env, &mut out);
+            endpoint_findings(cfg, &targets, &s.aws, &mut out);
         }
     }
     permission_findings(s, &mut out);
-    out.push(log_finding(&s.activity_log));
-    out.push(automation_finding(&s.home, s.env));
-    out.push(notification_finding(s.env));
+    out.push(log_finding(&s.activity_log, s.log_limits));
+    out.push(automation_finding(&s.home, &s.user));
+    out.push(notification_finding(&s.notify));
     out
 }
 
@@ -304,7 +318,7 @@ fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out:
     }
 }
 
-fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], env: fn(&str) -> Option<String>, out: &mut Vec<Finding>) {
+fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], aws: &AwsEnv, out: &mut Vec<Finding>) {
     let mut overrides = 0;
     for t in targets.iter().filter(|t| !t.is_legacy()) {
         let region = t.region.as_deref().unwrap_or("us-east-1");
@@ -313,7 +327,7 @@ fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], env: fn(&str) -> Optio
                 Service::SsoOidc => "SSO-OIDC",
                 Service::Sso => "SSO portal",
             };
-            match endpoint::resolve(service, region, t.context_in(cfg), cfg, env) {
+            match endpoint::resolve(service, region, t.context_in(cfg, aws.profile.as_deref()), cfg, |k| aws.var(k)) {
                 Ok((url, source)) if source != "default" => {
                     overrides += 1;
                     out.push(Finding::new(
@@ -428,12 +442,16 @@ fn permission_findings(_s: &Setup, _out: &mut Vec<Finding>) {}
 
 /// A prompt hook (`ssofresh init` in a shell's startup file) or a timer (systemd, launchd,
 /// cron) keeps tokens fresh; without one, nothing does.
-fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
+fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
     let mut found: Vec<String> = Vec::new();
-    let zdotdir = env("ZDOTDIR").map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
+    let zdotdir = user.zdotdir.as_ref().map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
     // Like fish and systemd: $XDG_CONFIG_HOME when it is absolute, else ~/.config.
-    let config_home =
-        env("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute()).unwrap_or_else(|| home.join(".config"));
+    let config_home = user
+        .xdg_config_home
+        .as_ref()
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| home.join(".config"));
     let mut rc_files = vec![
         zdotdir.join(".zshrc"),
         home.join(".bashrc"),
@@ -493,10 +511,9 @@ fn automation_finding(home: &Path, env: fn(&str) -> Option<String>) -> Finding {
     }
 }
 
-fn log_finding(path: &Path) -> Finding {
+fn log_finding(path: &Path, limits: Limits) -> Finding {
     let files = crate::engine::activity::files(path);
     let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let limits = crate::engine::activity::limits();
     let what = if files.is_empty() {
         "no activity yet".to_string()
     } else {
@@ -533,10 +550,48 @@ fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
     names
 }
 
-/// Placeholder until notifications exist: reports the backend that is configured.
-fn notification_finding(env: fn(&str) -> Option<String>) -> Finding {
-    let backend = env("SSOFRESH_NOTIFY").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "auto".into());
-    Finding::new(Level::Note, format!("notifications: backend '{backend}' configured (this version does not test it)"))
+/// The notifications a tick started from this environment sends: where to, about what, and
+/// how often. Whether they arrive only a sample shows (`ssofresh notify --test`).
+fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding {
+    let s = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            return Finding::new(
+                Level::Problem,
+                format!("notifications: every tick refuses to start with these settings: {e}"),
+            )
+            .detail(
+                "each --notify… flag is read from its SSOFRESH_NOTIFY… variable; ssofresh notify --help lists them",
+            )
+        }
+    };
+    if s.backend == Backend::None {
+        return Finding::new(Level::Note, "notifications: off (SSOFRESH_NOTIFY=none)");
+    }
+    let about: Vec<&str> = [(s.on_error, "problems"), (s.on_success, "refreshes"), (s.on_login, "new logins")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, what)| *what)
+        .collect();
+    if about.is_empty() {
+        return Finding::new(
+            Level::Note,
+            format!("notifications: {}, but every event is turned off (SSOFRESH_NOTIFY_ON_*)", s.describe_backend()),
+        );
+    }
+    Finding::new(
+        Level::Note,
+        format!(
+            "notifications: {} about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
+            s.describe_backend(),
+            match about.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            },
+            crate::text::duration::show(s.interval, crate::text::duration::Form::Setting)
+        ),
+    )
 }
 
 fn tilde(p: &Path, home: &Path) -> String {
@@ -546,7 +601,7 @@ fn tilde(p: &Path, home: &Path) -> String {
     }
 }
 
-pub fn render(findings: &[Finding], style: Style) -> String {
+pub fn render(findings: &[Finding], style: Style, home: &Path) -> String {
     let mut out = String::new();
     let problems = findings.iter().filter(|f| f.level == Level::Problem).count();
     for f in findings {
@@ -560,7 +615,7 @@ pub fn render(findings: &[Finding], style: Style) -> String {
         } else {
             (format!("{word:<8} "), 9)
         };
-        for (i, line) in style::wrap(&style::home_relative(&f.title), style::WIDTH - indent).iter().enumerate() {
+        for (i, line) in style::wrap(&style::home_relative(&f.title, home), style::WIDTH - indent).iter().enumerate() {
             let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
             let text = if i == 0 && f.level == Level::Problem { style.paint(Tone::Bold, line) } else { line.clone() };
             out.push_str(&format!("{lead}{text}\n"));
@@ -571,7 +626,7 @@ pub fn render(findings: &[Finding], style: Style) -> String {
                 let lines = if l.starts_with("    ") {
                     vec![l.to_string()]
                 } else {
-                    style::wrap(&style::home_relative(l), style::WIDTH - indent)
+                    style::wrap(&style::home_relative(l, home), style::WIDTH - indent)
                 };
                 for l in lines {
                     out.push_str(&format!("{}{l}\n", " ".repeat(indent)));
@@ -586,4 +641,39 @@ pub fn render(findings: &[Finding], style: Style) -> String {
         n => format!("{n} problems found.\n"),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::Sound;
+    use std::time::Duration;
+
+    fn settings(backend: Backend, on_error: bool) -> notify::Settings {
+        notify::Settings {
+            backend,
+            command: None,
+            sound: Sound::Default,
+            on_success: true,
+            on_error,
+            on_login: false,
+            interval: Duration::from_secs(5400),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn notifications_are_described_as_a_tick_would_send_them() {
+        let f = notification_finding(&Ok(settings(Backend::Command, true)));
+        assert_eq!(f.level, Level::Note);
+        assert!(f.title.contains("command") && f.title.contains("about problems and refreshes"), "{}", f.title);
+        assert!(f.title.contains("every 1h30m") && f.title.contains("notify --test"), "{}", f.title);
+        let f = notification_finding(&Ok(settings(Backend::None, true)));
+        assert!(f.title.contains("off"), "{}", f.title);
+        let f = notification_finding(&Ok(notify::Settings { on_success: false, ..settings(Backend::Desktop, false) }));
+        assert!(f.title.contains("every event is turned off"), "{}", f.title);
+        let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
+        assert_eq!(f.level, Level::Problem);
+        assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);
+    }
 }

@@ -1,15 +1,16 @@
 //! `ssofresh env`: role credentials as shell exports, in the spirit of
 //! `aws configure export-credentials`.
 
-use super::credential_process::{emit, obtain};
-use crate::cli::{EnvArgs, Global};
+use super::{emit, role_credentials};
+use crate::cli::{resolve, EnvArgs};
+use crate::context::Context;
 
-pub fn run(global: &Global, args: &EnvArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(global) {
+pub fn run(ctx: &Context, args: &EnvArgs) -> u8 {
+    if let Err(code) = super::refuse_unsafe_dirs(&ctx.paths) {
         return code;
     }
-    match obtain(global, &args.role) {
-        Ok(f) => emit(crate::shell::export::render(args.format, &f.creds).as_bytes()),
+    match role_credentials(ctx, &args.role) {
+        Ok(f) => emit(crate::shell::export::render(resolve::env_format(args.format), &f.creds).as_bytes()),
         Err(e) => {
             eprintln!("ssofresh: {e}");
             e.exit_code()

@@ -2,15 +2,16 @@
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
 //! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
 
-use super::{activity_log, cache_dir, config_path, state_dir};
 use crate::aws::token_cache::CachedToken;
-use crate::cli::{Global, HookArgs};
+use crate::cli::HookArgs;
+use crate::context::Context;
 use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
 use crate::engine::watch::{self, Watched};
 use crate::error::EXIT_OK;
 use crate::shell::hint;
 use crate::sys::lock;
+use crate::sys::paths::Paths;
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -24,25 +25,26 @@ const STALE_AFTER: chrono::Duration = chrono::Duration::days(7);
 /// announced (a new session, an edited config) is noticed within a minute.
 pub const MAX_QUIET: i64 = 60;
 
-pub fn run(global: &Global, args: &HookArgs) -> u8 {
+pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let started = Instant::now();
-    let now = Utc::now();
+    let now = ctx.clock.now();
     // Seconds until a check could do something; the shell skips the prompts before then.
     let mut quiet = MAX_QUIET;
     let mut until = |t: DateTime<Utc>| quiet = quiet.min((t - now).num_seconds().max(0));
-    let state = state_dir(global);
+    let paths = &ctx.paths;
+    let state = &paths.state_dir;
     let hints = !args.no_hints;
-    let cache = cache_dir(global);
-    let watched = match watch::select(global, &args.selection, &cache) {
+    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {
             if hints {
-                until(say_once(&state, "config", "-", now, &format!("ssofresh: {e}")));
+                until(say_once(state, "config", "-", now, &format!("ssofresh: {e}")));
             }
             return finish(args, quiet, 0, started);
         }
     };
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     for w in &watched {
         let token = CachedToken::read(&w.target.cache_path);
         // The common case ends here, after one small file read: valid beyond the threshold.
@@ -58,7 +60,7 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
             _ => {}
         }
         let login = watch::login_id(token.as_ref().ok().and_then(Option::as_ref));
-        let saved = SessionState::load(&state::state_path(&state, &w.target.cache_key));
+        let saved = SessionState::load(&state::state_path(state, &w.target.cache_key));
         // The same judgement as `ssofresh status`, so the two never disagree.
         let s = session_status::classify(&w.target, token, None, saved, now, threshold);
         log::debug!("hook: {}: {} {}", w.target.label(), s.state.as_str(), s.reason.as_deref().unwrap_or(""));
@@ -81,7 +83,7 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
                     }
                     // Ask again soon: the refresh may be over by then. Right after starting
                     // one, give it a moment to take its lock, or the next prompt starts another.
-                    None => match start_refresh(global, args, w, &cache, &state) {
+                    None => match start_refresh(paths, args, w) {
                         true => until(now + chrono::Duration::seconds(2)),
                         false => until(now),
                     },
@@ -112,7 +114,7 @@ pub fn run(global: &Global, args: &HookArgs) -> u8 {
             )),
         };
         if let (true, Some(m)) = (hints, message) {
-            until(say_once(&state, &w.target.cache_key, &login, now, &m));
+            until(say_once(state, &w.target.cache_key, &login, now, &m));
         }
     }
     finish(args, quiet, watched.len(), started)
@@ -152,8 +154,8 @@ fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &
 
 /// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;
 /// returns whether it started one.
-fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, state: &Path) -> bool {
-    let lock_path = lock::lock_path(state, &w.target.cache_key);
+fn start_refresh(paths: &Paths, args: &HookArgs, w: &Watched) -> bool {
+    let lock_path = lock::lock_path(&paths.state_dir, &w.target.cache_key);
     match lock::acquire(&lock_path, Duration::ZERO) {
         Ok(Some(_free)) => {}
         Ok(None) => {
@@ -180,13 +182,13 @@ fn start_refresh(global: &Global, args: &HookArgs, w: &Watched, cache: &Path, st
     let mut argv: Vec<OsString> = ["tick", "--auto", "--quiet"].iter().map(OsString::from).collect();
     argv.extend(w.tick_args.iter().map(OsString::from));
     argv.push("--threshold".into());
-    argv.push(super::init::duration_arg(args.threshold).into());
+    argv.push(crate::cli::duration_arg(args.threshold.value).into());
     // The tick runs in `/`, so every path goes absolute; naming the log keeps it where it
     // would be without an explicit state directory.
-    argv.extend(["--config-file".into(), abs(&config_path(global))]);
-    argv.extend(["--cache-dir".into(), abs(cache)]);
-    argv.extend(["--state-dir".into(), abs(state)]);
-    argv.extend(["--log-file".into(), abs(&activity_log(global))]);
+    argv.extend(["--config-file".into(), abs(&paths.config_file)]);
+    argv.extend(["--cache-dir".into(), abs(&paths.cache_dir)]);
+    argv.extend(["--state-dir".into(), abs(&paths.state_dir)]);
+    argv.extend(["--log-file".into(), abs(&paths.log_file)]);
     match crate::sys::detach::spawn(&exe, &argv) {
         Ok(pid) => {
             log::debug!("hook: {}: due; started a refresh (pid {pid})", w.target.label());

@@ -1,16 +1,18 @@
 //! `ssofresh init <shell>` prints the prompt hook; `ssofresh init <scheduler>` prints (or with
 //! `--install` writes) an entry that runs `ssofresh tick` every `--interval`.
 
-use super::{cache_dir, config_path, fail, state_dir};
-use crate::cli::{Cli, Global, InitArgs, InitTarget, Shell};
+use super::fail;
+use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget, THRESHOLD};
+use crate::context::Context;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
+use crate::shell::hook::Shell;
 use crate::shell::schedule::{self, Job};
 use clap::parser::ValueSource;
-use clap::CommandFactory;
+use clap::{ArgMatches, CommandFactory};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub fn run(global: &Global, args: &InitArgs) -> u8 {
+pub fn run(ctx: &Context, args: &InitArgs) -> u8 {
     let shell = match args.target {
         InitTarget::Zsh => Some(Shell::Zsh),
         InitTarget::Bash => Some(Shell::Bash),
@@ -18,29 +20,36 @@ pub fn run(global: &Global, args: &InitArgs) -> u8 {
         _ => None,
     };
     match shell {
-        Some(sh) => print_hook(global, args, sh),
-        None => scheduler(global, args),
+        Some(sh) => print_hook(ctx, args, sh),
+        None => scheduler(ctx, args),
     }
 }
 
-/// `1200s`, `500ms`: a duration as a flag value `parse_duration` reads back.
-pub fn duration_arg(d: Duration) -> String {
-    crate::text::duration::show(d, crate::text::duration::Form::Flag)
-}
+/// Where init's settings came from: the shell hook bakes in only those given on the command
+/// line (the environment is read again at every prompt anyway); a scheduler entry, which does
+/// not start from this shell's environment, those from the environment too.
+struct Sources(Option<ArgMatches>);
 
-/// Which of init's settings came from the command line rather than the environment. The shell
-/// hook bakes in only those: the environment is read again at every prompt anyway.
-fn given_on_command_line() -> impl Fn(&str) -> bool {
-    let matches = Cli::command().try_get_matches_from(std::env::args_os()).ok();
-    move |id: &str| {
-        let Some(m) = matches.as_ref().and_then(|m| m.subcommand_matches("init")) else {
-            return true;
-        };
-        matches!(m.value_source(id), Some(ValueSource::CommandLine))
+impl Sources {
+    fn read() -> Sources {
+        let matches = Cli::command().try_get_matches_from(std::env::args_os()).ok();
+        Sources(matches.and_then(|m| m.subcommand_matches("init").cloned()))
+    }
+
+    /// Whether it was on the command line (when that cannot be told, everything counts).
+    fn on_command_line(&self, id: &str) -> bool {
+        self.0.as_ref().is_none_or(|m| matches!(m.value_source(id), Some(ValueSource::CommandLine)))
+    }
+
+    /// Whether the user set it, on the command line or in the environment (not a default).
+    fn set(&self, id: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|m| matches!(m.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable)))
     }
 }
 
-fn print_hook(global: &Global, args: &InitArgs, sh: Shell) -> u8 {
+fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     if args.install {
         let line = match sh {
             Shell::Zsh => "eval \"$(ssofresh init zsh)\"   in ~/.zshrc",
@@ -51,30 +60,32 @@ fn print_hook(global: &Global, args: &InitArgs, sh: Shell) -> u8 {
             "--install is for the schedulers (systemd, launchd, cron); a shell loads its hook with: {line}"
         )));
     }
-    let given = given_on_command_line();
+    let sources = Sources::read();
+    let given = |id: &str| sources.on_command_line(id);
+    let (paths, set) = (&ctx.paths, &ctx.paths.given);
     let mut hook: Vec<String> = Vec::new();
     let path_arg = |flag: &str, p: &Path, hook: &mut Vec<String>| {
         hook.push(flag.into());
         hook.push(absolute(p).to_string_lossy().into_owned());
     };
-    if given("config_file") && global.config_file.is_some() {
-        path_arg("--config-file", &config_path(global), &mut hook);
+    if given("config_file") && set.config_file {
+        path_arg("--config-file", &paths.config_file, &mut hook);
     }
-    if given("cache_dir") && global.cache_dir.is_some() {
-        path_arg("--cache-dir", &cache_dir(global), &mut hook);
+    if given("cache_dir") && set.cache_dir {
+        path_arg("--cache-dir", &paths.cache_dir, &mut hook);
     }
-    if given("state_dir") && global.state_dir.is_some() {
-        path_arg("--state-dir", &state_dir(global), &mut hook);
+    if given("state_dir") && set.state_dir {
+        path_arg("--state-dir", &paths.state_dir, &mut hook);
     }
     push_selection(args, &given, &mut hook);
-    if let (true, Some(t)) = (given("threshold"), args.threshold) {
-        hook.extend(["--threshold".into(), duration_arg(t)]);
+    if given(THRESHOLD) {
+        hook.extend(["--threshold".into(), duration_arg(args.threshold.value)]);
     }
     if given("no_hints") && args.no_hints {
         hook.push("--no-hints".into());
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
-    let program = crate::shell::hook::program_word(sh, &exe, std::env::var_os("PATH").as_deref());
+    let program = crate::shell::hook::program_word(sh, &exe, resolve::user_env().path.as_deref());
     print!("{}", crate::shell::hook::render(sh, &program, &hook));
     EXIT_OK
 }
@@ -103,7 +114,7 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// The scheduled tick: the settings in effect now (flags and environment alike), since a
 /// scheduler does not start it from this shell's environment.
-fn job(global: &Global, args: &InitArgs) -> Result<Job, Error> {
+fn job(ctx: &Context, args: &InitArgs) -> Result<Job, Error> {
     if args.interval < Duration::from_secs(1) || args.interval.subsec_nanos() != 0 {
         return Err(Error::Usage(format!(
             "--interval {} is not a whole number of seconds of at least 1s (examples: 60s, 5m)",
@@ -115,30 +126,29 @@ fn job(global: &Global, args: &InitArgs) -> Result<Job, Error> {
     })?;
     let mut run: Vec<String> = vec!["tick".into(), "--auto".into(), "--quiet".into()];
     push_selection(args, &|_| true, &mut run);
-    if let Some(t) = args.threshold {
-        run.extend(["--threshold".into(), duration_arg(t)]);
+    if Sources::read().set(THRESHOLD) {
+        run.extend(["--threshold".into(), duration_arg(args.threshold.value)]);
     }
+    let (paths, set) = (&ctx.paths, &ctx.paths.given);
     let mut env: Vec<(String, String)> = Vec::new();
-    let mut put = |k: &str, set: bool, p: PathBuf| {
+    let mut put = |k: &str, set: bool, p: &Path| {
         if set {
-            env.push((k.into(), absolute(&p).to_string_lossy().into_owned()));
+            env.push((k.into(), absolute(p).to_string_lossy().into_owned()));
         }
     };
-    put("AWS_CONFIG_FILE", global.config_file.as_ref().is_some_and(|p| !p.as_os_str().is_empty()), config_path(global));
-    put("SSOFRESH_CACHE_DIR", global.cache_dir.is_some(), cache_dir(global));
-    put("SSOFRESH_STATE_DIR", global.state_dir.is_some(), state_dir(global));
-    if let Some(p) = std::env::var_os("SSOFRESH_LOG_FILE").filter(|p| !p.is_empty()) {
-        put("SSOFRESH_LOG_FILE", true, PathBuf::from(p));
-    }
+    put("AWS_CONFIG_FILE", set.config_file, &paths.config_file);
+    put("SSOFRESH_CACHE_DIR", set.cache_dir, &paths.cache_dir);
+    put("SSOFRESH_STATE_DIR", set.state_dir, &paths.state_dir);
+    put("SSOFRESH_LOG_FILE", set.log_file, &paths.log_file);
     Ok(Job { program, args: run, env, interval: args.interval })
 }
 
-fn scheduler(global: &Global, args: &InitArgs) -> u8 {
-    let job = match job(global, args) {
+fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
+    let job = match job(ctx, args) {
         Ok(j) => j,
         Err(e) => return fail(&e),
     };
-    let threshold = args.threshold.unwrap_or(Duration::from_secs(20 * 60));
+    let threshold = args.threshold.value;
     if job.interval >= threshold {
         eprintln!(
             "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",
@@ -146,11 +156,11 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
             crate::text::duration::show(threshold, crate::text::duration::Form::Flag)
         );
     }
-    let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
+    let home = &ctx.paths.home;
     // (file, contents) pairs and the command that enables them.
     let (files, enable): (Vec<(PathBuf, String)>, String) = match args.target {
         InitTarget::Systemd => {
-            let dir = schedule::systemd_dir(&home, std::env::var("XDG_CONFIG_HOME").ok().as_deref());
+            let dir = schedule::systemd_dir(home, resolve::user_env().xdg_config_home.as_deref());
             let unit = schedule::SYSTEMD_UNIT;
             (
                 vec![
@@ -161,7 +171,7 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
             )
         }
         InitTarget::Launchd => {
-            let path = schedule::launchd_path(&home);
+            let path = schedule::launchd_path(home);
             let q = crate::shell::hook::quote(Shell::Bash, &path.to_string_lossy());
             let uid = uid();
             (
@@ -194,10 +204,10 @@ fn scheduler(global: &Global, args: &InitArgs) -> u8 {
             print!("{text}");
         } else {
             for (path, text) in &files {
-                println!("# {}\n{text}", tilde(&home, path));
+                println!("# {}\n{text}", tilde(home, path));
             }
         }
-        let paths: Vec<String> = files.iter().map(|(p, _)| tilde(&home, p)).collect();
+        let paths: Vec<String> = files.iter().map(|(p, _)| tilde(home, p)).collect();
         eprintln!(
             "ssofresh: to write {} and enable it: ssofresh init {} --install",
             paths.join(" and "),

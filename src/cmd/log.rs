@@ -1,12 +1,13 @@
 //! `ssofresh log`: the last lines of the activity log, across rotated files, or followed as it
 //! grows (`--follow` keeps reading across rotations).
 
-use super::activity_log;
-use crate::cli::{Global, LogArgs};
+use crate::cli::{resolve, LogArgs};
+use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::error::EXIT_OK;
+use crate::sys::clock::Clock;
 use crate::text::style::{Style, Tone};
-use chrono::{Local, Utc};
+use chrono::Local;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -15,24 +16,25 @@ use std::time::Duration;
 /// How often `--follow` looks for new lines.
 const POLL: Duration = Duration::from_millis(200);
 
-pub fn run(global: &Global, args: &LogArgs) -> u8 {
-    let path = activity_log(global);
-    let style = Style::for_stdout(args.color);
+pub fn run(ctx: &Context, args: &LogArgs) -> u8 {
+    let path = &ctx.paths.log_file;
+    let style = resolve::style(&args.color);
+    let clock = &ctx.clock;
     let sessions: Vec<&str> = args.sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
     let keep = |line: &[u8]| {
         sessions.is_empty()
             || serde_json::from_slice::<Entry>(line).is_ok_and(|e| sessions.contains(&e.session.as_str()))
     };
     // Following continues exactly where the shown tail ends, so no line is shown twice.
-    let mut current = if args.follow { Followed::open(&path) } else { None };
-    let lines = activity::tail(&path, args.lines, u64::MAX, current.as_ref().map(|c| c.pos), keep);
-    if lines.is_empty() && !args.follow && activity::files(&path).is_empty() {
+    let mut current = if args.follow { Followed::open(path) } else { None };
+    let lines = activity::tail(path, args.lines, u64::MAX, current.as_ref().map(|c| c.pos), keep);
+    if lines.is_empty() && !args.follow && activity::files(path).is_empty() {
         eprintln!("ssofresh: no activity yet ({} does not exist)", path.display());
         return EXIT_OK;
     }
     let mut out = io::stdout().lock();
     for line in &lines {
-        if show(&mut out, line, args.json, style).is_err() {
+        if show(&mut out, line, args.json, style, clock).is_err() {
             // A closed pipe (`log | head`) ends the output; it is not a failure.
             return EXIT_OK;
         }
@@ -42,8 +44,8 @@ pub fn run(global: &Global, args: &LogArgs) -> u8 {
     }
     let _ = out.flush();
     loop {
-        for line in follow_step(&path, &mut current) {
-            if keep(&line) && show(&mut out, &line, args.json, style).and_then(|_| out.flush()).is_err() {
+        for line in follow_step(path, &mut current) {
+            if keep(&line) && show(&mut out, &line, args.json, style, clock).and_then(|_| out.flush()).is_err() {
                 return EXIT_OK;
             }
         }
@@ -137,7 +139,7 @@ fn follow_step(path: &Path, current: &mut Option<Followed>) -> Vec<Vec<u8>> {
     lines
 }
 
-fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style) -> io::Result<()> {
+fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style, clock: &Clock) -> io::Result<()> {
     if json {
         out.write_all(line)?;
         return out.write_all(b"\n");
@@ -146,7 +148,7 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style) -> io::Resu
         // Not ours (or damaged): shown as text, made safe for the terminal.
         return writeln!(out, "{}", crate::sys::secret::one_line(&String::from_utf8_lossy(line), 1000));
     };
-    let now = Utc::now();
+    let now = clock.now();
     let time = crate::text::timefmt::parse(&e.time)
         .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| crate::sys::secret::one_line(&e.time, 30));

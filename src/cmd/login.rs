@@ -1,92 +1,28 @@
 //! `ssofresh login [SESSION] [--profile P]`: sign in, one login per session at a time, and
 //! write the token cache the way the AWS CLI does. Only ever started by the user.
 
-use super::{cache_dir, config_path, fail, load_config, state_dir};
-use crate::auth::browser;
+use super::{fail, load_config};
+use crate::auth::browser::BrowserEnv;
 use crate::auth::login::{self, Options, SignedIn};
-use crate::aws::config::AwsConfig;
-use crate::aws::http::HttpSettings;
 use crate::aws::registration::Flow;
 use crate::aws::token_cache::CachedToken;
-use crate::cli::{Global, LoginArgs, LoginFlow};
-use crate::engine::activity::{self, Entry};
+use crate::cli::{resolve, LoginArgs, LoginFlow};
+use crate::context::Context;
+use crate::engine::activity::{ActivityLog, Entry};
 use crate::engine::refresh;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
-use crate::error::{Error, EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::{interrupt, lock};
 use crate::text::units::human;
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use std::path::Path;
 use std::time::Duration;
 
-/// The one session a command acts on: SESSION, else --profile, else AWS_PROFILE, else the only
-/// sso-session, else the default profile's. Several candidates → the user names one.
-pub fn choose(
-    cfg: &AwsConfig,
-    session: Option<&str>,
-    profile: Option<&str>,
-    dir: &Path,
-    command: &str,
-) -> Result<Target, Error> {
-    let one = |sessions: &[String], profiles: &[String]| -> Result<Target, Error> {
-        target::select(cfg, sessions, profiles, dir)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Usage("no session named".into()))
-    };
-    if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
-        return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
-            // `ssofresh login dev` where dev is a profile: say how to name it.
-            (Error::UnknownSession { .. }, Some(_)) => {
-                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
-            }
-            (e, _) => e,
-        });
-    }
-    if let Some(p) = profile.map(str::trim).filter(|p| !p.is_empty()) {
-        return one(&[], &[p.to_string()]);
-    }
-    if let Some(p) = std::env::var("AWS_PROFILE").ok().filter(|p| !p.trim().is_empty()) {
-        return one(&[], &[p.trim().to_string()]).map_err(|e| Error::Usage(format!("AWS_PROFILE={}: {e}", p.trim())));
-    }
-    if cfg.sessions.len() == 1 {
-        return one(&[cfg.sessions[0].name.clone()], &[]);
-    }
-    if cfg.profile("default").is_some_and(|p| p.sso_session.is_some() || p.is_legacy_sso()) {
-        return one(&[], &["default".to_string()]);
-    }
-    let all = target::all(cfg, dir);
-    if all.len() == 1 {
-        return Ok(all.into_iter().next().expect("one target"));
-    }
-    if all.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} has no sso-session; add one ([sso-session NAME] with sso_start_url and sso_region, \
-             e.g. with aws configure sso-session), then run ssofresh {command} NAME",
-            cfg.path.display()
-        )));
-    }
-    let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
-    for t in &all {
-        let how = match &t.kind {
-            target::Kind::Session => format!("ssofresh {command} {}", t.name),
-            target::Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
-        };
-        let profiles = if t.profiles.is_empty() {
-            "no profiles".to_string()
-        } else {
-            format!("profiles: {}", t.profiles.join(", "))
-        };
-        msg += &format!("  {how:<40} ({profiles})\n");
-    }
-    Err(Error::Usage(msg.trim_end().to_string()))
-}
-
 /// Which flow, and whether to start a browser. Without a display (or with --no-browser) the
 /// URL is printed instead, and `auto` picks the device code, which works from any device.
-fn flow(args: &LoginArgs) -> (Flow, bool) {
-    let browser_here = !args.no_browser && browser::can_open();
+fn flow(args: &LoginArgs, browser: &BrowserEnv) -> (Flow, bool) {
+    let browser_here = !args.no_browser && browser.can_open();
     let flow = match (args.use_device_code, args.flow) {
         (true, _) | (_, LoginFlow::DeviceCode) => Flow::DeviceCode,
         (_, LoginFlow::AuthCode) => Flow::AuthCode,
@@ -100,44 +36,50 @@ fn fingerprint_at(path: &Path) -> Option<String> {
     CachedToken::read(path).ok().flatten().map(|t| refresh::login_fingerprint(&t))
 }
 
-pub fn run(global: &Global, args: &LoginArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(global) {
+pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
+    let paths = &ctx.paths;
+    if let Err(code) = super::refuse_unsafe_dirs(paths) {
         return code;
     }
-    let cfg = match load_config(global) {
+    let cfg = match load_config(ctx) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     if !cfg.found {
         eprintln!(
             "ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)",
-            config_path(global).display()
+            paths.config_file.display()
         );
         return EXIT_USAGE;
     }
-    let dir = cache_dir(global);
-    let target = match choose(&cfg, args.session.as_deref(), args.profile.as_deref(), &dir, "login") {
+    let dir = &paths.cache_dir;
+    let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+    let target = match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "login") {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
     let label = target.label();
-    if let Err(e) = login::check(&target, &cfg) {
+    if let Err(e) = login::check(&target, &cfg, ctx.aws()) {
         eprintln!("ssofresh: {label}: {e}");
         return e.exit_code();
     }
-    let state_dir = state_dir(global);
-    let (flow, open_browser) = flow(args);
+    let state_dir = &paths.state_dir;
+    let browser = resolve::browser();
+    let (flow, open_browser) = flow(args, &browser);
     let opts = Options {
         flow,
         open_browser,
         timeout: args.login_timeout,
-        http: HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout },
+        http: resolve::http(&args.timeouts),
         wait_scale: args.test_wait_scale,
+        browser,
+        aws: ctx.aws().clone(),
+        clock: ctx.clock,
     };
 
     // One login per session: a second one waits, then reports the first one's result rather
     // than sending the user to the browser again.
-    let login_lock = lock::lock_path(&state_dir, &format!("{}.login", target.cache_key));
+    let login_lock = lock::lock_path(state_dir, &format!("{}.login", target.cache_key));
     let before = fingerprint_at(&target.cache_path);
     let _login_lock = match lock::acquire(&login_lock, Duration::ZERO) {
         Ok(Some(l)) => l,
@@ -148,8 +90,8 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
                 Ok(Some(l)) => {
                     let now = fingerprint_at(&target.cache_path);
                     match CachedToken::read(&target.cache_path) {
-                        Ok(Some(t)) if now.is_some() && now != before && t.expires() > Utc::now() => {
-                            summary(&target, &t, "by the other ssofresh login");
+                        Ok(Some(t)) if now.is_some() && now != before && t.expires() > ctx.clock.now() => {
+                            summary(&target, &t, "by the other ssofresh login", ctx.clock.now());
                             return EXIT_OK;
                         }
                         _ => eprintln!("ssofresh: {label}: the other login did not succeed; signing in now"),
@@ -176,16 +118,16 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
     };
 
     interrupt::install();
-    let signed = match login::sign_in(&target, &cfg, &dir, &opts) {
+    let signed = match login::sign_in(&target, &cfg, dir, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("ssofresh: {label}: {e}; the token cache was not changed");
             return e.exit_code();
         }
     };
-    match save(&target, &signed, &state_dir, &super::activity_log(global), opts.http.timeout) {
+    match save(&target, &signed, state_dir, &ctx.activity_log(), opts.http.timeout, ctx.clock.now()) {
         Ok(()) => {
-            summary(&target, &signed.token, "");
+            summary(&target, &signed.token, "", ctx.clock.now());
             EXIT_OK
         }
         Err(msg) => {
@@ -197,7 +139,14 @@ pub fn run(global: &Global, args: &LoginArgs) -> u8 {
 
 /// Writes the token, then resets what the old login left (rejected token, back-off) and logs
 /// the new login, all before a Ctrl-C is let through.
-fn save(target: &Target, signed: &SignedIn, state_dir: &Path, log: &Path, lock_wait: Duration) -> Result<(), String> {
+fn save(
+    target: &Target,
+    signed: &SignedIn,
+    state_dir: &Path,
+    log: &ActivityLog,
+    lock_wait: Duration,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
     // The sign-in has succeeded: from here a Ctrl-C waits until everything is saved.
     let _whole = interrupt::critical();
     // Under the refresh lock, so a tick refreshing the old token cannot write over this one.
@@ -210,22 +159,21 @@ fn save(target: &Target, signed: &SignedIn, state_dir: &Path, log: &Path, lock_w
     let state_path = state::state_path(state_dir, &target.cache_key);
     let mut st = SessionState::load(&state_path);
     st.session = Some(target.name.clone());
-    st.record_login(refresh::login_fingerprint(token), Utc::now());
+    st.record_login(refresh::login_fingerprint(token), now);
     if let Err(e) = st.save(&state_path) {
         log::warn!("cannot save {}: {e}", state_path.display());
     }
-    let mut e = Entry::new("login_detected", &target.name);
+    let mut e = Entry::new("login_detected", &target.name, now);
     e.expires_at = Some(token.expires_at.clone());
     e.message = Some(match signed.flow {
         Flow::DeviceCode => "ssofresh login (device code)".into(),
         Flow::AuthCode => "ssofresh login (browser)".into(),
     });
-    activity::append(log, &e);
+    log.append(&e);
     Ok(())
 }
 
-fn summary(target: &Target, token: &CachedToken, how: &str) {
-    let now = Utc::now();
+fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) {
     let expires = token.expires();
     let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
     let how = if how.is_empty() { String::new() } else { format!(" {how}") };

@@ -1,49 +1,49 @@
 //! `ssofresh logout [SESSION] [--profile P] [--all]`: sign out at the portal, then remove the
 //! token cache and the role credentials cached from it.
 
-use super::{cache_dir, combine, fail, load_config, state_dir};
+use super::{combine, fail, load_config};
 use crate::auth::logout::{self, Portal};
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::role_cache::{self, Origin};
 use crate::aws::token_cache::CachedToken;
-use crate::cli::{Global, LogoutArgs};
-use crate::engine::activity::{self, Entry};
+use crate::cli::{resolve, LogoutArgs};
+use crate::context::Context;
+use crate::engine::activity::Entry;
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use crate::sys::lock;
-use chrono::Utc;
 use std::io::ErrorKind;
-use std::path::Path;
 
-pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(global) {
+pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
+    let paths = &ctx.paths;
+    if let Err(code) = super::refuse_unsafe_dirs(paths) {
         return code;
     }
-    let cfg = match load_config(global) {
+    let cfg = match load_config(ctx) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let dir = cache_dir(global);
+    let dir = &paths.cache_dir;
     let targets: Vec<Target> = if args.all {
-        target::all(&cfg, &dir).into_iter().filter(|t| t.cache_path.exists()).collect()
+        target::all(&cfg, dir).into_iter().filter(|t| t.cache_path.exists()).collect()
     } else {
-        match super::login::choose(&cfg, args.session.as_deref(), args.profile.as_deref(), &dir, "logout") {
+        let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+        match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "logout") {
             Ok(t) => vec![t],
             Err(e) => return fail(&e),
         }
     };
-    let http = HttpSettings { connect_timeout: args.connect_timeout, timeout: args.timeout };
-    let state_dir = state_dir(global);
-    let role_dir = role_cache::dir(None);
+    let http = resolve::http(&args.timeouts);
+    let role_dir = &paths.role_cache_dir();
     let mut client = None;
     let mut code = EXIT_OK;
     for t in &targets {
-        code = combine(code, one(t, &cfg, &state_dir, &super::activity_log(global), http, &mut client, &role_dir));
+        code = combine(code, one(ctx, t, &cfg, http, &mut client));
     }
     if args.all {
-        let swept = logout::sweep_role_credentials(&role_dir);
+        let swept = logout::sweep_role_credentials(role_dir);
         if !swept.is_empty() {
             println!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
         }
@@ -55,18 +55,17 @@ pub fn run(global: &Global, args: &LogoutArgs) -> u8 {
 }
 
 fn one(
+    ctx: &Context,
     t: &Target,
     cfg: &AwsConfig,
-    state_dir: &Path,
-    log: &Path,
     http: HttpSettings,
     client: &mut Option<reqwest::blocking::Client>,
-    role_dir: &Path,
 ) -> u8 {
     let label = t.label();
+    let role_dir = &ctx.paths.role_cache_dir();
     // A refresh running now would otherwise finish after us; its own check before writing
     // already refuses to bring back a removed file, the lock just keeps the order plain.
-    let _lock = lock::acquire(&lock::lock_path(state_dir, &t.cache_key), http.timeout).ok().flatten();
+    let _lock = lock::acquire(&lock::lock_path(&ctx.paths.state_dir, &t.cache_key), http.timeout).ok().flatten();
     let mut done: Vec<String> = Vec::new();
     let mut code = EXIT_OK;
     let token = match CachedToken::read(&t.cache_path) {
@@ -77,9 +76,10 @@ fn one(
         }
     };
     match &token {
-        Some(token) if token.expires() > Utc::now() => {
+        Some(token) if token.expires() > ctx.clock.now() => {
             let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
-            let portal = endpoint::resolve(Service::Sso, region, t.context_in(cfg), cfg, |k| std::env::var(k).ok())
+            let context = t.context_in(cfg, ctx.aws().profile.as_deref());
+            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws().var(k))
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {
@@ -127,9 +127,9 @@ fn one(
     if !removed.is_empty() {
         done.push(format!("removed {} cached role credential(s) from {}", removed.len(), role_dir.display()));
     }
-    let mut e = Entry::new("logout", &t.name);
+    let mut e = Entry::new("logout", &t.name, ctx.clock.now());
     e.message = Some(done.join("; "));
-    activity::append(log, &e);
+    ctx.activity_log().append(&e);
     if token.is_none() && removed.is_empty() && code == EXIT_OK {
         println!("{label}: not logged in; nothing to remove.");
     } else {

@@ -1,4 +1,7 @@
-//! One module per subcommand; each returns the process exit code.
+//! One module per subcommand: each takes the resolved context and its own arguments, calls the
+//! layers below, prints, and returns the process exit code. Commands do not call each other;
+//! what several share (loading the config, exit codes, the role credentials of
+//! `credential-process` and `env`, writing to stdout) is here.
 
 pub mod completions;
 pub mod configure;
@@ -17,71 +20,39 @@ pub mod status;
 pub mod tick;
 
 use crate::aws::config::AwsConfig;
-use crate::aws::http::HttpSettings;
-use crate::cli::{Global, RefreshArgs};
-use crate::engine::refresh::Settings;
+use crate::cli::{resolve, Command, RoleArgs};
+use crate::context::Context;
+use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
 use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use std::path::PathBuf;
+use crate::notify::Notifier;
+use crate::sys::paths::Paths;
+use crate::text::timefmt;
+use std::io::Write;
 
-/// Logging only when asked for: an unused logger still costs start-up time.
-pub fn init_logging() {
-    if let Ok(filter) = std::env::var("SSOFRESH_LOG") {
-        env_logger::Builder::new().parse_filters(&filter).target(env_logger::Target::Stderr).init();
+/// Runs the command the command line named.
+pub fn run(ctx: &Context, command: &Command) -> u8 {
+    match command {
+        Command::Tick(args) => tick::run(ctx, args),
+        Command::Init(args) => init::run(ctx, args),
+        Command::Hook(args) => hook::run(ctx, args),
+        Command::Prompt(args) => prompt::run(ctx, args),
+        Command::CredentialProcess(args) => credential_process::run(ctx, args),
+        Command::Env(args) => env::run(ctx, args),
+        Command::Configure(c) => configure::run(ctx, c),
+        Command::Status(args) => status::run(ctx, args),
+        Command::Log(args) => log::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Login(args) => login::run(ctx, args),
+        Command::Logout(args) => logout::run(ctx, args),
+        Command::Notify(args) => notify::run(ctx, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
-pub fn config_path(global: &Global) -> PathBuf {
-    match &global.config_file {
-        // Same `~` expansion as AWS_CONFIG_FILE gets.
-        Some(p) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
-        _ => crate::sys::paths::aws_config_file(),
-    }
-}
-
-pub fn load_config(global: &Global) -> Result<AwsConfig, Error> {
-    AwsConfig::load(&config_path(global))
-}
-
-pub fn cache_dir(global: &Global) -> PathBuf {
-    crate::sys::paths::sso_cache_dir(global.cache_dir.as_deref())
-}
-
-pub fn state_dir(global: &Global) -> PathBuf {
-    match &global.state_dir {
-        Some(p) if !p.as_os_str().is_empty() => p.clone(),
-        _ => crate::sys::paths::state_dir(),
-    }
-}
-
-/// `--log-file`/`SSOFRESH_LOG_FILE`, else `activity.log` in an explicitly given state
-/// directory, else the platform default.
-pub fn activity_log(global: &Global) -> PathBuf {
-    match (&global.log_file, &global.state_dir) {
-        (Some(p), _) if !p.as_os_str().is_empty() => crate::sys::paths::expand_tilde(&p.to_string_lossy()),
-        (_, Some(d)) if !d.as_os_str().is_empty() => d.join("activity.log"),
-        _ => crate::engine::activity::default_path(&state_dir(global)),
-    }
-}
-
-/// The activity log's rotation limits for every append this process makes.
-pub fn init_activity_log(global: &Global) {
-    crate::engine::activity::configure(crate::engine::activity::Limits {
-        max_size: global.log_max_size,
-        max_files: global.log_max_files,
-    });
-}
-
-pub fn settings(global: &Global, r: &RefreshArgs, auto: bool) -> Settings {
-    Settings {
-        threshold: r.threshold,
-        max_retry_attempts: r.max_retry_attempts,
-        retry_backoff: r.retry_backoff,
-        http: HttpSettings { connect_timeout: r.connect_timeout, timeout: r.timeout },
-        auto,
-        activity_log: activity_log(global),
-        state_dir: state_dir(global),
-        notify: crate::notify::Settings::from(&r.notify),
-    }
+/// The whole AWS config file.
+pub fn load_config(ctx: &Context) -> Result<AwsConfig, Error> {
+    AwsConfig::load(&ctx.paths.config_file)
 }
 
 /// The exit code for several sessions: configuration problems first, then re-login, then
@@ -103,9 +74,9 @@ pub fn combine(a: u8, b: u8) -> u8 {
 
 /// Refuses a token cache or state directory that another user owns or can write to, before
 /// any token is read or written there: one `stat` each.
-pub fn refuse_unsafe_dirs(global: &Global) -> Result<(), u8> {
-    for dir in [cache_dir(global), state_dir(global)] {
-        if let Err(u) = crate::sys::guard::check_dir(&dir) {
+pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
+    for dir in [&paths.cache_dir, &paths.state_dir] {
+        if let Err(u) = crate::sys::guard::check_dir(dir) {
             eprintln!("ssofresh: {u}");
             return Err(EXIT_USAGE);
         }
@@ -113,7 +84,73 @@ pub fn refuse_unsafe_dirs(global: &Global) -> Result<(), u8> {
     Ok(())
 }
 
+/// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
 pub fn fail(e: &Error) -> u8 {
     eprintln!("ssofresh: {e}");
-    e.exit_code()
+    EXIT_USAGE
+}
+
+/// credential-process and env: resolves the role named by the arguments and gets its
+/// credentials (cached or fetched), notifying about a token refresh on the way.
+pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
+    // Like the AWS CLI, the active profile is the default; but not when a session is named.
+    let env_profile = ctx.aws().profile.clone().filter(|_| args.session.is_none());
+    let profile = args.profile.clone().or(env_profile);
+    // The cached path needs only this profile and the sessions; the rest is read if a fetch is due.
+    let named: Vec<String> = profile.iter().cloned().collect();
+    let cfg = match AwsConfig::load_sessions(&ctx.paths.config_file, &named) {
+        Ok(c) if profile.as_ref().is_none_or(|p| c.profile(p).is_some()) => c,
+        // An unknown profile: the message lists the known ones, from the whole file.
+        _ => load_config(ctx).map_err(|e| RoleError::Config { source: e, hint: String::new() })?,
+    };
+    let spec = RoleSpec::resolve(
+        &cfg,
+        profile.as_deref(),
+        args.session.as_deref(),
+        args.account_id.as_deref(),
+        args.role_name.as_deref(),
+        &ctx.paths.cache_dir,
+    )?;
+    let opts = resolve::role(ctx, args);
+    let notify = resolve::notify(&args.refresh.notify);
+    let s = &opts.settings;
+    let notifier = Notifier { settings: &notify, threshold: s.threshold, state_dir: &s.state_dir, log: &s.log };
+    let fetched =
+        role::credentials(&spec, &cfg, &opts, &mut |report| notifier.report(&spec.target, report, ctx.clock.now()))?;
+    ::log::debug!(
+        "{}: credentials from {:?}, valid until {}",
+        spec.label(),
+        fetched.source,
+        timefmt::format(fetched.creds.expiration)
+    );
+    if let Some(w) = &fetched.cache_warning {
+        eprintln!("ssofresh: warning: {w}");
+    }
+    Ok(fetched)
+}
+
+/// Writes the one thing that may carry secrets to stdout, in one write.
+pub fn emit(bytes: &[u8]) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("ssofresh: cannot write the credentials to stdout: {e}");
+            EXIT_TRANSIENT
+        }
+    }
+}
+
+/// Writes generated text to stdout in one go. A reader that stops early (`| head`) is not an
+/// error: the user has what they wanted.
+pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("ssofresh: cannot write {what} to stdout: {e}");
+            EXIT_TRANSIENT
+        }
+    }
 }

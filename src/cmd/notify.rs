@@ -1,12 +1,13 @@
 //! `ssofresh notify`: show the notification settings; `--test` sends a sample through them.
 
-use crate::cli::{Global, NotifyCmdArgs};
+use crate::cli::{resolve, NotifyCmdArgs};
+use crate::context::Context;
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
-use crate::notify::{self, Backend, Event, Kind, Settings, Sound};
+use crate::notify::{self, Backend, Event, Settings, Sound};
 use crate::text::duration::{self, Form};
 
-pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
-    let settings = Settings::from(&args.notify);
+pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
+    let settings = resolve::notify(&args.notify);
     if !args.test {
         print_settings(&settings);
         return EXIT_OK;
@@ -15,10 +16,10 @@ pub fn run(global: &Global, args: &NotifyCmdArgs) -> u8 {
         println!("notifications are off (backend: none, from --notify / SSOFRESH_NOTIFY); nothing sent");
         return EXIT_OK;
     }
-    let event =
-        Event::sample(args.event.unwrap_or(Kind::Test), &args.session, settings.backend.as_str(), chrono::Utc::now());
+    let kind = resolve::notify_event(args.event);
+    let event = Event::sample(kind, &args.session, settings.backend.as_str(), ctx.clock.now());
     let delivery = notify::deliver(&event, &settings, true);
-    notify::log_delivery(&super::activity_log(global), &event, settings.backend, &delivery);
+    notify::log_delivery(&ctx.activity_log(), &event, settings.backend, &delivery, ctx.clock.now());
     match delivery.error {
         None => {
             println!(

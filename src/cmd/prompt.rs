@@ -2,35 +2,33 @@
 //! only, like the hook, so it can run at every prompt; sessions are judged by
 //! `session_status`, exactly as `ssofresh status` judges them.
 
-use super::{cache_dir, fail, state_dir};
-use crate::cli::{Global, PromptArgs, Symbols};
+use super::fail;
+use crate::cli::{resolve, PromptArgs};
+use crate::context::Context;
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
 use crate::text::duration::{self, Form};
 use chrono::{DateTime, Local, Utc};
 
-pub fn run(global: &Global, args: &PromptArgs) -> u8 {
+pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     let format = match Format::parse(&args.format) {
         Ok(f) => f,
         Err(msg) => return fail(&Error::Usage(msg)),
     };
-    let watched = match watch::select(global, &args.selection, &cache_dir(global)) {
+    let paths = &ctx.paths;
+    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
-    let unicode = match args.symbols {
-        Symbols::Unicode => true,
-        Symbols::Ascii => false,
-        Symbols::Auto => locale_is_utf8(|k| std::env::var(k).ok()),
-    };
-    let now = Utc::now();
-    let state = state_dir(global);
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
+    let unicode = resolve::unicode(args.symbols);
+    let now = ctx.clock.now();
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let parts: Vec<String> = watched
         .iter()
         .filter_map(|w| {
-            let s = session_status::inspect(&w.target, &state, now, threshold);
+            let s = session_status::inspect(&w.target, &paths.state_dir, now, threshold);
             if s.state == State::NotLoggedIn && !w.explicit {
                 return None;
             }
@@ -41,23 +39,6 @@ pub fn run(global: &Global, args: &PromptArgs) -> u8 {
         println!("{}", parts.join(&args.separator));
     }
     EXIT_OK
-}
-
-/// Whether the terminal takes UTF-8, as the C library decides it (the first of LC_ALL,
-/// LC_CTYPE and LANG that is set), and is no `TERM=dumb`.
-pub fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
-    if var("TERM").as_deref() == Some("dumb") {
-        return false;
-    }
-    ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .filter_map(|k| var(k).filter(|v| !v.is_empty()))
-        .next()
-        .map(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("utf-8") || v.contains("utf8")
-        })
-        .unwrap_or(false)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -181,18 +162,5 @@ mod tests {
         assert!(e.contains("{sesion}") && e.contains("{session}"), "{e}");
         assert!(Format::parse("{left").unwrap_err().contains("without"));
         assert!(Format::parse("left}").unwrap_err().contains("without"));
-    }
-
-    #[test]
-    fn utf8_locale_detection() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
-        };
-        assert!(locale_is_utf8(env(&[("LANG", "en_US.UTF-8")])));
-        assert!(locale_is_utf8(env(&[("LC_CTYPE", "C.utf8"), ("LANG", "C")])));
-        assert!(!locale_is_utf8(env(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")])));
-        assert!(!locale_is_utf8(env(&[("LC_ALL", ""), ("LANG", "POSIX")])));
-        assert!(!locale_is_utf8(env(&[])));
-        assert!(!locale_is_utf8(env(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")])));
     }
 }

@@ -1,8 +1,9 @@
 //! `ssofresh status`: what each session's token is worth now, for people (`status`), scripts
 //! (`--json`) and conditions (`--check`). Reads files only: never refreshes, never connects.
 
-use super::{activity_log, cache_dir, combine, fail, load_config, state_dir};
-use crate::cli::{Global, StatusArgs};
+use super::{combine, fail, load_config};
+use crate::cli::{resolve, StatusArgs};
+use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Kind, Target};
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 
 /// Bumped only on incompatible changes (a field removed, renamed or re-typed); new fields may
 /// appear within a version.
@@ -22,33 +24,33 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// session, small enough to stay fast on a log of any size.
 const ACTIVITY_BUDGET: u64 = 256 * 1024;
 
-pub fn run(global: &Global, args: &StatusArgs) -> u8 {
-    let cfg = match load_config(global) {
+pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
+    let cfg = match load_config(ctx) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let dir = cache_dir(global);
+    let paths = &ctx.paths;
+    let dir = &paths.cache_dir;
     let explicit = !args.selection.is_empty();
     let targets: Vec<Target> = if explicit {
-        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
+        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, dir) {
             Ok(t) => t,
             Err(e) => return fail(&e),
         }
     } else {
-        target::all(&cfg, &dir)
+        target::all(&cfg, dir)
     };
-    let now = Utc::now();
-    let threshold = chrono::Duration::from_std(args.threshold).unwrap_or(chrono::Duration::MAX);
-    let states = state_dir(global);
+    let now = ctx.clock.now();
+    let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let statuses: Vec<SessionStatus> =
-        targets.iter().map(|t| session_status::inspect(t, &states, now, threshold)).collect();
+        targets.iter().map(|t| session_status::inspect(t, &paths.state_dir, now, threshold)).collect();
 
     let mut out = Vec::new();
     if args.json {
         let report = Report {
             schema_version: SCHEMA_VERSION,
             generated_at: crate::text::timefmt::format(now),
-            threshold_seconds: args.threshold.as_secs(),
+            threshold_seconds: args.threshold.value.as_secs(),
             config_file: cfg.path.display().to_string(),
             sessions: statuses.iter().map(|s| SessionJson::of(s, now)).collect(),
         };
@@ -56,13 +58,13 @@ pub fn run(global: &Global, args: &StatusArgs) -> u8 {
         let _ = serde_json::to_writer_pretty(&mut out, &report);
         out.push(b'\n');
     } else if !args.check {
-        let style = Style::for_stdout(args.color);
+        let style = resolve::style(&args.color);
         if statuses.is_empty() {
             let what = if cfg.found { "has no sso-session or SSO profile" } else { "does not exist" };
             let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
         } else {
-            let recent = recent_activity(&activity_log(global), &statuses, args.activity);
-            out.extend(render(&statuses, &recent, style, now).into_bytes());
+            let recent = recent_activity(&paths.log_file, &statuses, args.activity);
+            out.extend(render(&statuses, &recent, style, now, &paths.home).into_bytes());
         }
     }
     // A closed pipe (`status | head`) is not an error worth a panic.
@@ -185,11 +187,7 @@ impl<'a> SessionJson<'a> {
 }
 
 /// The last `per_session` activity entries of each session, oldest first.
-fn recent_activity(
-    log: &std::path::Path,
-    statuses: &[SessionStatus],
-    per_session: usize,
-) -> HashMap<String, Vec<Entry>> {
+fn recent_activity(log: &Path, statuses: &[SessionStatus], per_session: usize) -> HashMap<String, Vec<Entry>> {
     let mut found: HashMap<String, Vec<Entry>> = HashMap::new();
     if per_session == 0 || statuses.is_empty() {
         return found;
@@ -231,18 +229,19 @@ pub fn render(
     recent: &HashMap<String, Vec<Entry>>,
     style: Style,
     now: DateTime<Utc>,
+    home: &Path,
 ) -> String {
     let mut out = String::new();
     for (i, s) in statuses.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        session(&mut out, s, recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]), style, now);
+        session(&mut out, s, recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]), style, now, home);
     }
     out
 }
 
-fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, now: DateTime<Utc>) {
+fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, now: DateTime<Utc>, home: &Path) {
     let t = &s.target;
     let token = s.token.as_ref();
     let tone = tone(s.state);
@@ -276,7 +275,7 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
 
     let mut line = |label: &str, value: &str| row(out, style, label, value);
     if let Some(m) = &s.message {
-        let m = style::home_relative(m);
+        let m = style::home_relative(m, home);
         match s.state {
             State::ReloginRequired => line("why", &m),
             State::Legacy => line("note", &m),

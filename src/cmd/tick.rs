@@ -1,32 +1,35 @@
-//! `ssofresh tick`: refresh every selected token that is due.
+//! `ssofresh tick`: refresh every selected token that is due, and notify about what needs the
+//! user.
 
-use super::{cache_dir, combine, fail, load_config, settings};
+use super::{combine, fail};
 use crate::aws::config::AwsConfig;
-use crate::cli::{Global, TickArgs};
+use crate::cli::{resolve, TickArgs};
+use crate::context::Context;
 use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Target};
 use crate::error::EXIT_OK;
+use crate::notify::Notifier;
 use crate::text::units::human;
-use chrono::{Local, Utc};
+use chrono::Local;
 
-pub fn run(global: &Global, args: &TickArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(global) {
+pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
+    let paths = &ctx.paths;
+    if let Err(code) = super::refuse_unsafe_dirs(paths) {
         return code;
     }
+    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
     let explicit = !args.selection.is_empty();
     // Only the sessions and the named profiles: the rest is read if a refresh is due.
-    let cfg = match AwsConfig::load_sessions(&super::config_path(global), &args.selection.profiles) {
+    let cfg = match AwsConfig::load_sessions(&paths.config_file, profiles) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let dir = cache_dir(global);
+    let dir = &paths.cache_dir;
     let targets: Vec<Target> = if explicit {
-        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, &dir) {
+        match target::select(&cfg, sessions, profiles, dir) {
             Ok(t) => t,
             // The message lists the known names, so it needs the whole file.
-            Err(_) => match load_config(global)
-                .and_then(|full| target::select(&full, &args.selection.sessions, &args.selection.profiles, &dir))
-            {
+            Err(_) => match super::load_config(ctx).and_then(|full| target::select(&full, sessions, profiles, dir)) {
                 Ok(t) => t,
                 Err(e) => return fail(&e),
             },
@@ -34,13 +37,22 @@ pub fn run(global: &Global, args: &TickArgs) -> u8 {
     } else {
         // By default: every sso-session that has been logged in. Legacy profiles cannot be
         // refreshed, so they are only checked when named.
-        target::all(&cfg, &dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
+        target::all(&cfg, dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
     };
-    let settings = settings(global, &args.refresh, args.auto);
+    let settings = resolve::refresh(ctx, &args.refresh, args.auto);
+    let notify = resolve::notify(&args.refresh.notify);
+    let notifier = Notifier {
+        settings: &notify,
+        threshold: settings.threshold,
+        state_dir: &settings.state_dir,
+        log: &settings.log,
+    };
     let mut code = EXIT_OK;
     for t in &targets {
-        let outcome = refresh::run(t, &cfg, &settings).outcome;
-        let now = Utc::now();
+        let report = refresh::run(t, &cfg, &settings);
+        let now = ctx.clock.now();
+        notifier.report(t, &report, now);
+        let outcome = report.outcome;
         match &outcome {
             Outcome::Refreshed { expires, .. } if !args.quiet => println!(
                 "{}: refreshed; valid until {} ({} left)",

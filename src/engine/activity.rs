@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -42,9 +41,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(event: &str, session: &str) -> Entry {
+    pub fn new(event: &str, session: &str, time: chrono::DateTime<chrono::Utc>) -> Entry {
         Entry {
-            time: crate::text::timefmt::format(chrono::Utc::now()),
+            time: crate::text::timefmt::format(time),
             event: event.into(),
             session: session.into(),
             pid: std::process::id(),
@@ -56,7 +55,7 @@ impl Entry {
 impl Entry {
     /// What happened, in words, without the time and session (the caller shows those);
     /// `detailed` adds the message, attempts and duration.
-    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
+    pub(crate) fn summary(&self, now: chrono::DateTime<chrono::Utc>, detailed: bool) -> String {
         let until = |e: &Option<String>| {
             e.as_deref()
                 .and_then(crate::text::timefmt::parse)
@@ -112,70 +111,31 @@ pub struct Limits {
     pub max_files: u32,
 }
 
-pub const DEFAULT_MAX_SIZE: u64 = 10 << 20;
-pub const DEFAULT_MAX_FILES: u32 = 5;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_size: DEFAULT_MAX_SIZE, max_files: DEFAULT_MAX_FILES }
-    }
+/// The log this process appends to, with its limits (both resolved from the command line).
+#[derive(Debug, Clone)]
+pub(crate) struct ActivityLog {
+    pub path: PathBuf,
+    pub limits: Limits,
 }
 
-impl Limits {
-    /// `SSOFRESH_LOG_MAX_SIZE` and `SSOFRESH_LOG_MAX_FILES`; unparsable values fall back to the
-    /// defaults here (the command line rejects them with a message before this is reached).
-    pub fn from_env() -> Limits {
-        let d = Limits::default();
-        let max_size = std::env::var("SSOFRESH_LOG_MAX_SIZE")
-            .ok()
-            .and_then(|v| crate::text::units::parse_size(&v).ok())
-            .unwrap_or(d.max_size);
-        let max_files = std::env::var("SSOFRESH_LOG_MAX_FILES")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(d.max_files);
-        Limits { max_size, max_files: max_files.max(1) }
-    }
-}
-
-static CONFIGURED: OnceLock<Limits> = OnceLock::new();
-
-/// Sets the limits for this process (from the command line); without it, `append` reads the
-/// environment.
-pub fn configure(limits: Limits) {
-    let _ = CONFIGURED.set(Limits { max_files: limits.max_files.max(1), ..limits });
-}
-
-pub fn limits() -> Limits {
-    CONFIGURED.get().copied().unwrap_or_else(Limits::from_env)
-}
-
-/// `SSOFRESH_LOG_FILE`, else `~/Library/Logs/ssofresh/activity.log` on macOS, else
-/// `activity.log` in the state directory.
-pub fn default_path(state_dir: &Path) -> PathBuf {
-    if let Ok(p) = std::env::var("SSOFRESH_LOG_FILE") {
-        if !p.is_empty() {
-            return PathBuf::from(p);
+impl ActivityLog {
+    /// Appends one line. Best effort: the log never fails a refresh.
+    pub(crate) fn append(&self, entry: &Entry) {
+        if let Err(e) = append_with(&self.path, entry, self.limits) {
+            log::debug!("cannot append to {}: {e}", self.path.display());
         }
     }
-    #[cfg(target_os = "macos")]
-    if std::env::var_os("SSOFRESH_STATE_DIR").is_none() {
-        if let Some(home) = dirs::home_dir() {
-            return home.join("Library/Logs/ssofresh/activity.log");
-        }
-    }
-    state_dir.join("activity.log")
 }
 
 /// `activity.log.N`: the N-th older file (N ≥ 1).
-pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
+pub(crate) fn rotated_path(path: &Path, n: u32) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{n}"));
     path.with_file_name(name)
 }
 
 /// The lock every writer takes; hidden, so a glob for `activity.log*` finds only log files.
-pub fn lock_path(path: &Path) -> PathBuf {
+pub(crate) fn lock_path(path: &Path) -> PathBuf {
     let mut name = std::ffi::OsString::from(".");
     name.push(path.file_name().unwrap_or_default());
     name.push(".lock");
@@ -184,7 +144,7 @@ pub fn lock_path(path: &Path) -> PathBuf {
 
 /// The log files that exist, newest first: the current file, then `.1`, `.2` … up to the first
 /// gap.
-pub fn files(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(path: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if path.exists() {
         out.push(path.to_path_buf());
@@ -197,13 +157,6 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
         out.push(p);
     }
     out
-}
-
-/// Appends one line with the configured limits. Best effort: the log never fails a refresh.
-pub fn append(path: &Path, entry: &Entry) {
-    if let Err(e) = append_with(path, entry, limits()) {
-        log::debug!("cannot append to {}: {e}", path.display());
-    }
 }
 
 /// How long a writer waits for the lock before appending without it.
@@ -296,7 +249,7 @@ const WRITER_PAUSES: Pauses = Pauses { first: Duration::from_micros(50), most: D
 /// accepts, reading backwards and at most `budget` bytes in all (status must stay fast on a
 /// big log). `first_len` caps how much of the current file is read (for `--follow`, which
 /// continues from there).
-pub fn tail(
+pub(crate) fn tail(
     path: &Path,
     want: usize,
     budget: u64,
@@ -377,7 +330,7 @@ mod tests {
     use std::time::Instant;
 
     fn entry(i: usize) -> Entry {
-        let mut e = Entry::new("refresh", "corp");
+        let mut e = Entry::new("refresh", "corp", chrono::Utc::now());
         e.message = Some(format!("line {i}"));
         e
     }
@@ -505,7 +458,7 @@ mod tests {
                 let path = &path;
                 s.spawn(move || {
                     for i in 0..per_thread {
-                        let mut e = Entry::new("refresh", &format!("s{t}"));
+                        let mut e = Entry::new("refresh", &format!("s{t}"), chrono::Utc::now());
                         e.message = Some(format!("{t}/{i}"));
                         append_with(path, &e, limits).unwrap();
                     }

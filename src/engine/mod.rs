@@ -4,10 +4,10 @@
 //! how each session stands (`session_status`), and the activity log (`activity`).
 
 pub mod activity;
-pub mod refresh;
-pub mod retry;
-pub mod role;
-pub mod session_status;
-pub mod state;
-pub mod target;
-pub mod watch;
+pub(crate) mod refresh;
+pub(crate) mod retry;
+pub(crate) mod role;
+pub(crate) mod session_status;
+pub(crate) mod state;
+pub(crate) mod target;
+pub(crate) mod watch;

@@ -1,14 +1,18 @@
-//! The engine: decide whether a token is due, and refresh it once, under the lock.
+//! The engine: decide whether a token is due, and refresh it once, under the lock. It reports
+//! what it found and did; telling the user (notifications) is the caller's business.
 
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
+use crate::aws::env::AwsEnv;
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::activity::{ActivityLog, Entry};
 use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::sys::clock::Clock;
 use crate::sys::lock;
 use crate::text::timefmt;
 use crate::text::units::human;
@@ -28,10 +32,10 @@ pub struct Settings {
     /// Called automatically (prompt hook): honour the persisted back-off.
     pub auto: bool,
     pub state_dir: PathBuf,
-    /// The activity log file.
-    pub activity_log: PathBuf,
-    /// Who hears about problems, and how (`notify::on_report`).
-    pub notify: crate::notify::Settings,
+    pub log: ActivityLog,
+    /// The active profile and the endpoint overrides.
+    pub aws: AwsEnv,
+    pub clock: Clock,
 }
 
 /// What one run found and did.
@@ -40,6 +44,9 @@ pub struct Report {
     pub outcome: Outcome,
     /// A new interactive login appeared in the cache since ssofresh last looked.
     pub login_detected: bool,
+    /// Fingerprint of the login the cache held (refresh token, else access token), when it
+    /// could be read.
+    pub login: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,12 +192,7 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
     let mut seen = Seen::default();
     let outcome = evaluate(target, cfg, settings, &mut seen);
-    let report = Report { outcome, login_detected: seen.login_detected };
-    // The one place every caller (tick, the prompt hook, credential-process) notifies from.
-    if crate::notify::may_notify(&report, &settings.notify) {
-        crate::notify::on_report(target, &report, seen.login.as_deref(), settings);
-    }
-    report
+    Report { outcome, login_detected: seen.login_detected, login: seen.login }
 }
 
 /// What `evaluate` noticed besides its outcome.
@@ -227,19 +229,19 @@ fn detect_login(
     let written: DateTime<Utc> = std::fs::metadata(&target.cache_path)
         .and_then(|m| m.modified())
         .map(DateTime::<Utc>::from)
-        .unwrap_or_else(|_| Utc::now());
+        .unwrap_or_else(|_| settings.clock.now());
     st.session = Some(target.name.clone());
     st.record_login(fingerprint.to_string(), written);
     save_state(&st, state_path);
-    let mut e = crate::engine::activity::Entry::new("login_detected", &target.name);
+    let mut e = Entry::new("login_detected", &target.name, settings.clock.now());
     e.expires_at = Some(token.expires_at.clone());
-    crate::engine::activity::append(&settings.activity_log, &e);
+    settings.log.append(&e);
     log::info!("{}: new login detected", target.label());
     true
 }
 
 fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Seen) -> Outcome {
-    let now = Utc::now();
+    let now = settings.clock.now();
     let token = match CachedToken::read(&target.cache_path) {
         Ok(Some(t)) => t,
         Ok(None) => return Outcome::NotLoggedIn,
@@ -285,7 +287,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Err(e) => return Outcome::Broken { reason: format!("cannot lock {}: {e}", lock_path.display()) },
     };
     // Another process may have refreshed, or a new login landed, while we waited.
-    let now = Utc::now();
+    let now = settings.clock.now();
     let token = match CachedToken::read(&target.cache_path) {
         Ok(Some(t)) => t,
         Ok(None) => return Outcome::NotLoggedIn,
@@ -319,8 +321,8 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Ok(c) => c,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
-    let context = target.context_in(&cfg);
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| std::env::var(k).ok()) {
+    let context = target.context_in(&cfg, settings.aws.profile.as_deref());
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| settings.aws.var(k)) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
@@ -332,7 +334,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
 
     let started = Instant::now();
     let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
-        let sent_at = Utc::now();
+        let sent_at = settings.clock.now();
         oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
     });
     let elapsed = started.elapsed();
@@ -344,11 +346,11 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
         Outcome::Fresh { expires: token.expires() }
     } else {
-        let o = conclude(target, result, &token, refresh_token, &mut st, attempt);
+        let o = conclude(target, result, &token, refresh_token, &mut st, attempt, settings.clock.now());
         save_state(&st, &state_path);
         o
     };
-    let mut e = crate::engine::activity::Entry::new("refresh", &target.name);
+    let mut e = Entry::new("refresh", &target.name, settings.clock.now());
     e.attempts = Some(attempt);
     e.duration_ms = Some(elapsed.as_millis() as u64);
     match &outcome {
@@ -375,7 +377,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
             e.message = Some("a new login landed during the refresh".into());
         }
     }
-    crate::engine::activity::append(&settings.activity_log, &e);
+    settings.log.append(&e);
     outcome
 }
 
@@ -387,6 +389,7 @@ fn conclude(
     refresh_token: &crate::sys::secret::Secret,
     st: &mut SessionState,
     attempt: u32,
+    now: DateTime<Utc>,
 ) -> Outcome {
     match result {
         Ok((response, sent_at)) => {
@@ -402,21 +405,21 @@ fn conclude(
             if let Err(e) = new.write(&target.cache_path) {
                 return write_failed(target, &e, token);
             }
-            st.record_success(Utc::now(), &new.expires_at);
+            st.record_success(now, &new.expires_at);
             // Our own rotation of the refresh token is not a new login.
             st.seen_login = Some(login_fingerprint(&new));
             Outcome::Refreshed { expires: new.expires(), attempts: attempt }
         }
         Err(OidcError::Relogin { code, description }) => {
             let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
-            st.record_rejected(Utc::now(), refresh_token.fingerprint(), code.clone());
+            st.record_rejected(now, refresh_token.fingerprint(), code.clone());
             Outcome::Relogin {
                 class: code.clone(),
                 reason: format!("the refresh was rejected ({code}{detail}); the Identity Center session has ended"),
             }
         }
         Err(OidcError::Transient { kind, message }) => {
-            st.record_transient(Utc::now(), kind.as_str().to_string());
+            st.record_transient(now, kind.as_str().to_string());
             let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
             Outcome::Transient {
                 class: kind.as_str().into(),
@@ -468,5 +471,45 @@ mod tests {
         assert!(line.contains("corp") && line.contains("not saved") && line.contains("will try again"), "{line}");
         let denied = write_failed(&target(), &write(std::io::ErrorKind::PermissionDenied), &token);
         assert!(matches!(denied, Outcome::Broken { .. }), "{denied:?}");
+    }
+
+    /// The engine on its own: no notification settings, no network for a fresh token; the
+    /// report says what a caller would notify about.
+    #[test]
+    fn runs_and_reports_without_anything_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        let settings = Settings {
+            threshold: Duration::from_secs(1200),
+            max_retry_attempts: 0,
+            retry_backoff: Duration::ZERO,
+            http: HttpSettings { connect_timeout: Duration::from_secs(1), timeout: Duration::from_secs(1) },
+            auto: false,
+            state_dir: dir.path().join("state"),
+            log: ActivityLog {
+                path: dir.path().join("activity.log"),
+                limits: crate::engine::activity::Limits { max_size: 0, max_files: 1 },
+            },
+            aws: AwsEnv::default(),
+            clock: Clock::starting_at(now),
+        };
+        let t = Target { cache_path: dir.path().join("k.json"), ..target() };
+        let cfg = AwsConfig::parse("").unwrap();
+        assert_eq!(
+            run(&t, &cfg, &settings),
+            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None }
+        );
+
+        let expires = timefmt::format(now + chrono::Duration::hours(8));
+        let token = format!(r#"{{"accessToken": "a", "expiresAt": "{expires}", "refreshToken": "r"}}"#);
+        std::fs::write(&t.cache_path, token).unwrap();
+        let first = run(&t, &cfg, &settings);
+        assert!(matches!(first.outcome, Outcome::Fresh { .. }), "{first:?}");
+        assert!(first.login_detected, "a login ssofresh has not seen");
+        assert_eq!(first.login, Some(crate::sys::secret::Secret::new("r").fingerprint()));
+        let again = run(&t, &cfg, &settings);
+        assert!(!again.login_detected && again.login == first.login, "{again:?}");
+        let log = std::fs::read_to_string(&settings.log.path).unwrap();
+        assert_eq!(log.lines().count(), 1, "one login_detected line: {log}");
     }
 }

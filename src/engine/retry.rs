@@ -1,7 +1,7 @@
 //! Retrying a request to AWS after a transient failure, the same way for a token refresh
 //! (SSO-OIDC) and for role credentials (the SSO portal): up to `max_retries` more attempts, the
 //! n-th after a pause of n times `backoff`, and each retry logged with the failure's message.
-//! Only failures the same request may get past at once are retried (`oidc::Transient::
+//! Only failures the same request may get past at once are retried (`http::Transient::
 //! retry_now`); every other answer ends the loop.
 
 use crate::aws::oidc::OidcError;
@@ -68,7 +68,7 @@ fn run_with<T, E: Retryable>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::oidc::Transient;
+    use crate::aws::http::Transient;
 
     fn transient(kind: Transient) -> OidcError {
         OidcError::Transient { kind, message: "down".into() }

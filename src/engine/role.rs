@@ -1,5 +1,6 @@
 //! Role credentials for a profile: from the shared cache while they last, else from the SSO
 //! portal with a token made fresh first — one fetch per role, however many callers ask at once.
+//! A token refresh on the way is reported to the caller, which notifies about it.
 
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
@@ -7,15 +8,14 @@ use crate::aws::http;
 use crate::aws::portal::{self, PortalError, RoleCredentials};
 use crate::aws::role_cache::{self, Origin};
 use crate::aws::token_cache::{CacheError, CachedToken};
-use crate::engine::activity;
-use crate::engine::refresh::{self, Outcome, Settings};
+use crate::engine::activity::Entry;
+use crate::engine::refresh::{self, Outcome, Report, Settings};
 use crate::engine::retry;
 use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::lock;
 use crate::sys::secret::Secret;
 use crate::text::timefmt;
-use chrono::Utc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -203,17 +203,23 @@ pub struct Fetched {
 
 /// Credentials for `spec`: cached ones with at least `window` left, else fresh ones from the
 /// portal (refreshing the token first when it is inside the threshold), cached for the next
-/// caller. Never logs in: when a login is needed, the error says which command to run.
-pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<Fetched, RoleError> {
+/// caller. Never logs in: when a login is needed, the error says which command to run. A token
+/// refresh, if one ran, goes to `refreshed` (on success and failure alike).
+pub fn credentials(
+    spec: &RoleSpec,
+    cfg: &AwsConfig,
+    opts: &Options,
+    refreshed: &mut dyn FnMut(&Report),
+) -> Result<Fetched, RoleError> {
     let key = spec.cache_key();
     let path = role_cache::path(&opts.cache_dir, &key);
     let cached = || {
         role_cache::read(&path, &spec.account_id)
-            .filter(|c| role_cache::usable(c, opts.window, Utc::now()))
+            .filter(|c| role_cache::usable(c, opts.window, opts.settings.clock.now()))
             .map(|creds| Fetched { creds, source: Source::Cache, cache_warning: None })
     };
     if !opts.use_cache {
-        let creds = fetch(spec, cfg, &opts.settings)?;
+        let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
         return Ok(Fetched { creds, source: Source::Portal, cache_warning: None });
     }
     if let Some(hit) = cached() {
@@ -240,7 +246,7 @@ pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<F
         log::debug!("{}: another process fetched the credentials meanwhile", spec.label());
         return Ok(hit);
     }
-    let creds = fetch(spec, cfg, &opts.settings)?;
+    let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
     let cache_warning = role_cache::write(&path, &creds)
         .err()
         .map(|e| format!("{}: cannot cache the credentials in {}: {e}", spec.label(), path.display()));
@@ -249,7 +255,12 @@ pub fn credentials(spec: &RoleSpec, cfg: &AwsConfig, opts: &Options) -> Result<F
 
 /// A token fresh enough to send, refreshed first when inside the threshold. When the refresh
 /// fails but the token still works, it is used all the same, as the SDKs do.
-fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<Secret, RoleError> {
+fn fresh_token(
+    spec: &RoleSpec,
+    cfg: &AwsConfig,
+    settings: &Settings,
+    refreshed: &mut dyn FnMut(&Report),
+) -> Result<Secret, RoleError> {
     let t = &spec.target;
     let label = spec.label();
     let broken = |e: CacheError| RoleError::Broken {
@@ -258,10 +269,10 @@ fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<
     };
     let not_logged_in =
         || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
-    let usable = |tok: &CachedToken| tok.expires() - Utc::now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
+    let usable = |tok: &CachedToken| tok.expires() - settings.clock.now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
     let token = CachedToken::read(&t.cache_path).map_err(broken)?.ok_or_else(not_logged_in)?;
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
-    if token.expires() - Utc::now() > threshold {
+    if token.expires() - settings.clock.now() > threshold {
         return Ok(token.access_token);
     }
     let mut s = settings.clone();
@@ -274,7 +285,9 @@ fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<
         s.http.connect_timeout = s.http.connect_timeout.min(std::time::Duration::from_secs(2));
         s.http.timeout = s.http.timeout.min(std::time::Duration::from_secs(5));
     }
-    let outcome = refresh::run(t, cfg, &s).outcome;
+    let report = refresh::run(t, cfg, &s);
+    refreshed(&report);
+    let outcome = report.outcome;
     log::debug!("{label}: token refresh: {outcome:?}");
     let expired = |reason: String| RoleError::Relogin { label: label.clone(), reason, login: t.login_command() };
     match outcome {
@@ -301,14 +314,20 @@ fn fresh_token(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<
 }
 
 /// `GetRoleCredentials` with a fresh token, retrying transient failures.
-fn fetch(spec: &RoleSpec, cfg: &AwsConfig, settings: &Settings) -> Result<RoleCredentials, RoleError> {
+fn fetch(
+    spec: &RoleSpec,
+    cfg: &AwsConfig,
+    settings: &Settings,
+    refreshed: &mut dyn FnMut(&Report),
+) -> Result<RoleCredentials, RoleError> {
     let label = spec.label();
-    let token = fresh_token(spec, cfg, settings)?;
+    let token = fresh_token(spec, cfg, settings, refreshed)?;
     let t = &spec.target;
     let region = t.region.as_deref().unwrap_or("us-east-1");
     // Endpoint settings live in profiles and [services], which a partial config lacks.
     let cfg = cfg.full().map_err(config_error)?;
-    let (url, source) = endpoint::resolve(Service::Sso, region, t.context_in(&cfg), &cfg, |k| std::env::var(k).ok())
+    let context = t.context_in(&cfg, settings.aws.profile.as_deref());
+    let (url, source) = endpoint::resolve(Service::Sso, region, context, &cfg, |k| settings.aws.var(k))
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!(
         "{label}: GetRoleCredentials for role {} in account {} at {url} ({source})",
@@ -350,7 +369,7 @@ fn record(
     elapsed: Duration,
     settings: &Settings,
 ) {
-    let mut e = activity::Entry::new("role_credentials", &spec.target.name);
+    let mut e = Entry::new("role_credentials", &spec.target.name, settings.clock.now());
     e.attempts = Some(attempts);
     e.duration_ms = Some(elapsed.as_millis() as u64);
     let what = format!("role {} in account {}", spec.role_name, spec.account_id);
@@ -371,7 +390,7 @@ fn record(
             e.message = Some(format!("{what}: {err}"));
         }
     }
-    activity::append(&settings.activity_log, &e);
+    settings.log.append(&e);
 }
 
 #[cfg(test)]

@@ -70,8 +70,6 @@ pub struct TokenInfo {
     pub registration_expires_at: Option<String>,
     pub registration_expires: Option<DateTime<Utc>>,
     pub has_refresh_token: bool,
-    /// When the cache file was last written (its mtime).
-    pub written: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,7 +202,6 @@ pub fn classify(
         expires_at: token.expires_at,
         registration_expires_at: token.registration_expires_at,
         has_refresh_token: token.refresh_token.is_some(),
-        written,
     });
     s
 }

@@ -52,8 +52,9 @@ impl Target {
     }
 
     /// The profile whose endpoint settings apply, found in `cfg` (which must hold profiles):
-    /// the one the user named, else `AWS_PROFILE` if it uses this token, else the first that does.
-    pub fn context_in<'a>(&self, cfg: &'a AwsConfig) -> Option<&'a Profile> {
+    /// the one the user named, else the active profile (`AWS_PROFILE`) if it uses this token,
+    /// else the first that does.
+    pub fn context_in<'a>(&self, cfg: &'a AwsConfig, active: Option<&str>) -> Option<&'a Profile> {
         if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
             return Some(p);
         }
@@ -61,11 +62,10 @@ impl Target {
             Kind::Session => p.sso_session.as_deref() == Some(&self.name),
             Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
         };
-        let active = std::env::var("AWS_PROFILE").ok();
         cfg.profiles
             .iter()
             .filter(uses)
-            .find(|p| Some(&p.name) == active.as_ref())
+            .find(|p| Some(p.name.as_str()) == active)
             .or_else(|| cfg.profiles.iter().find(uses))
     }
 
@@ -164,6 +164,68 @@ pub fn select(
     Ok(out)
 }
 
+/// The one session a command acts on: SESSION, else --profile, else the active profile
+/// (`AWS_PROFILE`), else the only sso-session, else the default profile's. Several candidates →
+/// the user names one; `command` names the command in the messages that say how.
+pub fn choose(
+    cfg: &AwsConfig,
+    session: Option<&str>,
+    profile: Option<&str>,
+    active_profile: Option<&str>,
+    dir: &Path,
+    command: &str,
+) -> Result<Target, Error> {
+    let one = |sessions: &[String], profiles: &[String]| -> Result<Target, Error> {
+        select(cfg, sessions, profiles, dir)?.into_iter().next().ok_or_else(|| Error::Usage("no session named".into()))
+    };
+    if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
+        return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
+            // `ssofresh login dev` where dev is a profile: say how to name it.
+            (Error::UnknownSession { .. }, Some(_)) => {
+                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
+            }
+            (e, _) => e,
+        });
+    }
+    if let Some(p) = profile.map(str::trim).filter(|p| !p.is_empty()) {
+        return one(&[], &[p.to_string()]);
+    }
+    if let Some(p) = active_profile.map(str::trim).filter(|p| !p.is_empty()) {
+        return one(&[], &[p.to_string()]).map_err(|e| Error::Usage(format!("AWS_PROFILE={p}: {e}")));
+    }
+    if cfg.sessions.len() == 1 {
+        return one(&[cfg.sessions[0].name.clone()], &[]);
+    }
+    if cfg.profile("default").is_some_and(|p| p.sso_session.is_some() || p.is_legacy_sso()) {
+        return one(&[], &["default".to_string()]);
+    }
+    let mut all = all(cfg, dir);
+    if all.len() == 1 {
+        return Ok(all.remove(0));
+    }
+    if all.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no sso-session; add one ([sso-session NAME] with sso_start_url and sso_region, \
+             e.g. with aws configure sso-session), then run ssofresh {command} NAME",
+            cfg.path.display()
+        )));
+    }
+    let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
+    for t in &all {
+        let how = match &t.kind {
+            Kind::Session => format!("ssofresh {command} {}", t.name),
+            Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
+        };
+        let profiles = if t.profiles.is_empty() {
+            "no profiles".to_string()
+        } else {
+            format!("profiles: {}", t.profiles.join(", "))
+        };
+        msg += &format!("  {how:<40} ({profiles})\n");
+    }
+    Err(Error::Usage(msg.trim_end().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,9 +256,9 @@ mod tests {
     fn select_dedupes_and_uses_the_profile_as_context() {
         let s = select(&cfg(), &["corp".into()], &["b".into(), "old".into()], Path::new("/c")).unwrap();
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "a");
+        assert_eq!(s[0].context_in(&cfg(), None).unwrap().name, "a");
         let s = select(&cfg(), &[], &["b".into()], Path::new("/c")).unwrap();
-        assert_eq!(s[0].context_in(&cfg()).unwrap().name, "b");
+        assert_eq!(s[0].context_in(&cfg(), None).unwrap().name, "b");
         assert_eq!(s[0].login_command(), "ssofresh login corp");
         let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
         assert_eq!(s[0].login_command(), "ssofresh login --profile old2");

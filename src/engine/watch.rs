@@ -3,7 +3,6 @@
 
 use crate::aws::config::AwsConfig;
 use crate::aws::token_cache::CachedToken;
-use crate::cli::{Global, Selection};
 use crate::engine::target::{self, Target};
 use crate::error::Error;
 use std::path::Path;
@@ -21,20 +20,24 @@ pub struct Watched {
 /// The named sessions and profiles; without names, every sso-session (legacy profiles cannot
 /// be refreshed, so they are watched only when named). Sessions never logged in are dropped
 /// later, when their cache turns out to be missing: that saves a `stat` per prompt.
-pub fn select(global: &Global, selection: &Selection, cache_dir: &Path) -> Result<Vec<Watched>, Error> {
-    let path = crate::cmd::config_path(global);
-    let cfg = AwsConfig::load_sessions(&path, &selection.profiles)?;
-    if selection.is_empty() {
+pub fn select(
+    config_file: &Path,
+    sessions: &[String],
+    profiles: &[String],
+    cache_dir: &Path,
+) -> Result<Vec<Watched>, Error> {
+    let cfg = AwsConfig::load_sessions(config_file, profiles)?;
+    if sessions.iter().chain(profiles).all(|s| s.trim().is_empty()) {
         return Ok(target::all(&cfg, cache_dir)
             .into_iter()
             .filter(|t| !t.is_legacy())
             .map(|t| Watched { tick_args: vec!["--session".into(), t.name.clone()], target: t, explicit: false })
             .collect());
     }
-    let targets = match target::select(&cfg, &selection.sessions, &selection.profiles, cache_dir) {
+    let targets = match target::select(&cfg, sessions, profiles, cache_dir) {
         Ok(t) => t,
         // The message lists the known names, so it needs the whole file.
-        Err(_) => target::select(&AwsConfig::load(&path)?, &selection.sessions, &selection.profiles, cache_dir)?,
+        Err(_) => target::select(&AwsConfig::load(config_file)?, sessions, profiles, cache_dir)?,
     };
     Ok(targets
         .into_iter()
@@ -68,17 +71,9 @@ pub fn describe(target: &Target) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn global(config: &Path) -> Global {
-        crate::cli::Cli::parse_from(["ssofresh", "--config-file", &config.to_string_lossy(), "tick"]).global
-    }
-
-    fn sel(sessions: &[&str], profiles: &[&str]) -> Selection {
-        Selection {
-            sessions: sessions.iter().map(|s| s.to_string()).collect(),
-            profiles: profiles.iter().map(|s| s.to_string()).collect(),
-        }
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -92,24 +87,23 @@ mod tests {
              [sso-session other]\nsso_start_url = https://other/start\nsso_region = us-east-1\n",
         )
         .unwrap();
-        let g = global(&config);
-        let got = |s: Selection| -> Vec<(String, bool, String)> {
-            select(&g, &s, dir.path())
+        let got = |sessions: &[&str], profiles: &[&str]| -> Vec<(String, bool, String)> {
+            select(&config, &strings(sessions), &strings(profiles), dir.path())
                 .unwrap()
                 .into_iter()
                 .map(|w| (w.target.label(), w.explicit, w.tick_args.join(" ")))
                 .collect()
         };
         let row = |l: &str, e: bool, a: &str| (l.to_string(), e, a.to_string());
-        assert_eq!(got(sel(&[], &[])), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
+        assert_eq!(got(&[], &[]), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
         assert_eq!(
-            got(sel(&["corp"], &["old"])),
+            got(&["corp"], &["old"]),
             [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]
         );
-        assert_eq!(got(sel(&[], &["dev"])), [row("corp", true, "--profile dev")]);
-        let e = select(&g, &sel(&["nope"], &[]), dir.path()).unwrap_err().to_string();
+        assert_eq!(got(&[], &["dev"]), [row("corp", true, "--profile dev")]);
+        let e = select(&config, &strings(&["nope"]), &[], dir.path()).unwrap_err().to_string();
         assert!(e.contains("'nope'") && e.contains("corp, other"), "{e}");
-        let e = select(&g, &sel(&[], &["nope"]), dir.path()).unwrap_err().to_string();
+        let e = select(&config, &[], &strings(&["nope"]), dir.path()).unwrap_err().to_string();
         assert!(e.contains("unknown profile 'nope'") && e.contains("dev"), "{e}");
     }
 }

@@ -2,11 +2,11 @@
 //! macOS Notification Center, Windows toasts — all through notify-rust.
 //!
 //! The notification is shown by a small helper binary, `ssofresh-notify-desktop`, installed
-//! beside `ssofresh`; the tick runs it like a notify command, with the event on stdin. Why a
-//! second binary: notify-rust brings zbus and a D-Bus stack (0.6 MB of code) that every no-op
-//! tick would map and page in for nothing, and a session bus that hangs, or a panic in that
-//! stack (release builds abort on panic), can then only take down the helper, which the tick
-//! kills after the timeout like any notifier.
+//! beside `ssofresh`; the tick runs it like a notify command, with the event on stdin and the
+//! sound as its one argument. Why a second binary: notify-rust brings zbus and a D-Bus stack
+//! (0.6 MB of code) that every no-op tick would map and page in for nothing, and a session bus
+//! that hangs, or a panic in that stack (release builds abort on panic), can then only take
+//! down the helper, which the tick kills after the timeout like any notifier.
 
 use super::command::{self, Output};
 use super::event::Event;
@@ -31,9 +31,9 @@ fn helper() -> PathBuf {
 /// Shows the event through the helper. A machine without a notification service (no D-Bus
 /// session, headless CI) gives an error, with the helper's reason, for the caller to log at
 /// debug level.
-pub fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), String> {
+pub(crate) fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), String> {
     let mut c = std::process::Command::new(helper());
-    c.env("SSOFRESH_NOTIFY_SOUND", sound.as_setting());
+    c.arg(sound.as_setting());
     command::run_process(c, "the desktop notifier", event, timeout, Output::Explain).map_err(|e| {
         if e.contains("cannot start") {
             format!("{e} ({HELPER} belongs beside ssofresh; reinstall, or use SSOFRESH_NOTIFY_COMMAND)")

@@ -9,26 +9,25 @@ use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum Kind {
-    /// A token was refreshed
+    /// A token was refreshed.
     Refreshed,
-    /// A refresh failed (after its retries) and the token has expired
+    /// A refresh failed (after its retries) and the token has expired.
     RefreshFailed,
-    /// A token that could not be refreshed has less than the threshold left
+    /// A token that could not be refreshed has less than the threshold left.
     ExpiringSoon,
-    /// Only a new login helps: refresh token rejected, registration expired, session ended
+    /// Only a new login helps: refresh token rejected, registration expired, session ended.
     ReloginRequired,
-    /// A new login appeared in the token cache
+    /// A new login appeared in the token cache.
     LoginDetected,
-    /// `ssofresh notify --test`
-    #[value(skip)]
+    /// `ssofresh notify --test`.
     Test,
 }
 
 impl Kind {
+    #[cfg(test)]
     pub const ALL: [Kind; 6] = [
         Kind::Refreshed,
         Kind::RefreshFailed,
@@ -38,7 +37,7 @@ impl Kind {
         Kind::Test,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Refreshed => "refreshed",
             Kind::RefreshFailed => "refresh_failed",
@@ -98,7 +97,7 @@ impl Event {
     }
 
     /// The sample `notify --test` sends: `kind` is `Test`, or an event to imitate.
-    pub fn sample(kind: Kind, session: &str, backend: &str, now: DateTime<Utc>) -> Event {
+    pub(crate) fn sample(kind: Kind, session: &str, backend: &str, now: DateTime<Utc>) -> Event {
         let login = crate::engine::target::session_login_command(session);
         let expires = now + chrono::Duration::minutes(12);
         let (title, message, error, login_command) = match kind {
@@ -153,7 +152,7 @@ impl Event {
     }
 
     /// The JSON object on one line, newline-terminated (so `cat >> events.jsonl` works).
-    pub fn to_json_line(&self) -> String {
+    pub(crate) fn to_json_line(&self) -> String {
         let mut s = serde_json::to_string(self).unwrap_or_default();
         s.push('\n');
         s
@@ -176,7 +175,7 @@ fn sentence(s: &str) -> String {
 }
 
 /// The events one run of the engine gives rise to, before toggles and the memo. No I/O.
-pub fn for_report(target: &Target, report: &Report, threshold: Duration, now: DateTime<Utc>) -> Vec<Event> {
+pub(crate) fn for_report(target: &Target, report: &Report, threshold: Duration, now: DateTime<Utc>) -> Vec<Event> {
     let mut out = Vec::new();
     let login = target.login_command();
     let threshold = chrono::Duration::from_std(threshold).unwrap_or(chrono::Duration::MAX);
@@ -282,7 +281,7 @@ mod tests {
 
     fn kinds(outcome: Outcome, login_detected: bool) -> Vec<Kind> {
         let now = Utc::now();
-        for_report(&target(), &Report { outcome, login_detected }, Duration::from_secs(1200), now)
+        for_report(&target(), &Report { outcome, login_detected, login: None }, Duration::from_secs(1200), now)
             .iter()
             .map(|e| e.kind)
             .collect()
@@ -318,7 +317,7 @@ mod tests {
     #[test]
     fn events_name_the_session_and_the_next_step() {
         let now = Utc::now();
-        let report = Report { outcome: transient("connect", Some(300)), login_detected: false };
+        let report = Report { outcome: transient("connect", Some(300)), login_detected: false, login: None };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), now)[0];
         assert_eq!(e.session, "corp");
         assert!(e.title.contains("corp") && e.title.contains("expires in"), "{}", e.title);
@@ -337,7 +336,11 @@ mod tests {
     #[test]
     fn messages_stay_on_one_bounded_line() {
         let long = format!("bad\nthing {}", "x".repeat(2000));
-        let report = Report { outcome: Outcome::Relogin { class: "c".into(), reason: long }, login_detected: false };
+        let report = Report {
+            outcome: Outcome::Relogin { class: "c".into(), reason: long },
+            login_detected: false,
+            login: None,
+        };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), Utc::now())[0];
         assert!(!e.message.contains('\n') && e.message.chars().count() <= MAX_MESSAGE + 1, "{}", e.message.len());
         assert!(e.message.ends_with("run: ssofresh login corp"), "the next step survives: {}", e.message);

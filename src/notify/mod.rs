@@ -1,10 +1,11 @@
 //! Notifications: tell the user when a token needs attention — once, on the desktop or through
 //! their own command — without ever failing, slowing or changing the output of a refresh.
 //!
-//! `refresh::run` hands every report to [`on_report`]. It maps the outcome to events (pure, no
-//! I/O, so the no-op path pays nothing), drops those the toggles turn off, claims the rest in a
-//! per-session memo under a lock (so the same event reaches the user once per interval however
-//! many processes see it), delivers them and logs each one in the activity log.
+//! The commands that run the engine (`tick`, `credential-process`, `env`) hand each report it
+//! returns to [`Notifier::report`]. It maps the outcome to events (pure, no I/O, so the no-op
+//! path pays nothing), drops those the toggles turn off, claims the rest in a per-session memo
+//! under a lock (so the same event reaches the user once per interval however many processes
+//! see it), delivers them and logs each one in the activity log.
 
 mod command;
 pub mod desktop;
@@ -13,26 +14,26 @@ mod memo;
 
 pub use event::{Event, Kind};
 
-use crate::engine::activity;
-use crate::engine::refresh::{Outcome, Report, Settings as RefreshSettings};
+use crate::engine::activity::{ActivityLog, Entry};
+use crate::engine::refresh::{Outcome, Report};
 use crate::engine::target::Target;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Where notifications go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// macOS Notification Center; freedesktop notifications over D-Bus elsewhere.
     Desktop,
-    /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin
+    /// The command in SSOFRESH_NOTIFY_COMMAND, with the event as JSON on stdin.
     Command,
-    /// No notifications
-    #[value(alias = "off")]
+    /// No notifications.
     None,
 }
 
 impl Backend {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Backend::Desktop => "desktop",
             Backend::Command => "command",
@@ -61,7 +62,7 @@ impl Sound {
     }
 
     /// As `SSOFRESH_NOTIFY_SOUND` spells it.
-    pub fn as_setting(&self) -> &str {
+    pub(crate) fn as_setting(&self) -> &str {
         match self {
             Sound::Default => "default",
             Sound::Silent => "none",
@@ -71,7 +72,7 @@ impl Sound {
 }
 
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub backend: Backend,
     /// Run through `sh -c` by the command backend.
     pub command: Option<String>,
@@ -87,7 +88,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// No notifications at all (for callers that build settings by hand).
+    /// No notifications at all (tests build on it).
+    #[cfg(test)]
     pub fn off() -> Settings {
         Settings {
             backend: Backend::None,
@@ -111,7 +113,7 @@ impl Settings {
     }
 
     /// What `notify` prints: the backend and, for the command, what it runs.
-    pub fn describe_backend(&self) -> String {
+    pub(crate) fn describe_backend(&self) -> String {
         match self.backend {
             Backend::Desktop if cfg!(target_os = "macos") => "desktop (macOS Notification Center)".into(),
             Backend::Desktop if cfg!(windows) => "desktop (Windows toast notifications)".into(),
@@ -123,58 +125,54 @@ impl Settings {
     }
 }
 
-impl From<&crate::cli::NotifyArgs> for Settings {
-    /// The defaults are here rather than in clap, which would parse them at every start.
+/// Tells the user about the engine's reports: the settings, and where the memo and the log are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Notifier<'a> {
+    pub settings: &'a Settings,
+    /// The refresh threshold: a token that could not be refreshed and has less than this left is
+    /// `expiring_soon`.
+    pub threshold: Duration,
+    pub state_dir: &'a Path,
+    pub log: &'a ActivityLog,
+}
+
+impl Notifier<'_> {
+    /// Notifies about one run of the engine. Inlined, with the check that the report may be
+    /// worth a notification, so that the no-op path (a fresh token, nothing new) does not even
+    /// call into this module.
     #[inline]
-    fn from(a: &crate::cli::NotifyArgs) -> Settings {
-        let command = a.notify_command.clone().filter(|c| !c.trim().is_empty());
-        // Setting a command is enough to use it; SSOFRESH_NOTIFY picks explicitly.
-        let backend = a.backend.unwrap_or(if command.is_some() { Backend::Command } else { Backend::Desktop });
-        Settings {
-            backend,
-            command,
-            sound: a.notify_sound.as_deref().map(Sound::parse).unwrap_or(Sound::Default),
-            on_success: a.notify_on_success.unwrap_or(false),
-            on_error: a.notify_on_error.unwrap_or(true),
-            on_login: a.notify_on_login.unwrap_or(false),
-            interval: a.notify_interval.unwrap_or(Duration::from_secs(3600)),
-            timeout: a.notify_timeout.unwrap_or(Duration::from_secs(5)),
+    pub(crate) fn report(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
+        if may_notify(report, self.settings) {
+            self.notify(target, report, now);
+        }
+    }
+
+    #[cold]
+    fn notify(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
+        let n = self.settings;
+        let events: Vec<Event> =
+            event::for_report(target, report, self.threshold, now).into_iter().filter(|e| n.wants(e.kind)).collect();
+        if events.is_empty() {
+            return;
+        }
+        let claim =
+            memo::Claim { login: report.login.as_deref(), new_login: report.login_detected, interval: n.interval, now };
+        let events = memo::claim(self.state_dir, &target.cache_key, events, &claim);
+        for e in &events {
+            let result = deliver(e, n, false);
+            log_delivery(self.log, e, n.backend, &result, now);
         }
     }
 }
 
-/// Whether a report may be worth a notification; inlined into the engine so that the no-op
-/// path (a fresh token, nothing new) does not even call into this module.
 #[inline]
-pub fn may_notify(report: &Report, settings: &Settings) -> bool {
+fn may_notify(report: &Report, settings: &Settings) -> bool {
     settings.backend != Backend::None
         && (report.login_detected || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn))
 }
 
-/// Notifies about one run of the engine. `login` is the fingerprint of the login the cache
-/// held (refresh token, else access token), when the cache could be read.
-#[cold]
-pub fn on_report(target: &Target, report: &Report, login: Option<&str>, settings: &RefreshSettings) {
-    let n = &settings.notify;
-    if !may_notify(report, n) {
-        return;
-    }
-    let now = Utc::now();
-    let events: Vec<Event> =
-        event::for_report(target, report, settings.threshold, now).into_iter().filter(|e| n.wants(e.kind)).collect();
-    if events.is_empty() {
-        return;
-    }
-    let claim = memo::Claim { login, new_login: report.login_detected, interval: n.interval, now };
-    let events = memo::claim(&settings.state_dir, &target.cache_key, events, &claim);
-    for e in &events {
-        let result = deliver(e, n, false);
-        log_delivery(&settings.activity_log, e, n.backend, &result);
-    }
-}
-
 /// How a delivery went, for the activity log and `notify --test`.
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub duration: Duration,
     pub error: Option<String>,
 }
@@ -182,7 +180,7 @@ pub struct Delivery {
 /// Sends one event through the configured backend. Never panics, never waits longer than the
 /// timeout; an unavailable backend is an error for the caller to log, not to print.
 /// `interactive` (`notify --test`) lets a command's output through, for debugging it.
-pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Delivery {
+pub(crate) fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Delivery {
     let started = Instant::now();
     let result = match settings.backend {
         Backend::None => Ok(()),
@@ -211,8 +209,8 @@ pub fn deliver(event: &Event, settings: &Settings, interactive: bool) -> Deliver
 }
 
 /// One activity-log line per notification: which event, which backend, whether it arrived.
-pub fn log_delivery(log: &std::path::Path, event: &Event, backend: Backend, d: &Delivery) {
-    let mut entry = activity::Entry::new("notification", &event.session);
+pub(crate) fn log_delivery(log: &ActivityLog, event: &Event, backend: Backend, d: &Delivery, now: DateTime<Utc>) {
+    let mut entry = Entry::new("notification", &event.session, now);
     entry.outcome = Some(if d.error.is_none() { "ok" } else { "failed" }.into());
     entry.message = Some(match &d.error {
         None => format!("{} via {}", event.kind.as_str(), backend.as_str()),
@@ -220,7 +218,7 @@ pub fn log_delivery(log: &std::path::Path, event: &Event, backend: Backend, d: &
     });
     entry.expires_at = event.expires_at.clone();
     entry.duration_ms = Some(d.duration.as_millis() as u64);
-    activity::append(log, &entry);
+    log.append(&entry);
 }
 
 #[cfg(test)]

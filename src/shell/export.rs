@@ -1,9 +1,23 @@
 //! Role credentials as environment variables, written for one shell or file format.
 
 use crate::aws::portal::RoleCredentials;
-use crate::cli::EnvFormat;
 use crate::text::quote::{quoted, Dialect};
 use crate::text::timefmt;
+
+/// How the variables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `export NAME='value'` (bash, zsh, dash, ksh).
+    Sh,
+    /// `set -gx NAME 'value'`.
+    Fish,
+    /// `$Env:NAME = 'value'`.
+    Powershell,
+    /// `{"NAME": "value", …}`.
+    Json,
+    /// `NAME=value` lines (docker --env-file, .env files).
+    Dotenv,
+}
 
 /// The variables every SDK reads, in the order `aws configure export-credentials` prints them.
 pub fn variables(c: &RoleCredentials) -> [(&'static str, String); 5] {
@@ -16,9 +30,9 @@ pub fn variables(c: &RoleCredentials) -> [(&'static str, String); 5] {
     ]
 }
 
-pub fn render(format: EnvFormat, c: &RoleCredentials) -> String {
+pub fn render(format: Format, c: &RoleCredentials) -> String {
     let vars = variables(c);
-    if format == EnvFormat::Json {
+    if format == Format::Json {
         let map: serde_json::Map<String, serde_json::Value> =
             vars.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v))).collect();
         let mut s = serde_json::to_string_pretty(&map).expect("serializing strings cannot fail");
@@ -28,11 +42,11 @@ pub fn render(format: EnvFormat, c: &RoleCredentials) -> String {
     let mut out = String::new();
     for (k, v) in &vars {
         let line = match format {
-            EnvFormat::Sh => format!("export {k}={}", quoted(Dialect::Posix, v)),
-            EnvFormat::Fish => format!("set -gx {k} {}", quoted(Dialect::Fish, v)),
-            EnvFormat::Powershell => format!("$Env:{k} = {}", quoted(Dialect::PowerShell, v)),
-            EnvFormat::Dotenv => format!("{k}={}", dotenv_value(v)),
-            EnvFormat::Json => unreachable!("handled above"),
+            Format::Sh => format!("export {k}={}", quoted(Dialect::Posix, v)),
+            Format::Fish => format!("set -gx {k} {}", quoted(Dialect::Fish, v)),
+            Format::Powershell => format!("$Env:{k} = {}", quoted(Dialect::PowerShell, v)),
+            Format::Dotenv => format!("{k}={}", dotenv_value(v)),
+            Format::Json => unreachable!("handled above"),
         };
         out.push_str(&line);
         out.push('\n');
@@ -69,18 +83,18 @@ mod tests {
     #[test]
     fn every_format() {
         let c = creds("it's");
-        let sh = render(EnvFormat::Sh, &c);
+        let sh = render(Format::Sh, &c);
         assert!(
             sh.starts_with("export AWS_ACCESS_KEY_ID='ASIAEXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n"),
             "{sh}"
         );
         assert!(sh.contains("export AWS_CREDENTIAL_EXPIRATION='2026-01-01T00:00:00Z'\n"), "{sh}");
-        assert!(render(EnvFormat::Fish, &c).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
-        assert!(render(EnvFormat::Powershell, &c).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));
-        let dotenv = render(EnvFormat::Dotenv, &creds("plain/value+="));
+        assert!(render(Format::Fish, &c).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
+        assert!(render(Format::Powershell, &c).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));
+        let dotenv = render(Format::Dotenv, &creds("plain/value+="));
         assert!(dotenv.contains("AWS_SECRET_ACCESS_KEY=plain/value+=\nAWS_SESSION_TOKEN=tok/en+==\n"), "{dotenv}");
-        assert!(render(EnvFormat::Dotenv, &c).contains("AWS_SECRET_ACCESS_KEY=\"it's\"\n"));
-        let json: serde_json::Value = serde_json::from_str(&render(EnvFormat::Json, &c)).unwrap();
+        assert!(render(Format::Dotenv, &c).contains("AWS_SECRET_ACCESS_KEY=\"it's\"\n"));
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &c)).unwrap();
         assert_eq!(json["AWS_SECRET_ACCESS_KEY"], "it's");
         assert_eq!(json["AWS_ACCOUNT_ID"], "111122223333");
         assert_eq!(json.as_object().unwrap().len(), 5);

@@ -1,9 +1,16 @@
 //! The prompt hooks `ssofresh init <shell>` prints: thin scripts in `shell/` that call
 //! `ssofresh hook` before each prompt, with the options given to `init` baked in.
 
-use crate::cli::Shell;
 use crate::text::quote::{self, Dialect};
 use std::path::Path;
+
+/// A shell the prompt hook is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    Zsh,
+    Bash,
+    Fish,
+}
 
 const BASH: &str = include_str!("../../shell/ssofresh.bash");
 const ZSH: &str = include_str!("../../shell/ssofresh.zsh");

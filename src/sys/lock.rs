@@ -82,7 +82,7 @@ pub fn wait(path: &Path, timeout: Duration, pauses: Pauses) -> Wait {
 }
 
 /// Whether a lock error means the file system has no locks (some NFS, 9p and WSL mounts).
-pub fn unsupported(e: &std::io::Error) -> bool {
+pub(crate) fn unsupported(e: &std::io::Error) -> bool {
     #[cfg(unix)]
     if let Some(code) = e.raw_os_error() {
         return code == libc::ENOLCK || code == libc::EOPNOTSUPP || code == libc::ENOSYS;

@@ -1,49 +1,85 @@
-//! Where files live. Only HOME matters for the AWS cache (no SDK reads a variable for it).
+//! Where files live, resolved once per invocation from what the user set and the platform's
+//! directories. `~` means HOME in every path the user sets, as in botocore's `expanduser`. Only
+//! HOME matters for the AWS caches: no SDK reads a variable for them.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
-fn home() -> PathBuf {
-    dirs::home_dir().unwrap_or_else(|| PathBuf::from("."))
+/// Every place ssofresh reads or writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub home: PathBuf,
+    /// The AWS config file (`~/.aws/config`).
+    pub config_file: PathBuf,
+    /// The SSO token cache (`~/.aws/sso/cache`).
+    pub cache_dir: PathBuf,
+    /// ssofresh's own state: locks, back-off, rejected-token memo, hints.
+    pub state_dir: PathBuf,
+    /// The activity log.
+    pub log_file: PathBuf,
+    pub given: Given,
 }
 
-/// `~` and `~/…` (also `~\\…` on Windows, as Python's `expanduser` takes it) under HOME.
-pub fn expand_tilde(p: &str) -> PathBuf {
-    match p.strip_prefix('~') {
-        Some("") => home(),
-        Some(rest) if rest.starts_with(std::path::is_separator) => home().join(&rest[1..]),
-        _ => PathBuf::from(p),
+/// Which paths the user set (by flag or variable) rather than leaving them to the defaults:
+/// `init` passes on only those.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Given {
+    pub config_file: bool,
+    pub cache_dir: bool,
+    pub state_dir: bool,
+    pub log_file: bool,
+}
+
+/// The paths the user set, as typed (before `~` is expanded).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requested<'a> {
+    pub config_file: Option<&'a Path>,
+    pub cache_dir: Option<&'a Path>,
+    pub state_dir: Option<&'a Path>,
+    pub log_file: Option<&'a Path>,
+}
+
+impl Paths {
+    /// Fills what the user did not set with the defaults under `home`; `platform_state_dir` (the
+    /// platform's state directory, else its local data directory) is asked only when needed.
+    pub fn resolve(req: Requested, home: PathBuf, platform_state_dir: impl FnOnce() -> Option<PathBuf>) -> Paths {
+        let expand = |p: &Path| expand_tilde(p, &home);
+        let config_file = req.config_file.map(expand).unwrap_or_else(|| home.join(".aws").join("config"));
+        let cache_dir = req.cache_dir.map(expand).unwrap_or_else(|| home.join(".aws").join("sso").join("cache"));
+        let state_dir = match req.state_dir {
+            Some(p) => expand(p),
+            None => platform_state_dir().unwrap_or_else(|| home.join(".local").join("state")).join("ssofresh"),
+        };
+        // A state directory the user chose keeps the log too; macOS keeps logs apart by default.
+        let log_file = match (req.log_file, req.state_dir) {
+            (Some(p), _) => expand(p),
+            (None, None) if cfg!(target_os = "macos") => home.join("Library/Logs/ssofresh/activity.log"),
+            (None, _) => state_dir.join("activity.log"),
+        };
+        let given = Given {
+            config_file: req.config_file.is_some(),
+            cache_dir: req.cache_dir.is_some(),
+            state_dir: req.state_dir.is_some(),
+            log_file: req.log_file.is_some(),
+        };
+        Paths { home, config_file, cache_dir, state_dir, log_file, given }
+    }
+
+    /// The AWS CLI v2's role-credential cache (`~/.aws/cli/cache`), for the commands that use it.
+    pub fn role_cache_dir(&self) -> PathBuf {
+        self.home.join(".aws").join("cli").join("cache")
     }
 }
 
-/// `AWS_CONFIG_FILE` (with `~` expanded, as botocore does) or `~/.aws/config`.
-pub fn aws_config_file() -> PathBuf {
-    match std::env::var("AWS_CONFIG_FILE") {
-        Ok(p) if !p.is_empty() => expand_tilde(&p),
-        _ => home().join(".aws").join("config"),
+/// `~` and `~/…` (also `~\…` on Windows, as Python's `expanduser` takes it) under `home`.
+pub fn expand_tilde(p: &Path, home: &Path) -> PathBuf {
+    let mut parts = p.components();
+    match parts.next() {
+        Some(Component::Normal(first)) if first == "~" => match parts.as_path() {
+            rest if rest.as_os_str().is_empty() => home.to_path_buf(),
+            rest => home.join(rest),
+        },
+        _ => p.to_path_buf(),
     }
-}
-
-/// `~/.aws/sso/cache`, unless ssofresh was told otherwise.
-pub fn sso_cache_dir(overridden: Option<&std::path::Path>) -> PathBuf {
-    match overridden {
-        Some(p) => expand_tilde(&p.to_string_lossy()),
-        None => home().join(".aws").join("sso").join("cache"),
-    }
-}
-
-/// ssofresh's own state (locks, back-off, rejected-token memo): `SSOFRESH_STATE_DIR`, else the
-/// platform's state directory (`$XDG_STATE_HOME/ssofresh`, `~/.local/state/ssofresh`), else
-/// the local data directory (macOS, Windows have no state directory).
-pub fn state_dir() -> PathBuf {
-    if let Ok(p) = std::env::var("SSOFRESH_STATE_DIR") {
-        if !p.is_empty() {
-            return expand_tilde(&p);
-        }
-    }
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .unwrap_or_else(|| home().join(".local").join("state"))
-        .join("ssofresh")
 }
 
 #[cfg(test)]
@@ -52,11 +88,46 @@ mod tests {
 
     #[test]
     fn tilde_means_home_only_before_a_separator() {
-        assert_eq!(expand_tilde("~"), home());
-        assert_eq!(expand_tilde("~/a/b"), home().join("a/b"));
-        assert_eq!(expand_tilde("~user/x"), PathBuf::from("~user/x"));
-        assert_eq!(expand_tilde("/abs/~/x"), PathBuf::from("/abs/~/x"));
+        let home = Path::new("/home/u");
+        let x = |p: &str| expand_tilde(Path::new(p), home);
+        assert_eq!(x("~"), home);
+        assert_eq!(x("~/a/b"), home.join("a/b"));
+        assert_eq!(x("~user/x"), PathBuf::from("~user/x"));
+        assert_eq!(x("/abs/~/x"), PathBuf::from("/abs/~/x"));
+        assert_eq!(x("rel/x"), PathBuf::from("rel/x"));
         #[cfg(windows)]
-        assert_eq!(expand_tilde(r"~\a"), home().join("a"));
+        assert_eq!(x(r"~\a"), home.join("a"));
+    }
+
+    #[test]
+    fn defaults_and_expansion() {
+        let home = PathBuf::from("/home/u");
+        let p = Paths::resolve(Requested::default(), home.clone(), || Some(home.join(".local/state")));
+        assert_eq!(p.config_file, home.join(".aws/config"));
+        assert_eq!(p.cache_dir, home.join(".aws/sso/cache"));
+        assert_eq!(p.state_dir, home.join(".local/state/ssofresh"));
+        assert_eq!(p.role_cache_dir(), home.join(".aws/cli/cache"));
+        assert_eq!(p.given, Given::default());
+        if !cfg!(target_os = "macos") {
+            assert_eq!(p.log_file, home.join(".local/state/ssofresh/activity.log"));
+        }
+        // Every path the user sets gets `~` expanded, the state directory included; the log
+        // follows a chosen state directory.
+        let req = Requested {
+            config_file: Some(Path::new("~/cfg")),
+            cache_dir: Some(Path::new("~/cache")),
+            state_dir: Some(Path::new("~/state")),
+            log_file: None,
+        };
+        let p = Paths::resolve(req, home.clone(), || panic!("not needed"));
+        assert_eq!((p.config_file, p.cache_dir), (home.join("cfg"), home.join("cache")));
+        assert_eq!((p.state_dir, p.log_file), (home.join("state"), home.join("state/activity.log")));
+        assert!(p.given.config_file && p.given.cache_dir && p.given.state_dir && !p.given.log_file);
+        let req = Requested { log_file: Some(Path::new("~/a.log")), ..Requested::default() };
+        assert_eq!(Paths::resolve(req, home.clone(), || None).log_file, home.join("a.log"));
+        assert_eq!(
+            Paths::resolve(Requested::default(), home.clone(), || None).state_dir,
+            home.join(".local/state/ssofresh")
+        );
     }
 }

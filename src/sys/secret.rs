@@ -36,7 +36,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -48,7 +48,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Replaces every occurrence of any secret in `text` with `***`, for text that came from
 /// outside (an endpoint's error body may echo the request back).
-pub fn redact(text: &str, secrets: &[&Secret]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
     let mut out = text.to_string();
     for s in secrets {
         let v = s.expose();
@@ -62,7 +62,7 @@ pub fn redact(text: &str, secrets: &[&Secret]) -> String {
 
 /// Makes untrusted text safe for one line of a terminal: control characters dropped,
 /// length bounded.
-pub fn one_line(text: &str, max: usize) -> String {
+pub(crate) fn one_line(text: &str, max: usize) -> String {
     let mut s: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if s.chars().count() > max {
         s = s.chars().take(max).collect::<String>() + "…";

@@ -1,31 +1,30 @@
 //! Terminal output: colour and symbols on a terminal, plain ASCII when piped, with `NO_COLOR`
-//! or `TERM=dumb`, and helpers to keep lines inside 80 columns.
+//! or `TERM=dumb`, and helpers to keep lines inside 80 columns. What the terminal allows is
+//! decided by the resolver, which reads the environment; this module only applies it.
 
-use clap::ValueEnum;
-use std::io::IsTerminal;
+use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb
-    #[default]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColorChoice {
+    /// Colour and symbols on a terminal, unless NO_COLOR is set or TERM=dumb.
     Auto,
-    /// Colour and symbols even when piped
+    /// Colour and symbols even when piped.
     Always,
-    /// Plain ASCII text
+    /// Plain ASCII text.
     Never,
 }
 
 /// The width every human output is laid out for.
-pub const WIDTH: usize = 80;
+pub(crate) const WIDTH: usize = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// ANSI colours and Unicode symbols; otherwise plain ASCII words.
     pub rich: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     Good,
     Warn,
     Bad,
@@ -34,27 +33,18 @@ pub enum Tone {
 }
 
 impl Style {
-    /// Decides for stdout.
-    pub fn for_stdout(choice: ColorChoice) -> Style {
-        Style::decide(choice, std::io::stdout().is_terminal())
-    }
-
-    pub fn decide(choice: ColorChoice, terminal: bool) -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    /// `auto`: whether `ColorChoice::Auto` means colour here (stdout is a terminal, NO_COLOR is
+    /// unset and TERM is not `dumb`).
+    pub(crate) fn decide(choice: ColorChoice, auto: bool) -> Style {
         let rich = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => terminal && !no_color && !dumb,
+            ColorChoice::Auto => auto,
         };
         Style { rich }
     }
 
-    pub fn plain() -> Style {
-        Style { rich: false }
-    }
-
-    pub fn paint(&self, tone: Tone, text: &str) -> String {
+    pub(crate) fn paint(&self, tone: Tone, text: &str) -> String {
         if !self.rich || text.is_empty() {
             return text.to_string();
         }
@@ -69,7 +59,7 @@ impl Style {
     }
 
     /// A symbol for a line's tone on a terminal; plain output relies on the words instead.
-    pub fn symbol(&self, tone: Tone) -> &'static str {
+    pub(crate) fn symbol(&self, tone: Tone) -> &'static str {
         if !self.rich {
             return "";
         }
@@ -81,7 +71,7 @@ impl Style {
         }
     }
 
-    pub fn ellipsis(&self) -> &'static str {
+    pub(crate) fn ellipsis(&self) -> &'static str {
         if self.rich {
             "…"
         } else {
@@ -90,7 +80,7 @@ impl Style {
     }
 
     /// Cuts `text` to `max` columns (counting characters), marking the cut.
-    pub fn fit(&self, text: &str, max: usize) -> String {
+    pub(crate) fn fit(&self, text: &str, max: usize) -> String {
         let n = text.chars().count();
         if n <= max {
             return text.to_string();
@@ -121,7 +111,7 @@ pub fn relative(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::
 }
 
 /// Word-wraps `text` to `width` columns (a word longer than that gets a line of its own).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -139,13 +129,31 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Paths under HOME as `~/…`: shorter, and the same on every machine. For prose only: a
+/// Paths under `home` as `~/…`: shorter, and the same on every machine. For prose only: a
 /// command to copy keeps full paths.
-pub fn home_relative(text: &str) -> String {
-    match dirs::home_dir() {
-        Some(h) if h.as_os_str().len() > 1 => text.replace(&format!("{}/", h.display()), "~/"),
-        _ => text.to_string(),
+pub(crate) fn home_relative(text: &str, home: &Path) -> String {
+    if home.as_os_str().len() > 1 {
+        text.replace(&format!("{}/", home.display()), "~/")
+    } else {
+        text.to_string()
     }
+}
+
+/// Whether the terminal takes UTF-8, as the C library decides it (the first of LC_ALL,
+/// LC_CTYPE and LANG that is set), and is no `TERM=dumb`; `var` looks a variable up.
+pub(crate) fn locale_is_utf8(var: impl Fn(&str) -> Option<String>) -> bool {
+    if var("TERM").as_deref() == Some("dumb") {
+        return false;
+    }
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|k| var(k).filter(|v| !v.is_empty()))
+        .next()
+        .map(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+        .unwrap_or(false)
 }
 
 /// Columns a string takes, ignoring ANSI colour sequences (every character counts one).
@@ -172,7 +180,7 @@ mod tests {
 
     #[test]
     fn plain_has_no_escapes_and_rich_does() {
-        let plain = Style::plain();
+        let plain = Style { rich: false };
         assert_eq!(plain.paint(Tone::Bad, "x"), "x");
         assert_eq!(plain.symbol(Tone::Good), "");
         let rich = Style { rich: true };
@@ -182,7 +190,7 @@ mod tests {
 
     #[test]
     fn fit_marks_the_cut() {
-        let s = Style::plain();
+        let s = Style { rich: false };
         assert_eq!(s.fit("abcdef", 6), "abcdef");
         assert_eq!(s.fit("abcdefg", 6), "abc...");
         assert_eq!(Style { rich: true }.fit("abcdefg", 6), "abcde…");
@@ -193,6 +201,19 @@ mod tests {
         assert_eq!(wrap("aa bb cc dd", 5), ["aa bb", "cc dd"]);
         assert_eq!(wrap("", 5), [""]);
         assert_eq!(wrap("abcdefgh ij", 5), ["abcdefgh", "ij"]);
+    }
+
+    #[test]
+    fn utf8_locale_detection() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert!(locale_is_utf8(env(&[("LANG", "en_US.UTF-8")])));
+        assert!(locale_is_utf8(env(&[("LC_CTYPE", "C.utf8"), ("LANG", "C")])));
+        assert!(!locale_is_utf8(env(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")])));
+        assert!(!locale_is_utf8(env(&[("LC_ALL", ""), ("LANG", "POSIX")])));
+        assert!(!locale_is_utf8(env(&[])));
+        assert!(!locale_is_utf8(env(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")])));
     }
 
     #[test]

@@ -375,7 +375,7 @@ fn appender_worker() {
         std::thread::sleep(Duration::from_millis(1));
     }
     for i in 0..count {
-        let mut e = ssofresh::engine::activity::Entry::new("refresh", &format!("s{id}"));
+        let mut e = ssofresh::engine::activity::Entry::new("refresh", &format!("s{id}"), chrono::Utc::now());
         e.message = Some(format!("{id}/{i}"));
         ssofresh::engine::activity::append_with(path, &e, limits).unwrap();
     }

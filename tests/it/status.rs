@@ -6,9 +6,22 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// Offsets sit mid-minute, so `52m` stays `52m` however slow the test machine is.
+/// Offsets sit mid-minute, away from the boundaries the output rounds at.
 const H: i64 = 3600;
 const M: i64 = 60;
+
+/// The time every status here runs at (SSOFRESH_TEST_NOW) and every fixture is dated from: what
+/// status shows does not depend on when, or how fast, the test runs.
+const NOW: &str = "2026-03-10T12:00:00Z";
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
+}
+
+/// `common::iso`, counted from `NOW`.
+fn iso(offset_secs: i64) -> String {
+    (now() + chrono::Duration::seconds(offset_secs)).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
 
 const STATUS_CONFIG: &str = "[profile dev]\nsso_session = corp\n\n[profile admin]\nsso_session = corp\n\n\
 [profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\n\n\
@@ -25,6 +38,7 @@ const STATUS_CONFIG: &str = "[profile dev]\nsso_session = corp\n\n[profile admin
 
 fn tok(url: &str, expires_in: i64) -> Value {
     let mut t = token(expires_in);
+    t["expiresAt"] = json!(iso(expires_in));
     t["startUrl"] = json!(url);
     t["registrationExpiresAt"] = json!(iso(80 * 86400 + 12 * H + 30 * M));
     t
@@ -34,7 +48,7 @@ fn tok(url: &str, expires_in: i64) -> Value {
 /// seen) is stable.
 fn backdate(path: &Path, secs: i64) {
     let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(SystemTime::now() - Duration::from_secs(secs as u64)).unwrap();
+    f.set_modified(SystemTime::from(now()) - Duration::from_secs(secs as u64)).unwrap();
 }
 
 fn log_line(session: &str, ago: i64, event: &str, extra: Value) -> String {
@@ -165,7 +179,13 @@ fn normalize(s: &str) -> String {
 }
 
 fn status(home: &Home, args: &[&str]) -> Run {
-    Run::of(home.cmd().arg("status").args(args).env("TZ", "UTC").env("SSOFRESH_LOG", "trace"))
+    status_at(home, args, NOW)
+}
+
+fn status_at(home: &Home, args: &[&str], now: &str) -> Run {
+    Run::of(
+        home.cmd().arg("status").args(args).env("TZ", "UTC").env("SSOFRESH_LOG", "trace").env("SSOFRESH_TEST_NOW", now),
+    )
 }
 
 /// Compares with `tests/golden/status/NAME.txt`; `UPDATE_GOLDEN=1` rewrites the files.
@@ -233,7 +253,7 @@ fn long_names_and_many_profiles_fit_80_columns() {
         cfg += &format!("[profile profile-number-{i}]\nsso_session = {long}\n");
     }
     home.config(&cfg);
-    home.write_token(long, &token(30 * M));
+    home.write_token(long, &tok("https://d-1234567890.awsapps.com/start", 30 * M));
     std::fs::create_dir_all(home.activity_log().parent().unwrap()).unwrap();
     let msg = "word ".repeat(60);
     std::fs::write(
@@ -254,7 +274,8 @@ fn long_names_and_many_profiles_fit_80_columns() {
 #[test]
 fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
     let home = fixture();
-    let rich = Run::of(home.cmd().args(["status", "--color", "always"]).env_remove("NO_COLOR"));
+    let rich =
+        Run::of(home.cmd().args(["status", "--color", "always"]).env_remove("NO_COLOR").env("SSOFRESH_TEST_NOW", NOW));
     assert!(rich.stdout.contains("\x1b[32m") && rich.stdout.contains("✓"), "{}", rich.stdout);
     assert!(rich.stdout.contains("\x1b[31m") && rich.stdout.contains("✗"));
     // Piped, without NO_COLOR: plain.
@@ -271,7 +292,8 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
             if no_color {
                 c.env("NO_COLOR", "1");
             }
-            c.env("TERM", "xterm").args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]);
+            c.env("TERM", "xterm").env("SSOFRESH_TEST_NOW", NOW);
+            c.args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]);
             let mut c2 = std::process::Command::new("script");
             c2.env_clear();
             for (k, v) in c.get_envs() {
@@ -397,7 +419,7 @@ fn json_schema_for_every_state() {
     assert_eq!(by("corp")["has_refresh_token"], true);
     assert_eq!(by("corp")["cache_file"], home.token_path("corp").display().to_string());
     let login = chrono::DateTime::parse_from_rfc3339(by("corp")["last_login_at"].as_str().unwrap()).unwrap();
-    let ago = (chrono::Utc::now() - login.with_timezone(&chrono::Utc)).num_seconds();
+    let ago = (now() - login.with_timezone(&chrono::Utc)).num_seconds();
     assert!((3 * H + 12 * M + 30..3 * H + 13 * M + 30).contains(&ago), "{ago}");
     assert_eq!(
         by("lapsed")["last_refresh"],
@@ -429,7 +451,12 @@ fn threshold_moves_the_line_between_valid_and_expiring() {
     };
     assert_eq!(state(&[]), "valid");
     assert_eq!(state(&["--threshold", "1h"]), "expiring");
-    let run = Run::of(home.cmd().args(["status", "--json", "--session", "corp"]).env("SSOFRESH_THRESHOLD", "55m"));
+    let run = Run::of(
+        home.cmd()
+            .args(["status", "--json", "--session", "corp"])
+            .env("SSOFRESH_THRESHOLD", "55m")
+            .env("SSOFRESH_TEST_NOW", NOW),
+    );
     assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap()["sessions"][0]["state"], "expiring");
 }
 
@@ -500,7 +527,9 @@ fn status_reads_only_and_never_connects() {
     let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
     let before = snapshot(home.path());
     for args in [vec![], vec!["--json"], vec!["--check"], vec!["--session", "corp"]] {
-        let run = Run::of(home.cmd_at(&stub.url).arg("status").args(&args).env("SSOFRESH_LOG", "trace"));
+        let run = Run::of(
+            home.cmd_at(&stub.url).arg("status").args(&args).env("SSOFRESH_LOG", "trace").env("SSOFRESH_TEST_NOW", NOW),
+        );
         assert!([0, 2, 3].contains(&run.code), "{args:?}: {}", run.stderr);
     }
     assert_eq!(stub.requests().len(), 0, "status made a request");
@@ -521,7 +550,10 @@ fn a_refresh_shows_in_status_and_in_the_log() {
     assert_eq!(tick.code, 0, "{}", tick.stderr);
     assert_eq!(stub.count("/token"), 1);
 
-    let run = status(&home, &["--session", "corp"]);
+    // Status at the moment the tick recorded its refresh: the times shown follow from it.
+    let state = std::fs::read(home.state_dir().join("sessions").join(format!("{}.json", sha1_hex("corp")))).unwrap();
+    let at = serde_json::from_slice::<Value>(&state).unwrap()["last_refresh"]["at"].as_str().unwrap().to_string();
+    let run = status_at(&home, &["--session", "corp"], &at);
     assert_eq!(run.code, 0);
     assert!(
         run.stdout.starts_with("corp: valid, 59m left") || run.stdout.starts_with("corp: valid, 1h 0m left"),

@@ -1,0 +1,215 @@
+//! From the parsed command line to what the commands work with, resolved once (as ripgrep's
+//! low-level arguments become its high-level ones): paths with `~` expanded, the activity
+//! log's limits, the AWS variables, the clock, and each command's own settings. This is the
+//! only place that reads the process environment; clap reads the variables its flags name
+//! while parsing, and nothing below the commands reads any.
+//!
+//! Cheap by design: the hook and the no-op tick resolve their context at every shell prompt, so
+//! only what every command needs is resolved up front (a few variable look-ups, no file
+//! access); what some commands need (the AWS variables, the browser, the locale, colour) is
+//! resolved when one of them asks.
+
+use super::{
+    Color, ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, Symbols,
+    Timeouts,
+};
+use crate::auth::browser::BrowserEnv;
+use crate::aws::env::AwsEnv;
+use crate::aws::http::HttpSettings;
+use crate::context::{Context, UserEnv};
+use crate::engine::activity::Limits;
+use crate::engine::{refresh, role};
+use crate::error::Error;
+use crate::notify::{self, Backend, Kind, Sound};
+use crate::shell::export;
+use crate::sys::clock::Clock;
+use crate::sys::paths::{self, Paths, Requested};
+use crate::text::style::{self, ColorChoice, Style};
+use chrono::{DateTime, Utc};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Test only: pins the clock (an RFC 3339 time), so that what commands print does not depend on
+/// when the tests run. Not a flag: it is no setting for users.
+const TEST_NOW: &str = "SSOFRESH_TEST_NOW";
+
+/// Logging only when asked for (`SSOFRESH_LOG`, env_logger's filter syntax): an unused logger
+/// still costs start-up time.
+pub fn logging() {
+    if let Ok(filter) = std::env::var("SSOFRESH_LOG") {
+        env_logger::Builder::new().parse_filters(&filter).target(env_logger::Target::Stderr).init();
+    }
+}
+
+/// What every command works with.
+pub fn context(global: &Global) -> Result<Context, Error> {
+    let requested = Requested {
+        config_file: global.config_file.as_deref(),
+        cache_dir: global.cache_dir.as_deref(),
+        state_dir: global.state_dir.as_deref(),
+        log_file: global.log_file.as_deref(),
+    };
+    let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
+    let paths = Paths::resolve(requested, home, || dirs::state_dir().or_else(dirs::data_local_dir));
+    let log_limits = Limits { max_size: global.log_max_size, max_files: global.log_max_files };
+    Ok(Context::new(paths, log_limits, clock()?, aws_env))
+}
+
+fn clock() -> Result<Clock, Error> {
+    let start = match std::env::var(TEST_NOW) {
+        Ok(t) if !t.trim().is_empty() => DateTime::parse_from_rfc3339(t.trim())
+            .map_err(|e| Error::Usage(format!("{TEST_NOW}={t:?} is not an RFC 3339 time: {e}")))?
+            .with_timezone(&Utc),
+        _ => Utc::now(),
+    };
+    Ok(Clock::starting_at(start))
+}
+
+fn aws_env() -> AwsEnv {
+    AwsEnv {
+        profile: std::env::var("AWS_PROFILE").ok(),
+        endpoint_vars: AwsEnv::ENDPOINT_VARS.iter().filter_map(|k| Some((*k, std::env::var(k).ok()?))).collect(),
+    }
+}
+
+/// Where the user's shell and desktop keep their files (`init`, `doctor`).
+pub fn user_env() -> UserEnv {
+    UserEnv {
+        path: std::env::var_os("PATH"),
+        xdg_config_home: std::env::var("XDG_CONFIG_HOME").ok(),
+        zdotdir: std::env::var("ZDOTDIR").ok(),
+    }
+}
+
+/// Whether a browser can be opened here, and which (`login`).
+pub fn browser() -> BrowserEnv {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    BrowserEnv {
+        browser: std::env::var_os("BROWSER").map(|v| v.to_string_lossy().into_owned()),
+        graphical: set("DISPLAY") || set("WAYLAND_DISPLAY"),
+        over_ssh: set("SSH_CONNECTION") || set("SSH_TTY"),
+    }
+}
+
+/// Colour and symbols for stdout: `auto` means colour on a terminal, unless `NO_COLOR` is set
+/// or `TERM=dumb`.
+pub fn style(color: &Color) -> Style {
+    let choice = match color.when {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+    };
+    let auto = choice == ColorChoice::Auto && {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        std::io::stdout().is_terminal() && !no_color && !dumb
+    };
+    Style::decide(choice, auto)
+}
+
+/// Whether the prompt segment may use Unicode symbols.
+pub fn unicode(symbols: Symbols) -> bool {
+    match symbols {
+        Symbols::Unicode => true,
+        Symbols::Ascii => false,
+        Symbols::Auto => style::locale_is_utf8(|k| std::env::var(k).ok()),
+    }
+}
+
+pub fn http(t: &Timeouts) -> HttpSettings {
+    HttpSettings { connect_timeout: t.connect_timeout, timeout: t.timeout }
+}
+
+/// How the engine refreshes: `auto` when the prompt hook (or a scheduler) started the tick.
+pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings {
+    refresh::Settings {
+        threshold: r.threshold.value,
+        max_retry_attempts: r.max_retry_attempts,
+        retry_backoff: r.retry_backoff,
+        http: http(&r.timeouts),
+        auto,
+        state_dir: ctx.paths.state_dir.clone(),
+        log: ctx.activity_log(),
+        aws: ctx.aws().clone(),
+        clock: ctx.clock,
+    }
+}
+
+/// Which role credentials to reuse, and where they are cached.
+pub fn role(ctx: &Context, args: &RoleArgs) -> role::Options {
+    role::Options {
+        window: args.window,
+        use_cache: !args.no_cache,
+        cache_dir: match &args.role_cache_dir {
+            Some(dir) => paths::expand_tilde(dir, &ctx.paths.home),
+            None => ctx.paths.role_cache_dir(),
+        },
+        settings: refresh(ctx, &args.refresh, false),
+    }
+}
+
+/// The notification settings, with the defaults that are not in clap (a default clap holds is
+/// parsed at every start; inlined for the same reason).
+#[inline]
+pub fn notify(a: &NotifyArgs) -> notify::Settings {
+    let command = a.notify_command.clone().filter(|c| !c.trim().is_empty());
+    // Setting a command is enough to use it; SSOFRESH_NOTIFY picks explicitly.
+    let backend = match a.backend {
+        Some(NotifyBackend::Desktop) => Backend::Desktop,
+        Some(NotifyBackend::Command) => Backend::Command,
+        Some(NotifyBackend::None) => Backend::None,
+        None if command.is_some() => Backend::Command,
+        None => Backend::Desktop,
+    };
+    notify::Settings {
+        backend,
+        command,
+        sound: a.notify_sound.as_deref().map(Sound::parse).unwrap_or(Sound::Default),
+        on_success: a.notify_on_success.unwrap_or(false),
+        on_error: a.notify_on_error.unwrap_or(true),
+        on_login: a.notify_on_login.unwrap_or(false),
+        interval: a.notify_interval.unwrap_or(Duration::from_secs(3600)),
+        timeout: a.notify_timeout.unwrap_or(Duration::from_secs(5)),
+    }
+}
+
+/// The notification settings a tick started from this environment would use, for commands
+/// without the notification flags (`doctor`): the variables read through the same clap
+/// definitions, so they are judged exactly as a tick judges them. `Err` is clap's complaint.
+pub fn notify_from_env() -> Result<notify::Settings, String> {
+    use clap::{Args, FromArgMatches};
+    let no_flags: [&str; 0] = [];
+    NotifyArgs::augment_args(clap::Command::new("ssofresh").no_binary_name(true))
+        .try_get_matches_from(no_flags)
+        .and_then(|m| NotifyArgs::from_arg_matches(&m))
+        .map(|a| notify(&a))
+        .map_err(|e| {
+            // clap's first paragraph, on one line: "invalid value 'x' for '--notify-interval …'".
+            let text = e.to_string();
+            let lines: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let joined = lines.join(" ");
+            joined.strip_prefix("error: ").unwrap_or(&joined).to_string()
+        })
+}
+
+pub fn notify_event(e: Option<NotifyEvent>) -> Kind {
+    match e {
+        None => Kind::Test,
+        Some(NotifyEvent::Refreshed) => Kind::Refreshed,
+        Some(NotifyEvent::RefreshFailed) => Kind::RefreshFailed,
+        Some(NotifyEvent::ExpiringSoon) => Kind::ExpiringSoon,
+        Some(NotifyEvent::ReloginRequired) => Kind::ReloginRequired,
+        Some(NotifyEvent::LoginDetected) => Kind::LoginDetected,
+    }
+}
+
+pub fn env_format(f: EnvFormat) -> export::Format {
+    match f {
+        EnvFormat::Sh => export::Format::Sh,
+        EnvFormat::Fish => export::Format::Fish,
+        EnvFormat::Powershell => export::Format::Powershell,
+        EnvFormat::Json => export::Format::Json,
+        EnvFormat::Dotenv => export::Format::Dotenv,
+    }
+}

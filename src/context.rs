@@ -1,0 +1,51 @@
+//! What one invocation works with, resolved once from the command line, the environment and the
+//! platform by `cli::resolve` (the only reader of the process environment): where files live,
+//! the activity log's limits, the AWS variables, and the clock. Plain data, independent of the
+//! command-line parser: commands take the context and hand the layers below the pieces they need.
+
+use crate::aws::env::AwsEnv;
+use crate::engine::activity::{ActivityLog, Limits};
+use crate::sys::clock::Clock;
+use crate::sys::paths::Paths;
+use std::cell::OnceCell;
+use std::ffi::OsString;
+
+#[derive(Debug)]
+pub struct Context {
+    pub paths: Paths,
+    /// The activity log's rotation limits, for every append this process makes.
+    pub log_limits: Limits,
+    pub clock: Clock,
+    aws: OnceCell<AwsEnv>,
+    read_aws: fn() -> AwsEnv,
+}
+
+impl Context {
+    /// `read_aws` reads the AWS variables; it runs once, when a command first needs them.
+    pub fn new(paths: Paths, log_limits: Limits, clock: Clock, read_aws: fn() -> AwsEnv) -> Context {
+        Context { paths, log_limits, clock, aws: OnceCell::new(), read_aws }
+    }
+
+    /// `AWS_PROFILE` and the endpoint overrides. Read on first use: the prompt hook and the
+    /// prompt segment, which run at every prompt, never need them.
+    pub fn aws(&self) -> &AwsEnv {
+        self.aws.get_or_init(self.read_aws)
+    }
+
+    /// The activity log, ready to append to.
+    pub fn activity_log(&self) -> ActivityLog {
+        ActivityLog { path: self.paths.log_file.clone(), limits: self.log_limits }
+    }
+}
+
+/// Where the user's shell and desktop keep their files, for the commands that look there
+/// (`init`, `doctor`); resolved only when one of them runs.
+#[derive(Debug, Clone, Default)]
+pub struct UserEnv {
+    /// `PATH`: whether the hook can name the binary plainly.
+    pub path: Option<OsString>,
+    /// `XDG_CONFIG_HOME`: systemd user units, fish's configuration.
+    pub xdg_config_home: Option<String>,
+    /// `ZDOTDIR`: where zsh reads `.zshrc`.
+    pub zdotdir: Option<String>,
+}
