@@ -42,7 +42,7 @@ pub fn run() -> ExitCode {
     cli::resolve::logging();
     let code = match cli::resolve::context(&cli.global) {
         Ok(ctx) => cmd::run(&ctx, &cli.command),
-        Err(e) => cmd::fail(&e),
+        Err(e) => cmd::common::fail(&e),
     };
     ExitCode::from(code)
 }

@@ -11,7 +11,7 @@ pub fn run(args: &CompletionsArgs) -> u8 {
     if args.shell == clap_complete::Shell::Fish {
         script.extend(fish_positional_values(&cmd).into_bytes());
     }
-    super::print_generated(&script, "the completion script")
+    super::common::print_generated(&script, "the completion script")
 }
 
 /// `cmd` without its hidden subcommands (`hook`) and arguments (test knobs): clap_complete's

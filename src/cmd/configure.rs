@@ -1,7 +1,7 @@
 //! `ssofresh configure credential-process`: the `[profile X-cp]` block to paste into
 //! ~/.aws/config, with the absolute path of this ssofresh.
 
-use super::load_config;
+use super::common::load_config;
 use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs};
 use crate::context::Context;
 use crate::engine::role::{RoleError, RoleSpec};
@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, command: &ConfigureCommand) -> u8 {
 fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
     let cfg = match load_config(ctx) {
         Ok(c) => c,
-        Err(e) => return super::fail(&e),
+        Err(e) => return super::common::fail(&e),
     };
     let profile = args.profile.clone().or_else(|| ctx.aws().profile.clone());
     // The same checks credential-process makes, so the block never points at a profile that

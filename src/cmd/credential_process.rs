@@ -1,6 +1,6 @@
 //! `ssofresh credential-process`: role credentials in the `credential_process` format.
 
-use super::{emit, role_credentials};
+use super::common::{emit, role_credentials};
 use crate::aws::portal::RoleCredentials;
 use crate::cli::RoleArgs;
 use crate::context::Context;
@@ -34,7 +34,7 @@ pub fn process_json(c: &RoleCredentials) -> Vec<u8> {
 }
 
 pub fn run(ctx: &Context, args: &RoleArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(&ctx.paths) {
+    if let Err(code) = super::common::refuse_unsafe_dirs(&ctx.paths) {
         return code;
     }
     match role_credentials(ctx, args) {

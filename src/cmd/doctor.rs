@@ -1,7 +1,7 @@
 //! `ssofresh doctor`: checks the setup and explains each problem in plain words, with the
 //! exact fix (config lines, `chmod`, commands). Reads only; changes nothing.
 
-use super::load_config;
+use super::common::load_config;
 use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::endpoint::{self, Service};
 use crate::aws::env::AwsEnv;
@@ -13,10 +13,10 @@ use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::notify::{self, Backend};
 use crate::sys::guard::Unsafe;
+use crate::text::duration::human;
 use crate::text::quote::{self, Dialect};
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
-use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,12 +1,12 @@
 //! `ssofresh env`: role credentials as shell exports, in the spirit of
 //! `aws configure export-credentials`.
 
-use super::{emit, role_credentials};
+use super::common::{emit, role_credentials};
 use crate::cli::{resolve, EnvArgs};
 use crate::context::Context;
 
 pub fn run(ctx: &Context, args: &EnvArgs) -> u8 {
-    if let Err(code) = super::refuse_unsafe_dirs(&ctx.paths) {
+    if let Err(code) = super::common::refuse_unsafe_dirs(&ctx.paths) {
         return code;
     }
     match role_credentials(ctx, &args.role) {

@@ -134,8 +134,8 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
 
 fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match expires {
-        Some(e) if e > now => format!("the token expires in {}", crate::text::units::human(e - now)),
-        Some(e) => format!("the token expired {} ago", crate::text::units::human(now - e)),
+        Some(e) if e > now => format!("the token expires in {}", crate::text::duration::human(e - now)),
+        Some(e) => format!("the token expired {} ago", crate::text::duration::human(now - e)),
         None => "no token".into(),
     }
 }

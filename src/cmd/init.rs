@@ -1,7 +1,7 @@
 //! `ssofresh init <shell>` prints the prompt hook; `ssofresh init <scheduler>` prints (or with
 //! `--install` writes) an entry that runs `ssofresh tick` every `--interval`.
 
-use super::fail;
+use super::common::fail;
 use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget, THRESHOLD};
 use crate::context::Context;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};

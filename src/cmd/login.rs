@@ -1,7 +1,7 @@
 //! `ssofresh login [SESSION] [--profile P]`: sign in, one login per session at a time, and
 //! write the token cache the way the AWS CLI does. Only ever started by the user.
 
-use super::{fail, load_config};
+use super::common::{fail, load_config};
 use crate::auth::browser::BrowserEnv;
 use crate::auth::login::{self, Options, SignedIn};
 use crate::aws::registration::Flow;
@@ -14,7 +14,7 @@ use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::{interrupt, lock};
-use crate::text::units::human;
+use crate::text::duration::human;
 use chrono::{DateTime, Local, Utc};
 use std::path::Path;
 use std::time::Duration;
@@ -38,7 +38,7 @@ fn fingerprint_at(path: &Path) -> Option<String> {
 
 pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     let paths = &ctx.paths;
-    if let Err(code) = super::refuse_unsafe_dirs(paths) {
+    if let Err(code) = super::common::refuse_unsafe_dirs(paths) {
         return code;
     }
     let cfg = match load_config(ctx) {

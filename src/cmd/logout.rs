@@ -1,7 +1,7 @@
 //! `ssofresh logout [SESSION] [--profile P] [--all]`: sign out at the portal, then remove the
 //! token cache and the role credentials cached from it.
 
-use super::{combine, fail, load_config};
+use super::common::{combine, fail, load_config};
 use crate::auth::logout::{self, Portal};
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
@@ -18,7 +18,7 @@ use std::io::ErrorKind;
 
 pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     let paths = &ctx.paths;
-    if let Err(code) = super::refuse_unsafe_dirs(paths) {
+    if let Err(code) = super::common::refuse_unsafe_dirs(paths) {
         return code;
     }
     let cfg = match load_config(ctx) {

@@ -9,8 +9,8 @@ pub fn run(args: &ManArgs) -> u8 {
     } else {
         match manpage::command(&args.command) {
             Ok(page) => page,
-            Err(e) => return super::fail(&e),
+            Err(e) => return super::common::fail(&e),
         }
     };
-    super::print_generated(&page, "the man page")
+    super::common::print_generated(&page, "the man page")
 }

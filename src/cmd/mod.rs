@@ -1,8 +1,9 @@
 //! One module per subcommand: each takes the resolved context and its own arguments, calls the
 //! layers below, prints, and returns the process exit code. Commands do not call each other;
 //! what several share (loading the config, exit codes, the role credentials of
-//! `credential-process` and `env`, writing to stdout) is here.
+//! `credential-process` and `env`, writing to stdout) is in `common`.
 
+pub(crate) mod common;
 pub mod completions;
 pub mod configure;
 pub mod credential_process;
@@ -19,15 +20,8 @@ pub mod prompt;
 pub mod status;
 pub mod tick;
 
-use crate::aws::config::AwsConfig;
-use crate::cli::{resolve, Command, RoleArgs};
+use crate::cli::Command;
 use crate::context::Context;
-use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
-use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::notify::Notifier;
-use crate::sys::paths::Paths;
-use crate::text::timefmt;
-use std::io::Write;
 
 /// Runs the command the command line named.
 pub fn run(ctx: &Context, command: &Command) -> u8 {
@@ -47,110 +41,5 @@ pub fn run(ctx: &Context, command: &Command) -> u8 {
         Command::Notify(args) => notify::run(ctx, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
-    }
-}
-
-/// The whole AWS config file.
-pub fn load_config(ctx: &Context) -> Result<AwsConfig, Error> {
-    AwsConfig::load(&ctx.paths.config_file)
-}
-
-/// The exit code for several sessions: configuration problems first, then re-login, then
-/// transient failures.
-pub fn combine(a: u8, b: u8) -> u8 {
-    let rank = |c| match c {
-        EXIT_USAGE => 3,
-        EXIT_RELOGIN => 2,
-        EXIT_TRANSIENT => 1,
-        EXIT_OK => 0,
-        _ => 4,
-    };
-    if rank(b) > rank(a) {
-        b
-    } else {
-        a
-    }
-}
-
-/// Refuses a token cache or state directory that another user owns or can write to, before
-/// any token is read or written there: one `stat` each.
-pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
-    for dir in [&paths.cache_dir, &paths.state_dir] {
-        if let Err(u) = crate::sys::guard::check_dir(dir) {
-            eprintln!("ssofresh: {u}");
-            return Err(EXIT_USAGE);
-        }
-    }
-    Ok(())
-}
-
-/// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
-pub fn fail(e: &Error) -> u8 {
-    eprintln!("ssofresh: {e}");
-    EXIT_USAGE
-}
-
-/// credential-process and env: resolves the role named by the arguments and gets its
-/// credentials (cached or fetched), notifying about a token refresh on the way.
-pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
-    // Like the AWS CLI, the active profile is the default; but not when a session is named.
-    let env_profile = ctx.aws().profile.clone().filter(|_| args.session.is_none());
-    let profile = args.profile.clone().or(env_profile);
-    // The cached path needs only this profile and the sessions; the rest is read if a fetch is due.
-    let named: Vec<String> = profile.iter().cloned().collect();
-    let cfg = match AwsConfig::load_sessions(&ctx.paths.config_file, &named) {
-        Ok(c) if profile.as_ref().is_none_or(|p| c.profile(p).is_some()) => c,
-        // An unknown profile: the message lists the known ones, from the whole file.
-        _ => load_config(ctx).map_err(|e| RoleError::Config { source: e, hint: String::new() })?,
-    };
-    let spec = RoleSpec::resolve(
-        &cfg,
-        profile.as_deref(),
-        args.session.as_deref(),
-        args.account_id.as_deref(),
-        args.role_name.as_deref(),
-        &ctx.paths.cache_dir,
-    )?;
-    let opts = resolve::role(ctx, args);
-    let notify = resolve::notify(&args.refresh.notify);
-    let s = &opts.settings;
-    let notifier = Notifier { settings: &notify, threshold: s.threshold, state_dir: &s.state_dir, log: &s.log };
-    let fetched =
-        role::credentials(&spec, &cfg, &opts, &mut |report| notifier.report(&spec.target, report, ctx.clock.now()))?;
-    ::log::debug!(
-        "{}: credentials from {:?}, valid until {}",
-        spec.label(),
-        fetched.source,
-        timefmt::format(fetched.creds.expiration)
-    );
-    if let Some(w) = &fetched.cache_warning {
-        eprintln!("ssofresh: warning: {w}");
-    }
-    Ok(fetched)
-}
-
-/// Writes the one thing that may carry secrets to stdout, in one write.
-pub fn emit(bytes: &[u8]) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            eprintln!("ssofresh: cannot write the credentials to stdout: {e}");
-            EXIT_TRANSIENT
-        }
-    }
-}
-
-/// Writes generated text to stdout in one go. A reader that stops early (`| head`) is not an
-/// error: the user has what they wanted.
-pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => EXIT_OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
-            eprintln!("ssofresh: cannot write {what} to stdout: {e}");
-            EXIT_TRANSIENT
-        }
     }
 }

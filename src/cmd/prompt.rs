@@ -2,7 +2,7 @@
 //! only, like the hook, so it can run at every prompt; sessions are judged by
 //! `session_status`, exactly as `ssofresh status` judges them.
 
-use super::fail;
+use super::common::fail;
 use crate::cli::{resolve, PromptArgs};
 use crate::context::Context;
 use crate::engine::session_status::{self, SessionStatus, State};

@@ -1,15 +1,15 @@
 //! `ssofresh status`: what each session's token is worth now, for people (`status`), scripts
 //! (`--json`) and conditions (`--check`). Reads files only: never refreshes, never connects.
 
-use super::{combine, fail, load_config};
+use super::common::{combine, fail, load_config};
 use crate::cli::{resolve, StatusArgs};
 use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
+use crate::text::duration::human;
 use crate::text::style::{self, clock, relative, Style, Tone};
-use crate::text::units::human;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! `ssofresh tick`: refresh every selected token that is due, and notify about what needs the
 //! user.
 
-use super::{combine, fail};
+use super::common::{combine, fail};
 use crate::aws::config::AwsConfig;
 use crate::cli::{resolve, TickArgs};
 use crate::context::Context;
@@ -9,12 +9,12 @@ use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Target};
 use crate::error::EXIT_OK;
 use crate::notify::Notifier;
-use crate::text::units::human;
+use crate::text::duration::human;
 use chrono::Local;
 
 pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
     let paths = &ctx.paths;
-    if let Err(code) = super::refuse_unsafe_dirs(paths) {
+    if let Err(code) = super::common::refuse_unsafe_dirs(paths) {
         return code;
     }
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
@@ -29,10 +29,12 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         match target::select(&cfg, sessions, profiles, dir) {
             Ok(t) => t,
             // The message lists the known names, so it needs the whole file.
-            Err(_) => match super::load_config(ctx).and_then(|full| target::select(&full, sessions, profiles, dir)) {
-                Ok(t) => t,
-                Err(e) => return fail(&e),
-            },
+            Err(_) => {
+                match super::common::load_config(ctx).and_then(|full| target::select(&full, sessions, profiles, dir)) {
+                    Ok(t) => t,
+                    Err(e) => return fail(&e),
+                }
+            }
         }
     } else {
         // By default: every sso-session that has been logged in. Legacy profiles cannot be

@@ -6,8 +6,8 @@
 use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
+use crate::text::duration::human;
 use crate::text::timefmt;
-use crate::text::units::human;
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 

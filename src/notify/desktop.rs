@@ -10,9 +10,37 @@
 
 use super::command::{self, Output};
 use super::event::Event;
-use super::Sound;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The sound of a desktop notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sound {
+    /// The platform's notification sound.
+    Default,
+    Silent,
+    /// A system sound (macOS: `Glass`, `Ping`, …) or a freedesktop sound-theme name.
+    Named(String),
+}
+
+impl Sound {
+    pub fn parse(s: &str) -> Sound {
+        match s.trim() {
+            "" | "default" => Sound::Default,
+            "none" | "off" => Sound::Silent,
+            name => Sound::Named(name.to_string()),
+        }
+    }
+
+    /// As `SSOFRESH_NOTIFY_SOUND` spells it.
+    pub(crate) fn as_setting(&self) -> &str {
+        match self {
+            Sound::Default => "default",
+            Sound::Silent => "none",
+            Sound::Named(name) => name,
+        }
+    }
+}
 
 /// The helper's name (a binary target of this package).
 pub const HELPER: &str = "ssofresh-notify-desktop";
@@ -58,7 +86,7 @@ fn notification(event: &Event, sound: &Sound) -> notify_rust::Notification {
         n.icon(if problem { "dialog-warning" } else { "dialog-information" });
         // Critical ones stay until dismissed: a session that needs a login should not scroll away.
         n.urgency(match event.kind {
-            super::Kind::ReloginRequired => Urgency::Critical,
+            super::event::Kind::ReloginRequired => Urgency::Critical,
             _ => Urgency::Normal,
         });
         match sound {

@@ -3,8 +3,8 @@
 use crate::engine::refresh::{Outcome, Report};
 use crate::engine::target::Target;
 use crate::sys::secret::one_line;
+use crate::text::duration::human;
 use crate::text::timefmt;
-use crate::text::units::human;
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

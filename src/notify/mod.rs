@@ -12,6 +12,7 @@ pub mod desktop;
 mod event;
 mod memo;
 
+pub use desktop::Sound;
 pub use event::{Event, Kind};
 
 use crate::engine::activity::{ActivityLog, Entry};
@@ -38,35 +39,6 @@ impl Backend {
             Backend::Desktop => "desktop",
             Backend::Command => "command",
             Backend::None => "none",
-        }
-    }
-}
-
-/// The sound of a desktop notification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sound {
-    /// The platform's notification sound.
-    Default,
-    Silent,
-    /// A system sound (macOS: `Glass`, `Ping`, …) or a freedesktop sound-theme name.
-    Named(String),
-}
-
-impl Sound {
-    pub fn parse(s: &str) -> Sound {
-        match s.trim() {
-            "" | "default" => Sound::Default,
-            "none" | "off" => Sound::Silent,
-            name => Sound::Named(name.to_string()),
-        }
-    }
-
-    /// As `SSOFRESH_NOTIFY_SOUND` spells it.
-    pub(crate) fn as_setting(&self) -> &str {
-        match self {
-            Sound::Default => "default",
-            Sound::Silent => "none",
-            Sound::Named(name) => name,
         }
     }
 }

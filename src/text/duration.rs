@@ -85,6 +85,12 @@ pub fn show(d: impl Into<Span>, form: Form) -> String {
     }
 }
 
+/// `1h 5m`, `42m`, `30s`: short human form for messages (`duration::Form::Message`, by the
+/// short name its many callers use).
+pub fn human(d: chrono::Duration) -> String {
+    show(d, Form::Message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +158,12 @@ mod tests {
                 assert_eq!(parse_duration(&show(d, Form::Setting)), Ok(d), "{ms}");
             }
         }
+    }
+
+    #[test]
+    fn human_form() {
+        assert_eq!(human(chrono::Duration::seconds(42 * 60 + 5)), "42m");
+        assert_eq!(human(chrono::Duration::seconds(3900)), "1h 5m");
+        assert_eq!(human(chrono::Duration::seconds(-30)), "-30s");
     }
 }

@@ -104,9 +104,9 @@ pub fn clock(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc
 /// `5m ago`, `in 5m`.
 pub fn relative(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
     if t <= now {
-        format!("{} ago", crate::text::units::human(now - t))
+        format!("{} ago", crate::text::duration::human(now - t))
     } else {
-        format!("in {}", crate::text::units::human(t - now))
+        format!("in {}", crate::text::duration::human(t - now))
     }
 }
 

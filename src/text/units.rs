@@ -65,12 +65,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("invalid size '{t}' (examples: 10M, 512K, 1048576)"))
 }
 
-/// `1h 5m`, `42m`, `30s`: short human form for messages (`duration::Form::Message`, by the
-/// short name its many callers use).
-pub fn human(d: chrono::Duration) -> String {
-    crate::text::duration::show(d, crate::text::duration::Form::Message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,12 +91,5 @@ mod tests {
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
-    }
-
-    #[test]
-    fn human_form() {
-        assert_eq!(human(chrono::Duration::seconds(42 * 60 + 5)), "42m");
-        assert_eq!(human(chrono::Duration::seconds(3900)), "1h 5m");
-        assert_eq!(human(chrono::Duration::seconds(-30)), "-30s");
     }
 }
