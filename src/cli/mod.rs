@@ -540,7 +540,7 @@ pub struct ConfigureCredentialProcessArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub selection: Selection,
-    /// Print JSON for scripts (schema_version 1, documented in the README)
+    /// Print JSON for scripts (schema_version 1, documented in docs/status.md)
     #[arg(long)]
     pub json: bool,
     /// Print nothing but problems (on stderr); the exit code says whether a login is needed
