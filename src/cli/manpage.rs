@@ -292,8 +292,9 @@ fn files(r: &mut Roff) {
     let files = [
         ("~/.aws/config", "The AWS config: sso-sessions and profiles (AWS_CONFIG_FILE, --config-file)."),
         ("~/.aws/sso/cache/<sha1>.json", "The token cache, shared with the AWS CLI and SDKs."),
-        ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env)."),
-        ("$XDG_STATE_HOME/ssofresh/", "ssofresh's state: per-session locks, back-off, rejected-token memo, notification and hint memos (--state-dir)."),
+        ("~/.aws/sso/cache/.<sha1>.ssofresh.lock", "The refresh lock beside each token cache, shared by every ssofresh that uses the cache (always empty)."),
+        ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env), each with its lock beside it."),
+        ("$XDG_STATE_HOME/ssofresh/", "ssofresh's state: back-off, rejected-token memo, the login lock, notification and hint memos (--state-dir)."),
         ("$XDG_STATE_HOME/ssofresh/activity.log", "One JSON line per refresh, login and notification, rotated (~/Library/Logs/ssofresh on macOS; --log-file)."),
     ];
     for (path, what) in files {

@@ -62,7 +62,7 @@ pub struct Global {
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
     #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// ssofresh's own state: locks, back-off, rejected tokens [default: $XDG_STATE_HOME/ssofresh]
+    /// ssofresh's own state: back-off, rejected tokens, memos [default: $XDG_STATE_HOME/ssofresh]
     #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]

@@ -269,11 +269,17 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
             if let crate::aws::token_cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {
                 continue;
             }
-            out.push(
-                Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
+            let finding = Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()));
+            // Maybe another program's write in progress: removing it could lose that login.
+            out.push(if e.is_partial() {
+                finding
+                    .detail("another program may be writing it: run ssofresh doctor again in a moment; if it stays so, log in again:")
+                    .detail(format!("    {}", t.login_command()))
+            } else {
+                finding
                     .detail("delete it and log in again:")
-                    .detail(format!("    rm {} && {}", quote::path(Dialect::Posix, &t.cache_path), t.login_command())),
-            );
+                    .detail(format!("    rm {} && {}", quote::path(Dialect::Posix, &t.cache_path), t.login_command()))
+            });
         }
     }
 }

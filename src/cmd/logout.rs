@@ -13,7 +13,6 @@ use crate::context::Context;
 use crate::engine::activity::Entry;
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
-use crate::sys::lock;
 use std::io::ErrorKind;
 
 pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
@@ -42,6 +41,15 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     for t in &targets {
         code = combine(code, one(ctx, t, &cfg, http, &mut client));
     }
+    // Temp files of writers killed mid-write hold tokens too.
+    let temps = [crate::sys::fs::remove_stale_temps(dir), crate::sys::fs::remove_stale_temps(role_dir)]
+        .into_iter()
+        .chain([crate::sys::fs::remove_stale_temps_under(&paths.state_dir)])
+        .map(|r| r.len())
+        .sum::<usize>();
+    if temps > 0 {
+        println!("Removed {temps} temp file(s) that killed ssofresh processes had left behind.");
+    }
     if args.all {
         let swept = logout::sweep_role_credentials(role_dir);
         if !swept.is_empty() {
@@ -63,9 +71,14 @@ fn one(
 ) -> u8 {
     let label = t.label();
     let role_dir = &ctx.paths.role_cache_dir();
-    // A refresh running now would otherwise finish after us; its own check before writing
-    // already refuses to bring back a removed file, the lock just keeps the order plain.
-    let _lock = lock::acquire(&lock::lock_path(&ctx.paths.state_dir, &t.cache_key), http.timeout).ok().flatten();
+    // A refresh running now would otherwise finish after us and could bring the token back.
+    let _lock = match super::common::wait_for_cache_lock(t) {
+        Ok(l) => l,
+        Err((msg, code)) => {
+            eprintln!("ssofresh: {label}: not logged out: {msg}; nothing was removed");
+            return code;
+        }
+    };
     let mut done: Vec<String> = Vec::new();
     let mut code = EXIT_OK;
     let token = match CachedToken::read(&t.cache_path) {

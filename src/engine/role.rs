@@ -225,27 +225,37 @@ pub fn credentials(
     if let Some(hit) = cached() {
         return Ok(hit);
     }
-    // One fetch per role: whoever holds the lock fetches; the others then find its result.
-    let lock_path = lock::lock_path(&opts.settings.state_dir, &format!("role-{key}"));
+    // One fetch per role: whoever holds the lock fetches; the others then find its result. The
+    // lock sits beside the cache entry, shared by every ssofresh that shares the cache.
+    let lock_path = lock::beside(&path);
     let _lock = match lock::acquire(&lock_path, opts.settings.http.timeout) {
-        Ok(Some(l)) => l,
+        Ok(Some(l)) => Some(l),
         Ok(None) => {
             return Err(RoleError::Transient {
                 label: spec.label(),
                 reason: "another ssofresh process is still fetching these credentials".into(),
             })
         }
-        Err(e) => {
+        Err(e) if crate::sys::guard::as_unsafe(&e).is_some() => {
             return Err(RoleError::Broken {
                 label: spec.label(),
                 reason: format!("cannot lock {}: {e}", lock_path.display()),
             })
+        }
+        // The lock only saves requests: without one (a full or read-only cache directory, a
+        // file system without locks) the credentials are fetched all the same, and the
+        // failure to cache them is reported below.
+        Err(e) => {
+            log::info!("{}: cannot lock {}: {e}; fetching without the lock", spec.label(), lock_path.display());
+            None
         }
     };
     if let Some(hit) = cached() {
         log::debug!("{}: another process fetched the credentials meanwhile", spec.label());
         return Ok(hit);
     }
+    // Temp files of writers killed mid-write; only on this path, never on a cache hit.
+    crate::sys::fs::remove_stale_temps(&opts.cache_dir);
     let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
     let cache_warning = role_cache::write(&path, &creds)
         .err()
@@ -263,10 +273,7 @@ fn fresh_token(
 ) -> Result<Secret, RoleError> {
     let t = &spec.target;
     let label = spec.label();
-    let broken = |e: CacheError| RoleError::Broken {
-        label: label.clone(),
-        reason: format!("unusable token cache: {e}; delete it and log in again ({})", t.login_command()),
-    };
+    let broken = |e: CacheError| RoleError::Broken { label: label.clone(), reason: refresh::cache_problem(t, &e) };
     let not_logged_in =
         || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
     let usable = |tok: &CachedToken| tok.expires() - settings.clock.now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);

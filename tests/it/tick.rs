@@ -9,7 +9,7 @@ fn fault(stub: &Stub, home: &Home) -> Run {
     let before = std::fs::read(home.token_path("corp")).unwrap();
     let run = Run::of(home.cmd_at(&stub.url).args(["tick"]).env("SSOFRESH_LOG", "trace"));
     assert_eq!(std::fs::read(home.token_path("corp")).unwrap(), before, "cache changed: {}", run.stderr);
-    let names: Vec<_> = std::fs::read_dir(home.cache_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names = cache_entries(&home.cache_dir());
     assert_eq!(names.len(), 1, "stray files: {names:?}");
     run
 }
@@ -241,7 +241,7 @@ fn broken_caches_exit_2_and_stay_as_they_were() {
             format!(r#"{{"accessToken": "{ACCESS}", "expiresAt": "{REFRESH}"}}"#).into_bytes(),
             "expiresAt",
         ),
-        ("empty", Vec::new(), "truncated"),
+        ("empty", Vec::new(), "empty"),
     ];
     for (what, bytes, needle) in cases {
         let home = Home::new();

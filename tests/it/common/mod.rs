@@ -238,6 +238,23 @@ pub fn fingerprint(secret: &str) -> String {
     ssofresh::sys::secret::Secret::new(secret).fingerprint()
 }
 
+/// Whether `name` is one of ssofresh's lock files, which sit beside the caches they guard
+/// (`.<key>.ssofresh.lock`, always empty): not a cache entry.
+pub fn is_lock_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".ssofresh.lock")
+}
+
+/// The file names in a cache directory, sorted, without ssofresh's lock files (empty when the
+/// directory does not exist).
+pub fn cache_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.retain(|n| !is_lock_file(n));
+    v.sort();
+    v
+}
+
 /// Every path under `dir` with its bytes: to show a command changed nothing.
 pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -315,6 +332,10 @@ impl Home {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
         p
+    }
+    /// The lock ssofresh takes beside a session's token cache.
+    pub fn lock_path(&self, session_or_url: &str) -> PathBuf {
+        self.cache_dir().join(format!(".{}.ssofresh.lock", sha1_hex(session_or_url)))
     }
     pub fn read_token(&self, session_or_url: &str) -> Value {
         serde_json::from_slice(&std::fs::read(self.token_path(session_or_url)).unwrap()).unwrap()
