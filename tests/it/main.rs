@@ -9,6 +9,7 @@
 mod common;
 
 mod awscli;
+mod cache_write;
 mod completions;
 mod credential_process;
 mod doctor;
