@@ -553,3 +553,46 @@ fn a_symlinked_cache_file_is_written_through_and_stays_a_link() {
     assert_eq!(cache_entries(&dotfiles), ["corp.json"], "temp files left beside the real file");
     assert_eq!(cache_entries(&home.cache_dir()), [format!("{}.json", sha1_hex("corp"))]);
 }
+
+/// The AWS CLI v2: `SSOFRESH_TEST_AWS2` (which `.ci/run` sets), else the one `.ci/run` installs
+/// in `.ci/venv`. Required in CI, else skipped with a notice.
+fn aws_cli_v2() -> Option<String> {
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/awscli2/bin/aws");
+    let path = std::env::var("SSOFRESH_TEST_AWS2").unwrap_or_else(|_| installed.to_string_lossy().into_owned());
+    match path {
+        p if Path::new(&p).is_file() => Some(p),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("SSOFRESH_TEST_AWS2 does not name the AWS CLI v2; .ci/run sets it")
+        }
+        _ => {
+            eprintln!("notice: SSOFRESH_TEST_AWS2 not set; skipping this test (CI fails instead)");
+            None
+        }
+    }
+}
+
+#[test]
+fn aws_sso_logout_passes_over_the_lock_and_temp_files() {
+    let Some(aws2) = aws_cli_v2() else { return };
+    let home = due_home();
+    let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600), numbered_roles);
+    assert_eq!(Run::of(home.cmd_aws(&stub.url).args(["credential-process", "--profile", "dev"])).code, 0);
+    let key = format!("{}.json", sha1_hex("corp"));
+    let lock = home.lock_path("corp");
+    let role_lock = home.role_cache_dir().join(format!(".{DEV_ROLE_KEY}.ssofresh.lock"));
+    assert!(lock.is_file() && role_lock.is_file(), "the refresh and the fetch took their locks");
+    // A refresh killed mid-request leaves blanks.
+    let staged = home.cache_dir().join(format!(".{key}.{}.1.tmp", dead_pid()));
+    std::fs::write(&staged, vec![b' '; 4096]).unwrap();
+    // `aws sso logout` reads every file in both caches as JSON and removes the SSO ones.
+    let run = ClientRun::of(home.client(&aws2, &stub.url).args(["sso", "logout"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("Traceback"), "{}", run.stderr);
+    assert!(!home.token_path("corp").exists(), "the token was not removed");
+    assert!(!home.role_cache_path(DEV_ROLE_KEY).exists(), "{:?}", home.role_cache_files());
+    // Ours are neither JSON nor removed, and ssofresh works on afterwards.
+    assert!(lock.is_file() && role_lock.is_file() && staged.is_file());
+    let run = Run::of(home.cmd_aws(&stub.url).args(["tick", "--session", "corp"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("not logged in"), "{}", run.stderr);
+}
