@@ -190,6 +190,7 @@ fn a_cache_directory_without_write_permission_spends_no_refresh() {
 
 /// Whether process `pid` has `path` open: how a test sees another process waiting for a lock
 /// (it holds the lock file open while it tries).
+#[cfg(target_os = "linux")]
 fn has_open(pid: u32, path: &Path) -> bool {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
     fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == path))
