@@ -159,7 +159,7 @@ pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Option
 /// new one, saved for the next login.
 fn registration(
     plan: &Plan,
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     cache_dir: &Path,
     flow: Flow,
     force_new: bool,
@@ -257,12 +257,7 @@ fn clean(s: &str) -> String {
     one_line(s, 300)
 }
 
-fn device_flow(
-    plan: &Plan,
-    client: &reqwest::blocking::Client,
-    cache_dir: &Path,
-    opts: &Options,
-) -> Result<SignedIn, LoginError> {
+fn device_flow(plan: &Plan, client: &http::Client, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
     let (mut reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false, opts.clock.now())?;
     let auth = match oidc::start_device_authorization(
         client,
@@ -355,7 +350,7 @@ fn device_flow(
 
 fn auth_code_flow(
     plan: &Plan,
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     cache_dir: &Path,
     opts: &Options,
 ) -> Result<SignedIn, LoginError> {

@@ -13,7 +13,7 @@ pub enum Portal {
 }
 
 /// `POST {portal}/logout` with the access token in `x-amz-sso_bearer_token`.
-pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_token: &Secret) -> Portal {
+pub fn portal_logout(client: &crate::aws::http::Client, portal: &str, access_token: &Secret) -> Portal {
     let Some(bearer) = crate::aws::http::secret_header(access_token) else {
         return Portal::Failed("the cached access token is not a valid header value".into());
     };

@@ -9,18 +9,40 @@ pub struct HttpSettings {
     pub timeout: Duration,
 }
 
-pub fn client(settings: HttpSettings) -> Result<reqwest::blocking::Client, String> {
+/// The HTTP client: every request it makes has one deadline for all of it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: reqwest::blocking::Client,
+    /// From the start of a request to the last byte of its answer: connecting, sending, the
+    /// headers and the whole body. reqwest's client-wide timeout is per read in its blocking
+    /// API, so an endpoint sending a byte a second would hold the lock for ever; a request's
+    /// own timeout is one deadline over the body too.
+    deadline: Duration,
+}
+
+impl Client {
+    pub fn post(&self, url: impl reqwest::IntoUrl) -> reqwest::blocking::RequestBuilder {
+        self.inner.post(url).timeout(self.deadline)
+    }
+
+    pub fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::blocking::RequestBuilder {
+        self.inner.get(url).timeout(self.deadline)
+    }
+}
+
+pub fn client(settings: HttpSettings) -> Result<Client, String> {
     // reqwest is built without a crypto provider of its own; ring is ours. An error only means
     // one is already installed (a second client in this process).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
+    let inner = reqwest::blocking::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
         .user_agent(concat!("ssofresh/", env!("CARGO_PKG_VERSION")))
         // An AWS endpoint never redirects; following one could send a request elsewhere.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| format!("cannot set up HTTPS: {e}"))
+        .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+    Ok(Client { inner, deadline: settings.timeout })
 }
 
 /// Why a request failed in a way that may pass: the transport's failures here, and the
@@ -83,9 +105,14 @@ pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (T
         .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
     let mut body = Vec::new();
     if let Err(e) = response.take(1 << 20).read_to_end(&mut body) {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut { Transient::Timeout } else { Transient::Network };
+        // The request's deadline ends a slow body with reqwest's error inside the io::Error.
+        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+            || e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()).is_some_and(|r| r.is_timeout());
+        if timed_out {
+            return Err((Transient::Timeout, "the request timed out while the answer was arriving".into()));
+        }
         return Err((
-            kind,
+            Transient::Network,
             format!("reading the answer failed: {}", crate::sys::secret::one_line(&e.to_string(), 120)),
         ));
     }

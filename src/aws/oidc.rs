@@ -41,7 +41,7 @@ pub struct TokenResponse {
 
 /// `POST {endpoint}/token` with `grantType: refresh_token`.
 pub(crate) fn refresh(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,
@@ -75,12 +75,7 @@ impl Refusal {
 
 /// POSTs a JSON body and returns the success body. `secrets` are redacted from any error text
 /// the endpoint sends back.
-fn post_json(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    body: Vec<u8>,
-    secrets: &[&Secret],
-) -> Result<Vec<u8>, Refusal> {
+fn post_json(client: &http::Client, url: &str, body: Vec<u8>, secrets: &[&Secret]) -> Result<Vec<u8>, Refusal> {
     let answer = http::exchange(client.post(url).header("content-type", "application/json").body(body))
         .map_err(|(kind, message)| Refusal::transient(kind, message))?;
     if answer.is_success() {
@@ -226,7 +221,7 @@ fn bad_answer(what: &str) -> Refusal {
 
 /// `POST {endpoint}/client/register`.
 pub(crate) fn register_client(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     request: &RegisterRequest,
 ) -> Result<RegisterResponse, Refusal> {
@@ -242,7 +237,7 @@ pub(crate) fn register_client(
 
 /// `POST {endpoint}/device_authorization`.
 pub(crate) fn start_device_authorization(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,
@@ -265,7 +260,7 @@ pub(crate) fn start_device_authorization(
 
 /// `POST {endpoint}/token` for a first token: the device-code or the authorization-code grant.
 pub(crate) fn create_token(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,

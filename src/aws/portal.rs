@@ -35,7 +35,7 @@ fn detail(d: &Option<String>) -> String {
 /// `GET {endpoint}/federation/credentials?role_name=R&account_id=A` with the access token in
 /// `x-amz-sso_bearer_token`.
 pub(crate) fn get_role_credentials(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     account_id: &str,
     role_name: &str,

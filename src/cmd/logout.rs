@@ -54,13 +54,7 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     code
 }
 
-fn one(
-    ctx: &Context,
-    t: &Target,
-    cfg: &AwsConfig,
-    http: HttpSettings,
-    client: &mut Option<reqwest::blocking::Client>,
-) -> u8 {
+fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &mut Option<http::Client>) -> u8 {
     let label = t.label();
     let role_dir = &ctx.paths.role_cache_dir();
     // A refresh running now would otherwise finish after us; its own check before writing

@@ -24,3 +24,4 @@ mod properties;
 mod shell;
 mod status;
 mod tick;
+mod wire;
