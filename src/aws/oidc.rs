@@ -97,13 +97,30 @@ pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
     if value.get("accessToken").and_then(|v| v.as_str()).is_none_or(str::is_empty) {
         return Err(bad("without an accessToken"));
     }
-    let parsed: TokenResponse = serde_json::from_value(value).map_err(|_| bad("with an unexpected token shape"))?;
+    let mut parsed: TokenResponse = serde_json::from_value(value).map_err(|_| bad("with an unexpected token shape"))?;
+    // An empty refresh token is no refresh token: replacing the working one with it would end
+    // every later refresh.
+    parsed.refresh_token = parsed.refresh_token.filter(|t| !t.expose().is_empty());
+    // Both go back to AWS, in a header or a JSON string; a CR/LF stored now could never be sent.
+    if !is_token(parsed.access_token.expose()) {
+        return Err(bad("with an accessToken that is not a usable token (only visible ASCII is)"));
+    }
+    if parsed.refresh_token.as_ref().is_some_and(|t| !is_token(t.expose())) {
+        return Err(bad("with a refreshToken that is not a usable token (only visible ASCII is)"));
+    }
     // An access token lives about an hour; a legacy one as long as the session (at most 90
     // days). Anything else is a broken answer, not a token to keep for decades.
     if !(1..=MAX_TOKEN_LIFETIME_SECS).contains(&parsed.expires_in) {
         return Err(bad("with an expiresIn out of range"));
     }
     Ok(parsed)
+}
+
+/// What an AWS token, client ID or secret can be: visible ASCII (`!` to `~`), the characters a
+/// header value carries without quoting. AWS's are base64-like (`aoa…`, `aor…`, with `:`, `=`,
+/// `+`, `/`, `-`, `_`, `.`); spaces, controls and non-ASCII would break the header or the file.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Names an AWS error the way the OAuth body does: `InvalidGrantException` → `invalid_grant`.
@@ -229,8 +246,8 @@ pub(crate) fn register_client(
     let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?;
     let parsed: RegisterResponse =
         serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
-    if parsed.client_id.is_empty() || parsed.client_secret.expose().is_empty() {
-        return Err(bad_answer("with an empty client registration"));
+    if !is_token(&parsed.client_id) || !is_token(parsed.client_secret.expose()) {
+        return Err(bad_answer("with a clientId or clientSecret that is not a usable token (only visible ASCII is)"));
     }
     Ok(parsed)
 }
@@ -367,5 +384,34 @@ mod tests {
         assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":9000000000000}"#).is_err());
         assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":7776000}"#).is_ok());
         assert!(parse_token_response(br#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn an_empty_refresh_token_is_none() {
+        let r = parse_token_response(br#"{"accessToken":"a","expiresIn":3600,"refreshToken":""}"#).unwrap();
+        assert!(r.refresh_token.is_none());
+        let r = parse_token_response(br#"{"accessToken":"a","expiresIn":3600,"refreshToken":null}"#).unwrap();
+        assert!(r.refresh_token.is_none());
+    }
+
+    #[test]
+    fn tokens_are_visible_ascii() {
+        let ok = "aoaAAAAAGhZ+/x=:y-z_.~!";
+        assert!(is_token(ok));
+        for bad in ["", "a b", "a\r\nb", "a\tb", "é", "a\u{7f}", "a\u{0}"] {
+            assert!(!is_token(bad), "{bad:?}");
+        }
+        let body = |a: &str, r: &str| {
+            serde_json::to_vec(&serde_json::json!({"accessToken": a, "expiresIn": 60, "refreshToken": r})).unwrap()
+        };
+        assert!(parse_token_response(&body(ok, ok)).is_ok());
+        for (a, r) in [("a\r\nb", ok), (ok, "r\nb"), ("a b", ok), (ok, "ü")] {
+            match parse_token_response(&body(a, r)) {
+                Err(OidcError::Transient { kind: Transient::BadResponse, message }) => {
+                    assert!(!message.contains(a) && !message.contains(r), "{message}")
+                }
+                other => panic!("{a:?} {r:?}: {other:?}"),
+            }
+        }
     }
 }

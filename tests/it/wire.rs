@@ -35,5 +35,77 @@ fn a_dripping_answer_is_cut_off_at_the_timeout() {
     let stub2 = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
     assert_eq!(Run::of(home.cmd_at(&stub2.url).arg("tick")).code, 0);
     assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
-    let _ = json!(null);
+}
+
+#[test]
+fn an_empty_refresh_token_in_the_answer_keeps_the_old_one() {
+    let home = due_home();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(""), 3600));
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = home.read_token("corp");
+    assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(REFRESH)));
+}
+
+/// Tokens go back to AWS in a header or a JSON string: anything but visible ASCII is a broken
+/// answer, and a broken answer changes nothing.
+#[test]
+fn tokens_that_could_not_be_sent_back_are_refused() {
+    let cases = [
+        ("CR/LF in the access token", Reply::token("aoa-SECRETMARK\r\nX-Injected: 1", Some(NEW_REFRESH), 3600)),
+        ("space in the access token", Reply::token("aoa-SECRETMARK two", None, 3600)),
+        ("non-ASCII access token", Reply::token("aoa-SECRETMARK-é", None, 3600)),
+        ("LF in the refresh token", Reply::token(NEW_ACCESS, Some("aor-SECRETMARK\nx"), 3600)),
+        ("NUL in the refresh token", Reply::token(NEW_ACCESS, Some("aor-SECRETMARK\u{0}"), 3600)),
+    ];
+    for (what, reply) in cases {
+        let home = due_home();
+        let stub = Stub::always(reply);
+        let run = unchanged(&home, &stub.url, &["tick", "--max-retry-attempts", "0"]);
+        assert_eq!(run.code, 1, "{what}: {}", run.stderr);
+        assert!(run.stderr.contains("corp") && run.stderr.contains("not a usable token"), "{what}: {}", run.stderr);
+        let state =
+            std::fs::read_to_string(home.state_dir().join("sessions").join(format!("{}.json", sha1_hex("corp"))))
+                .unwrap();
+        assert!(state.contains("bad_response") && !state.contains("rejected"), "{what}: {state}");
+    }
+}
+
+/// The same rule for what a login is handed: a client registration or a first token.
+#[test]
+fn login_refuses_registrations_and_tokens_that_could_not_be_sent_back() {
+    for bad in ["register", "token"] {
+        let home = Home::new();
+        let stub = Stub::start(move |req, _| match req.path.as_str() {
+            "/client/register" => Reply::json(
+                200,
+                json!({
+                    "clientId": "client-1",
+                    "clientSecret": if bad == "register" { "cs-SECRETMARK\r\nx" } else { CLIENT_SECRET },
+                    "clientIdIssuedAt": 1,
+                    "clientSecretExpiresAt": chrono::Utc::now().timestamp() + 90 * 86400,
+                }),
+            ),
+            "/device_authorization" => Reply::json(
+                200,
+                json!({
+                    "deviceCode": "dc-SECRETMARK", "userCode": "ABCD-EFGH",
+                    "verificationUri": "https://device.sso.us-east-1.amazonaws.com/", "expiresIn": 600, "interval": 1,
+                }),
+            ),
+            _ => Reply::token("aoa-SECRETMARK\nx", Some(NEW_REFRESH), 3600),
+        });
+        let run = Run::of(
+            home.cmd_at(&stub.url)
+                .args(["login", "--use-device-code", "--no-browser"])
+                .env("SSOFRESH_TEST_WAIT_SCALE", "0.01"),
+        );
+        assert_eq!(run.code, 1, "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains("not a usable"), "{bad}: {}", run.stderr);
+        assert!(!home.token_path("corp").exists(), "{bad}: a token was written");
+        if bad == "register" {
+            assert_eq!(stub.count("/device_authorization"), 0, "the bad registration was used");
+            assert!(tree(&home.cache_dir()).is_empty(), "{:?}", tree(&home.cache_dir()));
+        }
+    }
 }
