@@ -55,6 +55,8 @@ pub enum Transient {
     Server,
     Throttled,
     BadResponse,
+    /// A 401 that names no AWS error: a proxy, firewall or captive portal answered, not AWS.
+    NotAws,
     Other,
 }
 
@@ -67,13 +69,15 @@ impl Transient {
             Transient::Server => "server_error",
             Transient::Throttled => "throttled",
             Transient::BadResponse => "bad_response",
+            Transient::NotAws => "not_aws",
             Transient::Other => "rejected",
         }
     }
 
-    /// `Other` is an unexpected 4xx: retrying the same request now would get the same answer.
+    /// `Other` is an unexpected 4xx, `NotAws` whatever stands in the way: retrying the same
+    /// request now would get the same answer.
     pub fn retry_now(self) -> bool {
-        self != Transient::Other
+        !matches!(self, Transient::Other | Transient::NotAws)
     }
 }
 

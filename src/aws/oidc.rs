@@ -176,7 +176,17 @@ pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], secrets: &[&
     let kind = match (status, code.as_deref()) {
         (_, Some("slow_down" | "throttling" | "too_many_requests")) | (429, _) => Transient::Throttled,
         (500..=599, _) | (_, Some("internal_server")) => Transient::Server,
-        (401, None) => return OidcError::Relogin { code: "invalid_client".into(), description },
+        // AWS names its 401 (InvalidClientException); a bare one comes from something in the
+        // way. Calling it invalid_client would bury a working refresh token for good.
+        (401, None) => {
+            return OidcError::Transient {
+                kind: Transient::NotAws,
+                message: format!(
+                    "the endpoint answered HTTP 401 without naming an AWS error: a proxy, firewall or captive portal in the way?{}",
+                    description.map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+            }
+        }
         _ => Transient::Other,
     };
     let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
@@ -335,7 +345,8 @@ mod tests {
             (400, None, r#"{"error":"unauthorized_client"}"#, "unauthorized_client"),
             (400, None, r#"{"error":"expired_token"}"#, "expired_token"),
             (400, None, r#"{"__type":"AccessDeniedException","message":"no"}"#, "access_denied"),
-            (401, None, "", "invalid_client"),
+            (401, None, r#"{"error":"invalid_client"}"#, "invalid_client"),
+            (401, None, r#"{"__type":"InvalidClientException"}"#, "invalid_client"),
         ] {
             match c(status, header, body) {
                 OidcError::Relogin { code: got, .. } => assert_eq!(got, code),
@@ -352,6 +363,9 @@ mod tests {
             (400, Some("SlowDownException"), r#"{"error":"slow_down"}"#, Transient::Throttled),
             (429, None, "", Transient::Throttled),
             (400, None, r#"{"error":"invalid_request"}"#, Transient::Other),
+            (401, None, "", Transient::NotAws),
+            (401, None, "<html>Log in to the hotel Wi-Fi</html>", Transient::NotAws),
+            (401, None, r#"{"message":"Unauthorized"}"#, Transient::NotAws),
         ] {
             match c(status, header, body) {
                 OidcError::Transient { kind: got, .. } => assert_eq!(got, kind, "{body}"),

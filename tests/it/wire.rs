@@ -2,6 +2,7 @@
 //! request, answers whose tokens could not be sent back, 401s that AWS did not name, regions
 //! that are not host names, proxies, and clocks that disagree with the endpoint's.
 
+use crate::common::aws::*;
 use crate::common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -108,4 +109,54 @@ fn login_refuses_registrations_and_tokens_that_could_not_be_sent_back() {
             assert!(tree(&home.cache_dir()).is_empty(), "{:?}", tree(&home.cache_dir()));
         }
     }
+}
+
+/// A 401 that names no AWS error came from a proxy, firewall or captive portal: transient, and
+/// the refresh token stays in use.
+#[test]
+fn a_bare_401_from_the_oidc_endpoint_is_transient() {
+    for (what, reply) in [
+        ("captive portal", Reply::raw(401, "text/html", "<html>Sign in to the hotel Wi-Fi</html>")),
+        ("empty", Reply::raw(401, "text/plain", "")),
+        ("JSON without an error", Reply::json(401, json!({"message": "Unauthorized"}))),
+    ] {
+        let home = due_home();
+        let stub = Stub::always(reply);
+        let run = unchanged(&home, &stub.url, &["tick", "--max-retry-attempts", "0"]);
+        assert_eq!(run.code, 1, "{what}: {}", run.stderr);
+        assert!(run.stderr.contains("corp") && run.stderr.contains("HTTP 401"), "{what}: {}", run.stderr);
+        assert!(run.stderr.contains("proxy"), "{what}: {}", run.stderr);
+        // The refresh token is not remembered as rejected: the next tick sends it again.
+        let again = unchanged(&home, &stub.url, &["tick", "--max-retry-attempts", "0"]);
+        assert_eq!(again.code, 1, "{what}: {}", again.stderr);
+        assert_eq!(stub.count("/token"), 2, "{what}");
+    }
+}
+
+#[test]
+fn a_bare_401_from_the_portal_asks_for_no_login() {
+    let home = Home::new();
+    home.write_token("corp", &token(3600));
+    let stub = aws_stub(
+        |_, _| Reply::token(NEW_ACCESS, None, 3600),
+        |_, _| Reply::raw(401, "text/html", "<html>Proxy authentication required</html>"),
+    );
+    let run = Run::of(home.cmd_aws(&stub.url).args(["credential-process", "--profile", "dev"]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 401") && run.stderr.contains("proxy"), "{}", run.stderr);
+    assert!(!run.stderr.contains("login"), "{}", run.stderr);
+    assert_eq!(stub.count(TOKEN), 0, "no refresh for a token nobody rejected");
+
+    // logout: a bare 401 does not mean the session has ended; AWS's own 401 does.
+    let bare = Stub::always(Reply::raw(401, "text/html", "<html>Proxy authentication required</html>"));
+    let run = Run::of(home.cmd_aws(&bare.url).args(["logout", "corp"]));
+    assert_eq!(bare.count("/logout"), 1);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("could not sign out at the portal"), "{}", run.stderr);
+    assert!(!run.stdout.contains("already ended"), "{}", run.stdout);
+    home.write_token("corp", &token(3600));
+    let aws = Stub::always(Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid"));
+    let run = Run::of(home.cmd_aws(&aws.url).args(["logout", "corp"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("already ended"), "{}", run.stdout);
 }
