@@ -123,7 +123,8 @@ fn plan(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<Plan, LoginErr
         (Some(target.name.clone()), raw.map(|r| registration::parse_scopes(&r)))
     };
     let context = target.context_in(cfg, aws.profile.as_deref());
-    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &region, context, cfg, |k| aws.var(k))
+    let checked = target.sso_region(&cfg.path, None).ok_or_else(|| missing("sso_region"))?;
+    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &checked, context, cfg, |k| aws.var(k))
         .map_err(|e| LoginError::Setup(e.to_string()))?;
     Ok(Plan { label: target.label(), start_url, region, session_name, configured_scopes, oidc_url })
 }

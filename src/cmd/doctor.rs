@@ -3,7 +3,7 @@
 
 use super::common::load_config;
 use crate::aws::config::{AwsConfig, Profile};
-use crate::aws::endpoint::{self, Service};
+use crate::aws::endpoint::{self, EndpointError, Region, Service};
 use crate::aws::env::AwsEnv;
 use crate::aws::token_cache::CachedToken;
 use crate::cli::{resolve, DoctorArgs};
@@ -319,15 +319,15 @@ fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out:
 }
 
 fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], aws: &AwsEnv, out: &mut Vec<Finding>) {
-    let mut overrides = 0;
+    let (mut overrides, mut problems) = (0, 0);
     for t in targets.iter().filter(|t| !t.is_legacy()) {
-        let region = t.region.as_deref().unwrap_or("us-east-1");
+        let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
         for service in [Service::SsoOidc, Service::Sso] {
             let what = match service {
                 Service::SsoOidc => "SSO-OIDC",
                 Service::Sso => "SSO portal",
             };
-            match endpoint::resolve(service, region, t.context_in(cfg, aws.profile.as_deref()), cfg, |k| aws.var(k)) {
+            match endpoint::resolve(service, &region, t.context_in(cfg, aws.profile.as_deref()), cfg, |k| aws.var(k)) {
                 Ok((url, source)) if source != "default" => {
                     overrides += 1;
                     out.push(Finding::new(
@@ -336,14 +336,26 @@ fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], aws: &AwsEnv, out: &mu
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(
-                    Finding::new(Level::Problem, format!("{}: {e}", t.label()))
-                        .detail("fix or unset the override (AWS_ENDPOINT_URL*, [services], endpoint_url)"),
-                ),
+                Err(e @ EndpointError::BadRegion { .. }) => {
+                    problems += 1;
+                    out.push(
+                        Finding::new(Level::Problem, format!("{}: {e}", t.label()))
+                            .detail("the endpoints' host names are built from it (oidc.REGION.amazonaws.com): set it to the region of your IAM Identity Center, such as us-east-1"),
+                    );
+                    // One finding per session: the portal's endpoint has the same problem.
+                    break;
+                }
+                Err(e) => {
+                    problems += 1;
+                    out.push(
+                        Finding::new(Level::Problem, format!("{}: {e}", t.label()))
+                            .detail("fix or unset the override (AWS_ENDPOINT_URL*, [services], endpoint_url)"),
+                    )
+                }
             }
         }
     }
-    if overrides == 0 && targets.iter().any(|t| !t.is_legacy()) {
+    if overrides == 0 && problems == 0 && targets.iter().any(|t| !t.is_legacy()) {
         out.push(Finding::new(Level::Ok, "endpoints: the AWS defaults (no override in effect)"));
     }
 }

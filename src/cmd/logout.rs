@@ -69,11 +69,19 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
             None
         }
     };
+    let region = t
+        .sso_region(&cfg.path, token.as_ref())
+        .unwrap_or_else(|| endpoint::Region::new("us-east-1", "the default region"));
+    // A region that is no host name is a configuration error: fixed first, then logged out
+    // properly, at the portal too; until then nothing is removed.
+    if let Err(e) = endpoint::check_region(&region) {
+        eprintln!("ssofresh: {label}: {e}; nothing was removed");
+        return EXIT_USAGE;
+    }
     match &token {
         Some(token) if token.expires() > ctx.clock.now() => {
-            let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
             let context = t.context_in(cfg, ctx.aws().profile.as_deref());
-            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws().var(k))
+            let portal = endpoint::resolve(Service::Sso, &region, context, cfg, |k| ctx.aws().var(k))
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {

@@ -313,7 +313,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     st.session = Some(target.name.clone());
 
     // The SSO region is the session's sso_region; the token's own region is the next best.
-    let Some(region) = target.region.as_deref().or(token.region.as_deref()) else {
+    let Some(region) = target.sso_region(&cfg.path, Some(&token)) else {
         return Outcome::Broken { reason: format!("no sso_region for {} in the AWS config; add it", target.label()) };
     };
     // Endpoint settings live in profiles, which a sessions-only config lacks.
@@ -322,7 +322,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
     let context = target.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| settings.aws.var(k)) {
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, &region, context, &cfg, |k| settings.aws.var(k)) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };

@@ -3,7 +3,7 @@
 //! A token refresh on the way is reported to the caller, which notifies about it.
 
 use crate::aws::config::AwsConfig;
-use crate::aws::endpoint::{self, Service};
+use crate::aws::endpoint::{self, Region, Service};
 use crate::aws::http;
 use crate::aws::portal::{self, PortalError, RoleCredentials};
 use crate::aws::role_cache::{self, Origin};
@@ -323,11 +323,11 @@ fn fetch(
     let label = spec.label();
     let token = fresh_token(spec, cfg, settings, refreshed)?;
     let t = &spec.target;
-    let region = t.region.as_deref().unwrap_or("us-east-1");
+    let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
     // Endpoint settings live in profiles and [services], which a partial config lacks.
     let cfg = cfg.full().map_err(config_error)?;
     let context = t.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = endpoint::resolve(Service::Sso, region, context, &cfg, |k| settings.aws.var(k))
+    let (url, source) = endpoint::resolve(Service::Sso, &region, context, &cfg, |k| settings.aws.var(k))
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!(
         "{label}: GetRoleCredentials for role {} in account {} at {url} ({source})",

@@ -160,3 +160,56 @@ fn a_bare_401_from_the_portal_asks_for_no_login() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("already ended"), "{}", run.stdout);
 }
+
+/// The region becomes part of a host name: one that is not a host-name label (as botocore
+/// checks) is a configuration error in every command that builds an endpoint, before any
+/// request, even when an override names the endpoint.
+#[test]
+fn a_region_that_is_not_a_host_label_is_refused_everywhere() {
+    const BAD: &str = "attacker.example/x?";
+    let home = Home::new();
+    home.config(&CONFIG.replace(
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1",
+        &format!("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = {BAD}"),
+    ));
+    home.write_token("corp", &token(4 * 60));
+    let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600), numbered_roles);
+    let config = home.path().join(".aws/config").display().to_string();
+    // The AWS files (token cache, role cache, registrations); ssofresh's own state may note the login.
+    let aws_files = || snapshot(&home.path().join(".aws"));
+    for args in [
+        vec!["tick"],
+        vec!["tick", "--session", "corp"],
+        vec!["credential-process", "--profile", "dev"],
+        vec!["env", "--profile", "dev"],
+        vec!["login", "corp", "--use-device-code", "--no-browser"],
+        vec!["logout", "corp"],
+    ] {
+        let before = aws_files();
+        let run = Run::of(home.cmd_aws(&stub.url).args(&args));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        for needle in ["corp", &config, &format!("{BAD:?}"), "not a region name"] {
+            assert!(run.stderr.contains(needle), "{args:?}: no {needle:?} in {}", run.stderr);
+        }
+        assert_eq!(stub.requests().len(), 0, "{args:?}: a request was made");
+        assert_eq!(aws_files(), before, "{args:?}: files changed");
+    }
+    let run = Run::of(home.cmd_aws(&stub.url).arg("doctor"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("not a region name") && !run.stdout.contains("AWS defaults"), "{}", run.stdout);
+    assert_eq!(run.stdout.matches("not a region name").count(), 1, "{}", run.stdout);
+
+    // Without sso_region in the config, the token cache's region is used: checked the same way.
+    home.config(&CONFIG.replace("sso_region = us-east-1\nsso_registration_scopes", "sso_registration_scopes"));
+    let mut t = token(4 * 60);
+    t["region"] = json!("evil.example\u{1b}[2J");
+    home.write_token("corp", &t);
+    let before = aws_files();
+    let run = Run::of(home.cmd_aws(&stub.url).arg("tick"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let cache = home.token_path("corp").display().to_string();
+    assert!(run.stderr.contains(&cache) && run.stderr.contains("\\u{1b}"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "an escape sequence reached the terminal: {:?}", run.stderr);
+    assert_eq!(stub.requests().len(), 0);
+    assert_eq!(aws_files(), before);
+}
