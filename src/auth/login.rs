@@ -137,7 +137,10 @@ pub fn check(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<(), Login
 /// Signs in to `target` and returns the token to cache. Prints the user's instructions to stderr.
 pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
     let plan = plan(target, cfg, &opts.aws)?;
-    let client = http::client(opts.http).map_err(LoginError::Transient)?;
+    let client = http::client(opts.http, &opts.aws.proxy).map_err(|e| match e {
+        http::ClientError::Proxy { .. } => LoginError::Setup(e.to_string()),
+        http::ClientError::Setup(_) => LoginError::Transient(e.to_string()),
+    })?;
     let flow = if target.is_legacy() && opts.flow == Flow::AuthCode {
         // As in the AWS CLI: the browser flow is for sso-sessions.
         eprintln!("ssofresh: {}: legacy profiles sign in with the device code", plan.label);

@@ -1,5 +1,6 @@
 //! The HTTP client, built only when a request is due (it costs far more than a no-op tick).
 
+use crate::aws::env::ProxyEnv;
 use std::time::Duration;
 
 /// Time limits for requests; the defaults are the command line's (`cli::Timeouts`).
@@ -30,19 +31,62 @@ impl Client {
     }
 }
 
-pub fn client(settings: HttpSettings) -> Result<Client, String> {
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A setting to fix: exit 2.
+    #[error("{var} is not a proxy ssofresh can use ({what}); fix or unset it")]
+    Proxy { var: &'static str, what: String },
+    #[error("cannot set up HTTPS: {0}")]
+    Setup(String),
+}
+
+/// Never through a proxy, whatever NO_PROXY says: plain http goes only here, in clear text.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+pub fn client(settings: HttpSettings, proxy: &ProxyEnv) -> Result<Client, ClientError> {
     // reqwest is built without a crypto provider of its own; ring is ours. An error only means
     // one is already installed (a second client in this process).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let inner = reqwest::blocking::Client::builder()
+    let mut builder = reqwest::blocking::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
         .user_agent(concat!("ssofresh/", env!("CARGO_PKG_VERSION")))
         // An AWS endpoint never redirects; following one could send a request elsewhere.
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+        // reqwest would read the proxy variables itself, HTTP_PROXY and ALL_PROXY for plain
+        // http too; the proxy is ours to choose.
+        .no_proxy();
+    if let Some((var, url)) = &proxy.proxy {
+        builder = builder.proxy(https_proxy(var, url.expose(), proxy.no_proxy.as_deref())?);
+    }
+    let inner = builder.build().map_err(|e| ClientError::Setup(e.to_string()))?;
     Ok(Client { inner, deadline: settings.timeout })
+}
+
+/// The proxy for https requests (the only ones that may leave the machine), bypassed for
+/// `no_proxy` and loopback. A proxy without a scheme is an http one, as curl has it.
+fn https_proxy(var: &'static str, value: &str, no_proxy: Option<&str>) -> Result<reqwest::Proxy, ClientError> {
+    let value = value.trim();
+    let with_scheme = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
+    let bad = |what: String| ClientError::Proxy { var, what };
+    let url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(format!("not a URL: {e}")))?;
+    // Only the scheme, host and port are shown: the URL may carry a password.
+    let shown = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    );
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad(format!("{shown}: only http:// and https:// proxies are supported")));
+    }
+    let bypass = match no_proxy {
+        Some(list) => format!("{list},{LOOPBACK}"),
+        None => LOOPBACK.to_string(),
+    };
+    Ok(reqwest::Proxy::https(url.as_str())
+        .map_err(|e| bad(format!("{shown}: {e}")))?
+        .no_proxy(reqwest::NoProxy::from_string(&bypass)))
 }
 
 /// Why a request failed in a way that may pass: the transport's failures here, and the
@@ -145,5 +189,22 @@ pub fn describe(e: &reqwest::Error) -> (Transient, String) {
         (Transient::Connect, crate::sys::secret::one_line(&format!("cannot connect{host}: {cause}"), 160))
     } else {
         (Transient::Network, crate::sys::secret::one_line(&format!("network error: {e}"), 160))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_settings_are_checked_without_showing_a_password() {
+        for ok in ["http://proxy.corp:3128", "proxy.corp:3128", "https://u:p@proxy.corp", " http://10.0.0.1:8080 "] {
+            assert!(https_proxy("HTTPS_PROXY", ok, Some("corp.example")).is_ok(), "{ok}");
+        }
+        for bad in ["socks5://user:hunter2@proxy:1080", "http://user:hunter2@", "http://[::1", "ftp://proxy"] {
+            let e = https_proxy("ALL_PROXY", bad, None).unwrap_err().to_string();
+            assert!(e.starts_with("ALL_PROXY is not a proxy") && e.contains("fix or unset"), "{bad}: {e}");
+            assert!(!e.contains("hunter2"), "{bad}: {e}");
+        }
     }
 }

@@ -85,7 +85,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {
-                        *client = Some(http::client(http)?);
+                        *client = Some(http::client(http, &ctx.aws().proxy).map_err(|e| e.to_string())?);
                     }
                     Ok(url)
                 });

@@ -3,7 +3,7 @@
 
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
-use crate::aws::env::AwsEnv;
+use crate::aws::env::AwsEnvCell;
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
@@ -33,8 +33,8 @@ pub struct Settings {
     pub auto: bool,
     pub state_dir: PathBuf,
     pub log: ActivityLog,
-    /// The active profile and the endpoint overrides.
-    pub aws: AwsEnv,
+    /// The active profile, the endpoint overrides and the proxy, read if a request is due.
+    pub aws: AwsEnvCell,
     pub clock: Clock,
 }
 
@@ -321,15 +321,19 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Ok(c) => c,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
-    let context = target.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, &region, context, &cfg, |k| settings.aws.var(k)) {
+    let aws = settings.aws.get();
+    let context = target.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, &region, context, &cfg, |k| aws.var(k)) {
         Ok(r) => r,
         Err(e) => return Outcome::Broken { reason: e.to_string() },
     };
     log::debug!("{}: refreshing at {url} ({source})", target.label());
-    let client = match http::client(settings.http) {
+    let client = match http::client(settings.http, &aws.proxy) {
         Ok(c) => c,
-        Err(e) => return Outcome::Transient { class: "tls".into(), reason: e, expires: Some(token.expires()) },
+        Err(e @ http::ClientError::Proxy { .. }) => return Outcome::Broken { reason: e.to_string() },
+        Err(e) => {
+            return Outcome::Transient { class: "tls".into(), reason: e.to_string(), expires: Some(token.expires()) }
+        }
     };
 
     let started = Instant::now();
@@ -490,7 +494,7 @@ mod tests {
                 path: dir.path().join("activity.log"),
                 limits: crate::engine::activity::Limits { max_size: 0, max_files: 1 },
             },
-            aws: AwsEnv::default(),
+            aws: AwsEnvCell::default(),
             clock: Clock::starting_at(now),
         };
         let t = Target { cache_path: dir.path().join("k.json"), ..target() };

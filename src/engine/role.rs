@@ -326,15 +326,19 @@ fn fetch(
     let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
     // Endpoint settings live in profiles and [services], which a partial config lacks.
     let cfg = cfg.full().map_err(config_error)?;
-    let context = t.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = endpoint::resolve(Service::Sso, &region, context, &cfg, |k| settings.aws.var(k))
+    let aws = settings.aws.get();
+    let context = t.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = endpoint::resolve(Service::Sso, &region, context, &cfg, |k| aws.var(k))
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!(
         "{label}: GetRoleCredentials for role {} in account {} at {url} ({source})",
         spec.role_name,
         spec.account_id
     );
-    let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
+    let client = http::client(settings.http, &aws.proxy).map_err(|e| match e {
+        http::ClientError::Proxy { .. } => RoleError::Broken { label: label.clone(), reason: e.to_string() },
+        http::ClientError::Setup(_) => RoleError::Transient { label: label.clone(), reason: e.to_string() },
+    })?;
     let started = Instant::now();
     let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
         portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)

@@ -5,6 +5,9 @@
 use crate::common::aws::*;
 use crate::common::*;
 use serde_json::json;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn due_home() -> Home {
@@ -15,8 +18,13 @@ fn due_home() -> Home {
 
 /// Runs `args` against `stub` and checks the token cache is byte-identical afterwards.
 fn unchanged(home: &Home, stub_url: &str, args: &[&str]) -> Run {
+    unchanged_by(home, home.cmd_at(stub_url).args(args))
+}
+
+/// Runs `cmd` and checks the token cache is byte-identical afterwards.
+fn unchanged_by(home: &Home, cmd: &mut std::process::Command) -> Run {
     let before = std::fs::read(home.token_path("corp")).unwrap();
-    let run = Run::of(home.cmd_at(stub_url).args(args).env("SSOFRESH_LOG", "trace"));
+    let run = Run::of(cmd.env("SSOFRESH_LOG", "trace"));
     assert_eq!(std::fs::read(home.token_path("corp")).unwrap(), before, "cache changed: {}", run.stderr);
     run
 }
@@ -212,4 +220,149 @@ fn a_region_that_is_not_a_host_label_is_refused_everywhere() {
     assert!(!run.stderr.contains('\u{1b}'), "an escape sequence reached the terminal: {:?}", run.stderr);
     assert_eq!(stub.requests().len(), 0);
     assert_eq!(aws_files(), before);
+}
+
+/// A loopback HTTP proxy that records every connection's bytes. `CONNECT host:port` is answered
+/// 200 and what follows (a TLS ClientHello) recorded, then the tunnel closes: nothing real is
+/// reached. A plain-http request through it is recorded and answered 502.
+struct Proxy {
+    url: String,
+    /// One entry per connection: everything the client sent on it.
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let record = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let i = {
+                        let mut all = record.lock().unwrap();
+                        all.push(Vec::new());
+                        all.len() - 1
+                    };
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut buf = [0u8; 4096];
+                    let mut answered = false;
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let mut all = record.lock().unwrap();
+                        all[i].extend_from_slice(&buf[..n]);
+                        let head = String::from_utf8_lossy(&all[i]).into_owned();
+                        drop(all);
+                        if answered {
+                            // The ClientHello arrived through the tunnel: enough seen.
+                            break;
+                        }
+                        if head.contains("\r\n\r\n") {
+                            answered = true;
+                            let reply: &[u8] = if head.starts_with("CONNECT ") {
+                                b"HTTP/1.1 200 Connection established\r\n\r\n"
+                            } else {
+                                b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+                            };
+                            if stream.write_all(reply).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Proxy { url, seen }
+    }
+
+    fn connections(&self) -> Vec<String> {
+        self.seen.lock().unwrap().iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+    }
+}
+
+/// Plain http goes only to loopback, in clear text: it never takes a proxy, whichever variable
+/// names one.
+#[test]
+fn loopback_endpoints_never_go_through_a_proxy() {
+    let proxy = Proxy::start();
+    let home = due_home();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+    let mut cmd = home.cmd_at(&stub.url);
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"] {
+        cmd.env(var, &proxy.url);
+    }
+    let run = Run::of(cmd.arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(stub.count("/token"), 1, "the endpoint got the request directly");
+    assert_eq!(proxy.connections(), Vec::<String>::new(), "the proxy saw the refresh");
+}
+
+/// An https endpoint goes through HTTPS_PROXY (else ALL_PROXY) with CONNECT, naming the host;
+/// the token stays inside TLS. (The tunnel leads nowhere, so the request itself fails.)
+#[test]
+fn https_endpoints_go_through_the_proxy_with_connect() {
+    for var in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+        let proxy = Proxy::start();
+        let home = due_home();
+        let run = unchanged_by(&home, home.cmd().args(["tick", "--max-retry-attempts", "0"]).env(var, &proxy.url));
+        assert_eq!(run.code, 1, "{var}: {}", run.stderr);
+        let seen = proxy.connections();
+        assert_eq!(seen.len(), 1, "{var}: {seen:?}");
+        assert!(seen[0].starts_with("CONNECT oidc.us-east-1.amazonaws.com:443 HTTP/1.1\r\n"), "{var}: {:?}", seen[0]);
+        assert!(!seen[0].contains(MARK), "{var}: a secret crossed the proxy in clear");
+        // The TLS handshake started inside the tunnel, for the endpoint's name.
+        assert!(seen[0].contains("oidc.us-east-1.amazonaws.com") && seen[0].len() > 200, "{var}: {:?}", seen[0]);
+    }
+}
+
+/// NO_PROXY still sends a host past the proxy. 0.0.0.0 is not loopback by name, yet connects to
+/// this machine: a direct connection is seen by a listener here, without any network.
+#[test]
+fn no_proxy_hosts_go_direct() {
+    let direct = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = direct.local_addr().unwrap().port();
+    let endpoint = format!("https://0.0.0.0:{port}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for s in direct.incoming().flatten() {
+            let _ = tx.send(());
+            drop(s);
+        }
+    });
+    for (no_proxy, through_proxy) in [(None, true), (Some("0.0.0.0"), false), (Some("example.com, 0.0.0.0/32"), false)]
+    {
+        let proxy = Proxy::start();
+        let home = due_home();
+        let mut cmd = home.cmd_at(&endpoint);
+        cmd.args(["tick", "--max-retry-attempts", "0"]).env("HTTPS_PROXY", &proxy.url);
+        if let Some(v) = no_proxy {
+            cmd.env("NO_PROXY", v);
+        }
+        let run = unchanged_by(&home, &mut cmd);
+        assert_eq!(run.code, 1, "{no_proxy:?}: {}", run.stderr);
+        let seen = proxy.connections();
+        let direct_hits = rx.try_iter().count();
+        if through_proxy {
+            assert!(seen.len() == 1 && seen[0].starts_with(&format!("CONNECT 0.0.0.0:{port} ")), "{seen:?}");
+            assert_eq!(direct_hits, 0);
+        } else {
+            assert!(seen.is_empty(), "{no_proxy:?}: {seen:?}");
+            assert_eq!(direct_hits, 1, "{no_proxy:?}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn a_proxy_setting_that_is_no_proxy_is_a_configuration_error() {
+    for value in ["socks5://user:pw-SECRETMARK@127.0.0.1:1080", "http://user:pw-SECRETMARK@", "::"] {
+        let home = due_home();
+        let run = unchanged_by(&home, home.cmd().arg("tick").env("HTTPS_PROXY", value));
+        assert_eq!(run.code, 2, "{value}: {}", run.stderr);
+        assert!(run.stderr.contains("HTTPS_PROXY") && run.stderr.contains("corp"), "{value}: {}", run.stderr);
+    }
 }
