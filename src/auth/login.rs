@@ -238,7 +238,21 @@ fn is_client_refusal(r: &Refusal) -> bool {
     matches!(r.code.as_deref(), Some("invalid_client" | "unauthorized_client"))
 }
 
-fn token(plan: &Plan, reg: &Registration, answer: oidc::TokenResponse, sent_at: DateTime<Utc>) -> CachedToken {
+/// The token to cache. `sent_at` and `received_at` are the local times around the request.
+fn token(
+    plan: &Plan,
+    reg: &Registration,
+    answer: oidc::TokenResponse,
+    sent_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+) -> CachedToken {
+    // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
+    // endpoint's time (its Date header), as a refresh does.
+    let skew = answer.server_date.map(|d| crate::sys::clock::skew(sent_at, received_at, d));
+    if let Some(w) = skew.and_then(crate::engine::refresh::skew_warning) {
+        eprintln!("ssofresh: warning: {}: {w}", plan.label);
+    }
+    let sent_at = sent_at - skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
     CachedToken {
         start_url: Some(plan.start_url.clone()),
         region: Some(plan.region.clone()),
@@ -328,7 +342,12 @@ fn device_flow(plan: &Plan, client: &http::Client, cache_dir: &Path, opts: &Opti
             &reg.client_secret,
             &Grant::DeviceCode { device_code: &auth.device_code },
         ) {
-            Ok(answer) => return Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::DeviceCode }),
+            Ok(answer) => {
+                return Ok(SignedIn {
+                    token: token(plan, &reg, answer, sent_at, opts.clock.now()),
+                    flow: Flow::DeviceCode,
+                })
+            }
             Err(r) => match r.code.as_deref() {
                 Some("authorization_pending") => failures = 0,
                 Some("slow_down") => {
@@ -403,7 +422,7 @@ fn auth_code_flow(
                 forget_registration(plan, cache_dir);
             }
         })?;
-    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode })
+    Ok(SignedIn { token: token(plan, &reg, answer, sent_at, opts.clock.now()), flow: Flow::AuthCode })
 }
 
 fn human_std(d: Duration) -> String {

@@ -131,6 +131,8 @@ pub struct Answer {
     pub status: u16,
     /// `x-amzn-ErrorType`, up to the first `:` (`InvalidGrantException`).
     pub error_type: Option<String>,
+    /// The `Date` header: the endpoint's clock, to compare ours with.
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
     pub body: Vec<u8>,
 }
 
@@ -151,6 +153,13 @@ pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (T
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
+    // IMF-fixdate (`Tue, 01 Dec 2026 08:51:06 GMT`) is RFC 2822's form.
+    let date = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v.trim()).ok())
+        .map(|d| d.with_timezone(&chrono::Utc));
     let mut body = Vec::new();
     if let Err(e) = response.take(1 << 20).read_to_end(&mut body) {
         // The request's deadline ends a slow body with reqwest's error inside the io::Error.
@@ -164,7 +173,7 @@ pub fn exchange(request: reqwest::blocking::RequestBuilder) -> Result<Answer, (T
             format!("reading the answer failed: {}", crate::sys::secret::one_line(&e.to_string(), 120)),
         ));
     }
-    Ok(Answer { status, error_type, body })
+    Ok(Answer { status, error_type, date, body })
 }
 
 /// A header carrying a token, marked sensitive so no HTTP library's header dump shows it;

@@ -37,6 +37,9 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(default)]
     pub refresh_token: Option<Secret>,
+    /// The answer's `Date` header: the endpoint's clock when it answered.
+    #[serde(skip)]
+    pub server_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `POST {endpoint}/token` with `grantType: refresh_token`.
@@ -54,9 +57,11 @@ pub(crate) fn refresh(
         refresh_token: refresh_token.expose(),
     })
     .expect("serializing strings cannot fail");
-    let bytes =
+    let answer =
         post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
-    parse_token_response(&bytes)
+    let mut parsed = parse_token_response(&answer.body)?;
+    parsed.server_date = answer.date;
+    Ok(parsed)
 }
 
 /// An answer that is not a success: the OAuth error code when the answer names one (the
@@ -73,13 +78,13 @@ impl Refusal {
     }
 }
 
-/// POSTs a JSON body and returns the success body. `secrets` are redacted from any error text
-/// the endpoint sends back.
-fn post_json(client: &http::Client, url: &str, body: Vec<u8>, secrets: &[&Secret]) -> Result<Vec<u8>, Refusal> {
+/// POSTs a JSON body and returns the successful answer. `secrets` are redacted from any error
+/// text the endpoint sends back.
+fn post_json(client: &http::Client, url: &str, body: Vec<u8>, secrets: &[&Secret]) -> Result<http::Answer, Refusal> {
     let answer = http::exchange(client.post(url).header("content-type", "application/json").body(body))
         .map_err(|(kind, message)| Refusal::transient(kind, message))?;
     if answer.is_success() {
-        return Ok(answer.body);
+        return Ok(answer);
     }
     Err(Refusal {
         code: error_code(answer.error_type.as_deref(), &answer.body),
@@ -253,7 +258,7 @@ pub(crate) fn register_client(
     request: &RegisterRequest,
 ) -> Result<RegisterResponse, Refusal> {
     let body = serde_json::to_vec(request).expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?;
+    let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?.body;
     let parsed: RegisterResponse =
         serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
     if !is_token(&parsed.client_id) || !is_token(parsed.client_secret.expose()) {
@@ -276,7 +281,7 @@ pub(crate) fn start_device_authorization(
         "startUrl": start_url,
     }))
     .expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/device_authorization"), body, &[client_secret])?;
+    let bytes = post_json(client, &format!("{endpoint}/device_authorization"), body, &[client_secret])?.body;
     let parsed: DeviceAuthorization =
         serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a device authorization"))?;
     if parsed.user_code.is_empty() || parsed.verification_uri.is_empty() || parsed.expires_in <= 0 {
@@ -316,8 +321,10 @@ pub(crate) fn create_token(
         ),
     };
     let body = serde_json::to_vec(&body).expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
-    parse_token_response(&bytes).map_err(|error| Refusal { code: None, error })
+    let answer = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
+    let mut parsed = parse_token_response(&answer.body).map_err(|error| Refusal { code: None, error })?;
+    parsed.server_date = answer.date;
+    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -140,6 +140,7 @@ pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings 
         log: ctx.activity_log(),
         aws: ctx.aws_cell().clone(),
         clock: ctx.clock,
+        force_if: None,
     }
 }
 

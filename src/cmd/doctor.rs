@@ -278,20 +278,55 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
     }
 }
 
-/// Skew shows when a file ssofresh or the AWS CLI wrote "now" carries a time in the future.
+/// The clock against the SSO endpoint's, as the last refresh of each session measured it (the
+/// answer's `Date`); without such a measurement, files that carry a time in the future.
 fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out: &mut Vec<Finding>) {
-    let tolerance = chrono::Duration::minutes(5);
-    let mut ahead: Vec<(String, chrono::Duration)> = Vec::new();
+    let margin = crate::sys::clock::SKEW_MARGIN;
+    let fix = "tokens and role credentials are judged by this clock; enable time sync (timedatectl set-ntp true, or your OS's setting)";
+    let (mut measured, mut skewed) = (0, 0);
+    let mut future: Vec<(String, chrono::Duration)> = Vec::new();
     let mut checked = 0;
     for t in targets {
+        let saved = SessionState::load(&state::state_path(state_dir, &t.cache_key));
+        if let Some(skew) = &saved.clock_skew {
+            measured += 1;
+            let ahead = chrono::Duration::seconds(skew.ahead_secs);
+            let at = timefmt::parse(&skew.at);
+            if ahead.abs() > margin {
+                skewed += 1;
+                let direction = crate::engine::refresh::describe_skew(ahead);
+                match at {
+                    // Set back since: probably fixed; what was written then may be off.
+                    Some(at) if now < at - margin => out.push(Finding::new(
+                        Level::Note,
+                        format!(
+                            "{}: at its last refresh ({}) this machine's clock was {direction} the SSO endpoint's; it has been set back since",
+                            t.label(),
+                            skew.at
+                        ),
+                    )),
+                    _ => out.push(
+                        Finding::new(
+                            Level::Problem,
+                            format!(
+                                "this machine's clock is {direction} the SSO endpoint's (measured at the last refresh of {}, {})",
+                                t.label(),
+                                skew.at
+                            ),
+                        )
+                        .detail(fix),
+                    ),
+                }
+            }
+            continue;
+        }
         if let Ok(m) = std::fs::metadata(&t.cache_path).and_then(|m| m.modified()) {
             checked += 1;
             let written = DateTime::<Utc>::from(m);
-            if written - now > tolerance {
-                ahead.push((format!("{} was written", t.cache_path.display()), written - now));
+            if written - now > margin {
+                future.push((format!("{} was written", t.cache_path.display()), written - now));
             }
         }
-        let saved = SessionState::load(&state::state_path(state_dir, &t.cache_key));
         let times = [
             ("last refresh", saved.last_refresh.as_ref().map(|r| r.at.clone())),
             ("last login", saved.login_at.clone()),
@@ -299,21 +334,28 @@ fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out:
         for (what, at) in times {
             if let Some(at) = at.as_deref().and_then(timefmt::parse) {
                 checked += 1;
-                if at - now > tolerance {
-                    ahead.push((format!("{}: the {what} was recorded", t.label()), at - now));
+                if at - now > margin {
+                    future.push((format!("{}: the {what} was recorded", t.label()), at - now));
                 }
             }
         }
     }
-    if let Some((what, by)) = ahead.iter().max_by_key(|(_, d)| *d) {
+    if let Some((what, by)) = future.iter().max_by_key(|(_, d)| *d) {
+        // The clock that wrote it was ahead of this one: it is behind now, or was ahead then.
         out.push(
             Finding::new(
                 Level::Problem,
-                format!("the system clock seems to be {} behind: {what} {} in the future", human(*by), human(*by)),
+                format!(
+                    "{what} {} in the future: this machine's clock is {} behind the one that wrote it (wrong now, or it was ahead then and has been set back)",
+                    human(*by),
+                    human(*by)
+                ),
             )
-            .detail("tokens will look valid after they expired; enable time sync (timedatectl set-ntp true, or your OS's setting)"),
+            .detail(fix),
         );
-    } else if checked > 0 {
+    } else if skewed == 0 && measured > 0 {
+        out.push(Finding::new(Level::Ok, "clock: agrees with the SSO endpoint's at the last refresh"));
+    } else if skewed == 0 && checked > 0 {
         out.push(Finding::new(Level::Ok, "clock: no sign of skew in the token cache and state times"));
     }
 }

@@ -12,7 +12,7 @@ use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::sys::clock::Clock;
+use crate::sys::clock::{self, Clock};
 use crate::sys::lock;
 use crate::text::duration::human;
 use crate::text::timefmt;
@@ -36,6 +36,9 @@ pub struct Settings {
     /// The active profile, the endpoint overrides and the proxy, read if a request is due.
     pub aws: AwsEnvCell,
     pub clock: Clock,
+    /// Refresh even a fresh token while the cache holds the access token with this fingerprint:
+    /// the portal has just rejected it.
+    pub force_if: Option<String>,
 }
 
 /// What one run found and did.
@@ -47,6 +50,38 @@ pub struct Report {
     /// Fingerprint of the login the cache held (refresh token, else access token), when it
     /// could be read.
     pub login: Option<String>,
+    /// How far the local clock was ahead of the endpoint's (negative: behind), when a request
+    /// was answered with a `Date`.
+    pub clock_skew: Option<chrono::TimeDelta>,
+}
+
+/// "3h 2m ahead of" / "5d 1h behind", for messages about the clock.
+pub fn describe_skew(skew: chrono::TimeDelta) -> String {
+    // To the nearest minute: the measurement is a second or so off (`Date` has whole seconds).
+    let minutes = chrono::TimeDelta::minutes((skew.num_seconds().abs() + 30) / 60);
+    if skew >= chrono::TimeDelta::zero() {
+        format!("{} ahead of", human(minutes))
+    } else {
+        format!("{} behind", human(minutes))
+    }
+}
+
+/// What to tell the user about a skew the endpoint's `Date` showed; `None` within the margin.
+pub fn skew_warning(skew: chrono::TimeDelta) -> Option<String> {
+    if skew.abs() <= clock::SKEW_MARGIN {
+        return None;
+    }
+    Some(if skew > chrono::TimeDelta::zero() {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: the token's expiry was counted from the endpoint's time, so AWS tools here take it for expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    } else {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: AWS tools here take tokens for valid after they have expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,12 +222,19 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
     None
 }
 
+/// The time to judge `token` by: the local clock, or the endpoint's when the last refresh
+/// counted this very token from it (see `SessionState::endpoint_now`).
+pub fn endpoint_now(target: &Target, token: &CachedToken, settings: &Settings) -> DateTime<Utc> {
+    let now = settings.clock.now();
+    SessionState::load(&state::state_path(&settings.state_dir, &target.cache_key)).endpoint_now(&token.expires_at, now)
+}
+
 /// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
 /// `Outcome` that leaves the cache as it was.
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
     let mut seen = Seen::default();
     let outcome = evaluate(target, cfg, settings, &mut seen);
-    Report { outcome, login_detected: seen.login_detected, login: seen.login }
+    Report { outcome, login_detected: seen.login_detected, login: seen.login, clock_skew: seen.clock_skew }
 }
 
 /// What `evaluate` noticed besides its outcome.
@@ -201,6 +243,7 @@ struct Seen {
     login_detected: bool,
     /// Fingerprint of the login in the cache, when it could be read.
     login: Option<String>,
+    clock_skew: Option<chrono::TimeDelta>,
 }
 
 /// The refresh token identifies a login; without one, the access token does.
@@ -252,10 +295,15 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     seen.login_detected = detect_login(target, &token, &fingerprint, settings, &state_path);
     seen.login = Some(fingerprint);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
-    if token.expires() - now > threshold {
+    // Only compared when a caller asks: the fingerprint costs a hash.
+    let forced = |t: &CachedToken| settings.force_if.as_deref().is_some_and(|f| t.access_token.fingerprint() == f);
+    if token.expires() - now > threshold && !forced(&token) {
         return Outcome::Fresh { expires: token.expires() };
     }
     let st = SessionState::load(&state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(&token) {
+        return Outcome::Fresh { expires: token.expires() };
+    }
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
     }
@@ -294,10 +342,10 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Err(e) => return broken_cache(target, &e),
     };
     seen.login = Some(login_fingerprint(&token));
-    if token.expires() - now > threshold {
+    let mut st = SessionState::load(&state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(&token) {
         return Outcome::Fresh { expires: token.expires() };
     }
-    let mut st = SessionState::load(&state_path);
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
     }
@@ -339,8 +387,15 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     let started = Instant::now();
     let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
         let sent_at = settings.clock.now();
-        oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
+        oidc::refresh(&client, &url, client_id, client_secret, refresh_token)
+            .map(|r| (r, sent_at, settings.clock.now()))
     });
+    let skew = result.as_ref().ok().and_then(|(r, sent, received)| Some(clock::skew(*sent, *received, r.server_date?)));
+    seen.clock_skew = skew;
+    // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
+    // endpoint's time. (Behind, the local clock counts it: every tool here judges it by that.)
+    let ahead = skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
+    let result = result.map(|(r, sent_at, _)| (r, sent_at - ahead));
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
     // A login that landed during the request (a login gives up waiting for our lock) wins over
@@ -350,6 +405,9 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
         Outcome::Fresh { expires: token.expires() }
     } else {
+        if let Some(skew) = skew {
+            st.record_skew(settings.clock.now(), skew);
+        }
         let o = conclude(target, result, &token, refresh_token, &mut st, attempt, settings.clock.now());
         save_state(&st, &state_path);
         o
@@ -361,6 +419,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Outcome::Refreshed { expires, .. } => {
             e.outcome = Some("ok".into());
             e.expires_at = Some(timefmt::format(*expires));
+            e.message = skew.and_then(skew_warning);
         }
         Outcome::Relogin { class, reason } => {
             e.outcome = Some("relogin".into());
@@ -496,12 +555,13 @@ mod tests {
             },
             aws: AwsEnvCell::default(),
             clock: Clock::starting_at(now),
+            force_if: None,
         };
         let t = Target { cache_path: dir.path().join("k.json"), ..target() };
         let cfg = AwsConfig::parse("").unwrap();
         assert_eq!(
             run(&t, &cfg, &settings),
-            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None }
+            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None, clock_skew: None }
         );
 
         let expires = timefmt::format(now + chrono::Duration::hours(8));

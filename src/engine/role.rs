@@ -269,7 +269,10 @@ fn fresh_token(
     };
     let not_logged_in =
         || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
-    let usable = |tok: &CachedToken| tok.expires() - settings.clock.now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
+    // By the endpoint's time when the token was counted from it (the local clock far ahead).
+    let usable = |tok: &CachedToken| {
+        tok.expires() - refresh::endpoint_now(t, tok, settings) > chrono::Duration::seconds(MIN_TOKEN_LIFE)
+    };
     let token = CachedToken::read(&t.cache_path).map_err(broken)?.ok_or_else(not_logged_in)?;
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
     if token.expires() - settings.clock.now() > threshold {
@@ -339,11 +342,22 @@ fn fetch(
         http::ClientError::Proxy { .. } => RoleError::Broken { label: label.clone(), reason: e.to_string() },
         http::ClientError::Setup(_) => RoleError::Transient { label: label.clone(), reason: e.to_string() },
     })?;
-    let started = Instant::now();
-    let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
-        portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)
-    });
-    record(spec, &result, attempt, started.elapsed(), settings);
+    let call = |token: &Secret| {
+        let started = Instant::now();
+        let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
+            portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
+        });
+        record(spec, &result, attempt, started.elapsed(), settings);
+        (result, attempt)
+    };
+    let (mut result, mut attempt) = call(&token);
+    if matches!(result, Err(PortalError::Unauthorized { .. })) {
+        // The cache calls the token valid, yet the portal refused it (revoked early, or a clock
+        // that is off): one refresh, forced, and one more try before asking for a login.
+        if let Some(new) = refresh_refused(spec, &cfg, settings, &token, refreshed) {
+            (result, attempt) = call(&new);
+        }
+    }
     result.map_err(|e| match e {
         PortalError::Unauthorized { .. } => RoleError::Relogin {
             label: label.clone(),
@@ -363,6 +377,31 @@ fn fetch(
             RoleError::Transient { label: label.clone(), reason: format!("{message}{tries}") }
         }
     })
+}
+
+/// Refreshes a token the portal refused, even though the cache calls it valid; the new access
+/// token, or `None` when there is none (the refresh failed: the portal's refusal stands).
+fn refresh_refused(
+    spec: &RoleSpec,
+    cfg: &AwsConfig,
+    settings: &Settings,
+    refused: &Secret,
+    refreshed: &mut dyn FnMut(&Report),
+) -> Option<Secret> {
+    let t = &spec.target;
+    let mut s = settings.clone();
+    // Unless another process replaced it meanwhile: then that one is tried.
+    s.force_if = Some(refused.fingerprint());
+    s.auto = false;
+    let report = refresh::run(t, cfg, &s);
+    refreshed(&report);
+    log::info!("{}: the portal refused the access token; forced refresh: {:?}", spec.label(), report.outcome);
+    match report.outcome {
+        Outcome::Refreshed { .. } | Outcome::Fresh { .. } => {
+            CachedToken::read(&t.cache_path).ok().flatten().map(|c| c.access_token).filter(|a| a != refused)
+        }
+        _ => None,
+    }
 }
 
 /// One activity-log line per portal fetch (cache hits are not worth a line).

@@ -22,6 +22,7 @@ mod notify;
 mod prompt;
 mod properties;
 mod shell;
+mod skew;
 mod status;
 mod tick;
 mod wire;
