@@ -461,6 +461,10 @@ fn conclude(
             let mut new = token.clone();
             new.access_token = response.access_token;
             new.expires_at = timefmt::format(expires);
+            // Some SDKs reject other forms (smithy-rs: offsets; Go: `UTC`): written as `…SSZ`.
+            if let Some(r) = new.registration_expires() {
+                new.registration_expires_at = Some(timefmt::format(r));
+            }
             // botocore drops the field when the answer has none, which breaks the next refresh.
             if let Some(rt) = response.refresh_token {
                 new.refresh_token = Some(rt);
