@@ -366,3 +366,21 @@ fn a_proxy_setting_that_is_no_proxy_is_a_configuration_error() {
         assert!(run.stderr.contains("HTTPS_PROXY") && run.stderr.contains("corp"), "{value}: {}", run.stderr);
     }
 }
+
+/// A config the parser cannot read: the file, the line and what is wrong, in words.
+#[test]
+fn config_parse_errors_name_the_file_the_line_and_the_problem() {
+    let home = due_home();
+    home.config("[default]\nregion = us-east-1\n[profile dev\nsso_session = corp\n");
+    let config = home.path().join(".aws/config").display().to_string();
+    for args in [vec!["tick"], vec!["status"], vec!["credential-process", "--profile", "dev"]] {
+        let run = unchanged(&home, &refused_url(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let line = run.stderr.lines().find(|l| l.starts_with("ssofresh:")).unwrap_or_default();
+        assert!(
+            line.contains(&config) && line.contains("line 3: the section header \"[profile dev\" has no closing `]`"),
+            "{args:?}: {line}"
+        );
+        assert!(!line.contains("Some(") && !line.contains("expecting"), "{args:?}: {line}");
+    }
+}
