@@ -155,14 +155,10 @@ fn a_portal_401_for_a_valid_token_refreshes_once_then_retries() {
             }
         },
     );
-    let out = std::process::Command::from(home.cmd_aws(&stub.url))
-        .args(["credential-process", "--profile", "dev"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains(ROLE_MARK));
-    assert!(!stderr.contains(MARK), "{stderr}");
+    // Run::of checks that no token secret reached the output; role credentials may.
+    let run = Run::of(home.cmd_aws(&stub.url).args(["credential-process", "--profile", "dev"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(ROLE_MARK), "{}", run.stdout);
     assert_eq!((stub.count(TOKEN), stub.count(PORTAL)), (1, 2));
     assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
 
