@@ -355,6 +355,13 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_unknown_fields_are_kept_exactly() {
+        let text = r#"{"accessToken": "a", "expiresAt": "2026-01-01T00:00:00Z", "n": [12345678901234567890123, 0.10000000000000000555, -0, 18446744073709551616, 2.50]}"#;
+        let t = CachedToken::from_slice(Path::new("x"), text.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(t.to_bytes()).unwrap(), text);
+    }
+
+    #[test]
     fn clear_errors_without_values() {
         let p = Path::new("c.json");
         let err = |s: &str| CachedToken::from_slice(p, s.as_bytes()).unwrap_err().to_string();

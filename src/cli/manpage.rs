@@ -262,7 +262,7 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([bold(var.as_str())]);
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
-    let others: [(&str, &[Inline]); 4] = [
+    let others: [(&str, &[Inline]); 5] = [
         (
             "SSOFRESH_LOG",
             &[
@@ -278,6 +278,14 @@ fn environment(r: &mut Roff, root: &Command) {
             &[roman("The profile for login, logout, credential-process, env and configure when none is given.")],
         ),
         ("NO_COLOR", &[roman("When set and not empty: no colour, whatever the terminal.")]),
+        (
+            "HTTPS_PROXY, ALL_PROXY, NO_PROXY",
+            &[roman(
+                "The proxy for the AWS endpoints (https_proxy, all_proxy, no_proxy too; HTTPS_PROXY first): \
+                 an http:// or https:// URL; NO_PROXY lists hosts, domains and networks that bypass it. \
+                 Loopback endpoints never use a proxy; HTTP_PROXY is not used.",
+            )],
+        ),
         ("XDG_STATE_HOME", &[roman("Where the state directory goes (default "), italic("~/.local/state"), roman(").")]),
     ];
     for (var, text) in others {

@@ -62,15 +62,16 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     code
 }
 
-fn one(
-    ctx: &Context,
-    t: &Target,
-    cfg: &AwsConfig,
-    http: HttpSettings,
-    client: &mut Option<reqwest::blocking::Client>,
-) -> u8 {
+fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &mut Option<http::Client>) -> u8 {
     let label = t.label();
     let role_dir = &ctx.paths.role_cache_dir();
+    // A region that is no host name is refused before anything is touched, the lock file
+    // beside the cache included (checked again below with the token read under the lock).
+    let peek = CachedToken::read(&t.cache_path).ok().flatten();
+    if let Some(Err(e)) = t.sso_region(&cfg.path, peek.as_ref()).map(|r| endpoint::check_region(&r)) {
+        eprintln!("ssofresh: {label}: {e}; nothing was removed");
+        return EXIT_USAGE;
+    }
     // A refresh running now would otherwise finish after us and could bring the token back.
     let _lock = match super::common::wait_for_cache_lock(t) {
         Ok(l) => l,
@@ -88,15 +89,23 @@ fn one(
             None
         }
     };
+    let region = t
+        .sso_region(&cfg.path, token.as_ref())
+        .unwrap_or_else(|| endpoint::Region::new("us-east-1", "the default region"));
+    // A region that is no host name is a configuration error: fixed first, then logged out
+    // properly, at the portal too; until then nothing is removed.
+    if let Err(e) = endpoint::check_region(&region) {
+        eprintln!("ssofresh: {label}: {e}; nothing was removed");
+        return EXIT_USAGE;
+    }
     match &token {
         Some(token) if token.expires() > ctx.clock.now() => {
-            let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
             let context = t.context_in(cfg, ctx.aws().profile.as_deref());
-            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws().var(k))
+            let portal = endpoint::resolve(Service::Sso, &region, context, cfg, |k| ctx.aws().var(k))
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {
-                        *client = Some(http::client(http)?);
+                        *client = Some(http::client(http, &ctx.aws().proxy).map_err(|e| e.to_string())?);
                     }
                     Ok(url)
                 });

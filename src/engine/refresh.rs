@@ -3,7 +3,7 @@
 
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
-use crate::aws::env::AwsEnv;
+use crate::aws::env::AwsEnvCell;
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
@@ -12,7 +12,7 @@ use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::sys::clock::Clock;
+use crate::sys::clock::{self, Clock};
 use crate::sys::fs::Staged;
 use crate::sys::lock;
 use crate::text::duration::human;
@@ -34,9 +34,12 @@ pub struct Settings {
     pub auto: bool,
     pub state_dir: PathBuf,
     pub log: ActivityLog,
-    /// The active profile and the endpoint overrides.
-    pub aws: AwsEnv,
+    /// The active profile, the endpoint overrides and the proxy, read if a request is due.
+    pub aws: AwsEnvCell,
     pub clock: Clock,
+    /// Refresh even a fresh token while the cache holds the access token with this fingerprint:
+    /// the portal has just rejected it.
+    pub force_if: Option<String>,
 }
 
 /// What one run found and did.
@@ -48,6 +51,38 @@ pub struct Report {
     /// Fingerprint of the login the cache held (refresh token, else access token), when it
     /// could be read.
     pub login: Option<String>,
+    /// How far the local clock was ahead of the endpoint's (negative: behind), when a request
+    /// was answered with a `Date`.
+    pub clock_skew: Option<chrono::TimeDelta>,
+}
+
+/// "3h 2m ahead of" / "5d 1h behind", for messages about the clock.
+pub fn describe_skew(skew: chrono::TimeDelta) -> String {
+    // To the nearest minute: the measurement is a second or so off (`Date` has whole seconds).
+    let minutes = chrono::TimeDelta::minutes((skew.num_seconds().abs() + 30) / 60);
+    if skew >= chrono::TimeDelta::zero() {
+        format!("{} ahead of", human(minutes))
+    } else {
+        format!("{} behind", human(minutes))
+    }
+}
+
+/// What to tell the user about a skew the endpoint's `Date` showed; `None` within the margin.
+pub fn skew_warning(skew: chrono::TimeDelta) -> Option<String> {
+    if skew.abs() <= clock::SKEW_MARGIN {
+        return None;
+    }
+    Some(if skew > chrono::TimeDelta::zero() {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: the token's expiry was counted from the endpoint's time, so AWS tools here take it for expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    } else {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: AWS tools here take tokens for valid after they have expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,12 +248,19 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
     None
 }
 
+/// The time to judge `token` by: the local clock, or the endpoint's when the last refresh
+/// counted this very token from it (see `SessionState::endpoint_now`).
+pub fn endpoint_now(target: &Target, token: &CachedToken, settings: &Settings) -> DateTime<Utc> {
+    let now = settings.clock.now();
+    SessionState::load(&state::state_path(&settings.state_dir, &target.cache_key)).endpoint_now(&token.expires_at, now)
+}
+
 /// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
 /// `Outcome` that leaves the cache as it was.
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
     let mut seen = Seen::default();
     let outcome = evaluate(target, cfg, settings, &mut seen);
-    Report { outcome, login_detected: seen.login_detected, login: seen.login }
+    Report { outcome, login_detected: seen.login_detected, login: seen.login, clock_skew: seen.clock_skew }
 }
 
 /// What `evaluate` noticed besides its outcome.
@@ -227,6 +269,13 @@ struct Seen {
     login_detected: bool,
     /// Fingerprint of the login in the cache, when it could be read.
     login: Option<String>,
+    clock_skew: Option<chrono::TimeDelta>,
+}
+
+/// Whether the caller asked for a refresh of this very token (the portal has just rejected it).
+/// Only compared when a caller asks: the fingerprint costs a hash.
+fn forced(settings: &Settings, token: &CachedToken) -> bool {
+    settings.force_if.as_deref().is_some_and(|f| token.access_token.fingerprint() == f)
 }
 
 /// The refresh token identifies a login; without one, the access token does.
@@ -277,15 +326,27 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Ok(None) => return Outcome::NotLoggedIn,
         Err(e) => return broken_cache(target, &e),
     };
+    // A region that could name another host is refused before anything is touched, a lock
+    // file beside the cache included (the round checks it again with the token it reads then).
+    // The plain test first: the no-op path pays for no message.
+    let raw = target.region.as_deref().or(token.region.as_deref());
+    if raw.is_some_and(|r| !endpoint::is_region_name(r)) {
+        if let Some(Err(e)) = target.sso_region(&cfg.path, Some(&token)).map(|r| endpoint::check_region(&r)) {
+            return Outcome::Broken { reason: e.to_string() };
+        }
+    }
     let state_path = state::state_path(&settings.state_dir, &target.cache_key);
     let fingerprint = login_fingerprint(&token);
     seen.login_detected = detect_login(target, &token, &fingerprint, settings, &state_path);
     seen.login = Some(fingerprint);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
-    if token.expires() - now > threshold {
+    if token.expires() - now > threshold && !forced(settings, &token) {
         return Outcome::Fresh { expires: token.expires() };
     }
     let st = SessionState::load(&state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(settings, &token) {
+        return Outcome::Fresh { expires: token.expires() };
+    }
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
     }
@@ -320,7 +381,7 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
             let mut st = SessionState::load(&state_path);
             let outcome = unsaved(target, &e, &token, None, &mut st, now);
             save_state(&st, &state_path);
-            log_round(settings, target, 0, Duration::ZERO, &outcome);
+            log_round(settings, target, 0, Duration::ZERO, &outcome, None);
             return outcome;
         }
         Err(e) => return Outcome::Broken { reason: format!("cannot lock {}: {e}", lock_path.display()) },
@@ -372,10 +433,10 @@ fn round(
         Err(e) => return Round::Done(broken_cache(target, &e)),
     };
     seen.login = Some(login_fingerprint(&token));
-    if token.expires() - now > threshold {
+    let mut st = SessionState::load(state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(settings, &token) {
         return Round::Done(Outcome::Fresh { expires: token.expires() });
     }
-    let mut st = SessionState::load(state_path);
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return Round::Done(o);
     }
@@ -391,7 +452,7 @@ fn round(
     st.session = Some(target.name.clone());
 
     // The SSO region is the session's sso_region; the token's own region is the next best.
-    let Some(region) = target.region.as_deref().or(token.region.as_deref()) else {
+    let Some(region) = target.sso_region(&cfg.path, Some(&token)) else {
         return Round::Done(Outcome::Broken {
             reason: format!("no sso_region for {} in the AWS config; add it", target.label()),
         });
@@ -401,8 +462,9 @@ fn round(
         Ok(c) => c,
         Err(e) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
     };
-    let context = target.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| settings.aws.var(k)) {
+    let aws = settings.aws.get();
+    let context = target.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, &region, context, &cfg, |k| aws.var(k)) {
         Ok(r) => r,
         Err(e) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
     };
@@ -413,29 +475,41 @@ fn round(
         Err(e) => {
             let outcome = unsaved(target, &e, &token, None, &mut st, now);
             save_state(&st, state_path);
-            log_round(settings, target, 0, Duration::ZERO, &outcome);
+            log_round(settings, target, 0, Duration::ZERO, &outcome, None);
             return Round::Done(outcome);
         }
     };
     log::debug!("{}: refreshing at {url} ({source})", target.label());
-    let client = match http::client(settings.http) {
+    let client = match http::client(settings.http, &aws.proxy) {
         Ok(c) => c,
+        Err(e @ http::ClientError::Proxy { .. }) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
         Err(e) => {
-            return Round::Done(Outcome::Transient { class: "tls".into(), reason: e, expires: Some(token.expires()) })
+            return Round::Done(Outcome::Transient {
+                class: "tls".into(),
+                reason: e.to_string(),
+                expires: Some(token.expires()),
+            })
         }
     };
 
     let started = Instant::now();
     let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
         let sent_at = settings.clock.now();
-        oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
+        oidc::refresh(&client, &url, client_id, client_secret, refresh_token)
+            .map(|r| (r, sent_at, settings.clock.now()))
     });
+    let skew = result.as_ref().ok().and_then(|(r, sent, received)| Some(clock::skew(*sent, *received, r.server_date?)));
+    seen.clock_skew = skew;
+    // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
+    // endpoint's time. (Behind, the local clock counts it: every tool here judges it by that.)
+    let ahead = skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
+    let result = result.map(|(r, sent_at, _)| (r, sent_at - ahead));
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
     let now = settings.clock.now();
     let superseded = |why: &str| {
         log::info!("{}: {why}; keeping what the cache holds now", target.label());
-        log_round(settings, target, attempt, elapsed, &Outcome::Fresh { expires: token.expires() });
+        log_round(settings, target, attempt, elapsed, &Outcome::Fresh { expires: token.expires() }, None);
         Round::Again
     };
     let outcome = match result {
@@ -452,6 +526,9 @@ fn round(
             } else if let Err(e) = staged.commit() {
                 unsaved(target, &e, &token, Some(rotated), &mut st, now)
             } else {
+                if let Some(skew) = skew {
+                    st.record_skew(now, skew);
+                }
                 st.record_success(now, &new.expires_at);
                 // Our own rotation of the refresh token is not a new login.
                 st.seen_login = Some(login_fingerprint(&new));
@@ -488,7 +565,7 @@ fn round(
         }
     };
     save_state(&st, state_path);
-    log_round(settings, target, attempt, elapsed, &outcome);
+    log_round(settings, target, attempt, elapsed, &outcome, skew);
     Round::Done(outcome)
 }
 
@@ -499,6 +576,10 @@ fn renewed(token: &CachedToken, response: oidc::TokenResponse, sent_at: DateTime
     let mut new = token.clone();
     new.access_token = response.access_token;
     new.expires_at = timefmt::format(expires);
+    // Some SDKs reject other forms (smithy-rs: offsets; Go: `UTC`): written as `…SSZ`.
+    if let Some(r) = new.registration_expires() {
+        new.registration_expires_at = Some(timefmt::format(r));
+    }
     // botocore drops the field when the answer has none, which breaks the next refresh.
     if let Some(rt) = response.refresh_token {
         new.refresh_token = Some(rt);
@@ -532,7 +613,16 @@ fn replaced_meanwhile(path: &std::path::Path, sent: &CachedToken) -> bool {
 }
 
 /// One activity-log line per refresh round that ended (`attempts` 0: no request was made).
-fn log_round(settings: &Settings, target: &Target, attempts: u32, elapsed: Duration, outcome: &Outcome) {
+/// `skew`: what the endpoint's `Date` showed of the local clock, noted on a refresh that went
+/// through when it is beyond the margin.
+fn log_round(
+    settings: &Settings,
+    target: &Target,
+    attempts: u32,
+    elapsed: Duration,
+    outcome: &Outcome,
+    skew: Option<chrono::TimeDelta>,
+) {
     let mut e = Entry::new("refresh", &target.name, settings.clock.now());
     e.attempts = Some(attempts);
     e.duration_ms = Some(elapsed.as_millis() as u64);
@@ -540,6 +630,7 @@ fn log_round(settings: &Settings, target: &Target, attempts: u32, elapsed: Durat
         Outcome::Refreshed { expires, .. } => {
             e.outcome = Some("ok".into());
             e.expires_at = Some(timefmt::format(*expires));
+            e.message = skew.and_then(skew_warning);
         }
         Outcome::Relogin { class, reason } => {
             e.outcome = Some("relogin".into());
@@ -646,14 +737,15 @@ mod tests {
                 path: dir.path().join("activity.log"),
                 limits: crate::engine::activity::Limits { max_size: 0, max_files: 1 },
             },
-            aws: AwsEnv::default(),
+            aws: AwsEnvCell::default(),
             clock: Clock::starting_at(now),
+            force_if: None,
         };
         let t = Target { cache_path: dir.path().join("k.json"), ..target() };
         let cfg = AwsConfig::parse("").unwrap();
         assert_eq!(
             run(&t, &cfg, &settings),
-            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None }
+            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None, clock_skew: None }
         );
 
         let expires = timefmt::format(now + chrono::Duration::hours(8));

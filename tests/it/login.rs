@@ -115,7 +115,7 @@ fn stub(state: &Arc<Idc>) -> Stub {
             }
             ("GET", "/federation/credentials") => {
                 if req.header("x-amz-sso_bearer_token") != Some(NEW_ACCESS) {
-                    return Reply::json(401, json!({"message": "Session token not found or invalid"}));
+                    return Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid");
                 }
                 Reply::json(200, json!({"roleCredentials": {
                     "accessKeyId": ROLE_AKID,
@@ -124,7 +124,11 @@ fn stub(state: &Arc<Idc>) -> Stub {
                     "expiration": epoch(3600) * 1000,
                 }}))
             }
-            ("POST", "/logout") => Reply::json(*s.logout_status.lock().unwrap(), json!({})),
+            ("POST", "/logout") => match *s.logout_status.lock().unwrap() {
+                // As the portal says it: UnauthorizedException.
+                401 => Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid"),
+                status => Reply::json(status, json!({})),
+            },
             ("POST", "/") => Reply::raw(
                 200,
                 "text/xml",

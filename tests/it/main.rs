@@ -23,5 +23,7 @@ mod notify;
 mod prompt;
 mod properties;
 mod shell;
+mod skew;
 mod status;
 mod tick;
+mod wire;

@@ -47,6 +47,8 @@ pub struct Reply {
     pub gate: Option<Gate>,
     /// Never answer (the connection stays open until the test ends).
     pub hang: bool,
+    /// Send the headers, then the body one byte at a time with this pause before each.
+    pub drip: Option<Duration>,
 }
 
 impl Reply {
@@ -61,6 +63,7 @@ impl Reply {
             delay: Duration::ZERO,
             gate: None,
             hang: false,
+            drip: None,
         }
     }
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -74,6 +77,11 @@ impl Reply {
     /// Answers once `gate` is open: the request stays under way for as long as the test needs.
     pub fn until(mut self, gate: &Gate) -> Reply {
         self.gate = Some(gate.clone());
+        self
+    }
+    /// Sends the headers at once and the body one byte per `pause`: a slow-loris endpoint.
+    pub fn dripping(mut self, pause: Duration) -> Reply {
+        self.drip = Some(pause);
         self
     }
     pub fn hang() -> Reply {
@@ -214,6 +222,18 @@ fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
             out += &format!("{k}: {v}\r\n");
         }
         out += "\r\n";
+        if let Some(pause) = reply.drip {
+            if writer.write_all(out.as_bytes()).and_then(|_| writer.flush()).is_err() {
+                return;
+            }
+            for b in &reply.body {
+                thread::sleep(pause);
+                if writer.write_all(&[*b]).and_then(|_| writer.flush()).is_err() {
+                    return;
+                }
+            }
+            continue;
+        }
         if writer.write_all(out.as_bytes()).and_then(|_| writer.write_all(&reply.body)).is_err() {
             return;
         }
