@@ -70,12 +70,14 @@ pub struct Global {
     /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]
     #[arg(long, global = true, env = "SSOFRESH_LOG_FILE", hide_env_values = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
-    /// Rotate the activity log before it grows past this size (10M, 512K; 0 never rotates)
-    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", hide_env_values = true, default_value = "10M", value_parser = parse_size, value_name = "SIZE")]
-    pub log_max_size: u64,
-    /// Activity log files kept, the current one included
-    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", hide_env_values = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
-    pub log_max_files: u32,
+    // The two defaults below live in `resolve::context`, not in clap: clap parses a default it
+    // holds at every start, and every command (the prompt hook too) pays for these globals.
+    /// Rotate the activity log before it grows past this size (10M, 512K; 0 never rotates) [default: 10M]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_SIZE", hide_env_values = true, value_parser = parse_size, value_name = "SIZE")]
+    pub log_max_size: Option<u64>,
+    /// Activity log files kept, the current one included [default: 5]
+    #[arg(long, global = true, env = "SSOFRESH_LOG_MAX_FILES", hide_env_values = true, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub log_max_files: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

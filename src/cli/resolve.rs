@@ -53,7 +53,10 @@ pub fn context(global: &Global) -> Result<Context, Error> {
     };
     let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
     let paths = Paths::resolve(requested, home, || dirs::state_dir().or_else(dirs::data_local_dir));
-    let log_limits = Limits { max_size: global.log_max_size, max_files: global.log_max_files };
+    let log_limits = Limits {
+        max_size: global.log_max_size.unwrap_or(Limits::DEFAULT.max_size),
+        max_files: global.log_max_files.unwrap_or(Limits::DEFAULT.max_files),
+    };
     Ok(Context::new(paths, log_limits, clock()?, aws_env))
 }
 

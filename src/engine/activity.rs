@@ -111,6 +111,11 @@ pub struct Limits {
     pub max_files: u32,
 }
 
+impl Limits {
+    /// `--log-max-size 10M`, `--log-max-files 5`.
+    pub const DEFAULT: Limits = Limits { max_size: 10 << 20, max_files: 5 };
+}
+
 /// The log this process appends to, with its limits (both resolved from the command line).
 #[derive(Debug, Clone)]
 pub(crate) struct ActivityLog {
