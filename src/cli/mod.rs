@@ -197,6 +197,48 @@ pub struct Threshold {
 /// The argument id of `--threshold`.
 pub const THRESHOLD: &str = "threshold";
 
+/// `--session-duration` and `--warn-before`: how long Identity Center sessions last and when
+/// to warn before one ends, for every command that shows or acts on a session's end.
+#[derive(Debug, Clone, Args)]
+#[group(skip)]
+pub struct SessionEnd {
+    /// How long your Identity Center sessions last, as your administrator set it: 8h for every
+    /// sso-session, NAME=12h for one (repeatable, or a comma list) [default: learned from past sessions, else 8h]
+    #[arg(
+        long = "session-duration",
+        env = "SSOFRESH_SESSION_DURATION",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_parser = parse_session_duration,
+        value_name = "[NAME=]DURATION"
+    )]
+    pub durations: Vec<SessionDuration>,
+    /// Warn this long before a session's estimated end (notification, prompt hint); `login` signs in again inside it [default: 30m]
+    // The default lives in `resolve::horizon`: a default clap holds is parsed at every start.
+    #[arg(long, env = "SSOFRESH_WARN_BEFORE", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub warn_before: Option<Duration>,
+}
+
+/// One `--session-duration`: for one sso-session (`corp=12h`), or for every one (`8h`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionDuration {
+    pub session: Option<String>,
+    pub duration: Duration,
+}
+
+fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
+    let (session, d) = match s.rsplit_once('=') {
+        Some((name, d)) if !name.trim().is_empty() => (Some(name.trim().to_string()), d),
+        Some(_) => return Err(format!("'{s}' names no sso-session before '=' (examples: 8h, corp=12h)")),
+        None => (None, s),
+    };
+    let duration = parse_duration(d)?;
+    if duration < Duration::from_secs(60) {
+        return Err(format!("'{s}': a session lasts at least a few minutes (examples: 8h, corp=12h)"));
+    }
+    Ok(SessionDuration { session, duration })
+}
+
 /// `--connect-timeout` and `--timeout`, for every command that calls an endpoint.
 #[derive(Debug, Clone, Copy, Args)]
 #[group(skip)]
@@ -251,6 +293,8 @@ pub struct RefreshArgs {
     #[command(flatten)]
     pub timeouts: Timeouts,
     #[command(flatten)]
+    pub session_end: SessionEnd,
+    #[command(flatten)]
     pub notify: NotifyArgs,
 }
 
@@ -283,6 +327,10 @@ pub struct NotifyArgs {
     #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_login: Option<bool>,
+    /// Notify once per login when the Identity Center session nears its estimated end (--warn-before) [default: true]
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SESSION_ENDING", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub notify_on_session_ending: Option<bool>,
     /// Send the same event for the same session at most this often [default: 1h]
     #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
     pub notify_interval: Option<Duration>,
@@ -317,6 +365,8 @@ pub enum NotifyEvent {
     ReloginRequired,
     /// A new login appeared in the token cache
     LoginDetected,
+    /// The Identity Center session nears its estimated end: log in again now
+    SessionEnding,
 }
 
 #[derive(Debug, Args)]
@@ -367,7 +417,15 @@ Format placeholders:
   {status}   {left}, or `⚠ login` / `⚠ error` when only you can fix it
   {icon}     `⚠` when only you can fix it, else empty
   {state}    ok, due, expired, login, legacy or error
-  {{ and }}  literal braces";
+  {session_left}    time left in the Identity Center session (an estimate), or `ended`
+  {session_ends}    the session's estimated end, local HH:MM
+  {session_status}  nothing while the session has more than --show-within left, then
+                    {session_left}; `⚠ login` / `⚠ error` when only you can fix it
+  {{ and }}  literal braces
+
+Default: {session} {session_status}, e.g. `corp`, `corp 25m`, `corp ⚠ login`.
+The token's countdown as before: --format '{session} {status}'.
+A session's part ends without trailing blanks; an empty part is left out.";
 
 /// What `init` prints: a shell hook or a scheduler entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -403,6 +461,8 @@ pub struct InitArgs {
     /// Shells: never print re-login hints
     #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
+    #[command(flatten)]
+    pub session_end: SessionEnd,
     /// Schedulers: how often to run `ssofresh tick`
     #[arg(long, env = "SSOFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub interval: Duration,
@@ -424,6 +484,8 @@ pub struct HookArgs {
     /// Never print re-login hints
     #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
+    #[command(flatten)]
+    pub session_end: SessionEnd,
     /// Print for how many seconds (at most 60) the next prompts need no check
     #[arg(long)]
     pub print_next: bool,
@@ -448,10 +510,13 @@ pub struct PromptArgs {
         long,
         env = "SSOFRESH_PROMPT_FORMAT",
         hide_env_values = true,
-        default_value = "{session} {status}",
+        default_value = "{session} {session_status}",
         value_name = "FORMAT"
     )]
     pub format: String,
+    /// `{session_status}` shows the session's time left once less than this is left
+    #[arg(long, env = "SSOFRESH_PROMPT_SHOW_WITHIN", hide_env_values = true, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub show_within: Duration,
     /// Between sessions
     #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]
     pub separator: String,
@@ -460,6 +525,8 @@ pub struct PromptArgs {
     pub symbols: Symbols,
     #[command(flatten)]
     pub threshold: Threshold,
+    #[command(flatten)]
+    pub session_end: SessionEnd,
 }
 
 /// Which role to get credentials for, and how long cached ones are good for.
@@ -556,6 +623,8 @@ pub struct StatusArgs {
     #[arg(long, env = "SSOFRESH_STATUS_ACTIVITY", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub activity: usize,
     #[command(flatten)]
+    pub session_end: SessionEnd,
+    #[command(flatten)]
     pub color: Color,
 }
 
@@ -581,6 +650,8 @@ pub struct LogArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 nothing to fix, 1 findings (each with what to do), 2 usage error.")]
 pub struct DoctorArgs {
+    #[command(flatten)]
+    pub session_end: SessionEnd,
     #[command(flatten)]
     pub color: Color,
 }
@@ -609,6 +680,9 @@ pub struct LoginArgs {
     /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
     #[arg(long, short = 'p', value_name = "NAME")]
     pub profile: Option<String>,
+    /// Sign in even while the session is valid and not near its estimated end
+    #[arg(long)]
+    pub force: bool,
     /// Sign in with a device code (same as --flow device-code)
     #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE")]
     pub use_device_code: bool,
@@ -623,6 +697,8 @@ pub struct LoginArgs {
     pub login_timeout: Duration,
     #[command(flatten)]
     pub timeouts: Timeouts,
+    #[command(flatten)]
+    pub session_end: SessionEnd,
     /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
     #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
     pub test_wait_scale: f64,

@@ -10,15 +10,15 @@
 //! resolved when one of them asks.
 
 use super::{
-    Color, ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, Symbols,
-    Timeouts,
+    Color, ColorWhen, EnvFormat, Global, NotifyArgs, NotifyBackend, NotifyEvent, RefreshArgs, RoleArgs, SessionEnd,
+    Symbols, Timeouts,
 };
 use crate::auth::browser::BrowserEnv;
 use crate::aws::env::{AwsEnv, ProxyEnv};
 use crate::aws::http::HttpSettings;
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
-use crate::engine::{refresh, role};
+use crate::engine::{horizon, refresh, role};
 use crate::error::Error;
 use crate::notify::{self, Backend, Kind, Sound};
 use crate::shell::export;
@@ -144,6 +144,15 @@ pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings 
         aws: ctx.aws_cell().clone(),
         clock: ctx.clock,
         force_if: None,
+        horizon: horizon(&r.session_end),
+    }
+}
+
+/// The session lengths the user stated and the warning before a session ends.
+pub fn horizon(a: &SessionEnd) -> horizon::Settings {
+    horizon::Settings {
+        durations: a.durations.iter().map(|d| (d.session.clone(), d.duration)).collect(),
+        warn_before: a.warn_before.unwrap_or(horizon::WARN_BEFORE),
     }
 }
 
@@ -180,6 +189,7 @@ pub fn notify(a: &NotifyArgs) -> notify::Settings {
         on_success: a.notify_on_success.unwrap_or(false),
         on_error: a.notify_on_error.unwrap_or(true),
         on_login: a.notify_on_login.unwrap_or(false),
+        on_session_ending: a.notify_on_session_ending.unwrap_or(true),
         interval: a.notify_interval.unwrap_or(Duration::from_secs(3600)),
         timeout: a.notify_timeout.unwrap_or(Duration::from_secs(5)),
     }
@@ -212,6 +222,7 @@ pub fn notify_event(e: Option<NotifyEvent>) -> Kind {
         Some(NotifyEvent::ExpiringSoon) => Kind::ExpiringSoon,
         Some(NotifyEvent::ReloginRequired) => Kind::ReloginRequired,
         Some(NotifyEvent::LoginDetected) => Kind::LoginDetected,
+        Some(NotifyEvent::SessionEnding) => Kind::SessionEnding,
     }
 }
 

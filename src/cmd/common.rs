@@ -118,7 +118,13 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
     let opts = resolve::role(ctx, args);
     let notify = resolve::notify(&args.refresh.notify);
     let s = &opts.settings;
-    let notifier = Notifier { settings: &notify, threshold: s.threshold, state_dir: &s.state_dir, log: &s.log };
+    let notifier = Notifier {
+        settings: &notify,
+        threshold: s.threshold,
+        warn_before: s.horizon.warn_before,
+        state_dir: &s.state_dir,
+        log: &s.log,
+    };
     let fetched = role::credentials(&spec, &cfg, &opts, &mut |report| {
         notifier.report(&spec.target, report, ctx.clock.now());
         if let Some(w) = report.clock_skew.and_then(crate::engine::refresh::skew_warning) {

@@ -717,6 +717,7 @@ mod tests {
             on_success: true,
             on_error,
             on_login: false,
+            on_session_ending: false,
             interval: Duration::from_secs(5400),
             timeout: Duration::from_secs(5),
         }

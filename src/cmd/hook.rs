@@ -1,10 +1,13 @@
 //! `ssofresh hook`: what the shell runs before each prompt. Local files only: when a token is
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
-//! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
+//! says so, at most once an hour per session; when the Identity Center session nears its
+//! estimated end it says when, and starts a tick that sends the `session_ending` notification.
+//! Always exits 0: a prompt has no use for errors.
 
 use crate::aws::token_cache::CachedToken;
-use crate::cli::HookArgs;
+use crate::cli::{resolve, HookArgs};
 use crate::context::Context;
+use crate::engine::horizon::{self, Horizon};
 use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
 use crate::engine::watch::{self, Watched};
@@ -45,14 +48,32 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
         }
     };
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
+    let ends = resolve::horizon(&args.session_end);
+    let warn = ends.warn_before();
     for w in &watched {
         let token = CachedToken::read(&w.target.cache_path);
-        // The common case ends here, after one small file read: valid beyond the threshold.
+        // The common case ends here, after two small file reads: valid beyond the threshold,
+        // and the session not near its end.
         match &token {
             Ok(Some(t)) if t.expires() - now > threshold && t.registration_expires().is_none_or(|r| r > now) => {
                 until(t.expires() - threshold);
                 if let Some(r) = t.registration_expires() {
                     until(r);
+                }
+                let saved = SessionState::load(&state::state_path(state, &w.target.cache_key));
+                let refreshable = !w.target.is_legacy() && t.refresh_token.is_some();
+                match horizon::recorded(&w.target.name, t, refreshable, &saved, &ends) {
+                    Some(h) if h.ending(now, warn) => {
+                        // Before saying anything, the exact judgement: a login the tick has not
+                        // recorded yet starts a new session.
+                        if let Some(h) =
+                            exact(&w.target, t, refreshable, &saved, now, &ends).filter(|h| h.ending(now, warn))
+                        {
+                            ending(paths, args, w, &h, hints, now, &mut until);
+                        }
+                    }
+                    Some(h) => until(h.ends_at - warn),
+                    None => {}
                 }
                 continue;
             }
@@ -62,11 +83,18 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
         let login = watch::login_id(token.as_ref().ok().and_then(Option::as_ref));
         let saved = SessionState::load(&state::state_path(state, &w.target.cache_key));
         // The same judgement as `ssofresh status`, so the two never disagree.
-        let s = session_status::classify(&w.target, token, None, saved, now, threshold);
+        let s = session_status::classify(&w.target, token, None, saved, now, threshold, &ends);
         log::debug!("hook: {}: {} {}", w.target.label(), s.state.as_str(), s.reason.as_deref().unwrap_or(""));
         let who = watch::describe(&w.target);
         let run = w.target.login_command();
         let expires = s.token.as_ref().map(|t| t.expires);
+        match &s.horizon {
+            Some(h) if h.ending(now, warn) && s.state != State::Legacy => {
+                ending(paths, args, w, h, hints, now, &mut until)
+            }
+            Some(h) => until(h.ends_at - warn),
+            None => {}
+        }
         let message = match s.state {
             State::Valid => {
                 if let Some(e) = expires {
@@ -118,6 +146,73 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
         }
     }
     finish(args, quiet, watched.len(), started)
+}
+
+/// The session's horizon as `status` judges it: a login the tick has not recorded yet counts.
+fn exact(
+    target: &crate::engine::target::Target,
+    token: &CachedToken,
+    refreshable: bool,
+    saved: &SessionState,
+    now: DateTime<Utc>,
+    ends: &horizon::Settings,
+) -> Option<Horizon> {
+    let written = std::fs::metadata(&target.cache_path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from);
+    let (at, basis) = horizon::current_login(&target.name, token, refreshable, saved, written, now, ends)?;
+    let length = horizon::length(ends, &target.name, &saved.observed);
+    Some(horizon::horizon(at, basis, token.expires(), refreshable, length))
+}
+
+/// The session nears its estimated end: say when and how to log in (once, as hints go), and
+/// start a tick that sends the `session_ending` notification — once per login for every shell,
+/// its memo keeps the rest from sending it again.
+fn ending(
+    paths: &Paths,
+    args: &HookArgs,
+    w: &Watched,
+    h: &Horizon,
+    hints: bool,
+    now: DateTime<Utc>,
+    until: &mut dyn FnMut(DateTime<Utc>),
+) {
+    let state = &paths.state_dir;
+    let id = h.login_id();
+    let key = format!("{}.ending", w.target.cache_key);
+    if hints {
+        let when = if h.ends_at > now {
+            format!(
+                "ends ~{} (in {}; estimate, {})",
+                local_hm(h.ends_at),
+                crate::text::duration::human(h.ends_at - now),
+                h.basis_words()
+            )
+        } else {
+            format!("was estimated to end at {} ({}) and may end any moment", local_hm(h.ends_at), h.basis_words())
+        };
+        let who = watch::describe(&w.target);
+        let run = w.target.login_command();
+        until(say_once(
+            state,
+            &key,
+            &id,
+            now,
+            &format!("ssofresh: {who} {when} — log in now to start a new one: {run}"),
+        ));
+    }
+    let marker = hint::path(state, &format!("{key}-notify"));
+    if hint::due(&marker, &id, now) {
+        if start_refresh(paths, args, w) {
+            hint::record(&marker, &id, now);
+        }
+        until(now + chrono::Duration::seconds(2));
+    } else {
+        until(hint::next(&marker, &id, now));
+    }
+}
+
+/// Local wall-clock time, as the user reads their clock.
+fn local_hm(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local).format("%H:%M").to_string()
 }
 
 fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
@@ -183,6 +278,18 @@ fn start_refresh(paths: &Paths, args: &HookArgs, w: &Watched) -> bool {
     argv.extend(w.tick_args.iter().map(OsString::from));
     argv.push("--threshold".into());
     argv.push(crate::cli::duration_arg(args.threshold.value).into());
+    // The session lengths and warning this hook was given, as flags or variables alike.
+    for d in &args.session_end.durations {
+        let value = crate::cli::duration_arg(d.duration);
+        let value = match &d.session {
+            Some(name) => format!("{name}={value}"),
+            None => value,
+        };
+        argv.extend(["--session-duration".into(), value.into()]);
+    }
+    if let Some(d) = args.session_end.warn_before {
+        argv.extend(["--warn-before".into(), crate::cli::duration_arg(d).into()]);
+    }
     // The tick runs in `/`, so every path goes absolute; naming the log keeps it where it
     // would be without an explicit state directory.
     argv.extend(["--config-file".into(), abs(&paths.config_file)]);

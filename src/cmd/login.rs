@@ -171,7 +171,13 @@ fn save(
     let state_path = state::state_path(state_dir, &target.cache_key);
     let mut st = SessionState::load(&state_path);
     st.session = Some(target.name.clone());
-    st.record_login(refresh::login_fingerprint(token), now);
+    // The exact time: this login is ssofresh's own.
+    st.record_login(
+        refresh::login_fingerprint(token),
+        now,
+        crate::engine::horizon::LoginBasis::SsofreshLogin.as_str(),
+        &token.expires_at,
+    );
     if let Err(e) = st.save(&state_path) {
         log::warn!("cannot save {}: {e}", state_path.display());
     }

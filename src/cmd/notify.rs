@@ -59,6 +59,7 @@ fn print_settings(s: &Settings) {
     println!("on success   {}  (refreshed)", yes(s.on_success));
     println!("on error     {}  (refresh_failed, expiring_soon, relogin_required)", yes(s.on_error));
     println!("on login     {}  (login_detected)", yes(s.on_login));
+    println!("on ending    {}  (session_ending, once per login)", yes(s.on_session_ending));
     println!(
         "interval     {}  (the same event for the same session at most this often)",
         duration::show(s.interval, Form::Setting)

@@ -25,14 +25,17 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     let unicode = resolve::unicode(args.symbols);
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
+    let ends = resolve::horizon(&args.session_end);
     let parts: Vec<String> = watched
         .iter()
         .filter_map(|w| {
-            let s = session_status::inspect(&w.target, &paths.state_dir, now, threshold);
+            let s = session_status::inspect(&w.target, &paths.state_dir, now, threshold, &ends);
             if s.state == State::NotLoggedIn && !w.explicit {
                 return None;
             }
-            Some(format.render(&s, now, unicode))
+            let show_within = chrono::Duration::from_std(args.show_within).unwrap_or(chrono::Duration::MAX);
+            // A part that says nothing (`{session_status}` alone, while all is well) is left out.
+            Some(format.render(&s, now, unicode, show_within)).filter(|p| !p.is_empty())
         })
         .collect();
     if !parts.is_empty() {
@@ -49,6 +52,9 @@ enum Var {
     Status,
     Icon,
     State,
+    SessionLeft,
+    SessionEnds,
+    SessionStatus,
 }
 
 const VARS: &[(&str, Var)] = &[
@@ -58,6 +64,9 @@ const VARS: &[(&str, Var)] = &[
     ("status", Var::Status),
     ("icon", Var::Icon),
     ("state", Var::State),
+    ("session_left", Var::SessionLeft),
+    ("session_ends", Var::SessionEnds),
+    ("session_status", Var::SessionStatus),
 ];
 
 #[derive(Debug, PartialEq)]
@@ -112,7 +121,15 @@ impl Format {
         Ok(Format(pieces))
     }
 
-    pub fn render(&self, s: &SessionStatus, now: DateTime<Utc>, unicode: bool) -> String {
+    /// One session's part, without trailing blanks (an empty placeholder at the end leaves
+    /// none). `show_within`: `{session_status}` shows the time left once less than this is left.
+    pub fn render(
+        &self,
+        s: &SessionStatus,
+        now: DateTime<Utc>,
+        unicode: bool,
+        show_within: chrono::Duration,
+    ) -> String {
         let warn = if unicode { "⚠" } else { "!" };
         let expires = s.token.as_ref().map(|t| t.expires);
         let left = match expires {
@@ -131,6 +148,17 @@ impl Format {
         let needs_user = matches!(state, "login" | "error");
         let icon = if needs_user { warn } else { "" };
         let status = if needs_user { format!("{warn} {state}") } else { left.clone() };
+        let session_left = match (&s.horizon, needs_user) {
+            (_, true) => "ended".to_string(),
+            (Some(h), _) => duration::show(h.ends_at - now, Form::Compact),
+            (None, _) => "-".into(),
+        };
+        // What the user must act on: nothing while the session has time to spare.
+        let session_status = match &s.horizon {
+            _ if needs_user => format!("{warn} {state}"),
+            Some(h) if h.ends_at - now <= show_within => session_left.clone(),
+            _ => String::new(),
+        };
         let mut out = String::new();
         for p in &self.0 {
             match p {
@@ -144,8 +172,15 @@ impl Format {
                 Piece::Var(Var::Status) => out.push_str(&status),
                 Piece::Var(Var::Icon) => out.push_str(icon),
                 Piece::Var(Var::State) => out.push_str(state),
+                Piece::Var(Var::SessionLeft) => out.push_str(&session_left),
+                Piece::Var(Var::SessionEnds) => match &s.horizon {
+                    Some(h) => out.push_str(&h.ends_at.with_timezone(&Local).format("%H:%M").to_string()),
+                    None => out.push('-'),
+                },
+                Piece::Var(Var::SessionStatus) => out.push_str(&session_status),
             }
         }
+        out.truncate(out.trim_end().len());
         out
     }
 }

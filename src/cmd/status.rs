@@ -5,6 +5,7 @@ use super::common::{combine, fail, load_config};
 use crate::cli::{resolve, StatusArgs};
 use crate::context::Context;
 use crate::engine::activity::{self, Entry};
+use crate::engine::horizon::Horizon;
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
@@ -42,8 +43,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     };
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
+    let ends = resolve::horizon(&args.session_end);
     let statuses: Vec<SessionStatus> =
-        targets.iter().map(|t| session_status::inspect(t, &paths.state_dir, now, threshold)).collect();
+        targets.iter().map(|t| session_status::inspect(t, &paths.state_dir, now, threshold, &ends)).collect();
 
     let mut out = Vec::new();
     if args.json {
@@ -64,7 +66,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
             let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
         } else {
             let recent = recent_activity(&paths.log_file, &statuses, args.activity);
-            out.extend(render(&statuses, &recent, style, now, &paths.home).into_bytes());
+            out.extend(render(&statuses, &recent, style, now, &paths.home, ends.warn_before()).into_bytes());
         }
     }
     // A closed pipe (`status | head`) is not an error worth a panic.
@@ -133,6 +135,18 @@ struct SessionJson<'a> {
     reason: Option<&'a str>,
     message: Option<&'a str>,
     login_command: String,
+    /// The Identity Center session's estimated end, while it is logged in.
+    session_ends_at: Option<String>,
+    session_ends_in_seconds: Option<i64>,
+    /// `configured`, `learned`, `assumed` or `token`.
+    session_ends_basis: Option<&'static str>,
+    /// The session length the estimate uses.
+    session_duration_seconds: Option<i64>,
+    /// `learned`: how many past sessions it agrees with.
+    session_learned_from: Option<usize>,
+    /// The current login, and how its time is known.
+    login_at: Option<String>,
+    login_at_basis: Option<&'static str>,
     expires_at: Option<&'a str>,
     expires_in_seconds: Option<i64>,
     refreshable: bool,
@@ -169,6 +183,17 @@ impl<'a> SessionJson<'a> {
             reason: s.reason.as_deref(),
             message: s.message.as_deref(),
             login_command: t.login_command(),
+            session_ends_at: s.horizon.as_ref().map(|h| crate::text::timefmt::format(h.ends_at)),
+            session_ends_in_seconds: s.horizon.as_ref().map(|h| (h.ends_at - now).num_seconds()),
+            session_ends_basis: s.horizon.as_ref().map(|h| h.length.basis.as_str()),
+            session_duration_seconds: s.horizon.as_ref().map(|h| h.length.duration.num_seconds()),
+            session_learned_from: s
+                .horizon
+                .as_ref()
+                .filter(|h| h.length.basis == crate::engine::horizon::Basis::Learned)
+                .map(|h| h.length.sessions),
+            login_at: s.last_login.map(crate::text::timefmt::format),
+            login_at_basis: s.login_basis.map(|b| b.as_str()),
             expires_at: token.map(|t| t.expires_at.as_str()),
             expires_in_seconds: s.expires_in(now).map(|d| d.num_seconds()),
             refreshable: s.refreshable,
@@ -230,21 +255,47 @@ pub fn render(
     style: Style,
     now: DateTime<Utc>,
     home: &Path,
+    warn_before: chrono::Duration,
 ) -> String {
     let mut out = String::new();
     for (i, s) in statuses.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        session(&mut out, s, recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]), style, now, home);
+        let recent = recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]);
+        session(&mut out, s, recent, style, now, home, warn_before);
     }
     out
 }
 
-fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, now: DateTime<Utc>, home: &Path) {
+/// `~17:18, in 3h 10m (learned from 3 sessions)`: when the session is estimated to end.
+fn session_ends(h: &Horizon, now: DateTime<Utc>) -> String {
+    let basis = h.basis_words();
+    if h.ends_at > now {
+        format!("~{}, in {} ({basis})", clock(h.ends_at, now), human(h.ends_at - now))
+    } else {
+        format!(
+            "~{}, {} ago by the estimate ({basis}); it may end at any moment",
+            clock(h.ends_at, now),
+            human(now - h.ends_at)
+        )
+    }
+}
+
+fn session(
+    out: &mut String,
+    s: &SessionStatus,
+    recent: &[Entry],
+    style: Style,
+    now: DateTime<Utc>,
+    home: &Path,
+    warn_before: chrono::Duration,
+) {
     let t = &s.target;
     let token = s.token.as_ref();
     let tone = tone(s.state);
+    // The session's end leads; the access token's time left, which ssofresh keeps renewing,
+    // is a row of its own below it.
     let time_left = token.map(|k| {
         if k.expires > now {
             format!("{} left (until {})", human(k.expires - now), clock(k.expires, now))
@@ -252,28 +303,21 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
             format!("expired {} ago ({})", human(now - k.expires), clock(k.expires, now))
         }
     });
-    let detail = match (s.state, &time_left) {
-        (State::Valid | State::Expiring | State::Legacy, Some(left)) => format!(", {left}"),
-        (State::ExpiredRefreshable, Some(_)) => String::new(),
-        (State::ReloginRequired, Some(left)) => format!("; token {left}"),
-        _ => String::new(),
-    };
-    let words = match (s.state, token) {
-        (State::ExpiredRefreshable, Some(k)) => {
-            format!("expired {} ago ({}), refreshable", human(now - k.expires), clock(k.expires, now))
-        }
-        (state, _) => state.words().to_string(),
-    };
+    let words = s.state.words().to_string();
     let symbol = style.symbol(tone);
     let prefix = if symbol.is_empty() { String::new() } else { format!("{} ", style.paint(tone, symbol)) };
     let name = style.fit(&t.label(), 30);
-    let mut room = style::WIDTH.saturating_sub(style::columns(&prefix) + name.chars().count() + 2);
+    let room = style::WIDTH.saturating_sub(style::columns(&prefix) + name.chars().count() + 2);
     let words = style.fit(&words, room);
-    room = room.saturating_sub(words.chars().count());
-    let detail = if room > 0 { style.fit(&detail, room) } else { String::new() };
-    out.push_str(&format!("{prefix}{}: {}{detail}\n", style.paint(Tone::Bold, &name), style.paint(tone, &words)));
+    out.push_str(&format!("{prefix}{}: {}\n", style.paint(Tone::Bold, &name), style.paint(tone, &words)));
 
     let mut line = |label: &str, value: &str| row(out, style, label, value);
+    if let Some(h) = &s.horizon {
+        line("session ends", &session_ends(h, now));
+    }
+    if let Some(left) = &time_left {
+        line("token", left);
+    }
     if let Some(m) = &s.message {
         let m = style::home_relative(m, home);
         match s.state {
@@ -284,8 +328,10 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
             _ => {}
         }
     }
+    let ending = s.horizon.as_ref().is_some_and(|h| h.ending(now, warn_before));
     match s.state {
         State::ReloginRequired | State::NotLoggedIn | State::Unreadable => line("run", &t.login_command()),
+        _ if ending => line("run", &format!("{} (to start a new session before this one ends)", t.login_command())),
         State::ExpiredRefreshable => line("run", "ssofresh tick (or any AWS command: the SDK refreshes it too)"),
         State::Expiring => line("next", "the next tick refreshes it"),
         _ => {}
@@ -347,7 +393,8 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("last refresh", &format!("{what}, {}", when.unwrap_or_else(|| r.at.clone())));
     }
     if let Some(at) = s.last_login {
-        line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));
+        let how = s.login_basis.map(|b| format!(", {}", b.words())).unwrap_or_default();
+        line("last login", &format!("{} ({}{how})", relative(at, now), clock(at, now)));
     }
     for (i, e) in recent.iter().enumerate() {
         let when = crate::text::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());

@@ -46,6 +46,7 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
     let notifier = Notifier {
         settings: &notify,
         threshold: settings.threshold,
+        warn_before: settings.horizon.warn_before,
         state_dir: &settings.state_dir,
         log: &settings.log,
     };

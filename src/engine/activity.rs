@@ -21,7 +21,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Entry {
     pub time: String,
-    /// `refresh`, `login_detected`, `notification`, …
+    /// `refresh`, `login_detected`, `refreshed_elsewhere`, `notification`, …
     pub event: String,
     pub session: String,
     /// For `refresh`: `ok`, `transient`, `relogin`, `broken`, `superseded`.
@@ -78,6 +78,7 @@ impl Entry {
             ("refresh", Some("superseded")) => "refresh superseded by a new login".to_string(),
             ("refresh", _) => format!("refresh failed{message}"),
             ("login_detected", _) => format!("new login detected{}", until(&self.expires_at)),
+            ("refreshed_elsewhere", _) => format!("refreshed by another program{}", until(&self.expires_at)),
             (event, outcome) => {
                 let outcome = outcome.map(|o| format!(" {o}")).unwrap_or_default();
                 format!("{}{outcome}{class}{message}", crate::sys::secret::one_line(event, 40))

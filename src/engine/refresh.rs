@@ -8,6 +8,7 @@ use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::engine::activity::{ActivityLog, Entry};
+use crate::engine::horizon::{self, Change, Horizon};
 use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
@@ -40,6 +41,9 @@ pub struct Settings {
     /// Refresh even a fresh token while the cache holds the access token with this fingerprint:
     /// the portal has just rejected it.
     pub force_if: Option<String>,
+    /// The session lengths the user stated, for telling logins from other clients' refreshes
+    /// and for the report's horizon.
+    pub horizon: horizon::Settings,
 }
 
 /// What one run found and did.
@@ -54,6 +58,8 @@ pub struct Report {
     /// How far the local clock was ahead of the endpoint's (negative: behind), when a request
     /// was answered with a `Date`.
     pub clock_skew: Option<chrono::TimeDelta>,
+    /// When the session in the cache is estimated to end, when a token could be read.
+    pub horizon: Option<Horizon>,
 }
 
 /// "3h 2m ahead of" / "5d 1h behind", for messages about the clock.
@@ -260,7 +266,13 @@ pub fn endpoint_now(target: &Target, token: &CachedToken, settings: &Settings) -
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
     let mut seen = Seen::default();
     let outcome = evaluate(target, cfg, settings, &mut seen);
-    Report { outcome, login_detected: seen.login_detected, login: seen.login, clock_skew: seen.clock_skew }
+    Report {
+        outcome,
+        login_detected: seen.login_detected,
+        login: seen.login,
+        clock_skew: seen.clock_skew,
+        horizon: seen.horizon,
+    }
 }
 
 /// What `evaluate` noticed besides its outcome.
@@ -270,6 +282,7 @@ struct Seen {
     /// Fingerprint of the login in the cache, when it could be read.
     login: Option<String>,
     clock_skew: Option<chrono::TimeDelta>,
+    horizon: Option<Horizon>,
 }
 
 /// Whether the caller asked for a refresh of this very token (the portal has just rejected it).
@@ -283,40 +296,67 @@ pub fn login_fingerprint(token: &CachedToken) -> String {
     token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint()
 }
 
-/// Notices a login that is new to ssofresh, and resets what the old one left behind (rejected
-/// token, back-off). Skipped when another process holds the lock: that one will notice it.
-fn detect_login(
+/// Notices what changed in the cache since ssofresh last looked: a new login (it resets what
+/// the old one left behind: rejected token, back-off), or another client's refresh, which is
+/// the same session (`horizon::judge` tells them apart). Returns whether it was a login, and
+/// the state as it stands now. Skipped when another process holds the lock: that one notices.
+fn observe(
     target: &Target,
     token: &CachedToken,
     fingerprint: &str,
     settings: &Settings,
     state_path: &std::path::Path,
-) -> bool {
-    if SessionState::load(state_path).seen_login.as_deref() == Some(fingerprint) {
-        return false;
+) -> (bool, SessionState) {
+    let unchanged = |st: &SessionState| {
+        st.seen_login.as_deref() == Some(fingerprint) && st.seen_expires_at.as_deref() == Some(&token.expires_at)
+    };
+    let st = SessionState::load(state_path);
+    if unchanged(&st) {
+        return (false, st);
     }
     let _lock = match lock::acquire(&lock::beside(&target.cache_path), Duration::ZERO) {
         Ok(Some(l)) => Some(l),
-        Ok(None) => return false,
+        Ok(None) => return (false, st),
         // No lock file can be made there (a read-only cache): noticed unguarded, not never.
         Err(_) => None,
     };
     let mut st = SessionState::load(state_path);
-    if st.seen_login.as_deref() == Some(fingerprint) {
-        return false;
+    if unchanged(&st) {
+        return (false, st);
     }
-    let written: DateTime<Utc> = std::fs::metadata(&target.cache_path)
-        .and_then(|m| m.modified())
-        .map(DateTime::<Utc>::from)
-        .unwrap_or_else(|_| settings.clock.now());
+    let now = settings.clock.now();
+    let written: Option<DateTime<Utc>> =
+        std::fs::metadata(&target.cache_path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).ok();
+    let refreshable = !target.is_legacy() && token.refresh_token.is_some();
+    let length = horizon::length(&settings.horizon, &target.name, &st.observed);
     st.session = Some(target.name.clone());
-    st.record_login(fingerprint.to_string(), written);
+    let login = match horizon::judge(&st, fingerprint, written, now, refreshable, &length) {
+        Change::Login { at, basis } => {
+            st.record_login(fingerprint.to_string(), at, basis.as_str(), &token.expires_at);
+            let mut e = Entry::new("login_detected", &target.name, now);
+            e.expires_at = Some(token.expires_at.clone());
+            settings.log.append(&e);
+            log::info!("{}: new login detected", target.label());
+            true
+        }
+        Change::Rotation { at } => {
+            st.record_refreshed_elsewhere(fingerprint.to_string(), at, &token.expires_at);
+            let mut e = Entry::new("refreshed_elsewhere", &target.name, now);
+            e.expires_at = Some(token.expires_at.clone());
+            e.message =
+                Some("another program refreshed the token and replaced the refresh token; the same session".into());
+            settings.log.append(&e);
+            log::info!("{}: another program refreshed the token (same session)", target.label());
+            false
+        }
+        // The same refresh token with a new expiry: another program's refresh that kept it.
+        Change::Same => {
+            st.record_refreshed_elsewhere(fingerprint.to_string(), written.unwrap_or(now).min(now), &token.expires_at);
+            false
+        }
+    };
     save_state(&st, state_path);
-    let mut e = Entry::new("login_detected", &target.name, settings.clock.now());
-    e.expires_at = Some(token.expires_at.clone());
-    settings.log.append(&e);
-    log::info!("{}: new login detected", target.label());
-    true
+    (login, st)
 }
 
 fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Seen) -> Outcome {
@@ -337,8 +377,12 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     }
     let state_path = state::state_path(&settings.state_dir, &target.cache_key);
     let fingerprint = login_fingerprint(&token);
-    seen.login_detected = detect_login(target, &token, &fingerprint, settings, &state_path);
+    let (login_detected, st) = observe(target, &token, &fingerprint, settings, &state_path);
+    seen.login_detected = login_detected;
     seen.login = Some(fingerprint);
+    // `observe` has just brought the state up to date with the token.
+    let refreshable = !target.is_legacy() && token.refresh_token.is_some();
+    seen.horizon = horizon::recorded(&target.name, &token, refreshable, &st, &settings.horizon);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
     if token.expires() - now > threshold && !forced(settings, &token) {
         return Outcome::Fresh { expires: token.expires() };
@@ -543,6 +587,10 @@ fn round(
                 ));
             }
             let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
+            // The session has ended (not a registration problem): one more observed length.
+            if matches!(code.as_str(), "invalid_grant" | "expired_token") {
+                st.record_session_end(now, horizon::KEPT);
+            }
             st.record_rejected(now, refresh_token.fingerprint(), code.clone());
             Outcome::Relogin {
                 class: code.clone(),
@@ -740,12 +788,19 @@ mod tests {
             aws: AwsEnvCell::default(),
             clock: Clock::starting_at(now),
             force_if: None,
+            horizon: horizon::Settings::default(),
         };
         let t = Target { cache_path: dir.path().join("k.json"), ..target() };
         let cfg = AwsConfig::parse("").unwrap();
         assert_eq!(
             run(&t, &cfg, &settings),
-            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None, clock_skew: None }
+            Report {
+                outcome: Outcome::NotLoggedIn,
+                login_detected: false,
+                login: None,
+                clock_skew: None,
+                horizon: None
+            }
         );
 
         let expires = timefmt::format(now + chrono::Duration::hours(8));

@@ -4,10 +4,10 @@
 //! they never disagree.
 
 use crate::aws::token_cache::{CacheError, CachedToken};
+use crate::engine::horizon::{self, Horizon, LoginBasis};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::text::duration::human;
-use crate::text::timefmt;
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 
@@ -86,9 +86,13 @@ pub struct SessionStatus {
     /// A refresh request could succeed now (as far as can be known without sending one).
     pub refreshable: bool,
     pub saved: SessionState,
-    /// The last interactive login as far as ssofresh can tell: when it noticed this login, or,
-    /// for a login it has not yet seen, when the cache file was written.
+    /// The last interactive login as far as ssofresh can tell (`horizon::current_login`): other
+    /// clients' refreshes keep it; a login not yet recorded is the cache file's time.
     pub last_login: Option<DateTime<Utc>>,
+    /// How `last_login` is known.
+    pub login_basis: Option<LoginBasis>,
+    /// When the session is estimated to end, while it is logged in (no login needed).
+    pub horizon: Option<Horizon>,
 }
 
 impl SessionStatus {
@@ -98,14 +102,20 @@ impl SessionStatus {
 }
 
 /// Reads the cache and state of one target and classifies it.
-pub fn inspect(target: &Target, state_dir: &Path, now: DateTime<Utc>, threshold: Duration) -> SessionStatus {
+pub fn inspect(
+    target: &Target,
+    state_dir: &Path,
+    now: DateTime<Utc>,
+    threshold: Duration,
+    settings: &horizon::Settings,
+) -> SessionStatus {
     let token = CachedToken::read(&target.cache_path);
     let written = match &token {
         Ok(Some(_)) => std::fs::metadata(&target.cache_path).and_then(|m| m.modified()).ok().map(DateTime::<Utc>::from),
         _ => None,
     };
     let saved = SessionState::load(&state::state_path(state_dir, &target.cache_key));
-    classify(target, token, written, saved, now, threshold)
+    classify(target, token, written, saved, now, threshold, settings)
 }
 
 /// Why this token cannot be refreshed, known without the network; the same checks, in the
@@ -152,6 +162,7 @@ pub fn classify(
     saved: SessionState,
     now: DateTime<Utc>,
     threshold: Duration,
+    settings: &horizon::Settings,
 ) -> SessionStatus {
     let mut s = SessionStatus {
         target: target.clone(),
@@ -161,6 +172,8 @@ pub fn classify(
         token: None,
         refreshable: false,
         last_login: None,
+        login_basis: None,
+        horizon: None,
         saved,
     };
     let token = match token {
@@ -176,12 +189,15 @@ pub fn classify(
             return s;
         }
     };
-    let login = token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint();
-    s.last_login = if s.saved.seen_login.as_deref() == Some(login.as_str()) {
-        s.saved.login_at.as_deref().and_then(timefmt::parse)
-    } else {
-        written
-    };
+    // Refreshable in principle: what a rejection or an expired registration leaves is moot,
+    // since those need a login anyway.
+    let renewable = !target.is_legacy()
+        && token.refresh_token.is_some()
+        && token.client_id.is_some()
+        && token.client_secret.is_some();
+    let login = horizon::current_login(&target.name, &token, renewable, &s.saved, written, now, settings);
+    s.last_login = login.map(|(at, _)| at);
+    s.login_basis = login.map(|(_, basis)| basis);
     let left = token.expires() - now;
     let block = blocker(target, &token, &s.saved, now);
     s.refreshable = block.is_none();
@@ -199,6 +215,10 @@ pub fn classify(
         s.reason = Some(class.into());
         s.message = Some(msg);
     }
+    if let (Some((at, basis)), false) = (login, s.state.needs_login()) {
+        let length = horizon::length(settings, &target.name, &s.saved.observed);
+        s.horizon = Some(horizon::horizon(at, basis, token.expires(), renewable, length));
+    }
     s.token = Some(TokenInfo {
         expires: token.expires(),
         registration_expires: token.registration_expires(),
@@ -214,6 +234,7 @@ mod tests {
     use super::*;
     use crate::aws::config::AwsConfig;
     use crate::sys::secret::Secret;
+    use crate::text::timefmt;
     use std::path::PathBuf;
 
     fn targets() -> Vec<Target> {
@@ -245,7 +266,7 @@ mod tests {
         saved: SessionState,
         now: DateTime<Utc>,
     ) -> (State, Option<String>, bool) {
-        let s = classify(t, Ok(tok), None, saved, now, Duration::minutes(20));
+        let s = classify(t, Ok(tok), None, saved, now, Duration::minutes(20), &horizon::Settings::default());
         (s.state, s.reason, s.refreshable)
     }
 
@@ -294,6 +315,7 @@ mod tests {
             none(),
             now,
             Duration::minutes(20),
+            &horizon::Settings::default(),
         );
         assert_eq!(broken.state, State::Unreadable);
         assert!(broken.message.unwrap().contains("accessToken"));
@@ -305,12 +327,31 @@ mod tests {
         let t = &targets()[0];
         let written = now - Duration::minutes(5);
         let mut saved = SessionState::default();
-        saved.record_login(Secret::new("r").fingerprint(), now - Duration::hours(3));
-        let s = classify(t, Ok(Some(token(now, 3600))), Some(written), saved.clone(), now, Duration::minutes(20));
+        saved.record_login(
+            Secret::new("r").fingerprint(),
+            now - Duration::hours(3),
+            "cache_file_time",
+            &timefmt::format(now + Duration::seconds(3600)),
+        );
+        let settings = horizon::Settings::default();
+        let s = classify(
+            t,
+            Ok(Some(token(now, 3600))),
+            Some(written),
+            saved.clone(),
+            now,
+            Duration::minutes(20),
+            &settings,
+        );
         assert_eq!(s.last_login.map(timefmt::format), Some(timefmt::format(now - Duration::hours(3))));
+        let h = s.horizon.unwrap();
+        assert_eq!(timefmt::format(h.ends_at), timefmt::format(now + Duration::hours(5)), "8 hours after the login");
+        assert_eq!(h.length.basis, horizon::Basis::Assumed);
+        // The old token still had an hour: a new refresh token then is a login.
         let mut other = token(now, 3600);
         other.refresh_token = Some(Secret::new("new-login"));
-        let s = classify(t, Ok(Some(other)), Some(written), saved, now, Duration::minutes(20));
+        let s = classify(t, Ok(Some(other)), Some(written), saved, now, Duration::minutes(20), &settings);
         assert_eq!(s.last_login, Some(written));
+        assert_eq!(s.login_basis, Some(LoginBasis::CacheFileTime));
     }
 }

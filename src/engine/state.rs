@@ -1,5 +1,6 @@
 //! What ssofresh remembers about a session between runs: the refresh token that was rejected
-//! (by fingerprint, never the token), the back-off after transient failures, the last refresh.
+//! (by fingerprint, never the token), the back-off after transient failures, the last refresh,
+//! the current login and how long past sessions lasted (`horizon`).
 
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
@@ -26,9 +27,25 @@ pub struct SessionState {
     /// a different one in the cache means a new interactive login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_login: Option<String>,
-    /// When that login was written to the cache, as far as ssofresh can tell (file time).
+    /// When that login was written to the cache, as far as ssofresh can tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_at: Option<String>,
+    /// How `login_at` is known: `ssofresh_login`, `cache_file_time` or `first_seen`
+    /// (`horizon::LoginBasis`); absent in states written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_at_basis: Option<String>,
+    /// The access token's `expiresAt` when ssofresh last looked, as the cache had it: how much
+    /// time the old token had left when the refresh token changed tells another client's
+    /// refresh from a new login (`horizon::judge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_expires_at: Option<String>,
+    /// The last time this login's session was seen alive: a refresh that went through
+    /// (ssofresh's, or another client's by the cache file's time). A lower bound on its length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alive_at: Option<String>,
+    /// How long the last few sessions lasted, oldest first, at most `horizon::KEPT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<Observed>,
     /// How this machine's clock compared with the SSO endpoint's at the last refresh whose
     /// answer carried a `Date` (`doctor` reports it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +58,18 @@ pub struct ClockSkew {
     pub ahead_secs: i64,
     /// When, by the local clock.
     pub at: String,
+}
+
+/// One past session: from its login to the rejection of its refresh token. Times only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Observed {
+    pub login_at: String,
+    /// Seconds from the login to the rejection: the session had ended by then.
+    pub ended_secs: i64,
+    /// Seconds from the login to the last time the session was seen alive, when known: it
+    /// lasted at least this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alive_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -97,19 +126,56 @@ impl SessionState {
         });
     }
 
-    /// A new login: forget the rejected token and the back-off, remember the login.
-    pub fn record_login(&mut self, fingerprint: String, at: DateTime<Utc>) {
+    /// A new login: forget the rejected token and the back-off, remember the login, when it
+    /// happened and how that is known (`basis`), and the token it left (`expires_at`).
+    pub fn record_login(&mut self, fingerprint: String, at: DateTime<Utc>, basis: &str, expires_at: &str) {
         self.failures = 0;
         self.backoff_until = None;
         self.rejected = None;
         self.seen_login = Some(fingerprint);
         self.login_at = Some(timefmt::format(at));
+        self.login_at_basis = Some(basis.to_string());
+        self.seen_expires_at = Some(expires_at.to_string());
+        self.alive_at = Some(timefmt::format(at));
+    }
+
+    /// Another client refreshed the token (`fingerprint`: a rotated refresh token, or the same
+    /// one) at `at`: the same session, still alive then. The login time stays.
+    pub fn record_refreshed_elsewhere(&mut self, fingerprint: String, at: DateTime<Utc>, expires_at: &str) {
+        self.seen_login = Some(fingerprint);
+        self.seen_expires_at = Some(expires_at.to_string());
+        self.alive_at = Some(timefmt::format(at));
+    }
+
+    /// The session's refresh token was rejected at `now` because the session ended: one more
+    /// observed length, when the login time is known well enough to measure from (not merely
+    /// when ssofresh first saw it). Once per login.
+    pub fn record_session_end(&mut self, now: DateTime<Utc>, kept: usize) {
+        let Some(login) = self.login_at.as_deref().and_then(timefmt::parse) else { return };
+        if self.login_at_basis.as_deref() == Some("first_seen") || now <= login {
+            return;
+        }
+        let login_at = timefmt::format(login);
+        if self.observed.last().is_some_and(|o| o.login_at == login_at) {
+            return;
+        }
+        let alive_secs = self
+            .alive_at
+            .as_deref()
+            .and_then(timefmt::parse)
+            .filter(|a| *a > login && *a < now)
+            .map(|a| (a - login).num_seconds());
+        self.observed.push(Observed { login_at, ended_secs: (now - login).num_seconds(), alive_secs });
+        let extra = self.observed.len().saturating_sub(kept);
+        self.observed.drain(..extra);
     }
 
     pub fn record_success(&mut self, now: DateTime<Utc>, expires_at: &str) {
         self.failures = 0;
         self.backoff_until = None;
         self.rejected = None;
+        self.seen_expires_at = Some(expires_at.to_string());
+        self.alive_at = Some(timefmt::format(now));
         self.last_refresh = Some(LastRefresh {
             at: timefmt::format(now),
             outcome: "ok".into(),

@@ -22,18 +22,21 @@ pub enum Kind {
     ReloginRequired,
     /// A new login appeared in the token cache.
     LoginDetected,
+    /// The Identity Center session nears its estimated end: once per login.
+    SessionEnding,
     /// `ssofresh notify --test`.
     Test,
 }
 
 impl Kind {
     #[cfg(test)]
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Refreshed,
         Kind::RefreshFailed,
         Kind::ExpiringSoon,
         Kind::ReloginRequired,
         Kind::LoginDetected,
+        Kind::SessionEnding,
         Kind::Test,
     ];
 
@@ -44,13 +47,14 @@ impl Kind {
             Kind::ExpiringSoon => "expiring_soon",
             Kind::ReloginRequired => "relogin_required",
             Kind::LoginDetected => "login_detected",
+            Kind::SessionEnding => "session_ending",
             Kind::Test => "test",
         }
     }
 
     /// Needs the user: worth a louder desktop notification.
     pub fn is_problem(self) -> bool {
-        matches!(self, Kind::RefreshFailed | Kind::ExpiringSoon | Kind::ReloginRequired)
+        matches!(self, Kind::RefreshFailed | Kind::ExpiringSoon | Kind::ReloginRequired | Kind::SessionEnding)
     }
 }
 
@@ -68,6 +72,12 @@ pub struct Event {
     /// When the access token in the cache expires, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// `session_ending`: the session's estimated end, and where the estimate comes from
+    /// (`configured`, `learned`, `assumed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_ends_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_ends_basis: Option<String>,
     /// A short, stable error class (`invalid_grant`, `connect`, `timeout`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -90,6 +100,8 @@ impl Event {
             message: one_line(&message, MAX_MESSAGE),
             time: timefmt::format(now),
             expires_at: None,
+            session_ends_at: None,
+            session_ends_basis: None,
             error: None,
             login_command: None,
             test: false,
@@ -137,6 +149,15 @@ impl Event {
                 None,
                 None,
             ),
+            Kind::SessionEnding => (
+                "session ends in 25m".into(),
+                format!(
+                    "The Identity Center session ends ~{} (estimate: sample); log in now to start a new one: {login}",
+                    hm(now + chrono::Duration::minutes(25))
+                ),
+                None,
+                Some(login),
+            ),
         };
         Event {
             kind,
@@ -145,6 +166,9 @@ impl Event {
             message: one_line(&message, MAX_MESSAGE),
             time: timefmt::format(now),
             expires_at: (kind != Kind::Test).then(|| timefmt::format(expires)),
+            session_ends_at: (kind == Kind::SessionEnding)
+                .then(|| timefmt::format(now + chrono::Duration::minutes(25))),
+            session_ends_basis: (kind == Kind::SessionEnding).then(|| "assumed".to_string()),
             error,
             login_command,
             test: true,
@@ -172,6 +196,43 @@ fn sentence(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// The `session_ending` event for a session inside its warning window (`warn_before`), unless
+/// a login is needed already (`relogin_required` says so).
+pub(crate) fn session_ending(
+    target: &Target,
+    report: &Report,
+    warn_before: Duration,
+    now: DateTime<Utc>,
+) -> Option<Event> {
+    let h = report.horizon.as_ref()?;
+    let warn = chrono::Duration::from_std(warn_before).unwrap_or(chrono::Duration::MAX);
+    if !h.ending(now, warn) || matches!(report.outcome, Outcome::Relogin { .. } | Outcome::NotLoggedIn) {
+        return None;
+    }
+    let login = target.login_command();
+    let basis = h.basis_words();
+    let (title, when) = if h.ends_at > now {
+        (
+            format!("session ends in {}", human(h.ends_at - now)),
+            format!("The Identity Center session ends ~{} (estimate, {basis})", hm(h.ends_at)),
+        )
+    } else {
+        (
+            "session may end any moment".to_string(),
+            format!(
+                "The Identity Center session was estimated to end at {} ({basis}) and may end any moment",
+                hm(h.ends_at)
+            ),
+        )
+    };
+    let mut e =
+        Event::new(Kind::SessionEnding, target, now, title, format!("{when}; log in now to start a new one: {login}"));
+    e.session_ends_at = Some(timefmt::format(h.ends_at));
+    e.session_ends_basis = Some(h.length.basis.as_str().to_string());
+    e.login_command = Some(login);
+    Some(e)
 }
 
 /// The events one run of the engine gives rise to, before toggles and the memo. No I/O.
@@ -283,7 +344,7 @@ mod tests {
         let now = Utc::now();
         for_report(
             &target(),
-            &Report { outcome, login_detected, login: None, clock_skew: None },
+            &Report { outcome, login_detected, login: None, clock_skew: None, horizon: None },
             Duration::from_secs(1200),
             now,
         )
@@ -322,8 +383,13 @@ mod tests {
     #[test]
     fn events_name_the_session_and_the_next_step() {
         let now = Utc::now();
-        let report =
-            Report { outcome: transient("connect", Some(300)), login_detected: false, login: None, clock_skew: None };
+        let report = Report {
+            outcome: transient("connect", Some(300)),
+            login_detected: false,
+            login: None,
+            clock_skew: None,
+            horizon: None,
+        };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), now)[0];
         assert_eq!(e.session, "corp");
         assert!(e.title.contains("corp") && e.title.contains("expires in"), "{}", e.title);
@@ -347,6 +413,7 @@ mod tests {
             login_detected: false,
             login: None,
             clock_skew: None,
+            horizon: None,
         };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), Utc::now())[0];
         assert!(!e.message.contains('\n') && e.message.chars().count() <= MAX_MESSAGE + 1, "{}", e.message.len());

@@ -25,6 +25,10 @@ pub struct Memo {
     /// once per rejected token, not once per interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relogin_sent_for: Option<String>,
+    /// The login (`Horizon::login_id`: its time, which other clients' refreshes keep) whose
+    /// `session_ending` was sent: once per login, however many processes see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_ending_sent_for: Option<String>,
     /// Fingerprint of the login these records were made under. A new login resets the memo
     /// once: other processes that noticed the same login must not reset it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,7 +46,28 @@ fn lock_path(state_dir: &Path, cache_key: &str) -> PathBuf {
 impl Memo {
     /// Whether `kind` may be sent now, recording it if so. `login` is the fingerprint of the
     /// login in the cache.
+    #[cfg(test)]
     pub fn admit(&mut self, kind: Kind, login: Option<&str>, now: DateTime<Utc>, interval: Duration) -> bool {
+        self.admit_for(kind, login, None, now, interval)
+    }
+
+    /// `admit`, with the login's time for `session_ending` (once per login, not per interval).
+    pub fn admit_for(
+        &mut self,
+        kind: Kind,
+        login: Option<&str>,
+        session_login: Option<&str>,
+        now: DateTime<Utc>,
+        interval: Duration,
+    ) -> bool {
+        if let (Kind::SessionEnding, Some(id)) = (kind, session_login) {
+            if self.session_ending_sent_for.as_deref() == Some(id) {
+                return false;
+            }
+            self.session_ending_sent_for = Some(id.to_string());
+            self.sent.insert(kind.as_str().into(), timefmt::format(now));
+            return true;
+        }
         if kind == Kind::ReloginRequired {
             if let Some(l) = login {
                 if self.relogin_sent_for.as_deref() == Some(l) {
@@ -72,6 +97,8 @@ pub struct Claim<'a> {
     pub login: Option<&'a str>,
     /// A new interactive login (not ssofresh's own rotation of the refresh token): start afresh.
     pub new_login: bool,
+    /// The login's time (`Horizon::login_id`), which `session_ending` is sent once for.
+    pub session_login: Option<&'a str>,
     pub interval: Duration,
     pub now: DateTime<Utc>,
 }
@@ -96,7 +123,8 @@ pub fn claim(state_dir: &Path, cache_key: &str, events: Vec<Event>, c: &Claim) -
     let before: Memo = crate::sys::fs::load_json(&path);
     let mut memo = if c.new_login && before.login.as_deref() != c.login { Memo::default() } else { before.clone() };
     memo.login = c.login.map(str::to_string);
-    let admitted: Vec<Event> = events.into_iter().filter(|e| memo.admit(e.kind, c.login, c.now, c.interval)).collect();
+    let admitted: Vec<Event> =
+        events.into_iter().filter(|e| memo.admit_for(e.kind, c.login, c.session_login, c.now, c.interval)).collect();
     if memo != before {
         if let Err(e) = crate::sys::fs::save_json(&path, &memo) {
             log::debug!("cannot save {}: {e}; not notifying", path.display());
@@ -140,6 +168,15 @@ mod tests {
     }
 
     #[test]
+    fn session_ending_once_per_login_however_the_refresh_token_rotates() {
+        let mut m = Memo::default();
+        let login = Some("2026-01-01T08:00:00Z");
+        assert!(m.admit_for(Kind::SessionEnding, Some("a"), login, at(0), HOUR));
+        assert!(!m.admit_for(Kind::SessionEnding, Some("b"), login, at(600), HOUR), "a rotated token: same login");
+        assert!(m.admit_for(Kind::SessionEnding, Some("c"), Some("2026-01-01T16:10:00Z"), at(601), HOUR));
+    }
+
+    #[test]
     fn a_clock_set_back_does_not_silence_forever() {
         let mut m = Memo::default();
         assert!(m.admit(Kind::RefreshFailed, None, at(600), HOUR));
@@ -148,7 +185,7 @@ mod tests {
     }
 
     fn when(minutes: i64) -> Claim<'static> {
-        Claim { login: Some("a"), new_login: false, interval: HOUR, now: at(minutes) }
+        Claim { login: Some("a"), new_login: false, session_login: None, interval: HOUR, now: at(minutes) }
     }
 
     #[test]

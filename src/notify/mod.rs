@@ -53,6 +53,8 @@ pub(crate) struct Settings {
     /// Covers `refresh_failed`, `expiring_soon` and `relogin_required`.
     pub on_error: bool,
     pub on_login: bool,
+    /// `session_ending`, once per login.
+    pub on_session_ending: bool,
     /// The same event for the same session at most this often.
     pub interval: Duration,
     /// The longest one notification may take; a command still running then is killed.
@@ -70,6 +72,7 @@ impl Settings {
             on_success: false,
             on_error: false,
             on_login: false,
+            on_session_ending: false,
             interval: Duration::from_secs(3600),
             timeout: Duration::from_secs(5),
         }
@@ -80,6 +83,7 @@ impl Settings {
             Kind::Refreshed => self.on_success,
             Kind::RefreshFailed | Kind::ExpiringSoon | Kind::ReloginRequired => self.on_error,
             Kind::LoginDetected => self.on_login,
+            Kind::SessionEnding => self.on_session_ending,
             Kind::Test => true,
         }
     }
@@ -104,6 +108,8 @@ pub(crate) struct Notifier<'a> {
     /// The refresh threshold: a token that could not be refreshed and has less than this left is
     /// `expiring_soon`.
     pub threshold: Duration,
+    /// `session_ending` this long before the session's estimated end.
+    pub warn_before: Duration,
     pub state_dir: &'a Path,
     pub log: &'a ActivityLog,
 }
@@ -114,7 +120,7 @@ impl Notifier<'_> {
     /// call into this module.
     #[inline]
     pub(crate) fn report(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
-        if may_notify(report, self.settings) {
+        if may_notify(report, self.settings, self.warn_before, now) {
             self.notify(target, report, now);
         }
     }
@@ -122,13 +128,20 @@ impl Notifier<'_> {
     #[cold]
     fn notify(&self, target: &Target, report: &Report, now: DateTime<Utc>) {
         let n = self.settings;
-        let events: Vec<Event> =
-            event::for_report(target, report, self.threshold, now).into_iter().filter(|e| n.wants(e.kind)).collect();
+        let mut events = event::for_report(target, report, self.threshold, now);
+        events.extend(event::session_ending(target, report, self.warn_before, now));
+        events.retain(|e| n.wants(e.kind));
         if events.is_empty() {
             return;
         }
-        let claim =
-            memo::Claim { login: report.login.as_deref(), new_login: report.login_detected, interval: n.interval, now };
+        let session_login = report.horizon.as_ref().map(|h| h.login_id());
+        let claim = memo::Claim {
+            login: report.login.as_deref(),
+            new_login: report.login_detected,
+            session_login: session_login.as_deref(),
+            interval: n.interval,
+            now,
+        };
         let events = memo::claim(self.state_dir, &target.cache_key, events, &claim);
         for e in &events {
             let result = deliver(e, n, false);
@@ -138,9 +151,17 @@ impl Notifier<'_> {
 }
 
 #[inline]
-fn may_notify(report: &Report, settings: &Settings) -> bool {
+fn may_notify(report: &Report, settings: &Settings, warn_before: Duration, now: DateTime<Utc>) -> bool {
     settings.backend != Backend::None
-        && (report.login_detected || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn))
+        && (report.login_detected
+            || !matches!(report.outcome, Outcome::Fresh { .. } | Outcome::NotLoggedIn)
+            || (settings.on_session_ending && report.horizon.as_ref().is_some_and(|h| ending(h, warn_before, now))))
+}
+
+/// Inside the warning window: cheap enough for every no-op tick.
+#[inline]
+fn ending(h: &crate::engine::horizon::Horizon, warn_before: Duration, now: DateTime<Utc>) -> bool {
+    h.ending(now, chrono::Duration::from_std(warn_before).unwrap_or(chrono::Duration::MAX))
 }
 
 /// How a delivery went, for the activity log and `notify --test`.
@@ -219,5 +240,7 @@ mod tests {
         assert!(s.wants(Kind::Refreshed) && !s.wants(Kind::LoginDetected));
         s = Settings { on_login: true, ..Settings::off() };
         assert!(s.wants(Kind::LoginDetected) && !s.wants(Kind::Refreshed));
+        s = Settings { on_session_ending: true, ..Settings::off() };
+        assert!(s.wants(Kind::SessionEnding) && !s.wants(Kind::ReloginRequired));
     }
 }

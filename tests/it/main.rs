@@ -16,6 +16,7 @@ mod doctor;
 mod env;
 mod harden;
 mod hook;
+mod horizon;
 mod init;
 mod log;
 mod login;

@@ -34,7 +34,9 @@ const STATUS_CONFIG: &str = "[profile dev]\nsso_session = corp\n\n[profile admin
 [sso-session noscope]\nsso_start_url = https://noscope.awsapps.com/start\nsso_region = us-east-1\n\n\
 [sso-session stale]\nsso_start_url = https://stale.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
 [sso-session fresh]\nsso_start_url = https://fresh.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-[sso-session broken]\nsso_start_url = https://broken.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
+[sso-session broken]\nsso_start_url = https://broken.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+[sso-session late]\nsso_start_url = https://late.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+[sso-session overdue]\nsso_start_url = https://overdue.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
 
 fn tok(url: &str, expires_in: i64) -> Value {
     let mut t = token(expires_in);
@@ -65,15 +67,35 @@ fn fixture() -> Home {
     home.config(STATUS_CONFIG);
     let corp = home.write_token("corp", &tok("https://corp.awsapps.com/start", 52 * M + 30));
     backdate(&corp, 9 * M);
+    // Three past sessions, refreshed every 40 minutes: each ended after it was last seen alive
+    // and by its rejection, which leaves 7h 50m to 8h 5m; the estimate is the upper end.
+    let past = |day: i64, alive: i64, ended: i64| json!({"login_at": iso(-day * 86400), "alive_secs": alive, "ended_secs": ended});
     home.write_state(
         "corp",
         &json!({
             "session": "corp",
             "last_refresh": {"at": iso(-(8 * M + 30)), "outcome": "ok", "expires_at": iso(52 * M + 30)},
             "seen_login": fingerprint(REFRESH),
+            "seen_expires_at": iso(52 * M + 30),
             "login_at": iso(-(3 * H + 12 * M + 30)),
+            "login_at_basis": "ssofresh_login",
+            "observed": [past(3, 7 * H + 30 * M, 8 * H + 10 * M), past(2, 7 * H + 50 * M, 8 * H + 20 * M), past(1, 7 * H + 40 * M, 8 * H + 5 * M)],
         }),
     );
+    // Inside the warning window (the default 30 minutes), and past the estimate.
+    for (name, login_ago) in [("late", 7 * H + 40 * M + 30), ("overdue", 8 * H + 20 * M + 30)] {
+        home.write_token(name, &tok(&format!("https://{name}.awsapps.com/start"), 45 * M + 30));
+        home.write_state(
+            name,
+            &json!({
+                "session": name,
+                "seen_login": fingerprint(REFRESH),
+                "seen_expires_at": iso(45 * M + 30),
+                "login_at": iso(-login_ago),
+                "login_at_basis": "cache_file_time",
+            }),
+        );
+    }
     let p = home.write_token("soon", &tok("https://soon.awsapps.com/start", 12 * M + 30));
     backdate(&p, 48 * M);
     let p = home.write_token("lapsed", &tok("https://lapsed.awsapps.com/start", -(H + 5 * M + 30)));
@@ -212,8 +234,11 @@ fn assert_fits(text: &str) {
 #[test]
 fn golden_human_output_for_every_state() {
     let home = fixture();
-    let cases: [(&str, &[&str]); 10] = [
+    let cases: [(&str, &[&str]); 13] = [
         ("valid", &["--session", "corp"]),
+        ("configured", &["--session", "corp", "--session-duration", "6h,corp=9h,soon=1h"]),
+        ("session_ending", &["--session", "late"]),
+        ("session_overdue", &["--session", "overdue"]),
         ("expiring", &["--session", "soon"]),
         ("expired_refreshable", &["--session", "lapsed"]),
         ("relogin_rejected", &["--session", "ended"]),
@@ -238,7 +263,20 @@ fn golden_human_output_for_every_state() {
     let names: Vec<&str> = heads.iter().map(|h| h.split(':').next().unwrap()).collect();
     assert_eq!(
         names,
-        ["corp", "soon", "lapsed", "ended", "noscope", "stale", "fresh", "broken", "profile old", "profile older"]
+        [
+            "corp",
+            "soon",
+            "lapsed",
+            "ended",
+            "noscope",
+            "stale",
+            "fresh",
+            "broken",
+            "late",
+            "overdue",
+            "profile old",
+            "profile older"
+        ]
     );
 }
 
@@ -341,6 +379,13 @@ const SESSION_SCHEMA: &[(&str, &[&str])] = &[
     ("reason", &["string", "null"]),
     ("message", &["string", "null"]),
     ("login_command", &["string"]),
+    ("session_ends_at", &["string", "null"]),
+    ("session_ends_in_seconds", &["int", "null"]),
+    ("session_ends_basis", &["string", "null"]),
+    ("session_duration_seconds", &["int", "null"]),
+    ("session_learned_from", &["int", "null"]),
+    ("login_at", &["string", "null"]),
+    ("login_at_basis", &["string", "null"]),
     ("expires_at", &["string", "null"]),
     ("expires_in_seconds", &["int", "null"]),
     ("refreshable", &["bool"]),
@@ -383,6 +428,8 @@ fn json_schema_for_every_state() {
         ("stale", "relogin_required", true, false, Some("registration_expired"), Some(1)),
         ("fresh", "not_logged_in", true, false, None, None),
         ("broken", "unreadable", false, false, Some("unreadable"), None),
+        ("late", "valid", false, true, None, Some(1)),
+        ("overdue", "valid", false, true, None, Some(1)),
         ("old", "legacy", false, false, Some("legacy"), Some(1)),
         ("older", "relogin_required", true, false, Some("legacy"), Some(-1)),
     ];
@@ -432,6 +479,55 @@ fn json_schema_for_every_state() {
     assert_eq!(by("old")["login_command"], "ssofresh login --profile old");
     assert_eq!(by("noscope")["has_refresh_token"], false);
     assert!(by("broken")["message"].as_str().unwrap().contains("truncated"));
+    // The session's end, and where each part of the estimate comes from.
+    // Seconds left are counted from a clock that moves on from NOW while status runs.
+    let ends = |n: &str| {
+        let s = by(n);
+        let left = s["session_ends_in_seconds"].as_i64();
+        let at = s["session_ends_at"]
+            .as_str()
+            .map(|t| (chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc() - now()).num_seconds());
+        assert!(left.is_none() || left == at || left.zip(at).is_some_and(|(l, a)| l == a - 1), "{n}: {left:?} {at:?}");
+        (
+            s["session_ends_basis"].as_str().map(str::to_string),
+            at,
+            s["session_duration_seconds"].as_i64(),
+            s["session_learned_from"].as_i64(),
+            s["login_at_basis"].as_str().map(str::to_string),
+        )
+    };
+    let some = |s: &str| Some(s.to_string());
+    // Logged in at 08:47:30 by ssofresh; three sessions say 8h 5m: ends 16:52:30.
+    assert_eq!(
+        ends("corp"),
+        (some("learned"), Some(4 * H + 52 * M + 30), Some(8 * H + 5 * M), Some(3), some("ssofresh_login"))
+    );
+    assert_eq!(by("corp")["session_ends_at"], iso(4 * H + 52 * M + 30));
+    assert_eq!(by("corp")["login_at"], iso(-(3 * H + 12 * M + 30)));
+    assert_eq!(by("corp")["last_login_at"], by("corp")["login_at"]);
+    // Nothing learned: AWS's default 8 h from the cache file's time (48 minutes ago).
+    assert_eq!(ends("soon"), (some("assumed"), Some(7 * H + 12 * M), Some(8 * H), None, some("cache_file_time")));
+    assert_eq!(ends("late").1, Some(19 * M + 30));
+    assert!(by("late")["session_ends_in_seconds"].as_i64().unwrap() > 0);
+    assert_eq!(ends("overdue").1, Some(-(20 * M + 30)), "past the estimate, the session still refreshable");
+    // A token nobody can refresh ends with its expiry.
+    assert_eq!(ends("old").0, some("token"));
+    assert_eq!(by("old")["session_ends_at"], by("old")["expires_at"]);
+    // No session end while a login is needed, or without a token; the login time stays known.
+    for n in ["ended", "noscope", "stale", "fresh", "broken", "older"] {
+        assert!(by(n)["session_ends_at"].is_null() && by(n)["session_ends_basis"].is_null(), "{n}");
+    }
+    assert_eq!(by("ended")["login_at_basis"], "cache_file_time");
+    assert!(by("fresh")["login_at"].is_null());
+    // A stated duration wins: per session over the default.
+    let run = status(&home, &["--json", "--session-duration", "6h,corp=9h"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let configured = |n: &str| {
+        let s = v["sessions"].as_array().unwrap().iter().find(|s| s["name"] == n).unwrap().clone();
+        (s["session_ends_basis"].as_str().unwrap().to_string(), s["session_duration_seconds"].as_i64().unwrap())
+    };
+    assert_eq!(configured("corp"), ("configured".to_string(), 9 * H));
+    assert_eq!(configured("soon"), ("configured".to_string(), 6 * H));
     // The selection works for JSON too; `--check` adds the verdict as the exit code.
     let one = status(&home, &["--json", "--profile", "dev"]);
     let v: Value = serde_json::from_str(&one.stdout).unwrap();
@@ -555,11 +651,9 @@ fn a_refresh_shows_in_status_and_in_the_log() {
     let at = serde_json::from_slice::<Value>(&state).unwrap()["last_refresh"]["at"].as_str().unwrap().to_string();
     let run = status_at(&home, &["--session", "corp"], &at);
     assert_eq!(run.code, 0);
-    assert!(
-        run.stdout.starts_with("corp: valid, 59m left") || run.stdout.starts_with("corp: valid, 1h 0m left"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.starts_with("corp: valid\n"), "{}", run.stdout);
+    let token_row = run.stdout.lines().find(|l| l.trim_start().starts_with("token")).expect(&run.stdout);
+    assert!(token_row.contains(" 59m left") || token_row.contains(" 1h 0m left"), "{token_row}");
     let last = run.stdout.lines().find(|l| l.trim_start().starts_with("last refresh")).expect(&run.stdout);
     assert!(last.contains("ok, 0s ago") || last.contains("ok, 1s ago"), "{last}");
     let activity: Vec<&str> = run.stdout.lines().skip_while(|l| !l.trim_start().starts_with("activity")).collect();
