@@ -51,4 +51,6 @@ pub struct UserEnv {
     pub xdg_config_home: Option<String>,
     /// `ZDOTDIR`: where zsh reads `.zshrc`.
     pub zdotdir: Option<String>,
+    /// `SHELL`: which shell's hook `login` offers to set up.
+    pub shell: Option<String>,
 }

@@ -668,9 +668,12 @@ pub enum LoginFlow {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 signed in, 1 transient failure (network, endpoint), 2 configuration problem, \
-    3 the sign-in was denied, expired or timed out. A second login for the same session waits for the first \
-    and then reports its result. Nothing else ever starts a login: tick, the prompt hook and \
+#[command(after_help = "While the session is logged in and not near its estimated end (--warn-before), \
+    login says so and signs in only with --force; inside that window it signs in again, which starts a new \
+    session. An access token that has expired is refreshed first: a session still alive needs no login.\n\n\
+    Exit codes: 0 signed in (or already logged in), 1 transient failure (network, endpoint), 2 configuration \
+    problem, 3 the sign-in was denied, expired or timed out. A second login for the same session waits for \
+    the first and then reports its result. Nothing else ever starts a login: tick, the prompt hook and \
     credential-process only tell you to run this.")]
 #[command(mut_arg("timeout", |a| a.help("Time allowed for each request")))]
 pub struct LoginArgs {

@@ -89,6 +89,7 @@ pub fn user_env() -> UserEnv {
         path: std::env::var_os("PATH"),
         xdg_config_home: std::env::var("XDG_CONFIG_HOME").ok(),
         zdotdir: std::env::var("ZDOTDIR").ok(),
+        shell: std::env::var("SHELL").ok().filter(|s| !s.trim().is_empty()),
     }
 }
 
@@ -145,6 +146,24 @@ pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings 
         clock: ctx.clock,
         force_if: None,
         horizon: horizon(&r.session_end),
+    }
+}
+
+/// How `login` checks a session whose access token has expired: one refresh, at once, as a
+/// tick by hand would make it, with login's own timeouts.
+pub fn login_refresh(ctx: &Context, timeouts: &Timeouts, ends: &SessionEnd) -> refresh::Settings {
+    refresh::Settings {
+        threshold: Duration::from_secs(20 * 60),
+        max_retry_attempts: 0,
+        retry_backoff: Duration::ZERO,
+        http: http(timeouts),
+        auto: false,
+        state_dir: ctx.paths.state_dir.clone(),
+        log: ctx.activity_log(),
+        aws: ctx.aws_cell().clone(),
+        clock: ctx.clock,
+        force_if: None,
+        horizon: horizon(ends),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::engine::activity::Limits;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::notify::{self, Backend};
+use crate::shell::installed;
 use crate::sys::guard::Unsafe;
 use crate::text::duration::human;
 use crate::text::quote::{self, Dialect};
@@ -503,57 +504,9 @@ fn permission_findings(_s: &Setup, _out: &mut Vec<Finding>) {}
 /// A prompt hook (`ssofresh init` in a shell's startup file) or a timer (systemd, launchd,
 /// cron) keeps tokens fresh; without one, nothing does.
 fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
-    let mut found: Vec<String> = Vec::new();
-    let zdotdir = user.zdotdir.as_ref().map(PathBuf::from).unwrap_or_else(|| home.to_path_buf());
-    // Like fish and systemd: $XDG_CONFIG_HOME when it is absolute, else ~/.config.
-    let config_home = user
-        .xdg_config_home
-        .as_ref()
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".config"));
-    let mut rc_files = vec![
-        zdotdir.join(".zshrc"),
-        home.join(".bashrc"),
-        home.join(".bash_profile"),
-        config_home.join("fish/config.fish"),
-    ];
-    if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
-        let mut more: Vec<PathBuf> =
-            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
-        more.sort();
-        rc_files.extend(more);
-    }
-    for rc in rc_files {
-        let Ok(text) = std::fs::read_to_string(&rc) else { continue };
-        if text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh init")) {
-            found.push(format!("prompt hook in {}", tilde(&rc, home)));
-        }
-    }
-    let mut disabled: Vec<String> = Vec::new();
-    let systemd = config_home.join("systemd/user");
-    for name in names_in(&systemd, ".timer") {
-        // `systemctl --user enable` links the timer into timers.target.wants.
-        if systemd.join("timers.target.wants").join(&name).exists() {
-            found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
-        } else {
-            disabled.push(name);
-        }
-    }
-    for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
-        found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
-    }
-    if let Ok(o) = std::process::Command::new("crontab")
-        .arg("-l")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-    {
-        let text = String::from_utf8_lossy(&o.stdout);
-        if o.status.success() && text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh")) {
-            found.push("crontab entry".into());
-        }
-    }
+    let places =
+        installed::Places { home, zdotdir: user.zdotdir.as_deref(), xdg_config_home: user.xdg_config_home.as_deref() };
+    let installed::Installed { found, disabled_timers: disabled } = installed::find(places, true);
     if found.is_empty() && !disabled.is_empty() {
         let mut f =
             Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
@@ -593,21 +546,6 @@ fn size(bytes: u64) -> String {
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
         b => format!("{b} bytes"),
     }
-}
-
-/// Files in `dir` whose name mentions ssofresh and ends with `suffix`, sorted.
-fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.contains("ssofresh") && n.ends_with(suffix))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 /// The notifications a tick started from this environment sends: where to, about what, and

@@ -1,5 +1,8 @@
 //! `ssofresh login [SESSION] [--profile P]`: sign in, one login per session at a time, and
-//! write the token cache the way the AWS CLI does. Only ever started by the user.
+//! write the token cache the way the AWS CLI does. Only ever started by the user. While the
+//! session is valid and not near its estimated end it says so and signs in only with
+//! `--force`; inside the warning window before the end it signs in again, starting a new
+//! session.
 
 use super::common::{fail, load_config};
 use crate::auth::browser::BrowserEnv;
@@ -9,7 +12,9 @@ use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::cli::{resolve, LoginArgs, LoginFlow};
 use crate::context::Context;
 use crate::engine::activity::{ActivityLog, Entry};
-use crate::engine::refresh;
+use crate::engine::horizon::{self, Horizon};
+use crate::engine::refresh::{self, Outcome};
+use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
@@ -64,6 +69,18 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         return e.exit_code();
     }
     let state_dir = &paths.state_dir;
+    let ends = resolve::horizon(&args.session_end);
+    if !args.force {
+        if let Some(h) = logged_in(ctx, args, &cfg, &target, &ends) {
+            let now = ctx.clock.now();
+            println!(
+                "{label}: already logged in; session ends {} ({}); --force signs in again",
+                when(&h, now),
+                h.basis_words()
+            );
+            return EXIT_OK;
+        }
+    }
     let browser = resolve::browser();
     let (flow, open_browser) = flow(args, &browser);
     let opts = Options {
@@ -91,7 +108,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
                     let now = fingerprint_at(&target.cache_path);
                     match CachedToken::read(&target.cache_path) {
                         Ok(Some(t)) if now.is_some() && now != before && t.expires() > ctx.clock.now() => {
-                            summary(&target, &t, "by the other ssofresh login", ctx.clock.now());
+                            summary(ctx, &target, &t, "by the other ssofresh login", &ends);
                             return EXIT_OK;
                         }
                         _ => eprintln!("ssofresh: {label}: the other login did not succeed; signing in now"),
@@ -127,7 +144,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     };
     match save(&target, &signed, state_dir, &ctx.activity_log(), ctx.clock.now()) {
         Ok(()) => {
-            summary(&target, &signed.token, "", ctx.clock.now());
+            summary(ctx, &target, &signed.token, "", &ends);
             EXIT_OK
         }
         Err((msg, code)) => {
@@ -191,7 +208,54 @@ fn save(
     Ok(())
 }
 
-fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) {
+/// The session's horizon when it is logged in and not near its end: no login is needed then.
+/// An access token that has expired is refreshed first, as a tick would: only that tells a
+/// session still alive from one that has ended.
+fn logged_in(
+    ctx: &Context,
+    args: &LoginArgs,
+    cfg: &crate::aws::config::AwsConfig,
+    target: &Target,
+    ends: &horizon::Settings,
+) -> Option<Horizon> {
+    let now = ctx.clock.now();
+    let threshold = chrono::Duration::minutes(20);
+    let mut s = session_status::inspect(target, &ctx.paths.state_dir, now, threshold, ends);
+    if s.state == State::ExpiredRefreshable {
+        let settings = resolve::login_refresh(ctx, &args.timeouts, &args.session_end);
+        let report = refresh::run(target, cfg, &settings);
+        if !matches!(report.outcome, Outcome::Refreshed { .. } | Outcome::Fresh { .. }) {
+            return None;
+        }
+        s = session_status::inspect(target, &ctx.paths.state_dir, ctx.clock.now(), threshold, ends);
+    }
+    let h = s.horizon.filter(|_| matches!(s.state, State::Valid | State::Expiring | State::Legacy))?;
+    // A token nobody can refresh has no warning of its own: its expiry is the end.
+    let unrenewable_soon = h.length.basis == horizon::Basis::Token && h.ends_at - now <= ends.warn_before();
+    if h.ending(now, ends.warn_before()) || unrenewable_soon {
+        eprintln!(
+            "ssofresh: {}: the session ends {} ({}); signing in again to start a new one",
+            target.label(),
+            when(&h, now),
+            h.basis_words()
+        );
+        return None;
+    }
+    Some(h)
+}
+
+/// `~17:18, in 3h 10m`, or how long ago the estimate passed.
+fn when(h: &Horizon, now: DateTime<Utc>) -> String {
+    let at = crate::text::style::clock(h.ends_at, now);
+    if h.ends_at > now {
+        format!("~{at}, in {}", human(h.ends_at - now))
+    } else {
+        format!("~{at} by the estimate, {} ago", human(now - h.ends_at))
+    }
+}
+
+fn summary(ctx: &Context, target: &Target, token: &CachedToken, how: &str, ends: &horizon::Settings) {
+    let now = ctx.clock.now();
     let expires = token.expires();
     let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
     let how = if how.is_empty() { String::new() } else { format!(" {how}") };
@@ -208,9 +272,41 @@ fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) 
     );
     if target.is_legacy() {
         println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (aws configure sso-session).");
-    } else if token.refresh_token.is_some() {
-        println!("  ssofresh keeps it fresh until the Identity Center session ends.");
-    } else {
+        return;
+    }
+    if token.refresh_token.is_none() {
         println!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
+        return;
+    }
+    // The session starts now: its end, as far as it can be told.
+    let saved = SessionState::load(&state::state_path(&ctx.paths.state_dir, &target.cache_key));
+    let length = horizon::length(ends, &target.name, &saved.observed);
+    let h = horizon::horizon(now, horizon::LoginBasis::SsofreshLogin, expires, true, length);
+    println!(
+        "  The Identity Center session ends {} ({}; an estimate: see ssofresh doctor).",
+        when(&h, now),
+        h.basis_words()
+    );
+    let user = resolve::user_env();
+    let places = crate::shell::installed::Places {
+        home: &ctx.paths.home,
+        zdotdir: user.zdotdir.as_deref(),
+        xdg_config_home: user.xdg_config_home.as_deref(),
+    };
+    let installed = crate::shell::installed::find(places, true);
+    if let Some(what) = installed.found.first() {
+        println!("  ssofresh keeps the token fresh until then ({what}).");
+    } else if let Some(timer) = installed.disabled_timers.first() {
+        println!(
+            "  The ssofresh timer is installed but not enabled, so the token expires in {}; enable it:",
+            human(expires - now)
+        );
+        println!("    systemctl --user enable --now {timer}");
+    } else {
+        println!(
+            "  Nothing runs ssofresh automatically here, so the token expires in {}; to keep it fresh until then, run:",
+            human(expires - now)
+        );
+        println!("    {}", crate::shell::installed::setup_line(places, user.shell.as_deref()));
     }
 }

@@ -316,7 +316,7 @@ fn a_login_during_a_slow_refresh_is_not_overwritten() {
     // wait for the lock before writing without it.
     let login = spawn(
         home.cmd_at(&stub.url)
-            .args(["login", "corp", "--use-device-code", "--timeout", "300ms"])
+            .args(["login", "corp", "--use-device-code", "--force", "--timeout", "300ms"])
             .env("SSOFRESH_TEST_WAIT_SCALE", "0.01"),
     );
     assert!(wait_until(Duration::from_secs(20), || stub.count("/token") == 2), "the login did not finish");

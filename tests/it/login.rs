@@ -257,7 +257,10 @@ fn device_flow_through_pending_and_slow_down() {
     // What the user sees: the page, the code, then the result.
     assert!(run.stderr.contains(VERIFY_URI) && run.stderr.contains(USER_CODE), "{}", run.stderr);
     assert!(run.stdout.contains("Logged in to corp") && run.stdout.contains("Profiles: dev"), "{}", run.stdout);
-    assert!(run.stdout.contains("valid until") && run.stdout.contains("keeps it fresh"), "{}", run.stdout);
+    assert!(run.stdout.contains("valid until") && run.stdout.contains("session ends ~"), "{}", run.stdout);
+    // Nothing here runs ssofresh: no promise to keep it fresh, but the line that sets it up.
+    assert!(!run.stdout.contains("keeps the token fresh"), "{}", run.stdout);
+    assert!(run.stdout.contains("Nothing runs ssofresh automatically"), "{}", run.stdout);
 
     // The requests, in AWS's shapes.
     let reqs = stub.requests();
@@ -364,7 +367,7 @@ fn the_registration_is_reused_until_a_day_before_it_expires() {
     let idc = idc(vec!["ok"]);
     let stub = stub(&idc);
     for _ in 0..2 {
-        let run = Run::of(login(&home, &stub.url).args(["--use-device-code"]));
+        let run = Run::of(login(&home, &stub.url).args(["--use-device-code", "--force"]));
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     assert_eq!(stub.count("/client/register"), 1);
@@ -378,7 +381,7 @@ fn the_registration_is_reused_until_a_day_before_it_expires() {
     let mut reg: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     reg["expiresAt"] = json!(iso(20 * 3600));
     std::fs::write(&path, reg.to_string()).unwrap();
-    assert_eq!(Run::of(login(&home, &stub.url).args(["--use-device-code"])).code, 0);
+    assert_eq!(Run::of(login(&home, &stub.url).args(["--use-device-code", "--force"])).code, 0);
     assert_eq!(stub.count("/client/register"), 2);
     assert_eq!(home.read_token("corp")["clientId"], "client-1");
 }
@@ -409,7 +412,10 @@ fn expired_and_denied_authorizations_write_nothing() {
         (vec!["pending"], 3, "expired"),
     ] {
         let home = Home::new();
-        let before = home.write_token("corp", &token(-60));
+        // Expired, and no refresh token: only a login helps (login would refresh one first).
+        let mut old = token(-60);
+        old.as_object_mut().unwrap().remove("refreshToken");
+        let before = home.write_token("corp", &old);
         let before_bytes = std::fs::read(&before).unwrap();
         let idc = idc(polls.clone());
         *idc.device_expires_in.lock().unwrap() = expires_in;
@@ -496,7 +502,7 @@ fn browser_flow_with_pkce() {
 
     // A device-code login after it needs a registration of its own (as with the AWS CLI).
     *idc.polls.lock().unwrap() = vec!["ok"];
-    assert_eq!(Run::of(login(&home, &stub.url).args(["--use-device-code"])).code, 0);
+    assert_eq!(Run::of(login(&home, &stub.url).args(["--use-device-code", "--force"])).code, 0);
     assert_eq!(stub.count("/client/register"), 2);
 }
 
@@ -827,4 +833,124 @@ fn the_aws_cli_uses_the_new_token() {
     );
     let sts = reqs.iter().find(|r| r.path == "/").expect("STS was called");
     assert!(sts.header("authorization").unwrap_or("").contains(ROLE_AKID), "signed with the role credentials");
+}
+
+/// Sets a file's modification time `ago` seconds back, as a login that long ago left it.
+fn written_ago(path: &std::path::Path, ago: u64) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - Duration::from_secs(ago)).unwrap();
+}
+
+/// Issue #12: `login` on a valid session opens nothing, sends nothing, changes nothing and
+/// exits 0, saying when the session ends; `--force` signs in.
+#[test]
+fn a_valid_session_needs_no_login_and_force_signs_in() {
+    let home = Home::new();
+    let idc = idc(vec!["ok"]);
+    let stub = stub(&idc);
+    // Another tool's login two hours ago; the token was refreshed since.
+    written_ago(&home.write_token("corp", &token(50 * 60)), 2 * 3600);
+    let opened = home.path().join("opened");
+    let browser = format!("touch {}", opened.display());
+    let before = snapshot(home.path());
+    for args in [vec!["corp"], vec![], vec!["--profile", "dev"], vec!["corp", "--flow", "auth-code"]] {
+        let run = Run::of(login(&home, &stub.url).args(&args).env("BROWSER", &browser).env("DISPLAY", ":0"));
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stdout.starts_with("corp: already logged in; session ends ~")
+                && run.stdout.contains("in 5h 59m (assumed: AWS's default of 8h); --force signs in again"),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+    assert!(stub.requests().is_empty(), "no request");
+    assert!(!opened.exists(), "no browser");
+    assert!(snapshot(home.path()) == before, "no file changed");
+    // A stated duration is what it says.
+    let run = Run::of(login(&home, &stub.url).arg("corp").env("SSOFRESH_SESSION_DURATION", "corp=12h"));
+    assert!(run.stdout.contains("in 9h 59m (configured: 12h)"), "{}", run.stdout);
+
+    let run = Run::of(login(&home, &stub.url).args(["corp", "--force", "--use-device-code"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Logged in to corp"), "{}", run.stdout);
+    assert_eq!(stub.count("/device_authorization"), 1);
+    assert_eq!(home.read_token("corp")["refreshToken"], NEW_REFRESH);
+}
+
+fn corp_status(home: &Home) -> Value {
+    let run = Run::of(home.cmd().args(["status", "--json", "--session", "corp"]));
+    serde_json::from_str::<Value>(&run.stdout).unwrap()["sessions"][0].clone()
+}
+
+/// Inside the warning window before the estimated end, `login` signs in again without
+/// `--force` (the early login the warning asks for), and the estimate restarts from it.
+#[test]
+fn near_the_end_login_signs_in_again_and_the_estimate_restarts() {
+    let home = Home::new();
+    let stub = stub(&idc(vec!["ok"]));
+    let old = home.write_token("corp", &token(50 * 60));
+    written_ago(&old, 7 * 3600 + 45 * 60);
+    let before = corp_status(&home);
+    assert!(before["session_ends_in_seconds"].as_i64().unwrap() < 16 * 60, "{before}");
+    let run = Run::of(login(&home, &stub.url).args(["corp", "--use-device-code"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("signing in again to start a new one"), "{}", run.stderr);
+    assert!(run.stdout.contains("Logged in to corp") && run.stdout.contains("session ends ~"), "{}", run.stdout);
+    let after = corp_status(&home);
+    assert_eq!(after["login_at_basis"], "ssofresh_login");
+    let left = after["session_ends_in_seconds"].as_i64().unwrap();
+    assert!((8 * 3600 - 60..=8 * 3600).contains(&left), "8 hours from now: {after}");
+    // A shorter warning window: the same session is not near its end yet.
+    written_ago(&home.token_path("corp"), 0);
+    let state = home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")));
+    let mut st: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    st["login_at"] = json!(iso(-(7 * 3600 + 45 * 60)));
+    std::fs::write(&state, st.to_string()).unwrap();
+    let run = Run::of(login(&home, &stub.url).args(["corp", "--warn-before", "10m"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("already logged in"), "{}", run.stdout);
+}
+
+/// An access token that has expired, of a session still alive: login refreshes it instead of
+/// sending the user to the browser.
+#[test]
+fn an_expired_token_of_a_live_session_is_refreshed_not_signed_in_again() {
+    let home = Home::new();
+    let stub = stub(&idc(vec!["ok"]));
+    home.write_token("corp", &token(-10 * 60));
+    let run = Run::of(login(&home, &stub.url).args(["corp", "--use-device-code"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("already logged in"), "{}", run.stdout);
+    let paths: Vec<String> = stub.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/token"], "one refresh, no sign-in");
+    assert_eq!(home.read_token("corp")["accessToken"], "aoa-SECRETMARK-refreshed");
+}
+
+/// After a login, what keeps the token fresh; when nothing does, the one line that sets it up
+/// for the user's shell, not a promise.
+#[test]
+fn after_a_login_the_setup_line_for_the_users_shell() {
+    let home = Home::new();
+    let stub = stub(&idc(vec!["ok"]));
+    let run_with = |shell: &str| {
+        let run = Run::of(login(&home, &stub.url).args(["corp", "--use-device-code", "--force"]).env("SHELL", shell));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    for (shell, line) in [
+        ("/bin/zsh", r#"echo 'eval "$(ssofresh init zsh)"' >> ~/.zshrc"#),
+        ("/usr/bin/bash", r#"echo 'eval "$(ssofresh init bash)"' >> ~/.bashrc"#),
+        ("/usr/bin/fish", "echo 'ssofresh init fish | source' >> ~/.config/fish/config.fish"),
+    ] {
+        let out = run_with(shell);
+        assert!(out.contains("Nothing runs ssofresh automatically") && out.contains(line), "{shell}: {out}");
+        assert!(!out.contains("keeps the token fresh"), "{out}");
+    }
+    // The line works: after it, login says what keeps the token fresh.
+    let line = r#"echo 'eval "$(ssofresh init zsh)"' >> ~/.zshrc"#;
+    let sh = std::process::Command::new("sh").arg("-c").arg(line).env("HOME", home.path()).status().unwrap();
+    assert!(sh.success());
+    let out = run_with("/bin/zsh");
+    assert!(out.contains("ssofresh keeps the token fresh until then (prompt hook in ~/.zshrc)"), "{out}");
+    assert!(!out.contains("Nothing runs"), "{out}");
 }
