@@ -9,6 +9,8 @@ use crate::aws::token_cache::CachedToken;
 use crate::cli::{resolve, DoctorArgs};
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
+use crate::engine::horizon::{self, Basis};
+use crate::engine::session_status;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::notify::{self, Backend};
@@ -63,6 +65,8 @@ pub struct Setup {
     pub user: UserEnv,
     /// What a tick started from this environment would notify with, or why it cannot start.
     pub notify: Result<notify::Settings, String>,
+    /// The session lengths stated (`--session-duration`), for the session-end estimates.
+    pub ends: horizon::Settings,
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
@@ -78,6 +82,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         aws: ctx.aws().clone(),
         user: resolve::user_env(),
         notify: resolve::notify_from_env(),
+        ends: resolve::horizon(&args.session_end),
     };
     let findings = check(&setup, ctx.clock.now());
     let style = resolve::style(&args.color);
@@ -116,6 +121,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
             let targets = target::all(cfg, &s.cache_dir);
             cache_findings(&targets, &mut out);
             clock_findings(&targets, &s.state_dir, now, &mut out);
+            horizon_findings(&targets, &s.state_dir, &s.ends, now, &mut out);
             endpoint_findings(cfg, &targets, &s.aws, &mut out);
         }
     }
@@ -364,6 +370,87 @@ fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out:
         out.push(Finding::new(Level::Ok, "clock: agrees with the SSO endpoint's at the last refresh"));
     } else if skewed == 0 && checked > 0 {
         out.push(Finding::new(Level::Ok, "clock: no sign of skew in the token cache and state times"));
+    }
+}
+
+/// Where each logged-in session's estimated end comes from, and how to make it exact: no AWS
+/// API says when a session ends, so only a duration the user states is.
+fn horizon_findings(
+    targets: &[Target],
+    state_dir: &Path,
+    ends: &horizon::Settings,
+    now: DateTime<Utc>,
+    out: &mut Vec<Finding>,
+) {
+    use crate::text::duration::{show, Form};
+    let mut inexact: Vec<String> = Vec::new();
+    for t in targets {
+        let s = session_status::inspect(t, state_dir, now, chrono::Duration::minutes(20), ends);
+        let Some(h) = &s.horizon else { continue };
+        let when = format!("~{}", crate::text::style::clock(h.ends_at, now));
+        let l = &h.length;
+        let f = match l.basis {
+            // Legacy profiles and tokens without a refresh token have findings of their own.
+            Basis::Token => continue,
+            Basis::Configured => Finding::new(
+                Level::Ok,
+                format!(
+                    "{}: the session ends {when}: {} after the login, as stated",
+                    t.label(),
+                    show(l.duration, Form::Setting)
+                ),
+            ),
+            Basis::Learned => {
+                let range = match l.range {
+                    Some((lo, hi)) if hi - lo > chrono::Duration::minutes(1) => {
+                        format!(", which lasted between {} and {}", human(lo), human(hi))
+                    }
+                    _ => String::new(),
+                };
+                Finding::new(
+                    Level::Note,
+                    format!(
+                        "{}: the session ends {when} by an estimate learned from {} past session{}{range}",
+                        t.label(),
+                        l.sessions,
+                        plural(l.sessions)
+                    ),
+                )
+            }
+            Basis::Assumed => Finding::new(
+                Level::Note,
+                format!(
+                    "{}: the session ends {when} if it lasts AWS's default of {}; ssofresh has not seen one end yet",
+                    t.label(),
+                    show(l.duration, Form::Setting)
+                ),
+            ),
+        };
+        let login = match h.login_basis {
+            horizon::LoginBasis::SsofreshLogin => "ssofresh login recorded the login time".to_string(),
+            horizon::LoginBasis::CacheFileTime => {
+                "the login time is the token cache's file time (ssofresh login records it exactly)".to_string()
+            }
+            horizon::LoginBasis::FirstSeen => {
+                "the login time is when ssofresh first saw it (ssofresh login records it exactly)".to_string()
+            }
+        };
+        if l.basis != Basis::Configured {
+            // An example from what is known, rounded to the hour.
+            inexact.push(format!("{}={}h", t.name, ((l.duration.num_minutes() + 30) / 60).max(1)));
+        }
+        out.push(f.detail(login));
+    }
+    if !inexact.is_empty() {
+        let value = quote::word(Dialect::Posix, &inexact.join(","));
+        out.push(
+            Finding::new(
+                Level::Note,
+                "no AWS API tells when a session ends: state the session duration your administrator set (IAM Identity Center settings) to make the estimates exact, e.g. in your shell's startup file:",
+            )
+            .detail(format!("    export SSOFRESH_SESSION_DURATION={value}"))
+            .detail("(8h alone for every session; the timers read it when installed with it set)"),
+        );
     }
 }
 

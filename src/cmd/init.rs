@@ -84,6 +84,14 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     if given("no_hints") && args.no_hints {
         hook.push("--no-hints".into());
     }
+    if given("durations") {
+        for d in &args.session_end.durations {
+            hook.extend(["--session-duration".into(), session_duration(d)]);
+        }
+    }
+    if let (true, Some(d)) = (given("warn_before"), args.session_end.warn_before) {
+        hook.extend(["--warn-before".into(), duration_arg(d)]);
+    }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
     let program = crate::shell::hook::program_word(sh, &exe, resolve::user_env().path.as_deref());
     print!("{}", crate::shell::hook::render(sh, &program, &hook));
@@ -140,7 +148,24 @@ fn job(ctx: &Context, args: &InitArgs) -> Result<Job, Error> {
     put("SSOFRESH_CACHE_DIR", set.cache_dir, &paths.cache_dir);
     put("SSOFRESH_STATE_DIR", set.state_dir, &paths.state_dir);
     put("SSOFRESH_LOG_FILE", set.log_file, &paths.log_file);
+    // The session lengths and warning in effect now: a scheduler does not start the tick from
+    // this shell's environment, and its session_ending notification needs them.
+    if !args.session_end.durations.is_empty() {
+        let all: Vec<String> = args.session_end.durations.iter().map(session_duration).collect();
+        env.push(("SSOFRESH_SESSION_DURATION".into(), all.join(",")));
+    }
+    if let Some(d) = args.session_end.warn_before {
+        env.push(("SSOFRESH_WARN_BEFORE".into(), duration_arg(d)));
+    }
     Ok(Job { program, args: run, env, interval: args.interval })
+}
+
+/// `corp=12h` or `8h`, as `--session-duration` reads it back.
+fn session_duration(d: &crate::cli::SessionDuration) -> String {
+    match &d.session {
+        Some(name) => format!("{name}={}", duration_arg(d.duration)),
+        None => duration_arg(d.duration),
+    }
 }
 
 fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {

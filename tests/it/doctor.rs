@@ -334,3 +334,59 @@ fn missing_or_broken_config_is_found() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("cannot parse the AWS config"), "{}", run.stdout);
 }
+
+/// Issue #12: for each logged-in session, where its estimated end comes from, and how to make
+/// it exact.
+#[test]
+fn each_session_ends_estimate_is_explained() {
+    let home = clean();
+    home.config(&format!(
+        "{CLEAN}\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n"
+    ));
+    // corp: nothing learned yet. lab: two past sessions, 7h 50m to 8h 5m, logged in by ssofresh.
+    let lab = home.write_token("lab", &token(3600));
+    #[cfg(unix)]
+    mode(&lab, 0o600);
+    home.write_state(
+        "lab",
+        &serde_json::json!({
+            "seen_login": fingerprint(REFRESH),
+            "seen_expires_at": home.read_token("lab")["expiresAt"],
+            "login_at": iso(-3600),
+            "login_at_basis": "ssofresh_login",
+            "observed": [
+                {"login_at": iso(-3 * 86400), "alive_secs": 7 * 3600 + 50 * 60, "ended_secs": 8 * 3600 + 20 * 60},
+                {"login_at": iso(-2 * 86400), "alive_secs": 7 * 3600 + 30 * 60, "ended_secs": 8 * 3600 + 5 * 60},
+            ],
+        }),
+    );
+    #[cfg(unix)]
+    for p in [home.state_dir(), home.state_dir().join("sessions")] {
+        mode(&p, 0o700);
+    }
+    let run = doctor(&home);
+    assert_eq!(run.code, 0, "notes only: {}", run.stdout);
+    let out = flat(&run);
+    assert!(
+        out.contains("note     corp: the session ends ~") && out.contains("if it lasts AWS's default of 8h"),
+        "{out}"
+    );
+    assert!(out.contains("the login time is the token cache's file time"), "{out}");
+    assert!(
+        out.contains("lab: the session ends ~")
+            && out.contains("learned from 2 past sessions, which lasted between 7h 50m and 8h 5m"),
+        "{out}"
+    );
+    assert!(out.contains("ssofresh login recorded the login time"), "{out}");
+    // The command on a line of its own, exact, to paste.
+    assert!(
+        run.stdout.contains("\n             export SSOFRESH_SESSION_DURATION='corp=8h,lab=8h'\n"),
+        "{}",
+        run.stdout
+    );
+    // The line it offers makes the estimate exact.
+    let run = Run::of(home.cmd().arg("doctor").env("SSOFRESH_SESSION_DURATION", "lab=8h,corp=8h"));
+    let out = flat(&run);
+    assert!(out.contains("ok       lab: the session ends ~") && out.contains("8h after the login, as stated"), "{out}");
+    assert!(!out.contains("export SSOFRESH_SESSION_DURATION"), "nothing left to make exact: {out}");
+}

@@ -124,6 +124,35 @@ fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
     let run = Run::of(init(&home).args(["bash", "--config-file", "cfg"]).current_dir(home.path()));
     let abs = home.path().join("cfg");
     assert!(run.stdout.contains(&format!("--config-file {}", abs.display())), "{}", run.stdout);
+    // The session's length and the warning before its end, likewise.
+    let run = Run::of(init(&home).args(["zsh", "--session-duration", "8h,corp=12h", "--warn-before", "45m"]));
+    assert_eq!(
+        hook_line(&run.stdout),
+        "command ssofresh hook --shell zsh --session-duration 8h --session-duration 'corp=12h' --warn-before 45m"
+    );
+    let run = Run::of(init(&home).arg("zsh").env("SSOFRESH_SESSION_DURATION", "8h"));
+    assert_eq!(hook_line(&run.stdout), "command ssofresh hook --shell zsh");
+}
+
+/// A timer's tick does not start from this shell's environment: the session lengths and the
+/// warning in effect go into its entry, so its session_ending notification uses them.
+#[test]
+fn scheduler_entries_carry_the_session_duration() {
+    let home = Home::new();
+    let run = Run::of(
+        init(&home).arg("cron").env("SSOFRESH_SESSION_DURATION", "corp=12h,8h").env("SSOFRESH_WARN_BEFORE", "45m"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("SSOFRESH_SESSION_DURATION=") && run.stdout.contains("corp=12h,8h"), "{}", run.stdout);
+    assert!(run.stdout.contains("SSOFRESH_WARN_BEFORE=") && run.stdout.contains("45m"), "{}", run.stdout);
+    let run = Run::of(init(&home).args(["systemd", "--session-duration", "corp=12h"]));
+    let service = run.stdout.split("# ~/.config/systemd/user/ssofresh.timer").next().unwrap();
+    let units = parse_units(service);
+    let env: Vec<&str> = units.iter().filter(|(_, k, _)| k == "Environment").map(|(_, _, v)| v.as_str()).collect();
+    assert!(env.iter().any(|v| v.contains("SSOFRESH_SESSION_DURATION=corp=12h")), "{env:?}");
+    // Nothing stated, nothing added.
+    let run = Run::of(init(&home).arg("cron"));
+    assert!(!run.stdout.contains("SSOFRESH_SESSION_DURATION"), "{}", run.stdout);
 }
 
 #[test]
