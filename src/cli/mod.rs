@@ -90,7 +90,7 @@ pub enum Command {
     /// The prompt hook's check: local files only, starts a refresh in the background when due
     #[command(hide = true)]
     Hook(HookArgs),
-    /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
+    /// A short segment for the shell prompt: `corp`, `corp 25m` (the session's last hour), `corp ⚠ login`
     #[command(after_help = PROMPT_HELP)]
     Prompt(PromptArgs),
     /// Print role credentials in the credential_process format (for ~/.aws/config)
@@ -109,7 +109,7 @@ pub enum Command {
     /// Print configuration to paste into ~/.aws/config
     #[command(subcommand)]
     Configure(ConfigureCommand),
-    /// Show each session's state: time left, refreshability, last refresh and login, activity
+    /// Show each session's state: when the session ends, the token's time left, last refresh and login, activity
     Status(StatusArgs),
     /// Show the activity log (refreshes, logins, notifications); --follow to watch it
     Log(LogArgs),

@@ -331,7 +331,7 @@ fn session(
     let ending = s.horizon.as_ref().is_some_and(|h| h.ending(now, warn_before));
     match s.state {
         State::ReloginRequired | State::NotLoggedIn | State::Unreadable => line("run", &t.login_command()),
-        _ if ending => line("run", &format!("{} (to start a new session before this one ends)", t.login_command())),
+        _ if ending => line("run", &format!("{} (before the session ends)", t.login_command())),
         State::ExpiredRefreshable => line("run", "ssofresh tick (or any AWS command: the SDK refreshes it too)"),
         State::Expiring => line("next", "the next tick refreshes it"),
         _ => {}
