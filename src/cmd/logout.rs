@@ -11,6 +11,7 @@ use crate::aws::token_cache::CachedToken;
 use crate::cli::{resolve, LogoutArgs};
 use crate::context::Context;
 use crate::engine::activity::Entry;
+use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use std::io::ErrorKind;
@@ -133,6 +134,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
             code = EXIT_USAGE;
         }
     }
+    forget_login(ctx, t);
     // Role credentials are cached per account and role; only those of this session's profiles
     // can be told apart (the file names are hashes), so those are what goes.
     let owner = match (&t.kind, &t.start_url) {
@@ -158,4 +160,21 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
         println!("Logged out of {label}: {}.", done.join("; "));
     }
     code
+}
+
+/// The session's state no longer holds a login: the next token in the cache is a new one. Only
+/// a state that exists is touched (logout creates no state directory).
+fn forget_login(ctx: &Context, t: &Target) {
+    let path = state::state_path(&ctx.paths.state_dir, &t.cache_key);
+    if !path.exists() {
+        return;
+    }
+    let mut st = SessionState::load(&path);
+    let before = st.clone();
+    st.record_logout();
+    if st != before {
+        if let Err(e) = st.save(&path) {
+            log::warn!("cannot save {}: {e}", path.display());
+        }
+    }
 }

@@ -139,6 +139,20 @@ impl SessionState {
         self.alive_at = Some(timefmt::format(at));
     }
 
+    /// Signed out: the login is over. Whatever the cache holds next is a new login, however
+    /// soon it comes (`horizon::judge` would otherwise take a quick one for another client's
+    /// refresh). The lengths of past sessions stay.
+    pub fn record_logout(&mut self) {
+        self.seen_login = None;
+        self.login_at = None;
+        self.login_at_basis = None;
+        self.seen_expires_at = None;
+        self.alive_at = None;
+        self.rejected = None;
+        self.failures = 0;
+        self.backoff_until = None;
+    }
+
     /// Another client refreshed the token (`fingerprint`: a rotated refresh token, or the same
     /// one) at `at`: the same session, still alive then. The login time stays.
     pub fn record_refreshed_elsewhere(&mut self, fingerprint: String, at: DateTime<Utc>, expires_at: &str) {

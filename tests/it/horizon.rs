@@ -359,3 +359,38 @@ fn twenty_shells_prompting_at_once_send_one_notification() {
     Run::of_all(&mut hook());
     assert_eq!(sent(&dir).len(), 1);
 }
+
+/// After `ssofresh logout`, the next token is a new login however soon it comes: without the
+/// sign-out noted, a login within minutes of the old token's expiry would pass for another
+/// client's refresh, and the session's end would count from the old login.
+#[test]
+fn a_login_after_logout_is_a_new_login() {
+    let home = Home::new();
+    let stub = Stub::always(Reply::oidc_error(500, "server_error", "InternalServerException"));
+    let now = Utc::now();
+    let old_login = now - Duration::hours(3);
+    // Logged in 3 h ago; its token expired a minute ago; the last tick saw it.
+    login_token(&home, REFRESH, old_login, Duration::zero());
+    let mut t = home.read_token("corp");
+    t["expiresAt"] = json!(fmt(now - Duration::minutes(1)));
+    home.write_token("corp", &t);
+    home.write_state(
+        "corp",
+        &json!({
+            "seen_login": fingerprint(REFRESH),
+            "seen_expires_at": fmt(now - Duration::minutes(1)),
+            "login_at": fmt(old_login),
+            "login_at_basis": "cache_file_time",
+        }),
+    );
+    let run = Run::of(home.cmd_at(&stub.url).args(["logout", "corp"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!home.token_path("corp").exists());
+    // aws sso login, at once.
+    login_token(&home, "aor-SECRETMARK-after-logout", now, Duration::hours(1));
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!((events(&home, "login_detected"), events(&home, "refreshed_elsewhere")), (1, 0));
+    let s = corp_json(&home, Utc::now(), &[]);
+    assert_eq!(s["login_at"], fmt(now));
+}
