@@ -395,7 +395,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         );
         for p in open_dirs.iter().chain(&open_files).take(8) {
             let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-            f = f.detail(format!("    {:04o}  {}", mode, tilde(p, &s.home)));
+            f = f.detail(format!("    {:04o}  {}", mode, style::home_path(p, &s.home)));
         }
         if n > 8 {
             f = f.detail(format!("… and {} more", n - 8));
@@ -423,7 +423,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
             "files belong to another user (a login run with sudo?): ssofresh cannot refresh them",
         );
         for p in foreign.iter().take(8) {
-            f = f.detail(format!("    {}", tilde(p, &s.home)));
+            f = f.detail(format!("    {}", style::home_path(p, &s.home)));
         }
         out.push(f.detail(format!(
                 "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
@@ -467,7 +467,7 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
     for rc in rc_files {
         let Ok(text) = std::fs::read_to_string(&rc) else { continue };
         if text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh init")) {
-            found.push(format!("prompt hook in {}", tilde(&rc, home)));
+            found.push(format!("prompt hook in {}", style::home_path(&rc, home)));
         }
     }
     let mut disabled: Vec<String> = Vec::new();
@@ -475,13 +475,13 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
     for name in names_in(&systemd, ".timer") {
         // `systemctl --user enable` links the timer into timers.target.wants.
         if systemd.join("timers.target.wants").join(&name).exists() {
-            found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
+            found.push(format!("systemd user timer {}", style::home_path(&systemd.join(&name), home)));
         } else {
             disabled.push(name);
         }
     }
     for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
-        found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
+        found.push(format!("LaunchAgent {}", style::home_path(&home.join("Library/LaunchAgents").join(name), home)));
     }
     if let Ok(o) = std::process::Command::new("crontab")
         .arg("-l")
@@ -592,13 +592,6 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
             crate::text::duration::show(s.interval, crate::text::duration::Form::Setting)
         ),
     )
-}
-
-fn tilde(p: &Path, home: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => p.display().to_string(),
-    }
 }
 
 pub fn render(findings: &[Finding], style: Style, home: &Path) -> String {

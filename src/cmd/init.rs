@@ -204,10 +204,10 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
             print!("{text}");
         } else {
             for (path, text) in &files {
-                println!("# {}\n{text}", tilde(home, path));
+                println!("# {}\n{text}", crate::text::style::home_path(path, home));
             }
         }
-        let paths: Vec<String> = files.iter().map(|(p, _)| tilde(home, p)).collect();
+        let paths: Vec<String> = files.iter().map(|(p, _)| crate::text::style::home_path(p, home)).collect();
         eprintln!(
             "ssofresh: to write {} and enable it: ssofresh init {} --install",
             paths.join(" and "),
@@ -240,13 +240,6 @@ fn target_name(t: InitTarget) -> &'static str {
         InitTarget::Zsh => "zsh",
         InitTarget::Bash => "bash",
         InitTarget::Fish => "fish",
-    }
-}
-
-fn tilde(home: &Path, p: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) => format!("~/{}", rest.display()),
-        Err(_) => p.display().to_string(),
     }
 }
 
