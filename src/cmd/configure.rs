@@ -32,7 +32,7 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
         return EXIT_USAGE;
     }
     let exe = match std::env::current_exe().and_then(|p| p.canonicalize()) {
-        Ok(p) => p,
+        Ok(p) => crate::sys::paths::plain(p),
         Err(e) => {
             eprintln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
             return EXIT_USAGE;
@@ -65,9 +65,18 @@ fn fail(e: &RoleError) -> u8 {
     e.exit_code()
 }
 
-/// One word of the `credential_process` line: botocore splits it like a POSIX shell (shlex),
-/// so anything unusual goes in double quotes with `"` and `\` escaped.
+/// One word of the `credential_process` line, as the AWS clients of this platform split it.
 fn word(s: &str) -> String {
+    if cfg!(windows) {
+        windows_word(s)
+    } else {
+        posix_word(s)
+    }
+}
+
+/// botocore splits the line like a POSIX shell (shlex), so anything unusual goes in double
+/// quotes with `"` and `\` escaped.
+fn posix_word(s: &str) -> String {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=,-".contains(&b)) {
         s.to_string()
     } else {
@@ -75,14 +84,72 @@ fn word(s: &str) -> String {
     }
 }
 
+/// On Windows botocore splits it by the C runtime's rules (backslashes are literal except
+/// before a `"`), and the JS and Rust SDKs hand the line to `cmd /C`, which reads `"…"` the
+/// same way: so a path keeps its single backslashes, and a word with a space is quoted. Only
+/// backslashes before a quote (or before the closing one) are doubled.
+fn windows_word(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:\\@+=,-".contains(&b)) {
+        return s.to_string();
+    }
+    let mut out = String::from('"');
+    let mut backslashes = 0;
+    for c in s.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '"' => {
+                out.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
+                out.push('"');
+                backslashes = 0;
+            }
+            _ => {
+                out.extend(std::iter::repeat_n('\\', backslashes));
+                out.push(c);
+                backslashes = 0;
+            }
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', backslashes * 2));
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::word;
+    use super::*;
 
     #[test]
     fn quotes_what_shlex_would_split() {
-        assert_eq!(word("/usr/local/bin/ssofresh"), "/usr/local/bin/ssofresh");
-        assert_eq!(word("/home/a b/ssofresh"), "\"/home/a b/ssofresh\"");
-        assert_eq!(word("we\"ird\\"), "\"we\\\"ird\\\\\"");
+        assert_eq!(posix_word("/usr/local/bin/ssofresh"), "/usr/local/bin/ssofresh");
+        assert_eq!(posix_word("/home/a b/ssofresh"), "\"/home/a b/ssofresh\"");
+        assert_eq!(posix_word("we\"ird\\"), "\"we\\\"ird\\\\\"");
+    }
+
+    #[test]
+    fn quotes_what_the_windows_runtime_would_split() {
+        assert_eq!(windows_word(r"C:\Users\me\.cargo\bin\ssofresh.exe"), r"C:\Users\me\.cargo\bin\ssofresh.exe");
+        assert_eq!(windows_word(r"C:\Program Files\ssofresh.exe"), r#""C:\Program Files\ssofresh.exe""#);
+        assert_eq!(windows_word(r#"a\"b"#), r#""a\\\"b""#);
+        assert_eq!(windows_word(r"dir with space\"), r#""dir with space\\""#);
+        assert_eq!(windows_word(""), r#""""#);
+    }
+
+    /// Both forms split back into the same words by botocore's own splitter for each platform.
+    #[cfg(unix)]
+    #[test]
+    fn botocore_splits_each_form_back_into_the_words() {
+        let words = ["/opt/x y/ssofresh", r"C:\Program Files\ssofresh.exe", r#"we"ird\"#, r"a\\b c\", "dev's", "plain"];
+        for (platform, form) in [("linux", posix_word as fn(&str) -> String), ("win32", windows_word)] {
+            let line: Vec<String> = words.iter().map(|w| form(w)).collect();
+            let script = "import json, sys; from botocore.compat import compat_shell_split; \
+                          print(json.dumps(compat_shell_split(sys.argv[1], sys.argv[2])))";
+            let out = std::process::Command::new("python3")
+                .args(["-c", script, &line.join(" "), platform])
+                .output()
+                .expect("python3 with botocore (CI installs it)");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let split: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(split, words, "{platform}: {}", line.join(" "));
+        }
     }
 }

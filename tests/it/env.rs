@@ -145,6 +145,8 @@ fn configure_prints_a_block_with_the_absolute_path() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ssofresh")).unwrap();
+    // Windows canonicalizes to `\\?\Z:\…`; the block has the form people type and cmd takes.
+    let exe = std::path::PathBuf::from(exe.to_string_lossy().trim_start_matches(r"\\?\"));
     assert!(run.stdout.starts_with('\n'), "starts on a line of its own when appended");
     let config: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
     assert_eq!(
