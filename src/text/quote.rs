@@ -11,7 +11,8 @@ pub enum Dialect {
     Posix,
     /// fish: inside `'…'` only `\\` and `\'` are escapes.
     Fish,
-    /// PowerShell: inside `'…'` a `'` is doubled.
+    /// PowerShell: inside `'…'` a single quote is doubled; PowerShell takes the typographic
+    /// ones (`‘ ’ ‚ ‛`) for `'` too, so they are doubled as well.
     PowerShell,
 }
 
@@ -21,9 +22,24 @@ pub fn quoted(dialect: Dialect, s: &str) -> String {
     match dialect {
         Dialect::Posix => format!("'{}'", s.replace('\'', r"'\''")),
         Dialect::Fish => format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'")),
-        Dialect::PowerShell => format!("'{}'", s.replace('\'', "''")),
+        Dialect::PowerShell => {
+            // What PowerShell's own CodeGeneration.EscapeSingleQuotedStringContent does.
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push('\'');
+            for c in s.chars() {
+                out.push(c);
+                if POWERSHELL_QUOTES.contains(&c) {
+                    out.push(c);
+                }
+            }
+            out.push('\'');
+            out
+        }
     }
 }
+
+/// The characters that open and close a PowerShell single-quoted string.
+const POWERSHELL_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
 /// `s` as one word: bare when it is made of characters no shell treats specially anywhere in
 /// a word, else `quoted`. `~`, `=` and `%` are not among them: `~` and `=` expand at the start
@@ -63,6 +79,7 @@ mod tests {
             (Dialect::Fish, "%self", "'%self'", "'%self'"),
             (Dialect::PowerShell, "plain", "'plain'", "'plain'"),
             (Dialect::PowerShell, "it's", "'it''s'", "'it''s'"),
+            (Dialect::PowerShell, "it’s ‘x‚‛", "'it’’s ‘‘x‚‚‛‛'", "'it’’s ‘‘x‚‚‛‛'"),
         ];
         for (dialect, input, as_word, always) in cases {
             assert_eq!(word(dialect, input), as_word, "{dialect:?} {input}");
