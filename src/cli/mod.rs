@@ -346,14 +346,16 @@ pub struct TickArgs {
 
 const INIT_HELP: &str = "\
 Shells (add to the rc file):
-  zsh:   eval \"$(ssofresh init zsh)\"
-  bash:  eval \"$(ssofresh init bash)\"
-  fish:  ssofresh init fish | source
+  zsh:         eval \"$(ssofresh init zsh)\"
+  bash:        eval \"$(ssofresh init bash)\"
+  fish:        ssofresh init fish | source
+  PowerShell:  ssofresh init powershell | Out-String | Invoke-Expression   (in $PROFILE)
 
 Schedulers (for machines nobody types on):
-  ssofresh init systemd --install   then run the command it prints
-  ssofresh init launchd --install   then run the command it prints
-  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -";
+  ssofresh init systemd --install    then run the command it prints
+  ssofresh init launchd --install    then run the command it prints
+  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -
+  ssofresh init schtasks --install   (Windows) then run the command it prints";
 
 const PROMPT_HELP: &str = "\
 Format placeholders:
@@ -371,12 +373,17 @@ pub enum InitTarget {
     Zsh,
     Bash,
     Fish,
+    /// Windows PowerShell 5.1 and PowerShell 7
+    #[value(alias = "pwsh")]
+    Powershell,
     /// A systemd user .service and .timer
     Systemd,
     /// A macOS LaunchAgent plist
     Launchd,
     /// A crontab line
     Cron,
+    /// A Windows Task Scheduler task (XML for schtasks /Create /XML)
+    Schtasks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -384,6 +391,7 @@ pub enum Shell {
     Zsh,
     Bash,
     Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -113,7 +113,18 @@ pub fn user_env() -> UserEnv {
         path: std::env::var_os("PATH"),
         xdg_config_home: std::env::var("XDG_CONFIG_HOME").ok(),
         zdotdir: std::env::var("ZDOTDIR").ok(),
+        windows_account: windows_account(|k| std::env::var(k).ok()),
     }
+}
+
+/// `DOMAIN\user` (a local account's domain is the computer's name), as Task Scheduler names
+/// users; just the user without a domain; `None` without `USERNAME`.
+fn windows_account(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let user = var("USERNAME").filter(|u| !u.trim().is_empty())?;
+    Some(match var("USERDOMAIN").filter(|d| !d.trim().is_empty()) {
+        Some(domain) => format!("{domain}\\{user}"),
+        None => user,
+    })
 }
 
 /// Whether a browser can be opened here, and which (`login`).
@@ -264,5 +275,15 @@ mod tests {
         assert_eq!(windows_home(env(&drive_path)), Some(PathBuf::from(r"C:\Users\u")), "then drive and path");
         assert_eq!(windows_home(env(&[("HOMEPATH", r"\Users\u")])), Some(PathBuf::from(r"\Users\u")));
         assert_eq!(windows_home(env(&[("HOME", "/h"), ("HOMEDRIVE", "C:")])), None, "HOME is not read");
+    }
+
+    #[test]
+    fn windows_account_is_domain_and_user() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(windows_account(env(&[("USERDOMAIN", "CORP"), ("USERNAME", "ana")])).as_deref(), Some(r"CORP\ana"));
+        assert_eq!(windows_account(env(&[("USERNAME", "ana")])).as_deref(), Some("ana"));
+        assert_eq!(windows_account(env(&[("USERDOMAIN", "CORP"), ("USERNAME", " ")])), None);
     }
 }

@@ -68,7 +68,9 @@ fn fail(e: &RoleError) -> u8 {
 /// One word of the `credential_process` line, as the AWS clients of this platform split it.
 fn word(s: &str) -> String {
     if cfg!(windows) {
-        windows_word(s)
+        // botocore splits it by the C runtime's rules there, and the JS and Rust SDKs hand the
+        // line to `cmd /C`, which reads `"…"` alike.
+        crate::text::quote::windows_arg(s)
     } else {
         posix_word(s)
     }
@@ -84,36 +86,6 @@ fn posix_word(s: &str) -> String {
     }
 }
 
-/// On Windows botocore splits it by the C runtime's rules (backslashes are literal except
-/// before a `"`), and the JS and Rust SDKs hand the line to `cmd /C`, which reads `"…"` the
-/// same way: so a path keeps its single backslashes, and a word with a space is quoted. Only
-/// backslashes before a quote (or before the closing one) are doubled.
-fn windows_word(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:\\@+=,-".contains(&b)) {
-        return s.to_string();
-    }
-    let mut out = String::from('"');
-    let mut backslashes = 0;
-    for c in s.chars() {
-        match c {
-            '\\' => backslashes += 1,
-            '"' => {
-                out.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
-                out.push('"');
-                backslashes = 0;
-            }
-            _ => {
-                out.extend(std::iter::repeat_n('\\', backslashes));
-                out.push(c);
-                backslashes = 0;
-            }
-        }
-    }
-    out.extend(std::iter::repeat_n('\\', backslashes * 2));
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,21 +97,14 @@ mod tests {
         assert_eq!(posix_word("we\"ird\\"), "\"we\\\"ird\\\\\"");
     }
 
-    #[test]
-    fn quotes_what_the_windows_runtime_would_split() {
-        assert_eq!(windows_word(r"C:\Users\me\.cargo\bin\ssofresh.exe"), r"C:\Users\me\.cargo\bin\ssofresh.exe");
-        assert_eq!(windows_word(r"C:\Program Files\ssofresh.exe"), r#""C:\Program Files\ssofresh.exe""#);
-        assert_eq!(windows_word(r#"a\"b"#), r#""a\\\"b""#);
-        assert_eq!(windows_word(r"dir with space\"), r#""dir with space\\""#);
-        assert_eq!(windows_word(""), r#""""#);
-    }
-
     /// Both forms split back into the same words by botocore's own splitter for each platform.
     #[cfg(unix)]
     #[test]
     fn botocore_splits_each_form_back_into_the_words() {
         let words = ["/opt/x y/ssofresh", r"C:\Program Files\ssofresh.exe", r#"we"ird\"#, r"a\\b c\", "dev's", "plain"];
-        for (platform, form) in [("linux", posix_word as fn(&str) -> String), ("win32", windows_word)] {
+        for (platform, form) in
+            [("linux", posix_word as fn(&str) -> String), ("win32", crate::text::quote::windows_arg)]
+        {
             let line: Vec<String> = words.iter().map(|w| form(w)).collect();
             let script = "import json, sys; from botocore.compat import compat_shell_split; \
                           print(json.dumps(compat_shell_split(sys.argv[1], sys.argv[2])))";
