@@ -7,8 +7,13 @@ use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary's path as the platform writes it (under Wine, cargo's `/work/…` is `Z:\work\…`).
+fn exe() -> PathBuf {
+    std::path::absolute(env!("CARGO_BIN_EXE_ssofresh")).unwrap()
+}
+
 fn bin_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_ssofresh")).parent().unwrap().to_path_buf()
+    exe().parent().unwrap().to_path_buf()
 }
 
 /// `ssofresh` with its own directory first on PATH, as after an install.
@@ -452,7 +457,7 @@ fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
     // Not what PATH finds: the absolute path, quoted for PowerShell.
     let elsewhere = std::env::join_paths([home.path()]).unwrap();
     let run = Run::of(home.cmd().env("PATH", &elsewhere).args(["init", "powershell"]));
-    let exe = env!("CARGO_BIN_EXE_ssofresh").replace('\'', "''");
+    let exe = exe().to_str().unwrap().replace('\'', "''");
     assert!(run.stdout.contains(&format!("$global:_ssofresh_program = '{exe}'\n")), "{}", run.stdout);
 
     // Options given to init join the array, each quoted; `pwsh` names the same hook.
