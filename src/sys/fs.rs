@@ -113,6 +113,7 @@ pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
 /// Open options for a file of ssofresh's own: created 0600, and a symlink planted at the path
 /// is refused rather than followed (on Unix). The caller adds how it opens the file.
 pub fn private_options() -> std::fs::OpenOptions {
+    // Only Unix adds flags; elsewhere the options stay as created.
     #[cfg_attr(not(unix), allow(unused_mut))]
     let mut o = std::fs::OpenOptions::new();
     #[cfg(unix)]
