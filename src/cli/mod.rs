@@ -345,17 +345,17 @@ pub struct TickArgs {
 }
 
 const INIT_HELP: &str = "\
-Shells (add to the rc file):
-  zsh:         eval \"$(ssofresh init zsh)\"
-  bash:        eval \"$(ssofresh init bash)\"
-  fish:        ssofresh init fish | source
-  PowerShell:  ssofresh init powershell | Out-String | Invoke-Expression   (in $PROFILE)
+Shells (add to the rc file; PowerShell: to $PROFILE):
+  zsh:   eval \"$(ssofresh init zsh)\"
+  bash:  eval \"$(ssofresh init bash)\"
+  fish:  ssofresh init fish | source
+  pwsh:  ssofresh init powershell | Out-String | Invoke-Expression
 
 Schedulers (for machines nobody types on):
   ssofresh init systemd --install    then run the command it prints
   ssofresh init launchd --install    then run the command it prints
   (crontab -l 2>/dev/null; ssofresh init cron) | crontab -
-  ssofresh init schtasks --install   (Windows) then run the command it prints";
+  ssofresh init schtasks --install   then run the command it prints";
 
 const PROMPT_HELP: &str = "\
 Format placeholders:
