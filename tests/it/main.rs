@@ -11,6 +11,7 @@ mod common;
 // Not on Windows: the AWS CLI here is the Linux one from the CI virtual environment.
 #[cfg(not(windows))]
 mod awscli;
+mod cache_write;
 mod completions;
 mod credential_process;
 mod doctor;
@@ -26,5 +27,7 @@ mod properties;
 // Not on Windows: drives bash, zsh, fish and tmux.
 #[cfg(not(windows))]
 mod shell;
+mod skew;
 mod status;
 mod tick;
+mod wire;
