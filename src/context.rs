@@ -53,4 +53,6 @@ pub struct UserEnv {
     pub zdotdir: Option<String>,
     /// `SHELL`: which shell's hook `login` offers to set up.
     pub shell: Option<String>,
+    /// The Windows account, `USERDOMAIN\USERNAME`: whose logon starts the scheduled task.
+    pub windows_account: Option<String>,
 }

@@ -543,7 +543,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         );
         for p in open_dirs.iter().chain(&open_files).take(8) {
             let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-            f = f.detail(format!("    {:04o}  {}", mode, tilde(p, &s.home)));
+            f = f.detail(format!("    {:04o}  {}", mode, style::home_path(p, &s.home)));
         }
         if n > 8 {
             f = f.detail(format!("… and {} more", n - 8));
@@ -571,7 +571,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
             "files belong to another user (a login run with sudo?): ssofresh cannot refresh them",
         );
         for p in foreign.iter().take(8) {
-            f = f.detail(format!("    {}", tilde(p, &s.home)));
+            f = f.detail(format!("    {}", style::home_path(p, &s.home)));
         }
         out.push(f.detail(format!(
                 "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
@@ -605,7 +605,9 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
         Finding::new(Level::Problem, "nothing runs ssofresh automatically, so tokens are refreshed only by hand")
             .detail("add a prompt hook to your shell's startup file, e.g. in ~/.zshrc:")
             .detail("    eval \"$(ssofresh init zsh)\"")
-            .detail("or run ssofresh tick from a timer (systemd, launchd or cron)")
+            .detail(
+                "or run ssofresh tick from a timer (systemd, launchd, cron or Task Scheduler: ssofresh init --help)",
+            )
     } else {
         Finding::new(Level::Ok, format!("automatic refresh: {}", found.join("; ")))
     }
@@ -677,13 +679,6 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
             crate::text::duration::show(s.interval, crate::text::duration::Form::Setting)
         ),
     )
-}
-
-fn tilde(p: &Path, home: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => p.display().to_string(),
-    }
 }
 
 pub fn render(findings: &[Finding], style: Style, home: &Path) -> String {

@@ -2,6 +2,7 @@
 //! or a timer (a systemd user timer, a LaunchAgent, a crontab line). `doctor` reports it;
 //! `login` offers the one line that sets one up when there is none.
 
+use crate::text::style::home_path;
 use std::path::{Path, PathBuf};
 
 /// Where the shells and systemd look for their files.
@@ -34,8 +35,9 @@ pub struct Installed {
     pub disabled_timers: Vec<String>,
 }
 
-/// Looks in the startup files of zsh, bash and fish, systemd's user units, LaunchAgents and
-/// (when `crontab` is true, which runs `crontab -l`) the crontab.
+/// Looks in the startup files of zsh, bash, fish and PowerShell, systemd's user units,
+/// LaunchAgents, (when `crontab` is true, which runs `crontab -l`) the crontab, and on Windows
+/// Task Scheduler.
 pub fn find(places: Places<'_>, crontab: bool) -> Installed {
     let home = places.home;
     let mut out = Installed::default();
@@ -44,31 +46,42 @@ pub fn find(places: Places<'_>, crontab: bool) -> Installed {
         places.zdotdir().join(".zshrc"),
         home.join(".bashrc"),
         home.join(".bash_profile"),
-        config_home.join("fish/config.fish"),
+        config_home.join("fish").join("config.fish"),
     ];
-    if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
+    if let Ok(entries) = std::fs::read_dir(config_home.join("fish").join("conf.d")) {
         let mut more: Vec<PathBuf> =
             entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
         more.sort();
         rc_files.extend(more);
     }
+    // PowerShell's profiles for the current user: 7 and 5.1 on Windows (Documents, or OneDrive's
+    // when it holds them), 7 elsewhere.
+    let ps_dirs = if cfg!(windows) {
+        let docs = [home.join("Documents"), home.join("OneDrive").join("Documents")];
+        docs.iter().flat_map(|d| [d.join("PowerShell"), d.join("WindowsPowerShell")]).collect()
+    } else {
+        vec![config_home.join("powershell")]
+    };
+    for dir in ps_dirs {
+        rc_files.extend(["Microsoft.PowerShell_profile.ps1", "profile.ps1"].map(|f| dir.join(f)));
+    }
     for rc in rc_files {
         let Ok(text) = std::fs::read_to_string(&rc) else { continue };
         if text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh init")) {
-            out.found.push(format!("prompt hook in {}", tilde(&rc, home)));
+            out.found.push(format!("prompt hook in {}", home_path(&rc, home)));
         }
     }
-    let systemd = config_home.join("systemd/user");
+    let systemd = config_home.join("systemd").join("user");
     for name in names_in(&systemd, ".timer") {
         // `systemctl --user enable` links the timer into timers.target.wants.
         if systemd.join("timers.target.wants").join(&name).exists() {
-            out.found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
+            out.found.push(format!("systemd user timer {}", home_path(&systemd.join(&name), home)));
         } else {
             out.disabled_timers.push(name);
         }
     }
     for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
-        out.found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
+        out.found.push(format!("LaunchAgent {}", home_path(&home.join("Library/LaunchAgents").join(name), home)));
     }
     if crontab {
         if let Ok(o) = std::process::Command::new("crontab")
@@ -82,6 +95,19 @@ pub fn find(places: Places<'_>, crontab: bool) -> Installed {
                 out.found.push("crontab entry".into());
             }
         }
+    }
+    // Listed by name when it exists (Wine's schtasks answers every query with nothing).
+    #[cfg(windows)]
+    if std::process::Command::new("schtasks")
+        .args(["/Query", "/TN", crate::shell::schedule::SCHTASKS_NAME, "/FO", "LIST"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(crate::shell::schedule::SCHTASKS_NAME)
+        })
+    {
+        out.found.push(format!("scheduled task \\{}", crate::shell::schedule::SCHTASKS_NAME));
     }
     out
 }
@@ -127,20 +153,12 @@ fn sh_path(p: &Path, home: &Path) -> String {
     }
 }
 
-/// `~/.zshrc` for a path under the home directory.
-fn tilde(p: &Path, home: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => p.display().to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn finds_hooks_and_timers_and_offers_the_line_for_the_users_shell() {
+    fn finds_hooks_and_timers() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path();
         let places = Places { home, zdotdir: None, xdg_config_home: None };
@@ -148,12 +166,18 @@ mod tests {
         std::fs::write(home.join(".bashrc"), "# eval \"$(ssofresh init bash)\"\n").unwrap();
         assert!(find(places, false).found.is_empty(), "a commented-out hook runs nothing");
         std::fs::write(home.join(".bashrc"), "eval \"$(ssofresh init bash)\"\n").unwrap();
-        assert_eq!(find(places, false).found, ["prompt hook in ~/.bashrc"]);
-        let units = home.join(".config/systemd/user");
+        assert_eq!(find(places, false).found, [format!("prompt hook in ~{}.bashrc", std::path::MAIN_SEPARATOR)]);
+        let units = home.join(".config").join("systemd").join("user");
         std::fs::create_dir_all(&units).unwrap();
         std::fs::write(units.join("ssofresh.timer"), "").unwrap();
         assert_eq!(find(places, false).disabled_timers, ["ssofresh.timer"]);
+    }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_setup_line_for_the_users_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let places = Places { home: dir.path(), zdotdir: None, xdg_config_home: None };
         assert_eq!(setup_line(places, Some("/bin/zsh")), "echo 'eval \"$(ssofresh init zsh)\"' >> ~/.zshrc");
         assert_eq!(setup_line(places, Some("/usr/bin/bash")), "echo 'eval \"$(ssofresh init bash)\"' >> ~/.bashrc");
         assert_eq!(
@@ -162,6 +186,6 @@ mod tests {
         );
         let zdot = Places { zdotdir: Some("/etc/zsh dir"), ..places };
         assert_eq!(setup_line(zdot, Some("zsh")), "echo 'eval \"$(ssofresh init zsh)\"' >> '/etc/zsh dir/.zshrc'");
-        assert!(setup_line(places, Some("/bin/tcsh")).starts_with("ssofresh init") || cfg!(windows));
+        assert!(setup_line(places, Some("/bin/tcsh")).starts_with("ssofresh init"), "a timer for other shells");
     }
 }
