@@ -22,6 +22,10 @@ pub const ASSUMED: TimeDelta = TimeDelta::hours(8);
 /// The widest window in which an SDK refreshes a token on its own (botocore's 15 minutes).
 pub const SDK_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
+/// The shortest session Identity Center allows: a rejection sooner after the login was a
+/// sign-out or a revocation, not the session's length.
+pub const SHORTEST: TimeDelta = TimeDelta::minutes(15);
+
 /// Past sessions kept per session: enough to ride out one odd one, few enough to follow a
 /// changed setting soon.
 pub const KEPT: usize = 5;
@@ -145,7 +149,7 @@ pub fn length(settings: &Settings, session: &str, observed: &[Observed]) -> Leng
 /// changed since — is left out). The estimate is the range's upper end: the shortest rejection
 /// seen, never a length some session did not reach. Returns (low, high, sessions used).
 fn learned(observed: &[Observed]) -> Option<(TimeDelta, TimeDelta, usize)> {
-    let mut it = observed.iter().rev().filter(|o| o.ended_secs > 0);
+    let mut it = observed.iter().rev().filter(|o| o.ended_secs >= SHORTEST.num_seconds());
     let first = it.next()?;
     let bounds = |o: &Observed| (o.alive_secs.unwrap_or(0).clamp(0, o.ended_secs - 1), o.ended_secs);
     let (mut lo, mut hi) = bounds(first);
@@ -346,6 +350,7 @@ mod tests {
         assert_eq!(learned(&seen).unwrap(), (TimeDelta::minutes(700), TimeDelta::minutes(740), 1));
         assert_eq!(learned(&[]), None);
         assert_eq!(learned(&[obs(None, 0)]), None, "nonsense is ignored");
+        assert_eq!(learned(&[obs(None, 14 * M)]), None, "shorter than any session can be");
     }
 
     fn state(expires: &str, login: &str) -> SessionState {
@@ -386,15 +391,15 @@ mod tests {
     fn observed_lengths_are_recorded_once_per_login_and_only_when_measurable() {
         let mut st = state("2026-01-01T01:00:00Z", "2026-01-01T00:00:00Z");
         st.record_success(at("2026-01-01T07:40:00Z"), "2026-01-01T08:40:00Z");
-        st.record_session_end(at("2026-01-01T08:20:00Z"), KEPT);
-        st.record_session_end(at("2026-01-01T09:00:00Z"), KEPT);
+        st.record_session_end(at("2026-01-01T08:20:00Z"), KEPT, SHORTEST);
+        st.record_session_end(at("2026-01-01T09:00:00Z"), KEPT, SHORTEST);
         assert_eq!(
             st.observed,
             [Observed { login_at: "2026-01-01T00:00:00Z".into(), ended_secs: 500 * M, alive_secs: Some(460 * M) }]
         );
         let mut vague = SessionState::default();
         vague.record_login("x".into(), at("2026-01-01T00:00:00Z"), "first_seen", "2026-01-01T01:00:00Z");
-        vague.record_session_end(at("2026-01-01T08:20:00Z"), KEPT);
+        vague.record_session_end(at("2026-01-01T08:20:00Z"), KEPT, SHORTEST);
         assert!(vague.observed.is_empty(), "a login time ssofresh only guessed measures nothing");
         let mut many = SessionState::default();
         for day in 1..=7 {
@@ -404,8 +409,11 @@ mod tests {
                 "ssofresh_login",
                 "2026-01-01T01:00:00Z",
             );
-            many.record_session_end(at(&format!("2026-01-0{day}T08:00:00Z")), KEPT);
+            many.record_session_end(at(&format!("2026-01-0{day}T08:00:00Z")), KEPT, SHORTEST);
         }
+        let mut revoked = state("2026-01-01T01:00:00Z", "2026-01-01T00:00:00Z");
+        revoked.record_session_end(at("2026-01-01T00:00:02Z"), KEPT, SHORTEST);
+        assert!(revoked.observed.is_empty(), "a rejection seconds after the login is no session length");
         assert_eq!(many.observed.len(), KEPT);
         assert_eq!(many.observed[0].login_at, "2026-01-03T00:00:00Z", "the oldest go first");
     }

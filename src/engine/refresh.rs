@@ -589,7 +589,7 @@ fn round(
             let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
             // The session has ended (not a registration problem): one more observed length.
             if matches!(code.as_str(), "invalid_grant" | "expired_token") {
-                st.record_session_end(now, horizon::KEPT);
+                st.record_session_end(now, horizon::KEPT, horizon::SHORTEST);
             }
             st.record_rejected(now, refresh_token.fingerprint(), code.clone());
             Outcome::Relogin {

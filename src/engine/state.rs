@@ -163,10 +163,11 @@ impl SessionState {
 
     /// The session's refresh token was rejected at `now` because the session ended: one more
     /// observed length, when the login time is known well enough to measure from (not merely
-    /// when ssofresh first saw it). Once per login.
-    pub fn record_session_end(&mut self, now: DateTime<Utc>, kept: usize) {
+    /// when ssofresh first saw it) and the length is one a session can have (at least
+    /// `shortest`: anything less was a sign-out or a revocation). Once per login.
+    pub fn record_session_end(&mut self, now: DateTime<Utc>, kept: usize, shortest: chrono::TimeDelta) {
         let Some(login) = self.login_at.as_deref().and_then(timefmt::parse) else { return };
-        if self.login_at_basis.as_deref() == Some("first_seen") || now <= login {
+        if self.login_at_basis.as_deref() == Some("first_seen") || now - login < shortest {
             return;
         }
         let login_at = timefmt::format(login);

@@ -398,3 +398,24 @@ fn a_login_after_logout_is_a_new_login() {
     let s = corp_json(&home, Utc::now(), &[]);
     assert_eq!(s["login_at"], fmt(now));
 }
+
+/// A refresh token rejected seconds after its login (signed out elsewhere, revoked) says
+/// nothing of how long sessions last: no session is that short, and the next login's end is
+/// not moments away. (Found under Wine, where the seconds pass between the login's file time
+/// and the tick's rejection.)
+#[test]
+fn a_rejection_right_after_a_login_teaches_nothing() {
+    let home = Home::new();
+    let stub = Stub::always(Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"));
+    let t0 = at("2026-03-10T08:00:00Z");
+    login_token(&home, REFRESH, t0, Duration::minutes(4));
+    assert_eq!(tick_at(&home, &stub.url, t0 + Duration::seconds(2)).code, 3);
+    let t1 = t0 + Duration::minutes(1);
+    login_token(&home, "aor-SECRETMARK-second-login", t1, Duration::hours(1));
+    assert_eq!(tick_at(&home, &stub.url, t1 + Duration::seconds(5)).code, 0);
+    let s = corp_json(&home, t1 + Duration::minutes(1), &[]);
+    assert_eq!(
+        (s["session_ends_basis"].as_str(), s["session_ends_at"].as_str()),
+        (Some("assumed"), Some("2026-03-10T16:01:00Z"))
+    );
+}
