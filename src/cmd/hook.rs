@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
                         if let Some(h) =
                             exact(&w.target, t, refreshable, &saved, now, &ends).filter(|h| h.ending(now, warn))
                         {
-                            ending(paths, args, w, &h, hints, now, &mut until);
+                            ending(paths, args, w, &h, hints, true, now, &mut until);
                         }
                     }
                     Some(h) => until(h.ends_at - warn),
@@ -89,8 +89,9 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
         let run = w.target.login_command();
         let expires = s.token.as_ref().map(|t| t.expires);
         match &s.horizon {
+            // A due token starts its own tick below, which sends the notification too.
             Some(h) if h.ending(now, warn) && s.state != State::Legacy => {
-                ending(paths, args, w, h, hints, now, &mut until)
+                ending(paths, args, w, h, hints, s.state == State::Valid, now, &mut until)
             }
             Some(h) => until(h.ends_at - warn),
             None => {}
@@ -164,14 +165,16 @@ fn exact(
 }
 
 /// The session nears its estimated end: say when and how to log in (once, as hints go), and
-/// start a tick that sends the `session_ending` notification — once per login for every shell,
-/// its memo keeps the rest from sending it again.
+/// (`spawn`) start a tick that sends the `session_ending` notification — once per login for
+/// every shell, its memo keeps the rest from sending it again.
+#[allow(clippy::too_many_arguments)]
 fn ending(
     paths: &Paths,
     args: &HookArgs,
     w: &Watched,
     h: &Horizon,
     hints: bool,
+    spawn: bool,
     now: DateTime<Utc>,
     until: &mut dyn FnMut(DateTime<Utc>),
 ) {
@@ -198,6 +201,9 @@ fn ending(
             now,
             &format!("ssofresh: {who} {when} — log in now to start a new one: {run}"),
         ));
+    }
+    if !spawn {
+        return;
     }
     let marker = hint::path(state, &format!("{key}-notify"));
     if hint::due(&marker, &id, now) {

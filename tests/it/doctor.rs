@@ -360,6 +360,7 @@ fn each_session_ends_estimate_is_explained() {
         "{CLEAN}\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n"
     ));
     // corp: nothing learned yet. lab: two past sessions, 7h 50m to 8h 5m, logged in by ssofresh.
+    #[cfg_attr(not(unix), allow(unused_variables))]
     let lab = home.write_token("lab", &token(3600));
     #[cfg(unix)]
     mode(&lab, 0o600);
