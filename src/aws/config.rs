@@ -25,13 +25,36 @@ pub struct Profile {
     pub services: Option<String>,
     pub endpoint_url: Option<String>,
     pub ignore_configured_endpoint_urls: Option<String>,
+    pub credential_process: Option<String>,
+    /// `ssofresh_generated`: ssofresh wrote this profile (`configure profiles`, `configure
+    /// credential-process --write`) and may update it; botocore ignores the key.
+    pub generated: Option<String>,
 }
 
+/// The key that marks a profile ssofresh wrote, and may update; remove it and the profile is the
+/// user's own, which ssofresh never changes.
+pub const GENERATED_KEY: &str = "ssofresh_generated";
+
 impl Profile {
+    /// Whether ssofresh wrote this profile (and so may update it).
+    pub fn is_generated(&self) -> bool {
+        self.generated.as_deref().is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+    }
+
     /// A profile with its own start URL and no session: a fixed-lifetime token, never refreshable.
     pub(crate) fn is_legacy_sso(&self) -> bool {
         self.sso_session.is_none() && self.sso_start_url.is_some()
     }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`: two letters,
+/// words, a number.
+pub fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What `[services NAME]` says: service key (`sso_oidc`, `sso`) → its nested settings.
@@ -181,6 +204,8 @@ impl AwsConfig {
                             "services" => &mut p.services,
                             "endpoint_url" => &mut p.endpoint_url,
                             "ignore_configured_endpoint_urls" => &mut p.ignore_configured_endpoint_urls,
+                            "credential_process" => &mut p.credential_process,
+                            GENERATED_KEY => &mut p.generated,
                             _ => continue,
                         };
                         if let Some(v) = value(v) {
@@ -429,6 +454,18 @@ mod tests {
             let by_chars = text.replace("\r\n", "").contains('\r')
                 || text.contains(|c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r');
             assert_eq!(has_odd_control(text.as_bytes()), by_chars, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "ap-southeast-10"] {
+            assert!(valid_region(ok), "{ok}");
+        }
+        for bad in
+            ["", "us-east", "useast1", "US-EAST-1", "us-east-1 ", "u-east-1", "us--1", "us-east-100", "eu-west-1\n"]
+        {
+            assert!(!valid_region(bad), "{bad:?}");
         }
     }
 

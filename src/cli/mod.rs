@@ -513,8 +513,86 @@ pub struct EnvArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigureCommand {
-    /// Print a [profile NAME-cp] block whose credential_process runs this ssofresh
+    /// Print (or --write) an [sso-session NAME] section: all that `ssofresh login NAME` needs
+    #[command(after_help = SSO_SESSION_HELP)]
+    SsoSession(ConfigureSsoSessionArgs),
+    /// After a login: print (or --write) a profile for every account and role you can reach
+    #[command(after_help = PROFILES_HELP)]
+    Profiles(ConfigureProfilesArgs),
+    /// Print (or --write) a profile whose credential_process runs this ssofresh
     CredentialProcess(ConfigureCredentialProcessArgs),
+}
+
+const SSO_SESSION_HELP: &str = "\
+Example:
+  ssofresh configure sso-session corp --start-url https://d-1234567890.awsapps.com/start \\
+      --region eu-west-1 --write
+  ssofresh login corp
+
+--write adds the section to the config file, or updates its keys in place; every other line
+stays as it was, the previous file is kept as config.ssofresh.bak, and a new file is created
+0600. Exit codes: 0 printed or written, 2 invalid name, URL or region, or the file cannot be
+written (it is then unchanged).";
+
+const PROFILES_HELP: &str = "\
+Profiles ssofresh writes carry `ssofresh_generated = true` (botocore ignores the key). --write
+adds the missing profiles and updates those it wrote before; it never changes, renames or
+removes any other profile (one that already points at the same account and role is kept as
+yours), and running it again changes nothing. Delete the ssofresh_generated line to make a
+profile yours.
+
+Name placeholders: {account_name} {account_id} {role_name} {session}. Names keep letters,
+digits and . _ - / + @; anything else becomes -. Two accounts that would share a name get
+-ACCOUNT_ID appended.
+
+Exit codes: 0 printed or written, 1 the portal could not be reached (try again), 2 usage or
+configuration error, 3 not logged in (run ssofresh login).";
+
+#[derive(Debug, Args)]
+pub struct ConfigureSsoSessionArgs {
+    /// The sso-session's name, the word you will log in with (corp, my-company)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Your AWS access portal URL (https://d-1234567890.awsapps.com/start) [default: as configured]
+    #[arg(long, visible_alias = "sso-start-url", value_name = "URL")]
+    pub start_url: Option<String>,
+    /// The region IAM Identity Center runs in (us-east-1, eu-west-1) [default: as configured]
+    #[arg(long, visible_alias = "sso-region", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Registration scopes, a comma list [default: as configured, else sso:account:access (needed for refresh tokens)]
+    #[arg(long, visible_alias = "sso-registration-scopes", value_delimiter = ',', value_name = "SCOPES")]
+    pub scopes: Vec<String>,
+    /// Add the section to the config file (or update it), keeping everything else
+    #[arg(long)]
+    pub write: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg(THRESHOLD, |a| a.help("Refresh the token first when less than this is left")))]
+pub struct ConfigureProfilesArgs {
+    /// The sso-session whose accounts and roles to list [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with = "session_flag")]
+    pub session: Option<String>,
+    /// The same, as a flag
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME")]
+    pub session_flag: Option<String>,
+    /// The profiles' region [default: the session's sso_region]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How to name each profile (placeholders below)
+    #[arg(
+        long,
+        env = "SSOFRESH_PROFILE_TEMPLATE",
+        hide_env_values = true,
+        default_value = "{account_name}-{role_name}",
+        value_name = "TEMPLATE"
+    )]
+    pub template: String,
+    /// Add the missing profiles to the config file and update those ssofresh wrote before
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
 }
 
 #[derive(Debug, Args)]
@@ -525,6 +603,9 @@ pub struct ConfigureCredentialProcessArgs {
     /// The new profile's name [default: PROFILE-cp]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Add the profile to the config file, or replace the one ssofresh wrote before
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args)]

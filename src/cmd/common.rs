@@ -2,6 +2,7 @@
 //! directories, the role credentials of `credential-process` and `env`, writing to stdout.
 
 use crate::aws::config::AwsConfig;
+use crate::aws::config_edit::{self, Written};
 use crate::cli::{resolve, RoleArgs};
 use crate::context::Context;
 use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
@@ -10,6 +11,7 @@ use crate::notify::Notifier;
 use crate::sys::paths::Paths;
 use crate::text::timefmt;
 use std::io::Write;
+use std::path::Path;
 
 /// The whole AWS config file.
 pub fn load_config(ctx: &Context) -> Result<AwsConfig, Error> {
@@ -114,4 +116,38 @@ pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
             EXIT_TRANSIENT
         }
     }
+}
+
+/// Changes the config file through `edit` (which gets the current text and returns the new
+/// one, or a message for the user); says what went wrong and returns the exit code when it
+/// could not.
+pub fn write_config(ctx: &Context, edit: impl Fn(&str) -> Result<String, String>) -> Result<(Written, String), u8> {
+    match config_edit::update(&ctx.paths.config_file, &ctx.paths.state_dir, edit) {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(msg)) => {
+            eprintln!("ssofresh: {msg}");
+            Err(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("ssofresh: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// How a write ended, in one line: `Updated ~/.aws/config (previous version: …)`.
+pub fn written(path: &Path, how: &Written, home: &Path) -> String {
+    let show = |p: &Path| crate::text::style::home_relative(&p.display().to_string(), home);
+    match how {
+        Written::Unchanged => format!("{} already says so; nothing changed", show(path)),
+        Written::Created => format!("created {}", show(path)),
+        Written::Updated { backup } => format!("updated {} (previous version: {})", show(path), show(backup)),
+    }
+}
+
+pub fn region_error(flag: &str, r: &str) -> String {
+    format!(
+        "{flag} {r:?} is not an AWS region (such as us-east-1 or eu-west-1); use the region IAM Identity Center \
+         runs in (its console's Settings page shows it)"
+    )
 }

@@ -96,7 +96,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
         }
         Ok(cfg) if !cfg.found => out.push(
             Finding::new(Level::Problem, format!("no AWS config at {}", s.config_path.display()))
-                .detail("set up an sso-session: aws configure sso")
+                .detail(format!("set up an sso-session: {}", target::session_setup_command(None)))
                 .detail("(or point AWS_CONFIG_FILE at your config)"),
         ),
         Ok(cfg) => {
@@ -180,7 +180,8 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
                     Level::Problem,
                     format!("profile '{}' uses sso-session '{name}', which {path} does not define", p.name),
                 )
-                .detail(format!("add an [sso-session {name}] section (aws configure sso-session), or point the profile at one that exists"));
+                .detail(format!("add it: {}", target::session_setup_command(Some(name))))
+                .detail("or point the profile at a session that exists");
                 if !known.is_empty() {
                     f = f.detail(format!("sessions defined: {}", known.join(", ")));
                 }
@@ -234,7 +235,7 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
             .detail(format!("    sso_session = {name}"));
     }
     f.detail(format!("then log in: {}", target::session_login_command(&name)))
-        .detail("(aws configure sso-session asks for the same)")
+        .detail(format!("(or: ssofresh configure sso-session {name} --start-url {url} --region {region} --write)"))
 }
 
 fn section_name(profile: &str) -> String {

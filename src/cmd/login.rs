@@ -47,8 +47,9 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     };
     if !cfg.found {
         eprintln!(
-            "ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)",
-            paths.config_file.display()
+            "ssofresh: {} does not exist; add an sso-session first: {}",
+            paths.config_file.display(),
+            target::session_setup_command(args.session.as_deref())
         );
         return EXIT_USAGE;
     }
@@ -189,7 +190,7 @@ fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) 
         human(expires - now)
     );
     if target.is_legacy() {
-        println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (aws configure sso-session).");
+        println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (ssofresh doctor prints the lines).");
     } else if token.refresh_token.is_some() {
         println!("  ssofresh keeps it fresh until the Identity Center session ends.");
     } else {

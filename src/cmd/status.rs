@@ -61,7 +61,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         let style = resolve::style(&args.color);
         if statuses.is_empty() {
             let what = if cfg.found { "has no sso-session or SSO profile" } else { "does not exist" };
-            let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
+            let setup = target::session_setup_command(None);
+            let _ = writeln!(out, "{} {what}; set one up with: {setup}", cfg.path.display());
         } else {
             let recent = recent_activity(&paths.log_file, &statuses, args.activity);
             out.extend(render(&statuses, &recent, style, now, &paths.home).into_bytes());
@@ -79,7 +80,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
 /// The `--check` verdict, with a line on stderr for each session that needs something.
 fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
     if statuses.is_empty() {
-        eprintln!("ssofresh: no sso-session is configured; set one up with: aws configure sso");
+        eprintln!("ssofresh: no sso-session is configured; set one up with: {}", target::session_setup_command(None));
         return EXIT_USAGE;
     }
     // Without a selection, sessions never logged in are someone's old config, not a problem,

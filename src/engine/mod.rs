@@ -1,9 +1,11 @@
 //! What ssofresh decides: which token caches a command works on (`target`, `watch`), whether a
-//! token is due and refreshing it once under a lock (`refresh`), role credentials (`role`),
-//! retrying both after transient failures (`retry`), what it remembers between runs (`state`),
+//! token is due and refreshing it once under a lock (`refresh`), role credentials (`role`), the
+//! accounts and roles a login reaches (`assignments`), retrying requests after transient
+//! failures (`retry`), what it remembers between runs (`state`),
 //! how each session stands (`session_status`), and the activity log (`activity`).
 
 pub mod activity;
+pub(crate) mod assignments;
 pub(crate) mod refresh;
 pub(crate) mod retry;
 pub(crate) mod role;

@@ -150,7 +150,7 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
         return relogin(
             "legacy",
             format!(
-                "token {}; legacy SSO profiles (sso_start_url in the profile) get no refresh token — move it to an [sso-session] (aws configure sso-session)",
+                "token {}; legacy SSO profiles (sso_start_url in the profile) get no refresh token — move it to an [sso-session] (ssofresh doctor prints the lines)",
                 when(token.expires())
             ),
         );

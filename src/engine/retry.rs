@@ -116,8 +116,7 @@ mod tests {
         let t = |kind| PortalError::Transient { kind, message: "m".into() };
         assert_eq!(t(Transient::Throttled).retry_message(), Some("m"));
         assert_eq!(t(Transient::Other).retry_message(), None);
-        let refused =
-            PortalError::Refused { account: "1".into(), role: "r".into(), code: "x".into(), description: None };
+        let refused = PortalError::Refused { what: "role r in account 1".into(), code: "x".into(), description: None };
         assert_eq!(refused.retry_message(), None);
     }
 }

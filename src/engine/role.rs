@@ -66,8 +66,12 @@ impl RoleError {
 fn config_error(e: Error) -> RoleError {
     let hint = match &e {
         Error::UnknownProfile { .. } => " — check the profile name".to_string(),
-        Error::NotSso(p) => format!(" — set it up with: aws configure sso --profile {p}"),
-        Error::MissingSession { session, .. } => format!(" — add it with: aws configure sso-session (name {session})"),
+        Error::NotSso(p) => format!(
+            " — give [profile {p}] sso_session, sso_account_id and sso_role_name (ssofresh configure profiles lists what you can reach)"
+        ),
+        Error::MissingSession { session, .. } => {
+            format!(" — add it with: {}", crate::engine::target::session_setup_command(Some(session)))
+        }
         _ => String::new(),
     };
     RoleError::Config { source: e, hint }
@@ -170,10 +174,7 @@ impl RoleSpec {
     }
 
     fn session_label(&self) -> String {
-        match &self.target.kind {
-            Kind::Session => format!("sso-session {}", self.target.name),
-            Kind::Legacy { profile } => format!("legacy profile {profile}"),
-        }
+        session_label(&self.target)
     }
 }
 
@@ -254,21 +255,22 @@ pub fn credentials(
 }
 
 /// A token fresh enough to send, refreshed first when inside the threshold. When the refresh
-/// fails but the token still works, it is used all the same, as the SDKs do.
-fn fresh_token(
-    spec: &RoleSpec,
+/// fails but the token still works, it is used all the same, as the SDKs do. `label` names what
+/// the token is for in messages (`profile dev`).
+pub(crate) fn fresh_token(
+    t: &Target,
+    label: &str,
     cfg: &AwsConfig,
     settings: &Settings,
     refreshed: &mut dyn FnMut(&Report),
 ) -> Result<Secret, RoleError> {
-    let t = &spec.target;
-    let label = spec.label();
+    let label = label.to_string();
     let broken = |e: CacheError| RoleError::Broken {
         label: label.clone(),
         reason: format!("unusable token cache: {e}; delete it and log in again ({})", t.login_command()),
     };
     let not_logged_in =
-        || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
+        || RoleError::NotLoggedIn { label: label.clone(), session: session_label(t), login: t.login_command() };
     let usable = |tok: &CachedToken| tok.expires() - settings.clock.now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
     let token = CachedToken::read(&t.cache_path).map_err(broken)?.ok_or_else(not_logged_in)?;
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
@@ -296,7 +298,7 @@ fn fresh_token(
             if usable(&now) {
                 Ok(now.access_token)
             } else {
-                Err(expired(format!("the {} token has expired", spec.session_label())))
+                Err(expired(format!("the {} token has expired", session_label(t))))
             }
         }
         Outcome::NotLoggedIn => Err(not_logged_in()),
@@ -305,11 +307,19 @@ fn fresh_token(
             log::info!("{label}: refresh failed ({reason}); the token still works, using it");
             Ok(token.access_token)
         }
-        Outcome::Relogin { reason, .. } => Err(expired(format!("{}: {reason}", spec.session_label()))),
+        Outcome::Relogin { reason, .. } => Err(expired(format!("{}: {reason}", session_label(t)))),
         Outcome::Transient { reason, .. } => Err(RoleError::Transient {
             label,
-            reason: format!("the {} token has expired and {reason}", spec.session_label()),
+            reason: format!("the {} token has expired and {reason}", session_label(t)),
         }),
+    }
+}
+
+/// `sso-session corp`, `legacy profile old`: the token's owner in messages.
+pub(crate) fn session_label(t: &Target) -> String {
+    match &t.kind {
+        Kind::Session => format!("sso-session {}", t.name),
+        Kind::Legacy { profile } => format!("legacy profile {profile}"),
     }
 }
 
@@ -321,7 +331,7 @@ fn fetch(
     refreshed: &mut dyn FnMut(&Report),
 ) -> Result<RoleCredentials, RoleError> {
     let label = spec.label();
-    let token = fresh_token(spec, cfg, settings, refreshed)?;
+    let token = fresh_token(&spec.target, &label, cfg, settings, refreshed)?;
     let t = &spec.target;
     let region = t.region.as_deref().unwrap_or("us-east-1");
     // Endpoint settings live in profiles and [services], which a partial config lacks.
@@ -446,7 +456,10 @@ mod tests {
         let m = msg(resolve(Some("badacct"), None, None, None));
         assert!(m.contains("12 digits"), "{m}");
         let m = msg(resolve(Some("static"), None, None, None));
-        assert!(m.contains("'static'") && m.contains("aws configure sso --profile static"), "{m}");
+        assert!(
+            m.contains("'static'") && m.contains("sso_session") && m.contains("ssofresh configure profiles"),
+            "{m}"
+        );
         let m = msg(resolve(Some("nope"), None, None, None));
         assert!(m.contains("unknown profile 'nope'"), "{m}");
         let m = msg(resolve(None, Some("corp"), None, Some("Dev")));

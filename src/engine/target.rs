@@ -108,6 +108,12 @@ pub fn session_login_command(session: &str) -> String {
     format!("ssofresh login {session}")
 }
 
+/// How every message tells the user to add an sso-session: ssofresh's own command, which needs
+/// no AWS CLI.
+pub fn session_setup_command(session: Option<&str>) -> String {
+    format!("ssofresh configure sso-session {} --start-url URL --region REGION --write", session.unwrap_or("NAME"))
+}
+
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
 pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
     let mut out: Vec<Target> =
@@ -205,9 +211,9 @@ pub fn choose(
     }
     if all.is_empty() {
         return Err(Error::Usage(format!(
-            "{} has no sso-session; add one ([sso-session NAME] with sso_start_url and sso_region, \
-             e.g. with aws configure sso-session), then run ssofresh {command} NAME",
-            cfg.path.display()
+            "{} has no sso-session; add one with: {}, then run ssofresh {command} NAME",
+            cfg.path.display(),
+            session_setup_command(None)
         )));
     }
     let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());

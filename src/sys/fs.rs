@@ -18,6 +18,13 @@ use std::path::Path;
 /// retried for about 300 ms; after that the error is returned ([`is_busy`] says so) and the
 /// caller tries again on its next run.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with_mode(path, bytes, None)
+}
+
+/// `write_atomic`, with the file's permission bits set to `mode` (Unix) before it takes the
+/// target's place: a file the user keeps readable (the AWS config, 0644) stays so. `None`
+/// leaves the private 0600.
+pub fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     let dir = crate::sys::guard::parent(path);
     create_private_dir(dir)?;
     crate::sys::guard::check_dir(dir)?;
@@ -28,6 +35,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut f = open_new_private(&tmp)?;
         f.write_all(bytes)?;
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
         f.sync_all()?;
         drop(f);
         retry_busy(|| std::fs::rename(&tmp, path), &RENAME_PAUSES)?;

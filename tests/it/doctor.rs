@@ -323,7 +323,8 @@ fn missing_or_broken_config_is_found() {
     std::fs::remove_file(home.path().join(".aws/config")).unwrap();
     let run = doctor(&home);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("no AWS config at") && run.stdout.contains("aws configure sso"), "{}", run.stdout);
+    assert!(run.stdout.contains("no AWS config at"), "{}", run.stdout);
+    assert!(run.stdout.contains("set up an sso-session: ssofresh configure sso-session NAME"), "{}", run.stdout);
     home.config("[profile x\nbroken = \n");
     let run = doctor(&home);
     assert_eq!(run.code, 1);

@@ -153,6 +153,7 @@ fn configure_prints_a_block_with_the_absolute_path() {
             "[profile dev-cp]".to_string(),
             format!("credential_process = {} credential-process --profile dev", exe.display()),
             "region = us-east-1".to_string(),
+            "ssofresh_generated = true".to_string(),
         ]
     );
     assert!(exe.is_absolute());

@@ -10,6 +10,7 @@ mod common;
 
 mod awscli;
 mod completions;
+mod configure;
 mod credential_process;
 mod doctor;
 mod env;

@@ -506,10 +506,10 @@ fn check_exit_codes() {
     home.config("[profile static]\nregion = us-east-1\n");
     let run = status(&home, &["--check"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("aws configure sso"), "{}", run.stderr);
+    assert!(run.stderr.contains("ssofresh configure sso-session NAME --start-url"), "{}", run.stderr);
     // Shown, not judged, without --check.
     assert_eq!(status(&home, &[]).code, 0);
-    assert!(status(&home, &[]).stdout.contains("aws configure sso"));
+    assert!(status(&home, &[]).stdout.contains("ssofresh configure sso-session NAME --start-url"));
     // A config that cannot be read is exit 2, with or without --check.
     std::fs::write(home.path().join(".aws/config"), "[profile x\nbroken").unwrap();
     for args in [vec![], vec!["--check"], vec!["--json"]] {
