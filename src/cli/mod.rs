@@ -102,6 +102,9 @@ pub enum Command {
     CredentialProcess(RoleArgs),
     /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
     Env(EnvArgs),
+    /// Run a command with a profile's role credentials and region in its environment
+    #[command(after_help = EXEC_HELP)]
+    Exec(ExecArgs),
     /// Print configuration to paste into ~/.aws/config
     #[command(subcommand)]
     Configure(ConfigureCommand),
@@ -500,6 +503,31 @@ pub enum EnvFormat {
     Json,
     /// NAME=value lines (docker --env-file, .env files)
     Dotenv,
+}
+
+const EXEC_HELP: &str = "\
+Examples:
+  ssofresh exec --profile prod -- aws s3 ls
+  ssofresh exec -p dev -- terraform plan
+  AWS_PROFILE=dev ssofresh exec -- $SHELL      a shell with dev's credentials
+
+The command gets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID, AWS_REGION and AWS_DEFAULT_REGION (the profile's
+region), and AWS_SSOFRESH_PROFILE; AWS_PROFILE and AWS_DEFAULT_PROFILE are removed, so the
+credentials in the environment are the only ones it sees. ssofresh replaces itself with the
+command (exec), so signals, job control and the exit status are the command's own.
+
+Exit codes: the command's; before it starts, 1 transient failure, 2 usage or configuration
+error (or already inside ssofresh exec), 3 a new login is required, 126 the command cannot be
+run, 127 it was not found.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    /// The command to run, after `--`, with its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND", value_parser = clap::value_parser!(std::ffi::OsString))]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -73,6 +73,15 @@ fn aws_env() -> AwsEnv {
     }
 }
 
+/// What `ssofresh exec` sets in the environment of the command it runs: the profile whose
+/// credentials are there. Seeing it, a second `exec` refuses to nest one identity in another.
+pub const EXEC_MARKER: &str = "AWS_SSOFRESH_PROFILE";
+
+/// The profile of the `ssofresh exec` this process runs inside, if any.
+pub fn exec_marker() -> Option<String> {
+    std::env::var(EXEC_MARKER).ok().filter(|v| !v.is_empty())
+}
+
 /// Where the user's shell and desktop keep their files (`init`, `doctor`).
 pub fn user_env() -> UserEnv {
     UserEnv {

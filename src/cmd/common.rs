@@ -53,9 +53,17 @@ pub fn fail(e: &Error) -> u8 {
     EXIT_USAGE
 }
 
-/// credential-process and env: resolves the role named by the arguments and gets its
+/// Role credentials, and the region of the profile they were named by (if it has one).
+pub struct RoleOutput {
+    pub fetched: Fetched,
+    pub region: Option<String>,
+    /// How the role was named: the profile, else `sso-session NAME (account …, role …)`.
+    pub label: String,
+}
+
+/// credential-process, env and exec: resolves the role named by the arguments and gets its
 /// credentials (cached or fetched), notifying about a token refresh on the way.
-pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
+pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<RoleOutput, RoleError> {
     // Like the AWS CLI, the active profile is the default; but not when a session is named.
     let env_profile = ctx.aws().profile.clone().filter(|_| args.session.is_none());
     let profile = args.profile.clone().or(env_profile);
@@ -89,7 +97,9 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
     if let Some(w) = &fetched.cache_warning {
         eprintln!("ssofresh: warning: {w}");
     }
-    Ok(fetched)
+    let region = spec.profile.as_deref().and_then(|p| cfg.profile(p)).and_then(|p| p.region.clone());
+    let label = spec.profile.clone().unwrap_or_else(|| spec.label());
+    Ok(RoleOutput { fetched, region, label })
 }
 
 /// Writes the one thing that may carry secrets to stdout, in one write.

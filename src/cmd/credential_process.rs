@@ -38,7 +38,7 @@ pub fn run(ctx: &Context, args: &RoleArgs) -> u8 {
         return code;
     }
     match role_credentials(ctx, args) {
-        Ok(f) => emit(&process_json(&f.creds)),
+        Ok(r) => emit(&process_json(&r.fetched.creds)),
         Err(e) => {
             eprintln!("ssofresh: {e}");
             e.exit_code()

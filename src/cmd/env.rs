@@ -10,7 +10,10 @@ pub fn run(ctx: &Context, args: &EnvArgs) -> u8 {
         return code;
     }
     match role_credentials(ctx, &args.role) {
-        Ok(f) => emit(crate::shell::export::render(resolve::env_format(args.format), &f.creds).as_bytes()),
+        Ok(r) => emit(
+            crate::shell::export::render(resolve::env_format(args.format), &r.fetched.creds, r.region.as_deref())
+                .as_bytes(),
+        ),
         Err(e) => {
             eprintln!("ssofresh: {e}");
             e.exit_code()

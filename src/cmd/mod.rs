@@ -9,6 +9,7 @@ pub mod configure;
 pub mod credential_process;
 pub mod doctor;
 pub mod env;
+pub mod exec;
 pub mod hook;
 pub mod init;
 pub mod log;
@@ -32,6 +33,7 @@ pub fn run(ctx: &Context, command: &Command) -> u8 {
         Command::Prompt(args) => prompt::run(ctx, args),
         Command::CredentialProcess(args) => credential_process::run(ctx, args),
         Command::Env(args) => env::run(ctx, args),
+        Command::Exec(args) => exec::run(ctx, args),
         Command::Configure(c) => configure::run(ctx, c),
         Command::Status(args) => status::run(ctx, args),
         Command::Log(args) => log::run(ctx, args),

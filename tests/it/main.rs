@@ -14,6 +14,7 @@ mod configure;
 mod credential_process;
 mod doctor;
 mod env;
+mod exec;
 mod harden;
 mod hook;
 mod init;
