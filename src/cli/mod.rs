@@ -150,11 +150,15 @@ pub struct ManArgs {
     pub command: Vec<String>,
 }
 
+/// `--session`/`--profile`: which tokens a command works on. What it does without them differs
+/// per command, and each says so in its own words (`mut_arg(SESSIONS, …)`).
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
-    /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
+    /// An sso-session to work on (repeatable, or a comma list)
     #[arg(
+        id = SESSIONS,
         long = "session",
+        visible_alias = "sso-session",
         short = 's',
         env = "SSOFRESH_SESSION",
         hide_env_values = true,
@@ -162,8 +166,9 @@ pub struct Selection {
         value_name = "NAME"
     )]
     pub sessions: Vec<String>,
-    /// A profile whose token to work on (repeatable, or a comma list)
+    /// A profile whose session to work on (repeatable, or a comma list)
     #[arg(
+        id = PROFILES,
         long = "profile",
         short = 'p',
         env = "SSOFRESH_PROFILE",
@@ -173,6 +178,10 @@ pub struct Selection {
     )]
     pub profiles: Vec<String>,
 }
+
+/// The argument ids of `--session` and `--profile` in a `Selection`.
+pub const SESSIONS: &str = "sessions";
+pub const PROFILES: &str = "profiles";
 
 impl Selection {
     pub fn is_empty(&self) -> bool {
@@ -327,19 +336,25 @@ pub struct NotifyCmdArgs {
     #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
     pub event: Option<NotifyEvent>,
     /// The session the sample names
-    #[arg(long, default_value = "example", value_name = "NAME", requires = "test")]
+    #[arg(long, visible_alias = "sso-session", default_value = "example", value_name = "NAME", requires = "test")]
     pub session: String,
     #[command(flatten)]
     pub notify: NotifyArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to refresh (repeatable, or a comma list) [default: that of AWS_PROFILE, else every logged-in session]")))]
+#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to refresh (repeatable, or a comma list)")))]
 pub struct TickArgs {
     #[command(flatten)]
     pub selection: Selection,
+    /// Every logged-in session, whatever --session, --profile and AWS_PROFILE say
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub refresh: RefreshArgs,
-    /// Called automatically (prompt hook): skip the request while backing off after a failure
+    /// Called automatically (prompt hook, timers): skip the request while backing off after a
+    /// failure; AWS_PROFILE does not select
     #[arg(long)]
     pub auto: bool,
     /// Print nothing but problems
@@ -391,6 +406,7 @@ pub enum Shell {
 
 #[derive(Debug, Args)]
 #[command(mut_arg(THRESHOLD, |a| a.help("Refresh when less than this is left")))]
+#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to keep fresh (repeatable, or a comma list) [default: every logged-in session]")))]
 pub struct InitArgs {
     /// The shell or scheduler
     #[arg(value_enum)]
@@ -439,6 +455,8 @@ pub enum Symbols {
 
 #[derive(Debug, Args)]
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as due")))]
+#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to show (repeatable, or a comma list) [default: every logged-in session, that of AWS_PROFILE first]")))]
+#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to show (repeatable, or a comma list)")))]
 pub struct PromptArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -470,7 +488,7 @@ pub struct RoleArgs {
     #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "session")]
     pub profile: Option<String>,
     /// Without a profile: the sso-session to use (with --account-id and --role-name)
-    #[arg(long, short = 's', value_name = "NAME")]
+    #[arg(long, visible_alias = "sso-session", short = 's', value_name = "NAME")]
     pub session: Option<String>,
     /// The AWS account (overrides the profile's sso_account_id)
     #[arg(long, value_name = "ID")]
@@ -646,9 +664,14 @@ pub struct ConfigureCredentialProcessArgs {
     (with --check).\n\n\
     Never refreshes and never uses the network.")]
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as expiring")))]
+#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to show (repeatable, or a comma list) [default: that of AWS_PROFILE, else every configured session]")))]
+#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to show (repeatable, or a comma list)")))]
 pub struct StatusArgs {
     #[command(flatten)]
     pub selection: Selection,
+    /// Every configured session, whatever --session, --profile and AWS_PROFILE say
+    #[arg(long)]
+    pub all: bool,
     /// Print JSON for scripts (schema_version 1, documented in docs/status.md)
     #[arg(long)]
     pub json: bool,
@@ -677,7 +700,7 @@ pub struct LogArgs {
     #[arg(long)]
     pub json: bool,
     /// Only lines about this session (or legacy profile); repeatable, or a comma list
-    #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "session", visible_alias = "sso-session", short = 's', value_delimiter = ',', value_name = "NAME")]
     pub sessions: Vec<String>,
     #[command(flatten)]
     pub color: Color,
@@ -711,6 +734,9 @@ pub struct LoginArgs {
     /// The sso-session to sign in to [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with = "profile")]
     pub session: Option<String>,
+    /// The same, as a flag (the AWS CLI's --sso-session)
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME", conflicts_with_all = ["session", "profile"])]
+    pub session_flag: Option<String>,
     /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
     #[arg(long, short = 'p', value_name = "NAME")]
     pub profile: Option<String>,
@@ -747,6 +773,9 @@ pub struct LogoutArgs {
     /// The sso-session to sign out of [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
     pub session: Option<String>,
+    /// The same, as a flag (the AWS CLI's --sso-session)
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME", conflicts_with_all = ["session", "profile", "all"])]
+    pub session_flag: Option<String>,
     /// Sign out of the sso-session this profile uses (or of a legacy SSO profile)
     #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "all")]
     pub profile: Option<String>,

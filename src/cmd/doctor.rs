@@ -9,8 +9,9 @@ use crate::aws::token_cache::CachedToken;
 use crate::cli::{resolve, DoctorArgs};
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
+use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
-use crate::engine::target::{self, Target};
+use crate::engine::target::{self, Active, Target};
 use crate::notify::{self, Backend};
 use crate::sys::guard::Unsafe;
 use crate::text::duration::human;
@@ -112,6 +113,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
                 ),
             ));
             config_findings(cfg, &mut out);
+            active_profile_finding(cfg, s, now, &mut out);
             let targets = target::all(cfg, &s.cache_dir);
             cache_findings(&targets, &mut out);
             clock_findings(&targets, &s.state_dir, now, &mut out);
@@ -206,6 +208,47 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
             Level::Ok,
             "every sso-session has a start URL, region and registration scopes; every profile's session exists",
         ));
+    }
+}
+
+/// `AWS_PROFILE`, as `login`, `status` and `tick` take it: does it name a profile, and does its
+/// session have a token that works?
+fn active_profile_finding(cfg: &AwsConfig, s: &Setup, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let name = s.aws.profile.as_deref().map(str::trim).unwrap_or_default();
+    let t = match target::active(cfg, Some(name), &s.cache_dir) {
+        Ok(Active::Unset) => return,
+        Ok(Active::NotSso(p)) => {
+            out.push(Finding::new(
+                Level::Note,
+                format!("AWS_PROFILE={p} has no SSO settings: ssofresh has no token to keep fresh for it"),
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(
+                Finding::new(Level::Problem, e.to_string()).detail("fix AWS_PROFILE, or add the profile to the config"),
+            );
+            return;
+        }
+        Ok(Active::Selects(t)) => t,
+    };
+    // The default threshold: whether the token counts as expiring changes nothing here.
+    let st = session_status::inspect(&t, &s.state_dir, now, chrono::Duration::minutes(20));
+    let what = format!("AWS_PROFILE={name} uses {}", t.label());
+    let left = st.expires_in(now).filter(|d| *d > chrono::Duration::zero()).map(|d| format!(", {} left", human(d)));
+    match st.state {
+        State::NotLoggedIn | State::ReloginRequired | State::Unreadable => {
+            let why = st.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+            out.push(
+                Finding::new(Level::Problem, format!("{what}: {}{why}", st.state.words()))
+                    .detail(format!("run: {}", t.login_command())),
+            )
+        }
+        State::Legacy => out.push(Finding::new(
+            Level::Note,
+            format!("{what}: a legacy profile{}; it cannot be refreshed", left.unwrap_or_default()),
+        )),
+        _ => out.push(Finding::new(Level::Ok, format!("{what}: {}{}", st.state.words(), left.unwrap_or_default()))),
     }
 }
 

@@ -35,7 +35,8 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let state = &paths.state_dir;
     let hints = !args.no_hints;
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
+    // Every session, whatever the shell's AWS_PROFILE: the hook keeps them all fresh.
+    let watched = match watch::select(&paths.config_file, sessions, profiles, None, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {
             if hints {

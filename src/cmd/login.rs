@@ -49,12 +49,12 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         eprintln!(
             "ssofresh: {} does not exist; add an sso-session first: {}",
             paths.config_file.display(),
-            target::session_setup_command(args.session.as_deref())
+            target::session_setup_command(args.session.as_deref().or(args.session_flag.as_deref()))
         );
         return EXIT_USAGE;
     }
     let dir = &paths.cache_dir;
-    let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+    let (session, profile) = (args.session.as_deref().or(args.session_flag.as_deref()), args.profile.as_deref());
     let target = match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "login") {
         Ok(t) => t,
         Err(e) => return fail(&e),

@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     let targets: Vec<Target> = if args.all {
         target::all(&cfg, dir).into_iter().filter(|t| t.cache_path.exists()).collect()
     } else {
-        let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+        let (session, profile) = (args.session.as_deref().or(args.session_flag.as_deref()), args.profile.as_deref());
         match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "logout") {
             Ok(t) => vec![t],
             Err(e) => return fail(&e),

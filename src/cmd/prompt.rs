@@ -18,7 +18,8 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     };
     let paths = &ctx.paths;
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
+    let active = ctx.aws().profile.as_deref();
+    let watched = match watch::select(&paths.config_file, sessions, profiles, active, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };

@@ -6,7 +6,7 @@ use crate::cli::{resolve, StatusArgs};
 use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::engine::session_status::{self, SessionStatus, State};
-use crate::engine::target::{self, Kind, Target};
+use crate::engine::target::{self, Active, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
 use crate::text::duration::human;
 use crate::text::style::{self, clock, relative, Style, Tone};
@@ -31,14 +31,32 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     };
     let paths = &ctx.paths;
     let dir = &paths.cache_dir;
-    let explicit = !args.selection.is_empty();
-    let targets: Vec<Target> = if explicit {
+    // --all, else --session/--profile, else AWS_PROFILE's session, else every session.
+    let mut note = None;
+    let (targets, explicit): (Vec<Target>, bool) = if args.all {
+        (target::all(&cfg, dir), false)
+    } else if !args.selection.is_empty() {
         match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, dir) {
-            Ok(t) => t,
+            Ok(t) => (t, true),
             Err(e) => return fail(&e),
         }
     } else {
-        target::all(&cfg, dir)
+        match target::active(&cfg, ctx.aws().profile.as_deref(), dir) {
+            Ok(Active::Selects(t)) => {
+                note = Some(format!(
+                    "(AWS_PROFILE={} selects {}; ssofresh status --all shows every session)",
+                    ctx.aws().profile.as_deref().unwrap_or_default().trim(),
+                    t.label()
+                ));
+                (vec![t], true)
+            }
+            Ok(Active::NotSso(p)) => {
+                note = Some(format!("(AWS_PROFILE={p} has no SSO settings; every session is shown)"));
+                (target::all(&cfg, dir), false)
+            }
+            Ok(Active::Unset) => (target::all(&cfg, dir), false),
+            Err(e) => return fail(&e),
+        }
     };
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
@@ -66,6 +84,9 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         } else {
             let recent = recent_activity(&paths.log_file, &statuses, args.activity);
             out.extend(render(&statuses, &recent, style, now, &paths.home).into_bytes());
+        }
+        if let Some(n) = &note {
+            let _ = writeln!(out, "\n{}", style.paint(Tone::Dim, n));
         }
     }
     // A closed pipe (`status | head`) is not an error worth a panic.

@@ -6,7 +6,7 @@ use crate::aws::config::AwsConfig;
 use crate::cli::{resolve, TickArgs};
 use crate::context::Context;
 use crate::engine::refresh::{self, Outcome};
-use crate::engine::target::{self, Target};
+use crate::engine::target::{self, Active, Target};
 use crate::error::EXIT_OK;
 use crate::notify::Notifier;
 use crate::text::duration::human;
@@ -18,14 +18,36 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         return code;
     }
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let explicit = !args.selection.is_empty();
+    let named = !args.all && !args.selection.is_empty();
+    // By hand, AWS_PROFILE selects as --profile does; an automatic tick (the prompt hook, a
+    // timer) works on what it was set up for, whatever profile the shell has active.
+    let active = if named || args.all || args.auto { None } else { ctx.aws().profile.clone() };
+    let wanted: std::borrow::Cow<[String]> = match &active {
+        Some(p) => profiles.iter().chain([p]).cloned().collect::<Vec<_>>().into(),
+        None => profiles.into(),
+    };
     // Only the sessions and the named profiles: the rest is read if a refresh is due.
-    let cfg = match AwsConfig::load_sessions(&paths.config_file, profiles) {
+    let cfg = match AwsConfig::load_sessions(&paths.config_file, &wanted) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let dir = &paths.cache_dir;
-    let targets: Vec<Target> = if explicit {
+    let by_active = match active.as_deref().map(|p| target::active(&cfg, Some(p), dir)) {
+        Some(Ok(Active::Selects(t))) => Some(t),
+        // The message lists the known names, so it needs the whole file.
+        Some(Err(_)) => {
+            match super::common::load_config(ctx).and_then(|c| target::active(&c, active.as_deref(), dir)) {
+                Ok(Active::Selects(t)) => Some(t),
+                Ok(_) => None,
+                Err(e) => return fail(&e),
+            }
+        }
+        _ => None,
+    };
+    let explicit = named || by_active.is_some();
+    let targets: Vec<Target> = if let Some(t) = by_active {
+        vec![t]
+    } else if named {
         match target::select(&cfg, sessions, profiles, dir) {
             Ok(t) => t,
             // The message lists the known names, so it needs the whole file.

@@ -170,6 +170,29 @@ pub fn select(
     Ok(out)
 }
 
+/// What `AWS_PROFILE` selects for a command given no `--session`/`--profile`.
+#[derive(Debug, Clone)]
+pub enum Active {
+    /// Not set (or empty): the command's own default applies.
+    Unset,
+    /// The token of this SSO profile (its sso-session, or the legacy profile itself).
+    Selects(Target),
+    /// A profile without SSO settings (static keys, a role to assume): nothing of ssofresh's
+    /// to select, so the command's own default applies.
+    NotSso(String),
+}
+
+/// `AWS_PROFILE`, as a selection: the profile's token, as `--profile` would select it. An
+/// unknown profile, or one whose sso-session is missing, is an error that names the variable.
+pub fn active(cfg: &AwsConfig, profile: Option<&str>, cache_dir: &Path) -> Result<Active, Error> {
+    let Some(name) = profile.map(str::trim).filter(|p| !p.is_empty()) else { return Ok(Active::Unset) };
+    match select(cfg, &[], &[name.to_string()], cache_dir) {
+        Ok(mut t) if !t.is_empty() => Ok(Active::Selects(t.remove(0))),
+        Ok(_) | Err(Error::NotSso(_)) => Ok(Active::NotSso(name.to_string())),
+        Err(e) => Err(Error::Usage(format!("AWS_PROFILE={name}: {e}"))),
+    }
+}
+
 /// The one session a command acts on: SESSION, else --profile, else the active profile
 /// (`AWS_PROFILE`), else the only sso-session, else the default profile's. Several candidates →
 /// the user names one; `command` names the command in the messages that say how.
@@ -268,6 +291,27 @@ mod tests {
         assert_eq!(s[0].login_command(), "ssofresh login corp");
         let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
         assert_eq!(s[0].login_command(), "ssofresh login --profile old2");
+    }
+
+    #[test]
+    fn aws_profile_selects_like_profile_and_says_so_when_it_cannot() {
+        let c = cfg();
+        let dir = Path::new("/c");
+        assert!(matches!(active(&c, None, dir), Ok(Active::Unset)));
+        assert!(matches!(active(&c, Some(" "), dir), Ok(Active::Unset)));
+        match active(&c, Some("b"), dir) {
+            Ok(Active::Selects(t)) => assert_eq!((t.label(), t.via.as_deref()), ("corp".to_string(), Some("b"))),
+            other => panic!("{other:?}"),
+        }
+        match active(&c, Some("old2"), dir) {
+            Ok(Active::Selects(t)) => assert_eq!(t.label(), "profile old2"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(active(&c, Some("static"), dir), Ok(Active::NotSso(p)) if p == "static"));
+        let e = active(&c, Some("nope"), dir).unwrap_err().to_string();
+        assert!(e.starts_with("AWS_PROFILE=nope: unknown profile 'nope'"), "{e}");
+        let e = active(&c, Some("ghost"), dir).unwrap_err().to_string();
+        assert!(e.contains("AWS_PROFILE=ghost") && e.contains("'nowhere'"), "{e}");
     }
 
     #[test]

@@ -798,6 +798,36 @@ fn nothing_else_starts_a_login() {
     assert!(!opened.exists(), "no browser was opened");
 }
 
+/// `--no-browser`, as the AWS CLI v2 has it: the URL and the code are printed, and nothing is
+/// opened, even where a browser could be (a desktop and $BROWSER).
+#[test]
+fn no_browser_prints_the_url_and_code_and_opens_nothing() {
+    let home = Home::new();
+    let opened = home.path().join("opened");
+    let browser = format!("touch {}", opened.display());
+    for (args, env) in [(vec!["--no-browser"], None), (vec![], Some("true"))] {
+        let stub = stub(&idc(vec!["pending", "ok"]));
+        let mut c = login(&home, &stub.url);
+        c.args(&args).args(["--sso-session", "corp"]).env("BROWSER", &browser).env("DISPLAY", ":0");
+        if let Some(v) = env {
+            c.env("SSOFRESH_NO_BROWSER", v);
+        }
+        let run = Run::of(&mut c);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(VERIFY_URI) && run.stderr.contains(USER_CODE), "{}", run.stderr);
+        assert!(!run.stderr.contains("Opened the page"), "{}", run.stderr);
+        assert_eq!(stub.count("/device_authorization"), 1, "the device code, which works from any device");
+        assert!(!opened.exists(), "a browser was opened");
+        std::fs::remove_file(home.token_path("corp")).unwrap();
+    }
+    // Without it, on the same desktop, the browser is opened (so the test above means something).
+    let stub = stub(&idc(vec!["ok"]));
+    let run =
+        Run::of(login(&home, &stub.url).args(["--use-device-code"]).env("BROWSER", &browser).env("DISPLAY", ":0"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(opened.exists(), "{}", run.stderr);
+}
+
 /// The real AWS CLI (v1, botocore) reads the token login wrote: portal and STS are stubbed.
 #[test]
 fn the_aws_cli_uses_the_new_token() {

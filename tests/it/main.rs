@@ -15,6 +15,7 @@ mod credential_process;
 mod doctor;
 mod env;
 mod exec;
+mod habits;
 mod harden;
 mod hook;
 mod init;
