@@ -48,13 +48,17 @@ impl Cli {
             Some("credential-process") => only(RoleArgs::augment_args(clap::Command::new("credential-process"))),
             Some("hook") => only(HookArgs::augment_args(clap::Command::new("hook"))),
             Some("prompt") => only(PromptArgs::augment_args(clap::Command::new("prompt"))),
+            // At every TAB on a --profile or --session value.
+            Some("complete-names") => only(CompleteNamesArgs::augment_args(clap::Command::new("complete-names"))),
             _ => None,
         };
         fast.unwrap_or_else(<Cli as Parser>::parse)
     }
 }
 
+/// The options every command takes, under their own heading in every command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The AWS config file [default: ~/.aws/config]
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
@@ -76,19 +80,27 @@ pub struct Global {
     pub log_max_files: u32,
 }
 
+/// In the order a user meets them: the help, the man page and the completion scripts list
+/// them so.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Refresh every selected token that is due; for cron, timers and by hand
-    Tick(TickArgs),
+    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
+    Login(LoginArgs),
+    /// Show each session's state: time left, refreshability, last refresh and login, activity
+    Status(StatusArgs),
     /// Print the prompt hook for a shell, or a scheduler entry that runs `tick`
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
-    /// The prompt hook's check: local files only, starts a refresh in the background when due
-    #[command(hide = true)]
-    Hook(HookArgs),
-    /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
-    #[command(after_help = PROMPT_HELP)]
-    Prompt(PromptArgs),
+    /// Refresh every selected token that is due; for cron, timers and by hand
+    Tick(TickArgs),
+    /// Write the config sections ssofresh needs: an sso-session, a profile per role, credential_process
+    #[command(subcommand)]
+    Configure(ConfigureCommand),
+    /// Run a command with a profile's role credentials and region in its environment
+    #[command(after_help = EXEC_HELP)]
+    Exec(ExecArgs),
+    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
+    Env(EnvArgs),
     /// Print role credentials in the credential_process format (for ~/.aws/config)
     #[command(long_about = "Print role credentials in the credential_process format, for the \
         `credential_process` line of a profile in ~/.aws/config (see `ssofresh configure \
@@ -100,32 +112,45 @@ pub enum Command {
         configuration error (unknown profile, no SSO settings, account or role not assigned to \
         you), 3 a new login is required.")]
     CredentialProcess(RoleArgs),
-    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
-    Env(EnvArgs),
-    /// Run a command with a profile's role credentials and region in its environment
-    #[command(after_help = EXEC_HELP)]
-    Exec(ExecArgs),
-    /// Print configuration to paste into ~/.aws/config
-    #[command(subcommand)]
-    Configure(ConfigureCommand),
-    /// Show each session's state: time left, refreshability, last refresh and login, activity
-    Status(StatusArgs),
+    /// A short segment for the shell prompt: `corp 42m`, `corp ⚠ login`
+    #[command(after_help = PROMPT_HELP)]
+    Prompt(PromptArgs),
     /// Show the activity log (refreshes, logins, notifications); --follow to watch it
     Log(LogArgs),
     /// Check the setup (config, permissions, hooks, endpoints) and explain what is wrong
     Doctor(DoctorArgs),
-    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
-    Login(LoginArgs),
-    /// Sign out at the SSO portal and remove the session's cached token and role credentials
-    Logout(LogoutArgs),
     /// Show the notification settings; `--test` sends a sample through them
     Notify(NotifyCmdArgs),
+    /// Sign out at the SSO portal and remove the session's cached token and role credentials
+    Logout(LogoutArgs),
     /// Print the shell completion script for bash, zsh, fish, PowerShell or elvish
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
     /// Print the man page (roff): every command in one page, or one command's page
     #[command(after_help = "Install: ssofresh man > ~/.local/share/man/man1/ssofresh.1")]
     Man(ManArgs),
+    /// The prompt hook's check: local files only, starts a refresh in the background when due
+    #[command(hide = true)]
+    Hook(HookArgs),
+    /// The completion scripts' source of names: profiles or sessions in the config, one a line
+    #[command(hide = true)]
+    CompleteNames(CompleteNamesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteNamesArgs {
+    /// Which names
+    #[arg(value_enum)]
+    pub kind: NameKind,
+}
+
+/// What `complete-names` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NameKind {
+    /// Profiles with SSO settings (what --profile takes)
+    Profiles,
+    /// sso-sessions
+    Sessions,
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -163,7 +188,7 @@ pub struct Selection {
         env = "SSOFRESH_SESSION",
         hide_env_values = true,
         value_delimiter = ',',
-        value_name = "NAME"
+        value_name = "SESSION"
     )]
     pub sessions: Vec<String>,
     /// A profile whose session to work on (repeatable, or a comma list)
@@ -174,7 +199,7 @@ pub struct Selection {
         env = "SSOFRESH_PROFILE",
         hide_env_values = true,
         value_delimiter = ',',
-        value_name = "NAME"
+        value_name = "PROFILE"
     )]
     pub profiles: Vec<String>,
 }
@@ -269,33 +294,46 @@ pub struct NotifyArgs {
     /// Where notifications go: desktop, command or none [default: command if --notify-command is set, else desktop]
     // Listed in the line above: clap would otherwise build the list at every start to decide on
     // long help.
-    #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
+    #[arg(
+        long = "notify",
+        env = "SSOFRESH_NOTIFY",
+        hide_env_values = true,
+        value_enum,
+        value_name = "BACKEND",
+        hide_possible_values = true
+    )]
     pub backend: Option<NotifyBackend>,
     /// Run this through `sh -c` for each notification, with the event as JSON on stdin
-    #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]
+    #[arg(
+        long,
+        env = "SSOFRESH_NOTIFY_COMMAND",
+        hide_env_values = true,
+        value_name = "COMMAND",
+        required_if_eq("backend", "command")
+    )]
     pub notify_command: Option<String>,
     // The defaults below live in `resolve::notify`, not in clap: a default clap holds is parsed
     // at every start, and the no-op tick should not pay for settings it does not use.
     /// Sound of desktop notifications: default, a sound name (Glass, message-new-instant), or none [default: default]
-    #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", value_name = "SOUND")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", hide_env_values = true, value_name = "SOUND")]
     pub notify_sound: Option<String>,
     /// Notify when a token was refreshed [default: false]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SUCCESS", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SUCCESS", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_success: Option<bool>,
     /// Notify when a refresh failed, a token is about to expire, or a new login is required [default: true]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_ERROR", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_ERROR", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_error: Option<bool>,
     /// Notify when a new login appears in the token cache [default: false]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_login: Option<bool>,
     /// Send the same event for the same session at most this often [default: 1h]
-    #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
     pub notify_interval: Option<Duration>,
     /// Time one notification may take; a notify command still running then is killed [default: 5s]
-    #[arg(long, env = "SSOFRESH_NOTIFY_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_TIMEOUT", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
     pub notify_timeout: Option<Duration>,
 }
 
@@ -336,7 +374,7 @@ pub struct NotifyCmdArgs {
     #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
     pub event: Option<NotifyEvent>,
     /// The session the sample names
-    #[arg(long, visible_alias = "sso-session", default_value = "example", value_name = "NAME", requires = "test")]
+    #[arg(long, visible_alias = "sso-session", default_value = "example", value_name = "SESSION", requires = "test")]
     pub session: String,
     #[command(flatten)]
     pub notify: NotifyArgs,
@@ -351,8 +389,6 @@ pub struct TickArgs {
     /// Every logged-in session, whatever --session, --profile and AWS_PROFILE say
     #[arg(long)]
     pub all: bool,
-    #[command(flatten)]
-    pub refresh: RefreshArgs,
     /// Called automatically (prompt hook, timers): skip the request while backing off after a
     /// failure; AWS_PROFILE does not select
     #[arg(long)]
@@ -360,6 +396,9 @@ pub struct TickArgs {
     /// Print nothing but problems
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    // Last: the notification options that come with it go under their own heading.
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
 }
 
 const INIT_HELP: &str = "\
@@ -485,10 +524,10 @@ pub struct PromptArgs {
 #[command(mut_arg("retry_backoff", |a| a.default_value("1s")))]
 pub struct RoleArgs {
     /// The SSO profile (sso_session or sso_start_url, sso_account_id, sso_role_name) [env: AWS_PROFILE]
-    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "session")]
+    #[arg(long, short = 'p', value_name = "PROFILE", conflicts_with = "session")]
     pub profile: Option<String>,
     /// Without a profile: the sso-session to use (with --account-id and --role-name)
-    #[arg(long, visible_alias = "sso-session", short = 's', value_name = "NAME")]
+    #[arg(long, visible_alias = "sso-session", short = 's', value_name = "SESSION")]
     pub session: Option<String>,
     /// The AWS account (overrides the profile's sso_account_id)
     #[arg(long, value_name = "ID")]
@@ -497,13 +536,13 @@ pub struct RoleArgs {
     #[arg(long, value_name = "NAME")]
     pub role_name: Option<String>,
     /// Reuse cached role credentials until less than this is left (the AWS CLI's own 15m)
-    #[arg(long, env = "SSOFRESH_WINDOW", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_WINDOW", hide_env_values = true, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
     pub window: Duration,
     /// Neither read nor write the role-credential cache
-    #[arg(long, env = "SSOFRESH_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, env = "SSOFRESH_NO_CACHE", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
     /// The role-credential cache shared with the AWS CLI v2 [default: ~/.aws/cli/cache]
-    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub role_cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub refresh: RefreshArgs,
@@ -541,20 +580,22 @@ run, 127 it was not found.";
 
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
-    #[command(flatten)]
-    pub role: RoleArgs,
     /// The command to run, after `--`, with its arguments
     #[arg(last = true, required = true, value_name = "COMMAND", value_parser = clap::value_parser!(std::ffi::OsString))]
     pub command: Vec<std::ffi::OsString>,
+    // Last: the notification options that come with it go under their own heading.
+    #[command(flatten)]
+    pub role: RoleArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct EnvArgs {
+    /// Output format
+    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", hide_env_values = true, value_enum, default_value = "sh")]
+    pub format: EnvFormat,
+    // Last: the notification options that come with it go under their own heading.
     #[command(flatten)]
     pub role: RoleArgs,
-    /// Output format
-    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", value_enum, default_value = "sh")]
-    pub format: EnvFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -620,7 +661,7 @@ pub struct ConfigureProfilesArgs {
     #[arg(value_name = "SESSION", conflicts_with = "session_flag")]
     pub session: Option<String>,
     /// The same, as a flag
-    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME")]
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION")]
     pub session_flag: Option<String>,
     /// The profiles' region [default: the session's sso_region]
     #[arg(long, value_name = "REGION")]
@@ -644,7 +685,7 @@ pub struct ConfigureProfilesArgs {
 #[derive(Debug, Args)]
 pub struct ConfigureCredentialProcessArgs {
     /// The SSO profile the new profile gets its credentials from [env: AWS_PROFILE]
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "PROFILE")]
     pub profile: Option<String>,
     /// The new profile's name [default: PROFILE-cp]
     #[arg(long, value_name = "NAME")]
@@ -700,7 +741,7 @@ pub struct LogArgs {
     #[arg(long)]
     pub json: bool,
     /// Only lines about this session (or legacy profile); repeatable, or a comma list
-    #[arg(long = "session", visible_alias = "sso-session", short = 's', value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "session", visible_alias = "sso-session", short = 's', value_delimiter = ',', value_name = "SESSION")]
     pub sessions: Vec<String>,
     #[command(flatten)]
     pub color: Color,
@@ -735,27 +776,27 @@ pub struct LoginArgs {
     #[arg(value_name = "SESSION", conflicts_with = "profile")]
     pub session: Option<String>,
     /// The same, as a flag (the AWS CLI's --sso-session)
-    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME", conflicts_with_all = ["session", "profile"])]
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION", conflicts_with_all = ["session", "profile"])]
     pub session_flag: Option<String>,
     /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Sign in with a device code (same as --flow device-code)
-    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE")]
+    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE", hide_env_values = true)]
     pub use_device_code: bool,
     /// How to sign in
-    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", value_enum, default_value_t = LoginFlow::Auto)]
+    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", hide_env_values = true, value_enum, default_value_t = LoginFlow::Auto)]
     pub flow: LoginFlow,
     /// Print the sign-in URL instead of opening a browser (with --flow auto: use the device code)
-    #[arg(long, env = "SSOFRESH_NO_BROWSER")]
+    #[arg(long, env = "SSOFRESH_NO_BROWSER", hide_env_values = true)]
     pub no_browser: bool,
     /// How long to wait for the sign-in to be completed in the browser
-    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", hide_env_values = true, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
     pub login_timeout: Duration,
     #[command(flatten)]
     pub timeouts: Timeouts,
     /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
-    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
+    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", hide_env_values = true, default_value_t = 1.0, value_parser = parse_scale)]
     pub test_wait_scale: f64,
 }
 
@@ -774,10 +815,10 @@ pub struct LogoutArgs {
     #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
     pub session: Option<String>,
     /// The same, as a flag (the AWS CLI's --sso-session)
-    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "NAME", conflicts_with_all = ["session", "profile", "all"])]
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION", conflicts_with_all = ["session", "profile", "all"])]
     pub session_flag: Option<String>,
     /// Sign out of the sso-session this profile uses (or of a legacy SSO profile)
-    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "all")]
+    #[arg(long, short = 'p', value_name = "PROFILE", conflicts_with = "all")]
     pub profile: Option<String>,
     /// Every session and legacy profile with a cached token, and every cached SSO role
     /// credential (what `aws sso logout` does)

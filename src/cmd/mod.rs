@@ -4,6 +4,7 @@
 //! `credential-process` and `env`, writing to stdout) is in `common`.
 
 pub(crate) mod common;
+pub mod complete_names;
 pub mod completions;
 pub mod configure;
 pub mod credential_process;
@@ -43,5 +44,6 @@ pub fn run(ctx: &Context, command: &Command) -> u8 {
         Command::Notify(args) => notify::run(ctx, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::CompleteNames(args) => complete_names::run(ctx, args),
     }
 }

@@ -17,6 +17,7 @@ mod env;
 mod exec;
 mod habits;
 mod harden;
+mod help;
 mod hook;
 mod init;
 mod log;
