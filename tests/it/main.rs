@@ -12,6 +12,7 @@ mod awscli;
 mod completions;
 mod configure;
 mod credential_process;
+mod docs;
 mod doctor;
 mod env;
 mod exec;
