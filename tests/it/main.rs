@@ -23,6 +23,7 @@ mod hook;
 mod init;
 mod log;
 mod login;
+mod newcomer;
 mod notify;
 mod prompt;
 mod properties;
