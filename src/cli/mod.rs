@@ -175,44 +175,72 @@ pub struct ManArgs {
     pub command: Vec<String>,
 }
 
-/// `--session`/`--profile`: which tokens a command works on. What it does without them differs
-/// per command, and each says so in its own words (`mut_arg(SESSIONS, …)`).
-#[derive(Debug, Clone, Args)]
-pub struct Selection {
-    /// An sso-session to work on (repeatable, or a comma list)
-    #[arg(
-        id = SESSIONS,
-        long = "session",
-        visible_alias = "sso-session",
-        short = 's',
-        env = "SSOFRESH_SESSION",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "SESSION"
-    )]
-    pub sessions: Vec<String>,
-    /// A profile whose session to work on (repeatable, or a comma list)
-    #[arg(
-        id = PROFILES,
-        long = "profile",
-        short = 'p',
-        env = "SSOFRESH_PROFILE",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "PROFILE"
-    )]
-    pub profiles: Vec<String>,
+/// `--session`/`--profile`: which tokens a command works on. What a command does without them
+/// differs, and each says so in its own words: one struct per wording, made by this macro,
+/// because rewording a flattened argument (`mut_arg`) costs the no-op tick at every run.
+macro_rules! selection {
+    ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            #[doc = $session_help]
+            #[arg(
+                long = "session",
+                visible_alias = "sso-session",
+                short = 's',
+                env = "SSOFRESH_SESSION",
+                hide_env_values = true,
+                value_delimiter = ',',
+                value_name = "SESSION"
+            )]
+            pub sessions: Vec<String>,
+            #[doc = $profile_help]
+            #[arg(
+                long = "profile",
+                short = 'p',
+                env = "SSOFRESH_PROFILE",
+                hide_env_values = true,
+                value_delimiter = ',',
+                value_name = "PROFILE"
+            )]
+            pub profiles: Vec<String>,
+        }
+
+        impl $name {
+            /// Neither a session nor a profile named (blank names do not count).
+            pub fn is_empty(&self) -> bool {
+                self.sessions.iter().chain(&self.profiles).all(|s| s.trim().is_empty())
+            }
+        }
+    };
 }
 
-/// The argument ids of `--session` and `--profile` in a `Selection`.
-pub const SESSIONS: &str = "sessions";
-pub const PROFILES: &str = "profiles";
-
-impl Selection {
-    pub fn is_empty(&self) -> bool {
-        self.sessions.iter().chain(&self.profiles).all(|s| s.trim().is_empty())
-    }
-}
+selection!(
+    /// The prompt hook's (hidden) selection.
+    Selection,
+    "An sso-session to watch (repeatable, or a comma list) [default: every logged-in session]",
+    "A profile whose session to watch (repeatable, or a comma list)"
+);
+selection!(
+    TickSelection,
+    "An sso-session to refresh (repeatable, or a comma list) [default: that of AWS_PROFILE, else every logged-in session]",
+    "A profile whose session to refresh (repeatable, or a comma list)"
+);
+selection!(
+    StatusSelection,
+    "An sso-session to show (repeatable, or a comma list) [default: that of AWS_PROFILE, else every configured session]",
+    "A profile whose session to show (repeatable, or a comma list)"
+);
+selection!(
+    PromptSelection,
+    "An sso-session to show (repeatable, or a comma list) [default: every logged-in session, that of AWS_PROFILE first]",
+    "A profile whose session to show (repeatable, or a comma list)"
+);
+selection!(
+    InitSelection,
+    "An sso-session to keep fresh (repeatable, or a comma list) [default: every logged-in session]",
+    "A profile whose session to keep fresh (repeatable, or a comma list)"
+);
 
 // The shared groups below are flattened without an `ArgGroup` (`group(skip)`): nothing refers
 // to one, and building one costs the no-op tick allocations at every prompt.
@@ -381,11 +409,9 @@ pub struct NotifyCmdArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to refresh (repeatable, or a comma list) [default: that of AWS_PROFILE, else every logged-in session]")))]
-#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to refresh (repeatable, or a comma list)")))]
 pub struct TickArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: TickSelection,
     /// Every logged-in session, whatever --session, --profile and AWS_PROFILE say
     #[arg(long)]
     pub all: bool,
@@ -445,13 +471,12 @@ pub enum Shell {
 
 #[derive(Debug, Args)]
 #[command(mut_arg(THRESHOLD, |a| a.help("Refresh when less than this is left")))]
-#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to keep fresh (repeatable, or a comma list) [default: every logged-in session]")))]
 pub struct InitArgs {
     /// The shell or scheduler
     #[arg(value_enum)]
     pub target: InitTarget,
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: InitSelection,
     #[command(flatten)]
     pub threshold: Threshold,
     /// Shells: never print re-login hints
@@ -494,11 +519,9 @@ pub enum Symbols {
 
 #[derive(Debug, Args)]
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as due")))]
-#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to show (repeatable, or a comma list) [default: every logged-in session, that of AWS_PROFILE first]")))]
-#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to show (repeatable, or a comma list)")))]
 pub struct PromptArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: PromptSelection,
     /// What to print per session (placeholders below)
     #[arg(
         long,
@@ -705,11 +728,9 @@ pub struct ConfigureCredentialProcessArgs {
     (with --check).\n\n\
     Never refreshes and never uses the network.")]
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as expiring")))]
-#[command(mut_arg(SESSIONS, |a| a.help("An sso-session to show (repeatable, or a comma list) [default: that of AWS_PROFILE, else every configured session]")))]
-#[command(mut_arg(PROFILES, |a| a.help("A profile whose session to show (repeatable, or a comma list)")))]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: StatusSelection,
     /// Every configured session, whatever --session, --profile and AWS_PROFILE say
     #[arg(long)]
     pub all: bool,
