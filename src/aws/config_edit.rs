@@ -365,12 +365,7 @@ pub fn update<E>(
     let read = |p: &Path| guard::read(p).map_err(|source| WriteError::Read { path: p.to_path_buf(), source });
     let before = read(path)?;
     // Where the bytes live: through the user's own symlink (guard::read has refused any other).
-    let real = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(path).map_err(|source| WriteError::Read { path: path.to_path_buf(), source })?
-        }
-        _ => path.to_path_buf(),
-    };
+    let real = guard::own_link_target(path).unwrap_or_else(|| path.to_path_buf());
     let old = match &before {
         Some(bytes) => {
             std::str::from_utf8(bytes).map_err(|_| WriteError::NotUtf8 { path: path.to_path_buf() })?.to_string()
@@ -398,7 +393,7 @@ pub fn update<E>(
         return Err(WriteError::Raced { path: path.to_path_buf() });
     }
     let mode = existing_mode(&real);
-    fs::write_atomic_with_mode(&real, new.as_bytes(), mode).map_err(|e| write_err(&real, e))?;
+    fs::write_through_own_link_with_mode(path, new.as_bytes(), mode).map_err(|e| write_err(&real, e))?;
     Ok(Ok((written, new)))
 }
 

@@ -3,7 +3,7 @@
 //! first and each page retried as role credentials are.
 
 use crate::aws::config::AwsConfig;
-use crate::aws::endpoint::{self, Service};
+use crate::aws::endpoint::{self, Region, Service};
 use crate::aws::http;
 use crate::aws::portal::{self, Page, PortalError};
 use crate::engine::refresh::{Report, Settings};
@@ -33,13 +33,17 @@ pub fn list(
 ) -> Result<Vec<Assignment>, RoleError> {
     let label = role::session_label(target);
     let token = role::fresh_token(target, &label, cfg, settings, refreshed)?;
-    let region = target.region.as_deref().unwrap_or("us-east-1");
+    let region = target.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
     let cfg = cfg.full().map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
-    let context = target.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = endpoint::resolve(Service::Sso, region, context, &cfg, |k| settings.aws.var(k))
+    let aws = settings.aws.get();
+    let context = target.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = endpoint::resolve(Service::Sso, &region, context, &cfg, |k| aws.var(k))
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!("{label}: listing accounts and roles at {url} ({source})");
-    let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
+    let client = http::client(settings.http, &aws.proxy).map_err(|e| match e {
+        http::ClientError::Proxy { .. } => RoleError::Broken { label: label.clone(), reason: e.to_string() },
+        http::ClientError::Setup(_) => RoleError::Transient { label: label.clone(), reason: e.to_string() },
+    })?;
     let fail = |e: PortalError| match e {
         PortalError::Unauthorized { .. } => RoleError::Relogin {
             label: label.clone(),

@@ -9,6 +9,7 @@
 mod common;
 
 mod awscli;
+mod cache_write;
 mod completions;
 mod configure;
 mod credential_process;
@@ -28,5 +29,7 @@ mod notify;
 mod prompt;
 mod properties;
 mod shell;
+mod skew;
 mod status;
 mod tick;
+mod wire;
