@@ -264,7 +264,7 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([bold(var.as_str())]);
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
-    let others: [(&str, &[Inline]); 5] = [
+    let others: [(&str, &[Inline]); 6] = [
         (
             "SSOFRESH_LOG",
             &[
@@ -282,6 +282,10 @@ fn environment(r: &mut Roff, root: &Command) {
                  without --session or --profile it selects the session of status, tick (not tick --auto) and \
                  doctor, and puts its session first in prompt.",
             )],
+        ),
+        (
+            "AWS_SSOFRESH_PROFILE",
+            &[roman("Set by exec for the command it runs (the profile); an exec that finds it set refuses to nest.")],
         ),
         ("NO_COLOR", &[roman("When set and not empty: no colour, whatever the terminal.")]),
         (
