@@ -182,13 +182,16 @@ pub struct ManArgs {
 /// because rewording a flattened argument (`mut_arg`) costs the no-op tick at every run.
 macro_rules! selection {
     ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal) => {
+        selection!($(#[$meta])* $name, $session_help, $profile_help, Some("sso-session"));
+    };
+    ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal, $alias:expr) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Args)]
         pub struct $name {
             #[doc = $session_help]
             #[arg(
                 long = "session",
-                visible_alias = "sso-session",
+                visible_alias = $alias,
                 short = 's',
                 env = "SSOFRESH_SESSION",
                 hide_env_values = true,
@@ -218,10 +221,11 @@ macro_rules! selection {
 }
 
 selection!(
-    /// The prompt hook's (hidden) selection.
+    /// The prompt hook's selection: nobody types `hook`, so no alias to pay for at every prompt.
     Selection,
     "An sso-session to watch (repeatable, or a comma list) [default: every logged-in session]",
-    "A profile whose session to watch (repeatable, or a comma list)"
+    "A profile whose session to watch (repeatable, or a comma list)",
+    None::<&'static str>
 );
 selection!(
     TickSelection,
@@ -410,20 +414,30 @@ pub struct NotifyCmdArgs {
     pub notify: NotifyArgs,
 }
 
+/// Whether a flag of the commands that run at every prompt was given. Those flags are
+/// `Option<bool>` (`Set` with no value, `true` when given, `None` when not) rather than `bool`
+/// (`SetTrue`): a `SetTrue` flag holds the default `false`, which clap parses at every start,
+/// about 20k instructions each, 3% of a no-op tick. (The field must say `Option<bool>` itself:
+/// the derive reads the type's spelling.)
+pub fn on(flag: Option<bool>) -> bool {
+    flag == Some(true)
+}
+
 #[derive(Debug, Args)]
 pub struct TickArgs {
     #[command(flatten)]
     pub selection: TickSelection,
+    // The flags of the commands that run at every prompt are `Option<bool>`: see `on`.
     /// Every logged-in session, whatever --session, --profile and AWS_PROFILE say
-    #[arg(long)]
-    pub all: bool,
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub all: Option<bool>,
     /// Called automatically (prompt hook, timers): skip the request while backing off after a
     /// failure; AWS_PROFILE does not select
-    #[arg(long)]
-    pub auto: bool,
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub auto: Option<bool>,
     /// Print nothing but problems
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[arg(long, short = 'q', action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub quiet: Option<bool>,
     // Last: the notification options that come with it go under their own heading.
     #[command(flatten)]
     pub refresh: RefreshArgs,
@@ -506,8 +520,8 @@ pub struct HookArgs {
     #[arg(long, env = "SSOFRESH_NO_HINTS", hide_env_values = true, action = clap::ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_hints: bool,
     /// Print for how many seconds (at most 60) the next prompts need no check
-    #[arg(long)]
-    pub print_next: bool,
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub print_next: Option<bool>,
 }
 
 /// Which characters the prompt segment may use.
@@ -536,9 +550,10 @@ pub struct PromptArgs {
     /// Between sessions
     #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]
     pub separator: String,
-    /// `⚠` or `!`
-    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum, default_value = "auto")]
-    pub symbols: Symbols,
+    /// `⚠` or `!` [default: auto]
+    // No default in clap (it would be parsed at every prompt): `None` is `auto`.
+    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum)]
+    pub symbols: Option<Symbols>,
     #[command(flatten)]
     pub threshold: Threshold,
 }

@@ -80,6 +80,12 @@ fn aws_env() -> AwsEnv {
     }
 }
 
+/// `AWS_PROFILE` alone, for the prompt segment: one variable at every prompt, not the whole
+/// snapshot of endpoint and proxy variables that `Context::aws` reads.
+pub fn aws_profile() -> Option<String> {
+    std::env::var("AWS_PROFILE").ok()
+}
+
 /// What `ssofresh exec` sets in the environment of the command it runs: the profile whose
 /// credentials are there. Seeing it, a second `exec` refuses to nest one identity in another.
 pub const EXEC_MARKER: &str = "AWS_SSOFRESH_PROFILE";

@@ -127,7 +127,7 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
         args.shell.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
         started.elapsed()
     );
-    if args.print_next {
+    if crate::cli::on(args.print_next) {
         println!("{quiet}");
     }
     EXIT_OK

@@ -18,12 +18,12 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     };
     let paths = &ctx.paths;
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let active = ctx.aws().profile.as_deref();
-    let watched = match watch::select(&paths.config_file, sessions, profiles, active, &paths.cache_dir) {
+    let active = resolve::aws_profile();
+    let watched = match watch::select(&paths.config_file, sessions, profiles, active.as_deref(), &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
-    let unicode = resolve::unicode(args.symbols);
+    let unicode = resolve::unicode(args.symbols.unwrap_or(crate::cli::Symbols::Auto));
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let parts: Vec<String> = watched

@@ -3,7 +3,7 @@
 
 use super::common::{combine, fail};
 use crate::aws::config::AwsConfig;
-use crate::cli::{resolve, TickArgs};
+use crate::cli::{on, resolve, TickArgs};
 use crate::context::Context;
 use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Active, Target};
@@ -18,10 +18,11 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         return code;
     }
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let named = !args.all && !args.selection.is_empty();
+    let (all, auto, quiet) = (on(args.all), on(args.auto), on(args.quiet));
+    let named = !all && !args.selection.is_empty();
     // By hand, AWS_PROFILE selects as --profile does; an automatic tick (the prompt hook, a
     // timer) works on what it was set up for, whatever profile the shell has active.
-    let active = if named || args.all || args.auto { None } else { ctx.aws().profile.clone() };
+    let active = if named || all || auto { None } else { resolve::aws_profile() };
     let wanted: std::borrow::Cow<[String]> = match &active {
         Some(p) => profiles.iter().chain([p]).cloned().collect::<Vec<_>>().into(),
         None => profiles.into(),
@@ -63,7 +64,7 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         // refreshed, so they are only checked when named.
         target::all(&cfg, dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
     };
-    let settings = resolve::refresh(ctx, &args.refresh, args.auto);
+    let settings = resolve::refresh(ctx, &args.refresh, auto);
     let notify = resolve::notify(&args.refresh.notify);
     let notifier = Notifier {
         settings: &notify,
@@ -81,13 +82,13 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         }
         let outcome = report.outcome;
         match &outcome {
-            Outcome::Refreshed { expires, .. } if !args.quiet => println!(
+            Outcome::Refreshed { expires, .. } if !quiet => println!(
                 "{}: refreshed; valid until {} ({} left)",
                 t.label(),
                 expires.with_timezone(&Local).format("%H:%M %Z"),
                 human(*expires - now)
             ),
-            Outcome::NotLoggedIn if explicit && !args.quiet => {
+            Outcome::NotLoggedIn if explicit && !quiet => {
                 eprintln!("ssofresh: {}: not logged in — run: {}", t.label(), t.login_command())
             }
             _ => {

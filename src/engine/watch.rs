@@ -37,8 +37,10 @@ pub fn select(
         if let Ok(target::Active::Selects(t)) = target::active(&cfg, active, cache_dir) {
             out.push(Watched { tick_args: tick_args(&t), target: t, explicit: true });
         }
+        // `all` has each token once; only the active one can come twice.
+        let first = out.first().map(|w| w.target.cache_key.clone());
         for t in target::all(&cfg, cache_dir).into_iter().filter(|t| !t.is_legacy()) {
-            if !out.iter().any(|w| w.target.cache_key == t.cache_key) {
+            if first.as_ref() != Some(&t.cache_key) {
                 out.push(Watched { tick_args: vec!["--session".into(), t.name.clone()], target: t, explicit: false });
             }
         }
