@@ -367,6 +367,7 @@ fn names_home() -> Home {
 }
 
 /// `shell`, with the ssofresh under test first on PATH (the scripts run `ssofresh complete-names`).
+#[cfg(not(windows))]
 fn shell_with_ssofresh(home: &Home, program: &str) -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_ssofresh")).parent().unwrap().to_path_buf();
     let path = std::env::join_paths(
@@ -378,6 +379,7 @@ fn shell_with_ssofresh(home: &Home, program: &str) -> Command {
     c
 }
 
+#[cfg(not(windows))]
 fn bash_names(home: &Home, script: &Path, words: &[&str]) -> Vec<String> {
     let out = run(shell_with_ssofresh(home, "bash")
         .args(["--norc", "--noprofile", "-c", BASH_COMPLETE, "bash"])
@@ -403,6 +405,8 @@ fn complete_names_lists_sso_profiles_and_sessions() {
     assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
 }
 
+// Not on Windows: runs bash, which Windows does not have.
+#[cfg(not(windows))]
 #[test]
 fn bash_completes_profile_and_session_names() {
     if !require_tool("bash") {
@@ -424,6 +428,8 @@ fn bash_completes_profile_and_session_names() {
     assert_eq!(bash_names(&home, &script, &["ssofresh", "login", "--flow", "dev"]), ["device-code"]);
 }
 
+// Not on Windows: runs fish, which Windows does not have.
+#[cfg(not(windows))]
 #[test]
 fn fish_completes_profile_and_session_names() {
     if !require_tool("fish") {
@@ -452,6 +458,8 @@ fn fish_completes_profile_and_session_names() {
     assert_eq!(complete("ssofresh configure profiles c"), ["corp"]);
 }
 
+// Not on Windows: runs zsh in tmux, which Windows does not have.
+#[cfg(not(windows))]
 #[test]
 fn zsh_completes_profile_and_session_names_in_a_terminal() {
     if !require_tool("zsh") || !require_tool("tmux") {

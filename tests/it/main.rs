@@ -18,6 +18,8 @@ mod credential_process;
 mod docs;
 mod doctor;
 mod env;
+// Not on Windows: runs sh and sends signals; there exec runs the command as a child instead.
+#[cfg(not(windows))]
 mod exec;
 mod habits;
 mod harden;
@@ -26,6 +28,8 @@ mod hook;
 mod init;
 mod log;
 mod login;
+// Not on Windows: the command it runs is botocore from the CI's Linux virtual environment.
+#[cfg(not(windows))]
 mod newcomer;
 mod notify;
 mod prompt;
