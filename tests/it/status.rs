@@ -285,7 +285,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
     assert!(!never.stdout.contains('\x1b'));
     if cfg!(target_os = "linux") && require_tool("script") {
         // On a terminal, colour by default, and none with NO_COLOR.
-        let bin = env!("CARGO_BIN_EXE_ssofresh");
+        let bin = ssofresh_line();
         let tty = |no_color: bool| {
             let mut c = home.cmd();
             c.env_remove("NO_COLOR");

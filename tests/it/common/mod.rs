@@ -282,6 +282,32 @@ pub const CONFIG: &str = "[default]\nregion = us-east-1\n\n\
 [profile static]\nregion = us-east-1\n\n\
 [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
 
+/// What the tests prefix the binary under test with (`SSOFRESH_TEST_RUNNER`, words split on
+/// spaces): an emulator such as `qemu-aarch64` when the suite is cross-built. Cargo runs the
+/// test binary itself through its runner (`CARGO_TARGET_<TRIPLE>_RUNNER`), but the `ssofresh`
+/// that test binary starts is foreign code too, and without binfmt_misc (containers, most CI
+/// machines) the kernel cannot start it by itself.
+pub fn runner() -> Vec<String> {
+    std::env::var("SSOFRESH_TEST_RUNNER").unwrap_or_default().split_whitespace().map(str::to_string).collect()
+}
+
+/// The binary under test, through the runner if there is one.
+pub fn ssofresh_cmd() -> std::process::Command {
+    let mut words = runner();
+    words.push(env!("CARGO_BIN_EXE_ssofresh").to_string());
+    let mut c = std::process::Command::new(&words[0]);
+    c.args(&words[1..]);
+    c
+}
+
+/// The command line that starts the binary under test, for a shell (no quoting: neither the
+/// runner nor cargo's target directory has spaces in CI).
+pub fn ssofresh_line() -> String {
+    let mut words = runner();
+    words.push(env!("CARGO_BIN_EXE_ssofresh").to_string());
+    words.join(" ")
+}
+
 /// A temporary HOME with an AWS config; commands run with a clean environment.
 pub struct Home {
     pub dir: tempfile::TempDir,
@@ -339,7 +365,7 @@ impl Home {
     }
     /// `ssofresh` with only PATH and HOME from outside: no proxy, no AWS variables.
     pub fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssofresh"));
+        let mut c = ssofresh_cmd();
         c.env_clear()
             .env("HOME", self.path())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
