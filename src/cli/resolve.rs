@@ -27,7 +27,7 @@ use crate::sys::paths::{self, Paths, Requested};
 use crate::text::style::{self, ColorChoice, Style};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Test only: pins the clock (an RFC 3339 time), so that what commands print does not depend on
@@ -51,9 +51,24 @@ pub fn context(global: &Global) -> Result<Context, Error> {
         log_file: global.log_file.as_deref(),
     };
     let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
-    let paths = Paths::resolve(requested, home, || dirs::state_dir().or_else(dirs::data_local_dir));
+    let paths = Paths::resolve(requested, home, platform_state_dir);
     let log_limits = Limits { max_size: global.log_max_size, max_files: global.log_max_files };
     Ok(Context::new(paths, log_limits, clock()?, aws_env))
+}
+
+/// The platform's state directory, from the HOME already found: `dirs::state_dir` would look
+/// HOME up again, and with HOME unset that is another pass over the password database at every
+/// prompt. The same answers as `dirs` gives: `$XDG_STATE_HOME` when absolute (else ignored),
+/// else `~/.local/state` on Linux and the BSDs; `~/Library/Application Support` on macOS (no
+/// state directory there); the local application data folder on Windows.
+fn platform_state_dir(home: &Path) -> Option<PathBuf> {
+    if cfg!(windows) {
+        dirs::data_local_dir()
+    } else if cfg!(target_os = "macos") {
+        Some(home.join("Library").join("Application Support"))
+    } else {
+        Some(paths::xdg_state_home(std::env::var_os("XDG_STATE_HOME"), home))
+    }
 }
 
 fn clock() -> Result<Clock, Error> {
