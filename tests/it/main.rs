@@ -9,6 +9,7 @@
 mod common;
 
 mod awscli;
+mod cache_write;
 mod completions;
 mod credential_process;
 mod doctor;
@@ -22,5 +23,7 @@ mod notify;
 mod prompt;
 mod properties;
 mod shell;
+mod skew;
 mod status;
 mod tick;
+mod wire;
