@@ -328,6 +328,18 @@ pub fn runner() -> Vec<String> {
     std::env::var("SSOFRESH_TEST_RUNNER").unwrap_or_default().split_whitespace().map(str::to_string).collect()
 }
 
+/// How many times longer the default timeouts are: 10 under an emulator. Emulated code runs
+/// many times slower, and a test that starts two dozen emulated processes on a small machine
+/// (tick::concurrent_ticks_make_one_request) left the waiters' 3 s too little for the holder to
+/// finish, though nothing was wrong. Tests that are about a timeout set their own.
+pub fn patience() -> u32 {
+    if runner().is_empty() {
+        1
+    } else {
+        10
+    }
+}
+
 /// The binary under test, through the runner if there is one.
 pub fn ssofresh_cmd() -> std::process::Command {
     let mut words = runner();
@@ -411,8 +423,8 @@ impl Home {
             .env("HOME", self.path())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("SSOFRESH_RETRY_BACKOFF", "0")
-            .env("SSOFRESH_TIMEOUT", "3s")
-            .env("SSOFRESH_CONNECT_TIMEOUT", "2s")
+            .env("SSOFRESH_TIMEOUT", format!("{}s", 3 * patience()))
+            .env("SSOFRESH_CONNECT_TIMEOUT", format!("{}s", 2 * patience()))
             .env("NO_COLOR", "1")
             // No desktop notifications from tests, even on a developer's desktop: tests that
             // want them choose a backend (tests/it/notify.rs).
