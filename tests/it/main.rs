@@ -8,6 +8,8 @@
 
 mod common;
 
+// Not on Windows: the AWS CLI here is the Linux one from the CI virtual environment.
+#[cfg(not(windows))]
 mod awscli;
 mod cache_write;
 mod completions;
@@ -22,6 +24,8 @@ mod login;
 mod notify;
 mod prompt;
 mod properties;
+// Not on Windows: drives bash, zsh, fish and tmux.
+#[cfg(not(windows))]
 mod shell;
 mod skew;
 mod status;
