@@ -21,7 +21,8 @@ use std::time::Duration;
         token the last login left there, so tools that read the cache keep working until the \
         Identity Center session itself ends.\n\n\
         Exit codes: 0 all selected tokens valid (or refreshed), 1 transient failure (try again \
-        later), 2 usage or configuration error, 3 a new login is required.",
+        later), 2 usage or configuration error, 3 a new login is required. A reader that goes \
+        away (`| head`) ends a command quietly with 0; what it did before stays done.",
     after_help = "Logging: SSOFRESH_LOG=debug (env_logger filter syntax). Tokens are never logged."
 )]
 pub struct Cli {

@@ -8,6 +8,7 @@ use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
 use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::notify::Notifier;
 use crate::sys::paths::Paths;
+use crate::sys::stdio::errln;
 use crate::text::timefmt;
 use std::io::Write;
 
@@ -38,7 +39,7 @@ pub fn combine(a: u8, b: u8) -> u8 {
 pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
     for dir in [&paths.cache_dir, &paths.state_dir] {
         if let Err(u) = crate::sys::guard::check_dir(dir) {
-            eprintln!("ssofresh: {u}");
+            errln!("ssofresh: {u}");
             return Err(EXIT_USAGE);
         }
     }
@@ -47,7 +48,7 @@ pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
 
 /// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
 pub fn fail(e: &Error) -> u8 {
-    eprintln!("ssofresh: {e}");
+    errln!("ssofresh: {e}");
     EXIT_USAGE
 }
 
@@ -85,7 +86,7 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
         timefmt::format(fetched.creds.expiration)
     );
     if let Some(w) = &fetched.cache_warning {
-        eprintln!("ssofresh: warning: {w}");
+        errln!("ssofresh: warning: {w}");
     }
     Ok(fetched)
 }
@@ -96,7 +97,7 @@ pub fn emit(bytes: &[u8]) -> u8 {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write the credentials to stdout: {e}");
+            errln!("ssofresh: cannot write the credentials to stdout: {e}");
             EXIT_TRANSIENT
         }
     }
@@ -110,7 +111,7 @@ pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write {what} to stdout: {e}");
+            errln!("ssofresh: cannot write {what} to stdout: {e}");
             EXIT_TRANSIENT
         }
     }

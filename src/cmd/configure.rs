@@ -6,6 +6,7 @@ use crate::cli::{ConfigureCommand, ConfigureCredentialProcessArgs};
 use crate::context::Context;
 use crate::engine::role::{RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::sys::stdio::{errln, out};
 
 pub fn run(ctx: &Context, command: &ConfigureCommand) -> u8 {
     match command {
@@ -28,18 +29,18 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
     let source = spec.profile.clone().unwrap_or_default();
     let name = args.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("{source}-cp"));
     if name == source {
-        eprintln!("ssofresh: the new profile needs a name other than '{source}' (--name)");
+        errln!("ssofresh: the new profile needs a name other than '{source}' (--name)");
         return EXIT_USAGE;
     }
     let exe = match std::env::current_exe().and_then(|p| p.canonicalize()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
+            errln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
             return EXIT_USAGE;
         }
     };
     if cfg.profile(&name).is_some() {
-        eprintln!("ssofresh: note: {} already has [profile {name}]; replace it with this block", cfg.path.display());
+        errln!("ssofresh: note: {} already has [profile {name}]; replace it with this block", cfg.path.display());
     }
     let header = if name == "default" { "[default]".to_string() } else { format!("[profile {name}]") };
     let mut block = format!(
@@ -56,12 +57,12 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
     if let Some(region) = cfg.profile(&source).and_then(|p| p.region.clone()) {
         block += &format!("region = {region}\n");
     }
-    print!("{block}");
+    out!("{block}");
     EXIT_OK
 }
 
 fn fail(e: &RoleError) -> u8 {
-    eprintln!("ssofresh: {e}");
+    errln!("ssofresh: {e}");
     e.exit_code()
 }
 

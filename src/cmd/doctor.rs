@@ -18,7 +18,6 @@ use crate::text::quote::{self, Dialect};
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +79,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
     };
     let findings = check(&setup, ctx.clock.now());
     let style = resolve::style(&args.color);
-    let _ = std::io::stdout().lock().write_all(render(&findings, style, &setup.home).as_bytes());
+    crate::sys::stdio::out_bytes(render(&findings, style, &setup.home).as_bytes());
     if findings.iter().any(|f| f.level == Level::Problem) {
         1
     } else {

@@ -12,6 +12,7 @@ use crate::error::EXIT_OK;
 use crate::shell::hint;
 use crate::sys::lock;
 use crate::sys::paths::Paths;
+use crate::sys::stdio::{errln, outln};
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -127,7 +128,7 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
         started.elapsed()
     );
     if args.print_next {
-        println!("{quiet}");
+        outln!("{quiet}");
     }
     EXIT_OK
 }
@@ -145,7 +146,7 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
     let path = hint::path(state, key);
     if hint::due(&path, login, now) {
-        eprintln!("{}", crate::sys::secret::one_line(message, 400));
+        errln!("{}", crate::sys::secret::one_line(message, 400));
         hint::record(&path, login, now);
         return now + hint::EVERY;
     }

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use crate::shell::hook::Shell;
 use crate::shell::schedule::{self, Job};
+use crate::sys::stdio::{errln, out, outln};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory};
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
     let program = crate::shell::hook::program_word(sh, &exe, resolve::user_env().path.as_deref());
-    print!("{}", crate::shell::hook::render(sh, &program, &hook));
+    out!("{}", crate::shell::hook::render(sh, &program, &hook));
     EXIT_OK
 }
 
@@ -150,7 +151,7 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
     };
     let threshold = args.threshold.value;
     if job.interval >= threshold {
-        eprintln!(
+        errln!(
             "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",
             crate::text::duration::show(job.interval, crate::text::duration::Form::Flag),
             crate::text::duration::show(threshold, crate::text::duration::Form::Flag)
@@ -193,7 +194,7 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
                     "cron keeps no file of ours to write; add the line with: (crontab -l 2>/dev/null; ssofresh init cron) | crontab -".into(),
                 ));
             }
-            print!("{lines}");
+            out!("{lines}");
             return EXIT_OK;
         }
         InitTarget::Zsh | InitTarget::Bash | InitTarget::Fish => unreachable!("shells are handled by print_hook"),
@@ -201,14 +202,14 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
     if !args.install {
         if let [(_, text)] = files.as_slice() {
             // One file (the plist): exactly its contents, ready to redirect.
-            print!("{text}");
+            out!("{text}");
         } else {
             for (path, text) in &files {
-                println!("# {}\n{text}", tilde(home, path));
+                outln!("# {}\n{text}", tilde(home, path));
             }
         }
         let paths: Vec<String> = files.iter().map(|(p, _)| tilde(home, p)).collect();
-        eprintln!(
+        errln!(
             "ssofresh: to write {} and enable it: ssofresh init {} --install",
             paths.join(" and "),
             target_name(args.target)
@@ -218,17 +219,17 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
     for (path, text) in &files {
         let same = std::fs::read(path).map(|b| b == text.as_bytes()).unwrap_or(false);
         if same {
-            eprintln!("ssofresh: {} is up to date", path.display());
+            errln!("ssofresh: {} is up to date", path.display());
             continue;
         }
         if let Err(e) = crate::sys::fs::write_atomic(path, text.as_bytes()) {
-            eprintln!("ssofresh: cannot write {}: {e}", path.display());
+            errln!("ssofresh: cannot write {}: {e}", path.display());
             return EXIT_USAGE;
         }
-        eprintln!("ssofresh: wrote {}", path.display());
+        errln!("ssofresh: wrote {}", path.display());
     }
-    eprintln!("ssofresh: enable it with:");
-    println!("{enable}");
+    errln!("ssofresh: enable it with:");
+    outln!("{enable}");
     EXIT_OK
 }
 

@@ -14,6 +14,7 @@ use crate::engine::activity::Entry;
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use crate::sys::lock;
+use crate::sys::stdio::{errln, outln};
 use std::io::ErrorKind;
 
 pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
@@ -45,10 +46,10 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     if args.all {
         let swept = logout::sweep_role_credentials(role_dir);
         if !swept.is_empty() {
-            println!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
+            outln!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
         }
         if targets.is_empty() {
-            println!("No cached SSO token to remove.");
+            outln!("No cached SSO token to remove.");
         }
     }
     code
@@ -71,7 +72,7 @@ fn one(
     let token = match CachedToken::read(&t.cache_path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("ssofresh: {label}: {e}; removing it all the same");
+            errln!("ssofresh: {label}: {e}; removing it all the same");
             None
         }
     };
@@ -95,7 +96,7 @@ fn one(
             match result {
                 Portal::SignedOut => done.push("signed out at the portal".into()),
                 Portal::AlreadyEnded => done.push("the portal had already ended the session".into()),
-                Portal::Failed(m) => eprintln!(
+                Portal::Failed(m) => errln!(
                     "ssofresh: {label}: could not sign out at the portal ({m}); the Identity Center session stays active until it ends by itself"
                 ),
             }
@@ -107,7 +108,7 @@ fn one(
         Ok(()) => done.push(format!("removed the token cache {}", t.cache_path.display())),
         Err(e) if e.kind() == ErrorKind::NotFound => done.push("no cached token".into()),
         Err(e) => {
-            eprintln!("ssofresh: {label}: cannot remove {}: {e}", t.cache_path.display());
+            errln!("ssofresh: {label}: cannot remove {}: {e}", t.cache_path.display());
             code = EXIT_USAGE;
         }
     }
@@ -131,9 +132,9 @@ fn one(
     e.message = Some(done.join("; "));
     ctx.activity_log().append(&e);
     if token.is_none() && removed.is_empty() && code == EXIT_OK {
-        println!("{label}: not logged in; nothing to remove.");
+        outln!("{label}: not logged in; nothing to remove.");
     } else {
-        println!("Logged out of {label}: {}.", done.join("; "));
+        outln!("Logged out of {label}: {}.", done.join("; "));
     }
     code
 }

@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
+use crate::sys::stdio::outln;
 use crate::text::duration::{self, Form};
 use chrono::{DateTime, Local, Utc};
 
@@ -36,7 +37,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         })
         .collect();
     if !parts.is_empty() {
-        println!("{}", parts.join(&args.separator));
+        outln!("{}", parts.join(&args.separator));
     }
     EXIT_OK
 }

@@ -8,6 +8,7 @@ use crate::engine::activity::{self, Entry};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
+use crate::sys::stdio::errln;
 use crate::text::duration::human;
 use crate::text::style::{self, clock, relative, Style, Tone};
 use chrono::{DateTime, Utc};
@@ -67,8 +68,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
             out.extend(render(&statuses, &recent, style, now, &paths.home).into_bytes());
         }
     }
-    // A closed pipe (`status | head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(&out);
+    // A closed pipe (`status | head`) ends the command here, quietly (`stdio`).
+    crate::sys::stdio::out_bytes(&out);
     if args.check {
         check(&statuses, explicit)
     } else {
@@ -79,7 +80,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
 /// The `--check` verdict, with a line on stderr for each session that needs something.
 fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
     if statuses.is_empty() {
-        eprintln!("ssofresh: no sso-session is configured; set one up with: aws configure sso");
+        errln!("ssofresh: no sso-session is configured; set one up with: aws configure sso");
         return EXIT_USAGE;
     }
     // Without a selection, sessions never logged in are someone's old config, not a problem,
@@ -92,15 +93,15 @@ fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
         let why = s.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
         match s.state {
             State::ReloginRequired => {
-                eprintln!("ssofresh: {label}: re-login required{why} — run: {login}");
+                errln!("ssofresh: {label}: re-login required{why} — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::NotLoggedIn if explicit || none_logged_in => {
-                eprintln!("ssofresh: {label}: not logged in — run: {login}");
+                errln!("ssofresh: {label}: not logged in — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::Unreadable => {
-                eprintln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
+                errln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
                 code = combine(code, EXIT_USAGE);
             }
             _ => {}

@@ -9,6 +9,7 @@ use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Target};
 use crate::error::EXIT_OK;
 use crate::notify::Notifier;
+use crate::sys::stdio::{errln, outln};
 use crate::text::duration::human;
 use chrono::Local;
 
@@ -56,18 +57,18 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         notifier.report(t, &report, now);
         let outcome = report.outcome;
         match &outcome {
-            Outcome::Refreshed { expires, .. } if !args.quiet => println!(
+            Outcome::Refreshed { expires, .. } if !args.quiet => outln!(
                 "{}: refreshed; valid until {} ({} left)",
                 t.label(),
                 expires.with_timezone(&Local).format("%H:%M %Z"),
                 human(*expires - now)
             ),
             Outcome::NotLoggedIn if explicit && !args.quiet => {
-                eprintln!("ssofresh: {}: not logged in — run: {}", t.label(), t.login_command())
+                errln!("ssofresh: {}: not logged in — run: {}", t.label(), t.login_command())
             }
             _ => {
                 if let Some(msg) = outcome.problem(t, now) {
-                    eprintln!("ssofresh: {msg}");
+                    errln!("ssofresh: {msg}");
                 }
             }
         }
