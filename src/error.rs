@@ -17,6 +17,12 @@ pub const EXIT_RELOGIN: u8 = 3;
 pub enum Error {
     #[error("cannot read the AWS config {path}: {source}")]
     ConfigRead { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the AWS config {path} is {kind}, not a file; point AWS_CONFIG_FILE (or --config-file) at the config file"
+    )]
+    ConfigNotFile { path: PathBuf, kind: &'static str },
+    #[error("the AWS config {path} is {size} bytes, more than the {max} ssofresh reads; is AWS_CONFIG_FILE (or --config-file) the right file?")]
+    ConfigTooBig { path: PathBuf, size: u64, max: &'static str },
     #[error("cannot parse the AWS config {path}: {msg}")]
     ConfigParse { path: PathBuf, msg: String },
     #[error("unknown profile '{name}': {path} has no [profile {name}]{known}")]

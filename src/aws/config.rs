@@ -53,14 +53,8 @@ pub struct AwsConfig {
 
 impl AwsConfig {
     pub(crate) fn load(path: &Path) -> Result<AwsConfig, Error> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => {
-                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() })
-            }
-            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        let Some(text) = read_text(path)? else {
+            return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() });
         };
         let mut cfg = AwsConfig::parse(&text).map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
         cfg.path = path.to_path_buf();
@@ -72,14 +66,8 @@ impl AwsConfig {
     /// tick at every prompt) needs nothing else, and big configs have hundreds of profiles that
     /// cost far more to parse than the rest of the tick.
     pub(crate) fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => {
-                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() })
-            }
-            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        let Some(text) = read_text(path)? else {
+            return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() });
         };
         let mut cfg = AwsConfig::parse_partial(&text, profiles)
             .map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
@@ -212,10 +200,32 @@ impl AwsConfig {
     }
 }
 
+/// The most of a config file ssofresh reads: generous (the largest real configs, thousands of
+/// profiles, are a few MiB), and small enough that a wrong file cannot exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// The config file's text (invalid UTF-8 replaced), `None` when it does not exist. Only a
+/// regular file of at most `MAX_CONFIG_BYTES` is read (`/dev/null` reads as empty): a FIFO, a
+/// device or a directory is named in the error without blocking or reading it.
+fn read_text(path: &Path) -> Result<Option<String>, Error> {
+    use crate::sys::bounded::{self, ReadError};
+    let bytes = match bounded::read(path, MAX_CONFIG_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(ReadError::NotRegular(kind)) => return Err(Error::ConfigNotFile { path: path.to_path_buf(), kind }),
+        Err(ReadError::TooBig(size)) => {
+            return Err(Error::ConfigTooBig { path: path.to_path_buf(), size, max: "16 MiB" })
+        }
+        Err(ReadError::Io(source)) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+    };
+    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())))
+}
+
 /// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`; `None`
 /// when the text has a shape where a line-by-line split might not match the parser's (an
-/// indented `[`, two headers on a line, a header without its `]`, a lone CR or other control
-/// characters): the caller then parses it all.
+/// indented `[`, two headers on a line, a header without its `]`, a line that is not plain, a
+/// lone CR or other control characters): the caller then parses it all, so what the whole
+/// file's parse rejects is rejected on the hot path too.
 fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     let text = text.trim_start_matches('\u{feff}');
     if has_odd_control(text.as_bytes()) {
@@ -241,6 +251,9 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
                 (Some("default"), None) => profiles.iter().any(|p| p == "default"),
                 _ => false,
             };
+        } else if !plain(t, line) {
+            // Judged as the whole file is, so `tick` and the hook refuse what `status` refuses.
+            return None;
         }
         if keep {
             out.push_str(line);
@@ -248,6 +261,19 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// A line (not a header) whose meaning does not depend on the lines around it: blank, a comment
+/// at the start of the line, or `key = value` / `key: value`, indented (a nested setting) or
+/// not. The parser reads anything else across line ends (a word without `=` swallows the lines
+/// up to the next `=`) or rejects it (a line that starts with `=`). One byte test and a search
+/// for `=`/`:` per line: this runs over the whole config at every prompt.
+fn plain(trimmed: &str, line: &str) -> bool {
+    match trimmed.as_bytes().first() {
+        None => true,
+        Some(b'#' | b';') => trimmed.len() == line.len(),
+        Some(b) => (b.is_ascii_alphanumeric() || *b == b'_') && trimmed.contains(['=', ':']),
+    }
 }
 
 /// botocore (Python's configparser) reads a header up to its last `]` and ignores the rest of
@@ -407,6 +433,28 @@ mod tests {
         let c = AwsConfig::parse_partial("[profile   a ]\nsso_session = s\n[profile z]\n", &["a".into()]).unwrap();
         assert!(c.partial);
         assert_eq!(c.profile("a").and_then(|p| p.sso_session.as_deref()), Some("s"));
+    }
+
+    #[test]
+    fn the_sessions_view_rejects_what_the_whole_parse_rejects() {
+        // A bad line in a section the view leaves out: `status` (the whole file) refuses the
+        // file, so the prompt hook and `tick` (the view) must too.
+        for text in [
+            "[sso-session a]\nsso_region = us-east-1\n[profile x]\n\"q\n",
+            "[sso-session a]\nsso_region = us-east-1\n[services s]\n= x\n",
+            "[profile x]\nsso_session = a\n[sso-session a]\nsso_region=us-east-1\n[services s]\nx\n",
+        ] {
+            let full = AwsConfig::parse(text);
+            assert!(full.is_err(), "{text:?}");
+            assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full.map(|c| c.sessions), "{text:?}");
+        }
+        // A word without `=` swallows what follows it: the view says what the whole parse says.
+        let text = "[profile x]\nfoo\n[sso-session a]\nsso_region = us-east-1\n";
+        let full = AwsConfig::parse(text).map(|c| c.sessions);
+        assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full);
+        // Plain shapes keep the fast view.
+        let text = "# c\n; c\n\n[profile x]\nregion: us-east-1\ns3 =\n  max_concurrent_requests = 2\n[sso-session a]\nsso_region = us-east-1\n";
+        assert!(AwsConfig::parse_partial(text, &[]).unwrap().partial);
     }
 
     #[test]

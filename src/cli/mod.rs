@@ -57,7 +57,7 @@ impl Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The AWS config file [default: ~/.aws/config]
+    /// The AWS config file: a regular file of at most 16 MiB [default: ~/.aws/config]
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
     pub config_file: Option<PathBuf>,
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
@@ -424,6 +424,9 @@ pub struct HookArgs {
     /// Print for how many seconds (at most 60) the next prompts need no check
     #[arg(long)]
     pub print_next: bool,
+    /// The shell's own id (set by the hook `init` prints): each shell hears each hint once
+    #[arg(long, value_name = "ID")]
+    pub shell_id: Option<String>,
 }
 
 /// Which characters the prompt segment may use.

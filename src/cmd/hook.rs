@@ -1,6 +1,6 @@
 //! `ssofresh hook`: what the shell runs before each prompt. Local files only: when a token is
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
-//! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
+//! says so, once per shell (`shell::hint`). Always exits 0: a prompt has no use for errors.
 
 use crate::aws::token_cache::CachedToken;
 use crate::cli::HookArgs;
@@ -35,12 +35,16 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let paths = &ctx.paths;
     let state = &paths.state_dir;
     let hints = !args.no_hints;
+    let scope = hint::Scope::of(args.shell_id.as_deref());
     let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
     let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {
             if hints {
-                until(say_once(state, "config", "-", now, &format!("ssofresh: {e}")));
+                // A different problem with the config is news at once.
+                let msg = format!("ssofresh: {e}");
+                let id = crate::sys::secret::Secret::new(msg.as_str()).fingerprint();
+                until(say_once(state, scope, "config", &id, None, now, &msg));
             }
             return finish(args, quiet, 0, started);
         }
@@ -115,7 +119,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
             )),
         };
         if let (true, Some(m)) = (hints, message) {
-            until(say_once(state, &w.target.cache_key, &login, now, &m));
+            until(say_once(state, scope, &w.target.cache_key, &login, expires, now, &m));
         }
     }
     finish(args, quiet, watched.len(), started)
@@ -141,16 +145,24 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Prints `message` unless the same hint about the same login was printed within the hour;
-/// returns when it may be printed again.
-fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
-    let path = hint::path(state, key);
-    if hint::due(&path, login, now) {
+/// Prints `message` unless this shell (or, without a shell id, any caller within the hour) has
+/// had the same hint about the same login (`hint`); returns when it may be printed again.
+fn say_once(
+    state: &Path,
+    scope: hint::Scope<'_>,
+    key: &str,
+    login: &str,
+    expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    message: &str,
+) -> DateTime<Utc> {
+    let path = hint::path(state, key, scope);
+    if hint::due(&path, scope, login, expires, now) {
         errln!("{}", crate::sys::secret::one_line(message, 400));
-        hint::record(&path, login, now);
-        return now + hint::EVERY;
+        hint::record(&path, scope, login, expires, now);
+        return hint::after_printing(scope, expires, now);
     }
-    hint::next(&path, login, now)
+    hint::next(&path, scope, login, expires, now)
 }
 
 /// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;

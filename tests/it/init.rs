@@ -93,14 +93,17 @@ fn hooks_name_the_binary_by_path_only_when_path_does_not_find_it() {
     }
 }
 
-/// The command in a hook script that runs the binary, without what the shell wraps around it
-/// and without `--print-next` (which bash and zsh add to skip prompts).
+/// The command in a hook script that runs the binary, without what the shell wraps around it,
+/// without `--print-next` (which bash and zsh add to skip prompts) and without the shell's id
+/// (every hook passes it; `shell::each_shell_hears_the_relogin_hint_once_and_again_at_expiry`).
 fn hook_line(script: &str) -> String {
     let line =
         script.lines().find(|l| l.contains(" hook --shell ")).unwrap_or_else(|| panic!("no hook line:\n{script}"));
     let start = line.find("command ").unwrap();
     let end = line[start..].find(')').map(|i| start + i).unwrap_or(line.len());
-    line[start..end].trim().replace(" --print-next", "")
+    let line = line[start..end].trim().replace(" --print-next", "");
+    assert!(line.contains(" --shell-id "), "no shell id: {line}");
+    line.replace(" --shell-id \"$_ssofresh_shell\"", "").replace(" --shell-id $_ssofresh_shell", "")
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod common;
 
 mod awscli;
 mod completions;
+mod config_file;
 mod credential_process;
 mod doctor;
 mod env;

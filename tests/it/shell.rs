@@ -281,19 +281,41 @@ fn aliases_and_functions_named_ssofresh_are_ignored() {
     }
 }
 
+/// Each shell hears the re-login hint once, not at every prompt — and not only the first shell
+/// of the hour, as when one memo served every shell — then once more when the token expires.
 #[test]
-fn the_relogin_hint_comes_once_not_at_every_prompt() {
+fn each_shell_hears_the_relogin_hint_once_and_again_at_expiry() {
     for sh in piped_shells() {
         let home = Home::new();
         home.write_token("corp", &unrefreshable(4 * 60));
         let hook = init_script(&home, sh);
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:\n:", &[]);
-        let hints: Vec<&str> = out.stderr.lines().filter(|l| l.contains("ssofresh")).collect();
-        assert_eq!(hints.len(), 1, "{sh}: {}", out.stderr);
-        assert!(hints[0].contains("SSO session corp needs a new login") && hints[0].contains("run:"), "{}", hints[0]);
-        // Another shell within the hour: quiet.
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:", &[]);
-        assert!(!out.stderr.contains("ssofresh"), "{sh}: {}", out.stderr);
+        let hints = |out: &Out| -> Vec<String> {
+            // zsh writes its prompts to stderr too: a hint may follow one on the same line.
+            let starts = out.stderr.match_indices("ssofresh: ").map(|(i, _)| &out.stderr[i..]);
+            starts.map(|h| h.lines().next().unwrap_or_default().to_string()).collect()
+        };
+        // Two shells, each with four prompts.
+        for shell in ["first", "second"] {
+            let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:\n:", &[]);
+            let hints = hints(&out);
+            assert_eq!(hints.len(), 1, "{sh}, {shell} shell: {}", out.stderr);
+            assert!(
+                hints[0].contains("SSO session corp needs a new login") && hints[0].contains("run:"),
+                "{}",
+                hints[0]
+            );
+            assert!(hints[0].contains("expires in"), "{}", hints[0]);
+        }
+        // A third shell lives past the token's expiry (the clock moves on between prompts; the
+        // check is forced, as the shell's own clock has not moved): the news once more, once.
+        let later = iso(5 * 60);
+        let script = format!(
+            "eval \"$HOOK\"\n:\n:\nexport SSOFRESH_TEST_NOW={later}\n_ssofresh_next=0\n:\n_ssofresh_next=0\n:\n_ssofresh_next=0\n:"
+        );
+        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, &script, &[]);
+        let hints = hints(&out);
+        assert_eq!(hints.len(), 2, "{sh}: {}", out.stderr);
+        assert!(hints[0].contains("expires in") && hints[1].contains("expired"), "{sh}: {hints:?}");
         // Hints off in init: quiet even when due.
         std::fs::remove_dir_all(home.state_dir().join("hints")).unwrap();
         let quiet = Run::of(home.cmd().env("PATH", path_var()).args(["init", sh, "--no-hints"])).stdout;
