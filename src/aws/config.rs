@@ -49,7 +49,18 @@ pub struct AwsConfig {
     /// Only some sections were read (`load_sessions`): other profiles and the services are
     /// missing, and whoever needs them loads the whole file (`full`).
     pub partial: bool,
+    /// Where each name is in `sessions` and `profiles`: the parse builds these anyway (to merge
+    /// duplicate sections), and a lookup per session through a list of 100k was the hook's
+    /// 30 seconds. Trusted only while the lists keep the length they had then.
+    session_index: BTreeMap<String, usize>,
+    profile_index: BTreeMap<String, usize>,
+    /// The profiles of each session (indexes into `profiles`), built at the first question
+    /// about a config with more than a few profiles, with the length of `profiles` then.
+    users: std::cell::OnceCell<(usize, BTreeMap<String, Vec<usize>>)>,
 }
+
+/// Up to this many profiles, `profiles_of` scans them: cheaper than building the index.
+const SCAN_PROFILES: usize = 16;
 
 impl AwsConfig {
     pub(crate) fn load(path: &Path) -> Result<AwsConfig, Error> {
@@ -114,8 +125,8 @@ impl AwsConfig {
         let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| e.to_string())?;
 
         let mut cfg = AwsConfig::default();
-        let mut session_index: BTreeMap<String, usize> = BTreeMap::new();
-        let mut profile_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut session_index = std::mem::take(&mut cfg.session_index);
+        let mut profile_index = std::mem::take(&mut cfg.profile_index);
 
         for (section, props) in ini.iter() {
             let Some(section) = section else { continue };
@@ -179,20 +190,50 @@ impl AwsConfig {
                 _ => {}
             }
         }
+        cfg.session_index = session_index;
+        cfg.profile_index = profile_index;
         Ok(cfg)
     }
 
     pub(crate) fn session(&self, name: &str) -> Option<&SsoSession> {
+        if self.session_index.len() == self.sessions.len() {
+            return self.session_index.get(name).and_then(|&i| self.sessions.get(i)).filter(|s| s.name == name);
+        }
         self.sessions.iter().find(|s| s.name == name)
     }
 
     pub fn profile(&self, name: &str) -> Option<&Profile> {
+        if self.profile_index.len() == self.profiles.len() {
+            return self.profile_index.get(name).and_then(|&i| self.profiles.get(i)).filter(|p| p.name == name);
+        }
         self.profiles.iter().find(|p| p.name == name)
     }
 
     /// Profiles that use a session, in file order.
-    pub(crate) fn profiles_of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a Profile> {
-        self.profiles.iter().filter(move |p| p.sso_session.as_deref() == Some(session))
+    pub(crate) fn profiles_of(&self, session: &str) -> Vec<&Profile> {
+        let uses = |p: &&Profile| p.sso_session.as_deref() == Some(session);
+        if self.profiles.len() <= SCAN_PROFILES {
+            return self.profiles.iter().filter(uses).collect();
+        }
+        let (len, users) = self.users.get_or_init(|| {
+            let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (i, p) in self.profiles.iter().enumerate() {
+                if let Some(s) = &p.sso_session {
+                    m.entry(s.clone()).or_default().push(i);
+                }
+            }
+            (self.profiles.len(), m)
+        });
+        if *len == self.profiles.len() {
+            return users
+                .get(session)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.profiles.get(i))
+                .filter(uses)
+                .collect();
+        }
+        self.profiles.iter().filter(uses).collect()
     }
 
     pub(crate) fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
@@ -343,7 +384,7 @@ mod tests {
         let corp = cfg.session("corp").unwrap();
         assert_eq!(corp.start_url.as_deref(), Some("https://corp.awsapps.com/start"));
         assert_eq!(corp.region.as_deref(), Some("eu-central-1"));
-        let users: Vec<_> = cfg.profiles_of("corp").map(|p| p.name.as_str()).collect();
+        let users: Vec<_> = cfg.profiles_of("corp").iter().map(|p| p.name.as_str()).collect();
         assert_eq!(users, ["default", "dev"]);
         assert!(cfg.profile("old").unwrap().is_legacy_sso());
         assert!(!cfg.profile("dev").unwrap().is_legacy_sso());
@@ -396,7 +437,10 @@ mod tests {
         let cfg = AwsConfig::parse(&text).unwrap();
         assert_eq!(cfg.sessions.len(), 30);
         assert_eq!(cfg.profiles.len(), 300);
-        assert_eq!(cfg.profiles_of("s7").count(), 10);
+        assert_eq!(cfg.profiles_of("s7").len(), 10);
+        assert_eq!(cfg.session("s7").map(|s| s.name.as_str()), Some("s7"));
+        assert_eq!(cfg.profile("p299").map(|p| p.sso_session.as_deref()), Some(Some("s29")));
+        assert!(cfg.session("nope").is_none() && cfg.profile("nope").is_none());
     }
 
     #[test]

@@ -188,16 +188,20 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         }
     }
     // One migration per start URL: the profiles that share it share one cache and one session.
-    let mut seen: Vec<&str> = Vec::new();
+    // Grouped in one pass, in file order: big configs have thousands of profiles.
+    let mut groups: Vec<(&str, Vec<&Profile>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in cfg.legacy_profiles() {
         let Some(url) = p.sso_start_url.as_deref() else { continue };
-        if seen.contains(&url) {
-            continue;
-        }
-        seen.push(url);
+        let i = *group_of.entry(url).or_insert_with(|| {
+            groups.push((url, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(p);
+    }
+    for (url, group) in &groups {
         fine = false;
-        let group: Vec<&Profile> = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url)).collect();
-        out.push(legacy_migration(cfg, &group, url));
+        out.push(legacy_migration(cfg, group, url));
     }
     if fine && !cfg.sessions.is_empty() {
         out.push(Finding::new(

@@ -193,10 +193,11 @@ fn recent_activity(log: &Path, statuses: &[SessionStatus], per_session: usize) -
     if per_session == 0 || statuses.is_empty() {
         return found;
     }
-    let names: Vec<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
+    // A set: the log's lines are many, and so may the sessions be.
+    let names: std::collections::HashSet<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
     activity::tail(log, per_session * names.len(), ACTIVITY_BUDGET, None, |line| {
         let Ok(e) = serde_json::from_slice::<Entry>(line) else { return false };
-        if !names.contains(&e.session.as_str()) {
+        if !names.contains(e.session.as_str()) {
             return false;
         }
         let list = found.entry(e.session.clone()).or_default();

@@ -4,6 +4,7 @@
 use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::token_cache;
 use crate::error::{known_list, Error};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,20 +59,16 @@ impl Target {
         if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
             return Some(p);
         }
-        let uses = |p: &&Profile| match &self.kind {
-            Kind::Session => p.sso_session.as_deref() == Some(&self.name),
-            Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
+        let users: Vec<&Profile> = match &self.kind {
+            Kind::Session => cfg.profiles_of(&self.name),
+            Kind::Legacy { .. } => cfg.legacy_profiles().filter(|p| p.sso_start_url == self.start_url).collect(),
         };
-        cfg.profiles
-            .iter()
-            .filter(uses)
-            .find(|p| Some(p.name.as_str()) == active)
-            .or_else(|| cfg.profiles.iter().find(uses))
+        users.iter().find(|p| Some(p.name.as_str()) == active).or(users.first()).copied()
     }
 
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
-        let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
+        let profiles = cfg.profiles_of(name);
         Some(Target {
             name: s.name.clone(),
             kind: Kind::Session,
@@ -86,6 +83,12 @@ impl Target {
 
     fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
         let url = p.sso_start_url.as_deref()?;
+        let sharing = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url));
+        Target::legacy_of(p, url, sharing.map(|q| q.name.clone()).collect(), cache_dir)
+    }
+
+    /// The legacy target of profile `p`, whose start URL `url` the `profiles` share.
+    fn legacy_of(p: &Profile, url: &str, profiles: Vec<String>, cache_dir: &Path) -> Option<Target> {
         Some(Target {
             name: p.name.clone(),
             kind: Kind::Legacy { profile: p.name.clone() },
@@ -93,11 +96,7 @@ impl Target {
             region: p.sso_region.clone(),
             cache_key: token_cache::cache_key(url),
             cache_path: token_cache::cache_path(cache_dir, url),
-            profiles: cfg
-                .legacy_profiles()
-                .filter(|q| q.sso_start_url.as_deref() == Some(url))
-                .map(|q| q.name.clone())
-                .collect(),
+            profiles,
             via: Some(p.name.clone()),
         })
     }
@@ -109,12 +108,26 @@ pub fn session_login_command(session: &str) -> String {
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
+/// Linear in the size of the config: one pass groups the legacy profiles by start URL, and a
+/// set of cache keys keeps the first of each.
 pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
     let mut out: Vec<Target> =
         cfg.sessions.iter().filter_map(|s| Target::session(cfg, &s.name, cache_dir, None)).collect();
+    let mut by_url: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for p in cfg.legacy_profiles() {
-        if let Some(t) = Target::legacy(cfg, p, cache_dir) {
-            if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if let Some(url) = p.sso_start_url.as_deref() {
+            by_url.entry(url).or_default().push(p.name.clone());
+        }
+    }
+    if by_url.is_empty() {
+        return out;
+    }
+    let mut seen: BTreeSet<String> = out.iter().map(|t| t.cache_key.clone()).collect();
+    for p in cfg.legacy_profiles() {
+        let Some(url) = p.sso_start_url.as_deref() else { continue };
+        let Some(profiles) = by_url.remove(url) else { continue };
+        if let Some(t) = Target::legacy_of(p, url, profiles, cache_dir) {
+            if seen.insert(t.cache_key.clone()) {
                 out.push(t);
             }
         }
@@ -131,8 +144,9 @@ pub fn select(
     cache_dir: &Path,
 ) -> Result<Vec<Target>, Error> {
     let mut out: Vec<Target> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut push = |t: Target| {
-        if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if seen.insert(t.cache_key.clone()) {
             out.push(t);
         }
     };

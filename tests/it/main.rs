@@ -27,6 +27,7 @@ mod notify;
 mod process;
 mod prompt;
 mod properties;
+mod scale;
 mod shell;
 mod status;
 mod tick;
