@@ -34,6 +34,8 @@ fn big_home(n: usize, profiles: usize) -> Home {
 
 /// Runs `cmd` to the end; its exit code and the CPU time (user + system) it used.
 #[cfg(unix)]
+// wait4 below reaps the child (std's wait cannot report its CPU time).
+#[allow(clippy::zombie_processes)]
 fn cpu(cmd: &mut std::process::Command) -> (i32, Duration) {
     let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let pid = child.id() as libc::pid_t;
