@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use ini::{Ini, ParseOption};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -130,11 +131,13 @@ impl AwsConfig {
 
         for (section, props) in ini.iter() {
             let Some(section) = section else { continue };
-            let mut words = section.split_whitespace();
-            let (kind, name, extra) = (words.next(), words.next(), words.next());
-            if extra.is_some() {
-                continue;
-            }
+            // A header botocore cannot split (an unclosed quote) names nothing, as there.
+            let Some(words) = header_words(section) else { continue };
+            let (kind, name) = match words.as_slice() {
+                [kind] => (Some(kind.as_ref()), None),
+                [kind, name] => (Some(kind.as_ref()), Some(name.as_ref())),
+                _ => continue,
+            };
             // One pass over the keys (later duplicates win); lookups per key cost far more.
             let value = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
             match (kind, name) {
@@ -285,11 +288,11 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
             if after.contains('[') {
                 return None;
             }
-            let mut words = name.split_whitespace();
-            keep = match (words.next(), words.next()) {
-                (Some("sso-session"), _) => true,
-                (Some("profile"), Some(name)) => profiles.iter().any(|p| p == name),
-                (Some("default"), None) => profiles.iter().any(|p| p == "default"),
+            let words = header_words(name).unwrap_or_default();
+            keep = match words.iter().map(|w| w.as_ref()).collect::<Vec<&str>>().as_slice() {
+                ["sso-session", ..] => true,
+                ["profile", name] => profiles.iter().any(|p| p == name),
+                ["default"] => profiles.iter().any(|p| p == "default"),
                 _ => false,
             };
         } else if !plain(t, line) {
@@ -302,6 +305,54 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The words of a section header as botocore splits them (Python's `shlex.split`): whitespace
+/// separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
+/// backslash escapes the next character (inside double quotes only `"` and `\\`). `None` for
+/// what shlex refuses: an unclosed quote, a trailing backslash. Headers without quotes or
+/// backslashes, nearly all of them, are split without copying.
+fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
+    if !s.contains(['\'', '"', '\\']) {
+        return Some(s.split_whitespace().map(Cow::Borrowed).collect());
+    }
+    let mut words: Vec<Cow<'_, str>> = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => words.extend(word.take().map(Cow::Owned)),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\') => w.push(c),
+                            c => {
+                                w.push('\\');
+                                w.push(c);
+                            }
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word.map(Cow::Owned));
+    Some(words)
 }
 
 /// A line (not a header) whose meaning does not depend on the lines around it: blank, a comment
@@ -522,6 +573,36 @@ mod tests {
                 || text.contains(|c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r');
             assert_eq!(has_odd_control(text.as_bytes()), by_chars, "{text:?}");
         }
+    }
+
+    #[test]
+    fn header_names_are_split_as_botocore_splits_them() {
+        let words = |s: &str| header_words(s).map(|w| w.into_iter().map(|w| w.into_owned()).collect::<Vec<_>>());
+        for (header, expected) in [
+            ("sso-session corp", Some(vec!["sso-session", "corp"])),
+            ("  profile   dev ", Some(vec!["profile", "dev"])),
+            ("sso-session \"x y\"", Some(vec!["sso-session", "x y"])),
+            ("sso-session 'a b'c", Some(vec!["sso-session", "a bc"])),
+            ("sso-session a\\ b", Some(vec!["sso-session", "a b"])),
+            ("sso-session \"q\\\"\\\\\\n\"", Some(vec!["sso-session", "q\"\\\\n"])),
+            ("sso-session $(id)", Some(vec!["sso-session", "$(id)"])),
+            ("sso-session \"\"", Some(vec!["sso-session", ""])),
+            ("sso-session \"open", None),
+            ("sso-session x\\", None),
+        ] {
+            let expected = expected.map(|v| v.into_iter().map(str::to_string).collect::<Vec<_>>());
+            assert_eq!(words(header), expected, "{header}");
+        }
+        let text = "[sso-session \"x y\"]\nsso_region = eu-west-1\n[sso-session -x]\nsso_region = us-east-1\n\
+                    [sso-session a,b]\n[sso-session $(id)]\n[profile 'p q']\nsso_session = x y\n[sso-session \"bad]\n";
+        let cfg = AwsConfig::parse(text).unwrap();
+        let names: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["x y", "-x", "a,b", "$(id)"]);
+        assert_eq!(cfg.session("x y").unwrap().region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cfg.profiles_of("x y").iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p q"]);
+        let view = AwsConfig::parse_partial(text, &["p q".into()]).unwrap();
+        assert_eq!(view.sessions, cfg.sessions);
+        assert_eq!(view.profiles, cfg.profiles);
     }
 
     #[test]

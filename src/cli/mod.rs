@@ -170,11 +170,28 @@ pub struct Selection {
         value_name = "NAME"
     )]
     pub profiles: Vec<String>,
+    /// One sso-session, named exactly: never split at commas (the command lines ssofresh
+    /// writes use it, so that `a,b` stays one name)
+    #[arg(long = "session-name", hide = true, value_name = "NAME", allow_hyphen_values = true)]
+    pub session_names: Vec<String>,
+    /// One profile, named exactly: never split at commas
+    #[arg(long = "profile-name", hide = true, value_name = "NAME", allow_hyphen_values = true)]
+    pub profile_names: Vec<String>,
 }
 
 impl Selection {
     pub fn is_empty(&self) -> bool {
-        self.sessions.iter().chain(&self.profiles).all(|s| s.trim().is_empty())
+        self.sessions().iter().chain(&self.profiles()).all(|s| s.trim().is_empty())
+    }
+
+    /// Every session named, by `--session` (comma lists split) and then `--session-name`.
+    pub fn sessions(&self) -> Vec<String> {
+        self.sessions.iter().chain(&self.session_names).cloned().collect()
+    }
+
+    /// Every profile named, by `--profile` (comma lists split) and then `--profile-name`.
+    pub fn profiles(&self) -> Vec<String> {
+        self.profiles.iter().chain(&self.profile_names).cloned().collect()
     }
 }
 

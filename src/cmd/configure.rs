@@ -46,13 +46,14 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
     let mut block = format!(
         // The blank line first: appended (>>) to a config without a final newline, the block
         // still starts on a line of its own.
-        "\n# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {}\n{header}\ncredential_process = {} credential-process --profile {}\n",
+        "\n# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {}\n{header}\ncredential_process = {} credential-process {}\n",
         spec.role_name,
         spec.account_id,
         spec.label(),
         cfg.path.display(),
         word(&exe.to_string_lossy()),
-        word(&source),
+        // `--profile=-x`: a name that starts with `-` must not be taken for a flag.
+        if source.starts_with('-') { word(&format!("--profile={source}")) } else { format!("--profile {}", word(&source)) },
     );
     if let Some(region) = cfg.profile(&source).and_then(|p| p.region.clone()) {
         block += &format!("region = {region}\n");

@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let state = &paths.state_dir;
     let hints = !args.no_hints;
     let scope = hint::Scope::of(args.shell_id.as_deref());
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {

@@ -4,6 +4,7 @@
 use super::common::fail;
 use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget, THRESHOLD};
 use crate::context::Context;
+use crate::engine::target;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use crate::shell::hook::Shell;
 use crate::shell::schedule::{self, Job};
@@ -91,17 +92,17 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     EXIT_OK
 }
 
+/// The sessions and profiles `init` was given, each as one argument that names it exactly
+/// (`selection_arg`: a name with a comma or a leading `-` survives).
 fn push_selection(args: &InitArgs, given: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
-    let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
-    if given("sessions") {
-        for s in clean(&args.selection.sessions) {
-            out.extend(["--session".into(), s]);
-        }
+    let sel = &args.selection;
+    let named = |v: &[String], id: &str| if given(id) { v.to_vec() } else { Vec::new() };
+    let clean = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    for s in clean([named(&sel.sessions, "sessions"), named(&sel.session_names, "session_names")].concat()) {
+        out.push(target::selection_arg(&s, false));
     }
-    if given("profiles") {
-        for p in clean(&args.selection.profiles) {
-            out.extend(["--profile".into(), p]);
-        }
+    for p in clean([named(&sel.profiles, "profiles"), named(&sel.profile_names, "profile_names")].concat()) {
+        out.push(target::selection_arg(&p, true));
     }
 }
 

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         Err(msg) => return fail(&Error::Usage(msg)),
     };
     let paths = &ctx.paths;
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => return fail(&e),

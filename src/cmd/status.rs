@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     let dir = &paths.cache_dir;
     let explicit = !args.selection.is_empty();
     let targets: Vec<Target> = if explicit {
-        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, dir) {
+        match target::select(&cfg, &args.selection.sessions(), &args.selection.profiles(), dir) {
             Ok(t) => t,
             Err(e) => return fail(&e),
         }

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
     if let Err(code) = super::common::refuse_unsafe_dirs(paths) {
         return code;
     }
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     let explicit = !args.selection.is_empty();
     // Only the sessions and the named profiles: the rest is read if a refresh is due.
     let cfg = match AwsConfig::load_sessions(&paths.config_file, profiles) {

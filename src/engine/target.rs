@@ -4,6 +4,7 @@
 use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::token_cache;
 use crate::error::{known_list, Error};
+use crate::text::quote::{self, Dialect};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,7 @@ impl Target {
     pub fn login_command(&self) -> String {
         match &self.kind {
             Kind::Session => session_login_command(&self.name),
-            Kind::Legacy { profile } => format!("ssofresh login --profile {profile}"),
+            Kind::Legacy { profile } => profile_login_command(profile),
         }
     }
 
@@ -102,9 +103,40 @@ impl Target {
     }
 }
 
-/// How every message tells the user to log in to an sso-session.
+/// The arguments that name one session (or profile, `profile: true`) to another ssofresh, as
+/// the command lines ssofresh writes do (the hook's tick, `init`'s hooks and scheduler
+/// entries): `--session=NAME`, so a name that starts with `-` is not taken for a flag, or
+/// `--session-name=NAME` when the name has a comma, which `--session` would split at.
+pub fn selection_arg(name: &str, profile: bool) -> String {
+    match (profile, name.contains(',')) {
+        (false, false) => format!("--session={name}"),
+        (false, true) => format!("--session-name={name}"),
+        (true, false) => format!("--profile={name}"),
+        (true, true) => format!("--profile-name={name}"),
+    }
+}
+
+/// How every message tells the user to log in to an sso-session: a command to paste into a
+/// shell, so the name is one shell word (`'x y'`, `'$(id)'`), after `--` when it starts with `-`.
 pub fn session_login_command(session: &str) -> String {
-    format!("ssofresh login {session}")
+    command_naming("ssofresh login", None, session)
+}
+
+/// How every message tells the user to log in through a (legacy) profile.
+pub fn profile_login_command(profile: &str) -> String {
+    command_naming("ssofresh login", Some("--profile"), profile)
+}
+
+/// `COMMAND NAME` (or `COMMAND FLAG NAME`) with the name as one POSIX shell word that no
+/// option parser takes for a flag.
+pub fn command_naming(command: &str, flag: Option<&str>, name: &str) -> String {
+    let word = quote::word(Dialect::Posix, name);
+    match (flag, name.starts_with('-')) {
+        (None, false) => format!("{command} {word}"),
+        (None, true) => format!("{command} -- {word}"),
+        (Some(f), false) => format!("{command} {f} {word}"),
+        (Some(f), true) => format!("{command} {f}={word}"),
+    }
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
@@ -195,9 +227,10 @@ pub fn choose(
     if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
         return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
             // `ssofresh login dev` where dev is a profile: say how to name it.
-            (Error::UnknownSession { .. }, Some(_)) => {
-                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
-            }
+            (Error::UnknownSession { .. }, Some(_)) => Error::Usage(format!(
+                "'{s}' is a profile, not an sso-session: run {}",
+                command_naming(&format!("ssofresh {command}"), Some("--profile"), s)
+            )),
             (e, _) => e,
         });
     }
@@ -227,8 +260,8 @@ pub fn choose(
     let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
     for t in &all {
         let how = match &t.kind {
-            Kind::Session => format!("ssofresh {command} {}", t.name),
-            Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
+            Kind::Session => command_naming(&format!("ssofresh {command}"), None, &t.name),
+            Kind::Legacy { profile } => command_naming(&format!("ssofresh {command}"), Some("--profile"), profile),
         };
         let profiles = if t.profiles.is_empty() {
             "no profiles".to_string()
@@ -276,6 +309,20 @@ mod tests {
         assert_eq!(s[0].login_command(), "ssofresh login corp");
         let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
         assert_eq!(s[0].login_command(), "ssofresh login --profile old2");
+    }
+
+    #[test]
+    fn commands_name_targets_as_one_shell_word_that_is_no_flag() {
+        assert_eq!(session_login_command("corp"), "ssofresh login corp");
+        assert_eq!(session_login_command("a,b"), "ssofresh login a,b");
+        assert_eq!(session_login_command("x y"), "ssofresh login 'x y'");
+        assert_eq!(session_login_command("$(id)"), "ssofresh login '$(id)'");
+        assert_eq!(session_login_command("-x"), "ssofresh login -- -x");
+        assert_eq!(profile_login_command("old"), "ssofresh login --profile old");
+        assert_eq!(profile_login_command("-p"), "ssofresh login --profile=-p");
+        assert_eq!(selection_arg("-x", false), "--session=-x");
+        assert_eq!(selection_arg("a,b", false), "--session-name=a,b");
+        assert_eq!(selection_arg("a,b", true), "--profile-name=a,b");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn select(
         return Ok(target::all(&cfg, cache_dir)
             .into_iter()
             .filter(|t| !t.is_legacy())
-            .map(|t| Watched { tick_args: vec!["--session".into(), t.name.clone()], target: t, explicit: false })
+            .map(|t| Watched { tick_args: vec![target::selection_arg(&t.name, false)], target: t, explicit: false })
             .collect());
     }
     let targets = match target::select(&cfg, sessions, profiles, cache_dir) {
@@ -43,8 +43,8 @@ pub fn select(
         .into_iter()
         .map(|t| {
             let tick_args = match &t.via {
-                Some(profile) => vec!["--profile".into(), profile.clone()],
-                None => vec!["--session".into(), t.name.clone()],
+                Some(profile) => vec![target::selection_arg(profile, true)],
+                None => vec![target::selection_arg(&t.name, false)],
             };
             Watched { target: t, explicit: true, tick_args }
         })
@@ -95,12 +95,12 @@ mod tests {
                 .collect()
         };
         let row = |l: &str, e: bool, a: &str| (l.to_string(), e, a.to_string());
-        assert_eq!(got(&[], &[]), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
+        assert_eq!(got(&[], &[]), [row("corp", false, "--session=corp"), row("other", false, "--session=other")]);
         assert_eq!(
             got(&["corp"], &["old"]),
-            [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]
+            [row("corp", true, "--session=corp"), row("profile old", true, "--profile=old")]
         );
-        assert_eq!(got(&[], &["dev"]), [row("corp", true, "--profile dev")]);
+        assert_eq!(got(&[], &["dev"]), [row("corp", true, "--profile=dev")]);
         let e = select(&config, &strings(&["nope"]), &[], dir.path()).unwrap_err().to_string();
         assert!(e.contains("'nope'") && e.contains("corp, other"), "{e}");
         let e = select(&config, &[], &strings(&["nope"]), dir.path()).unwrap_err().to_string();

@@ -26,11 +26,13 @@ pub fn quoted(dialect: Dialect, s: &str) -> String {
 }
 
 /// `s` as one word: bare when it is made of characters no shell treats specially anywhere in
-/// a word, else `quoted`. `~`, `=` and `%` are not among them: `~` and `=` expand at the start
-/// of a zsh word, `%self` in fish. PowerShell words are always quoted (`@`, `,` and `-` mean
-/// something there).
+/// a word, else `quoted`. `~` and `%` are not among them: `~` expands at the start of a zsh
+/// word, `%self` in fish; `=` is, after the first character (`--session=corp`: only a leading
+/// `=` expands, in zsh). PowerShell words are always quoted (`@`, `,` and `-` mean something
+/// there).
 pub fn word(dialect: Dialect, s: &str) -> String {
-    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_-".contains(c));
+    let plain =
+        !s.is_empty() && !s.starts_with('=') && s.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_=-".contains(c));
     if plain && dialect != Dialect::PowerShell {
         s.to_string()
     } else {
@@ -59,6 +61,7 @@ mod tests {
             (Dialect::Posix, "$HOME", "'$HOME'", "'$HOME'"),
             (Dialect::Posix, "~/x", "'~/x'", "'~/x'"),
             (Dialect::Posix, "=ls", "'=ls'", "'=ls'"),
+            (Dialect::Posix, "--session=corp", "--session=corp", "'--session=corp'"),
             (Dialect::Fish, "o'b\\x", r"'o\'b\\x'", r"'o\'b\\x'"),
             (Dialect::Fish, "%self", "'%self'", "'%self'"),
             (Dialect::PowerShell, "plain", "'plain'", "'plain'"),

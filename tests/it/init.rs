@@ -113,7 +113,7 @@ fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
         Run::of(init(&home).args(["zsh", "--session", "corp", "--profile", "dev", "--threshold", "30m", "--no-hints"]));
     assert_eq!(
         hook_line(&run.stdout),
-        "command ssofresh hook --shell zsh --session corp --profile dev --threshold 30m --no-hints"
+        "command ssofresh hook --shell zsh --session=corp --profile=dev --threshold 30m --no-hints"
     );
     // Read again at every prompt; baking them in would pin today's values.
     let run = Run::of(
@@ -219,7 +219,7 @@ fn systemd_units_verify_and_install_writes_exactly_them() {
     assert_eq!(get(&service, "Service", "Type"), Some("oneshot"));
     assert_eq!(
         get(&service, "Service", "ExecStart"),
-        Some(format!("{} tick --auto --quiet --session corp", env!("CARGO_BIN_EXE_ssofresh")).as_str())
+        Some(format!("{} tick --auto --quiet --session=corp", env!("CARGO_BIN_EXE_ssofresh")).as_str())
     );
     assert_eq!(
         get(&service, "Service", "Environment"),

@@ -358,6 +358,134 @@ fn a_session_name_that_needs_quoting_reaches_the_hook_intact() {
     }
 }
 
+/// Sessions whose names a command line could misread — a comma (a list to `--session`), a
+/// leading `-` (a flag), a space, a `$(…)` — are refreshed from a real shell's prompt: by the
+/// hook that watches every session, and by one `init` baked the names into. The hook used to
+/// start `tick --session a,b` (two unknown sessions) or `tick --session -x` (a bad flag), and
+/// nothing was refreshed, silently.
+#[test]
+fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_prompt() {
+    let headers = [("a,b", "a,b"), ("-x", "-x"), ("x y", "\"x y\""), ("$(id)", "$(id)")];
+    let setup = || {
+        let home = Home::new();
+        let mut config = String::new();
+        for (name, header) in headers {
+            config += &format!(
+                "[sso-session {header}]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\
+                 sso_registration_scopes = sso:account:access\n"
+            );
+            home.write_token(name, &token(4 * 60));
+        }
+        home.config(&config);
+        home
+    };
+    let all_refreshed =
+        |home: &Home| headers.iter().all(|(name, _)| home.read_token(name)["accessToken"] == NEW_ACCESS);
+    for sh in piped_shells() {
+        // Every session, unnamed.
+        let home = setup();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+        let out = piped(sh, &home, &stub.url, &init_script(&home, sh), "eval \"$HOOK\"\n:", &[]);
+        assert_eq!(out.code, 0, "{sh}: {}", out.stderr);
+        assert!(
+            wait_until(Duration::from_secs(20), || all_refreshed(&home)),
+            "{sh}: not all refreshed\n{}",
+            out.stderr
+        );
+        assert_eq!(stub.count("/token"), 4, "{sh}");
+        // Named to init, as a user would type them (`--session-name` keeps the comma).
+        let home = setup();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+        let init = Run::of(home.cmd().env("PATH", path_var()).args([
+            "init",
+            sh,
+            "--session=-x",
+            "--session",
+            "x y",
+            "--session",
+            "$(id)",
+            "--session-name",
+            "a,b",
+        ]));
+        assert_eq!(init.code, 0, "{}", init.stderr);
+        let out = piped(sh, &home, &stub.url, &init.stdout, "eval \"$HOOK\"\n:", &[]);
+        assert!(
+            wait_until(Duration::from_secs(20), || all_refreshed(&home)),
+            "{sh}: not all refreshed\n{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("ssofresh:"), "{sh}: {}", out.stderr);
+        assert!(!home.path().join("uid=0(root)").exists());
+    }
+}
+
+/// The same names in a crontab line run by `sh`, and in the hints' commands.
+#[test]
+fn odd_session_names_survive_scheduler_lines_and_hints() {
+    let home = Home::new();
+    let names = ["a,b", "-x", "x y", "$(id)"];
+    let mut config = String::new();
+    for (name, header) in names.iter().zip(["a,b", "-x", "\"x y\"", "$(id)"]) {
+        config += &format!(
+            "[sso-session {header}]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        );
+        home.write_token(name, &token(4 * 60));
+    }
+    home.config(&config);
+    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+    let run = Run::of(home.cmd().args([
+        "init",
+        "cron",
+        "--session=-x",
+        "--session",
+        "x y",
+        "--session",
+        "$(id)",
+        "--session-name",
+        "a,b",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.lines().find(|l| !l.starts_with('#')).unwrap();
+    let command = line.splitn(6, ' ').nth(5).unwrap().replace("\\%", "%");
+    let out = Command::new("/bin/sh")
+        .args(["-c", &command])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &stub.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{command}: {out:?}");
+    for name in names {
+        assert_eq!(home.read_token(name)["accessToken"], NEW_ACCESS, "{name}: {command}");
+    }
+    // The command a hint gives runs `ssofresh login` on that very session: as sh reads it.
+    for name in names {
+        let mut t = token(-60);
+        t.as_object_mut().unwrap().remove("refreshToken");
+        home.write_token(name, &t);
+    }
+    let run = Run::of(home.cmd().args(["status", "--check"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for name in names {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("ssofresh: {name}:")))
+            .unwrap_or_else(|| panic!("{name}: {}", run.stderr));
+        let cmd = line.rsplit_once("run: ").unwrap().1;
+        // The words sh makes of it: ssofresh, login, [--], the name.
+        let out = Command::new("/bin/sh")
+            .args(["-c", &format!("printf '%s\\n' {}", cmd.trim_start_matches("ssofresh "))])
+            .output()
+            .unwrap();
+        let words: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        assert_eq!(words.last().map(String::as_str), Some(name), "{cmd}");
+        assert_eq!(words[0], "login", "{cmd}");
+        assert!(words.len() == 2 || (words.len() == 3 && words[1] == "--"), "{cmd}: {words:?}");
+    }
+}
+
 // ---- terminals, through tmux ----
 
 /// A tmux server of our own (its own socket), running one shell in a 200x50 terminal.
