@@ -132,12 +132,8 @@ impl AwsConfig {
         for (section, props) in ini.iter() {
             let Some(section) = section else { continue };
             // A header botocore cannot split (an unclosed quote) names nothing, as there.
-            let Some(words) = header_words(section) else { continue };
-            let (kind, name) = match words.as_slice() {
-                [kind] => (Some(kind.as_ref()), None),
-                [kind, name] => (Some(kind.as_ref()), Some(name.as_ref())),
-                _ => continue,
-            };
+            let Some((kind, name)) = header(section) else { continue };
+            let (kind, name) = (Some(kind.as_ref()), name.as_deref());
             // One pass over the keys (later duplicates win); lookups per key cost far more.
             let value = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
             match (kind, name) {
@@ -288,12 +284,15 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
             if after.contains('[') {
                 return None;
             }
-            let words = header_words(name).unwrap_or_default();
-            keep = match words.iter().map(|w| w.as_ref()).collect::<Vec<&str>>().as_slice() {
-                ["sso-session", ..] => true,
-                ["profile", name] => profiles.iter().any(|p| p == name),
-                ["default"] => profiles.iter().any(|p| p == "default"),
-                _ => false,
+            // What the parse would make of the header: only its sections are worth keeping.
+            keep = match header(name) {
+                Some((kind, None)) => kind == "default" && profiles.iter().any(|p| p == "default"),
+                Some((kind, Some(name))) => match kind.as_ref() {
+                    "sso-session" => true,
+                    "profile" => profiles.iter().any(|p| *p == name),
+                    _ => false,
+                },
+                None => false,
             };
         } else if !plain(t, line) {
             // Judged as the whole file is, so `tick` and the hook refuse what `status` refuses.
@@ -307,15 +306,32 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     Some(out)
 }
 
+/// The kind and the name of a section header (`sso-session`, `corp`; `default`, none), its
+/// words split as botocore splits them (`header_words`); `None` for a header of no words or
+/// more than two, or one shlex refuses. Headers without quotes or backslashes, nearly all of
+/// them, are split without copying or allocating: this runs for every header at every prompt.
+fn header(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
+    if !s.bytes().any(|b| matches!(b, b'\'' | b'"' | b'\\')) {
+        let mut words = s.split_whitespace();
+        let (kind, name) = (words.next()?, words.next());
+        return match words.next() {
+            Some(_) => None,
+            None => Some((Cow::Borrowed(kind), name.map(Cow::Borrowed))),
+        };
+    }
+    let mut words = header_words(s)?.into_iter();
+    let (kind, name) = (words.next()?, words.next());
+    match words.next() {
+        Some(_) => None,
+        None => Some((kind, name)),
+    }
+}
+
 /// The words of a section header as botocore splits them (Python's `shlex.split`): whitespace
 /// separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
 /// backslash escapes the next character (inside double quotes only `"` and `\\`). `None` for
-/// what shlex refuses: an unclosed quote, a trailing backslash. Headers without quotes or
-/// backslashes, nearly all of them, are split without copying.
+/// what shlex refuses: an unclosed quote, a trailing backslash.
 fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
-    if !s.contains(['\'', '"', '\\']) {
-        return Some(s.split_whitespace().map(Cow::Borrowed).collect());
-    }
     let mut words: Vec<Cow<'_, str>> = Vec::new();
     let mut word: Option<String> = None;
     let mut chars = s.chars();
@@ -364,7 +380,8 @@ fn plain(trimmed: &str, line: &str) -> bool {
     match trimmed.as_bytes().first() {
         None => true,
         Some(b'#' | b';') => trimmed.len() == line.len(),
-        Some(b) => (b.is_ascii_alphanumeric() || *b == b'_') && trimmed.contains(['=', ':']),
+        // Bytes, not chars: the scan stops at the key's `=`, a few bytes in.
+        Some(b) => (b.is_ascii_alphanumeric() || *b == b'_') && trimmed.bytes().any(|b| b == b'=' || b == b':'),
     }
 }
 

@@ -85,11 +85,13 @@ impl SessionState {
         });
     }
 
-    /// A new login: forget the rejected token and the back-off, remember the login.
+    /// A new login: forget what the old one left (the rejected token, the back-off, the last
+    /// refresh and its error: they were about another login), remember the new one.
     pub fn record_login(&mut self, fingerprint: String, at: DateTime<Utc>) {
         self.failures = 0;
         self.backoff_until = None;
         self.rejected = None;
+        self.last_refresh = None;
         self.seen_login = Some(fingerprint);
         self.login_at = Some(timefmt::format(at));
     }
@@ -137,6 +139,17 @@ mod tests {
         assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15]);
         s.record_success(now, "2026-01-01T00:00:00Z");
         assert_eq!((s.failures, s.backoff_until), (0, None));
+    }
+
+    #[test]
+    fn a_new_login_forgets_what_the_old_one_left() {
+        let now = Utc::now();
+        let mut s = SessionState::default();
+        s.record_transient(now, "connect".into());
+        s.record_rejected(now, "fp".into(), "invalid_grant".into());
+        s.record_login("fp2".into(), now);
+        assert_eq!((s.rejected, s.last_refresh, s.backoff_until, s.failures), (None, None, None, 0));
+        assert_eq!(s.seen_login.as_deref(), Some("fp2"));
     }
 
     #[test]

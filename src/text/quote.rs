@@ -11,7 +11,8 @@ pub enum Dialect {
     Posix,
     /// fish: inside `'…'` only `\\` and `\'` are escapes.
     Fish,
-    /// PowerShell: inside `'…'` a `'` is doubled.
+    /// PowerShell: inside `'…'` a `'` is doubled, and so are the typographic single quotes
+    /// PowerShell takes for `'` (U+2018, U+2019, U+201A, U+201B).
     PowerShell,
 }
 
@@ -21,7 +22,19 @@ pub fn quoted(dialect: Dialect, s: &str) -> String {
     match dialect {
         Dialect::Posix => format!("'{}'", s.replace('\'', r"'\''")),
         Dialect::Fish => format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'")),
-        Dialect::PowerShell => format!("'{}'", s.replace('\'', "''")),
+        Dialect::PowerShell => {
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push('\'');
+            for c in s.chars() {
+                // Doubling is how PowerShell's own quoting escapes each of them.
+                if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+                    out.push(c);
+                }
+                out.push(c);
+            }
+            out.push('\'');
+            out
+        }
     }
 }
 
@@ -66,6 +79,13 @@ mod tests {
             (Dialect::Fish, "%self", "'%self'", "'%self'"),
             (Dialect::PowerShell, "plain", "'plain'", "'plain'"),
             (Dialect::PowerShell, "it's", "'it''s'", "'it''s'"),
+            (Dialect::PowerShell, "it\u{2019}s", "'it\u{2019}\u{2019}s'", "'it\u{2019}\u{2019}s'"),
+            (
+                Dialect::PowerShell,
+                "\u{2018}a\u{201A}b\u{201B}",
+                "'\u{2018}\u{2018}a\u{201A}\u{201A}b\u{201B}\u{201B}'",
+                "'\u{2018}\u{2018}a\u{201A}\u{201A}b\u{201B}\u{201B}'",
+            ),
         ];
         for (dialect, input, as_word, always) in cases {
             assert_eq!(word(dialect, input), as_word, "{dialect:?} {input}");

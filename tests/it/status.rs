@@ -582,3 +582,59 @@ fn a_refresh_shows_in_status_and_in_the_log() {
     assert_eq!(lines[1]["expires_at"], home.read_token("corp")["expiresAt"]);
     assert!(lines[1]["duration_ms"].is_u64() && lines[1]["attempts"] == 1);
 }
+
+/// After a new login, status no longer shows what happened to the old one ("last refresh
+/// rejected", a back-off): neither before ssofresh has noticed the login (the AWS CLI wrote
+/// it) nor after (a tick recorded it, and forgot the old login's refresh).
+#[test]
+fn a_new_login_clears_what_the_old_one_left() {
+    let home = Home::new();
+    home.config(STATUS_CONFIG);
+    home.write_token("corp", &tok("https://corp.awsapps.com/start", 30 * M));
+    home.write_state(
+        "corp",
+        &json!({
+            "session": "corp",
+            "rejected": {"refresh_token_fingerprint": fingerprint(REFRESH), "error": "invalid_grant", "at": iso(-(2 * M))},
+            "failures": 3,
+            "backoff_until": iso(5 * M),
+            "last_refresh": {"at": iso(-(2 * M)), "outcome": "relogin", "error": "invalid_grant"},
+            "seen_login": fingerprint(REFRESH),
+            "login_at": iso(-(5 * H)),
+        }),
+    );
+    let before = status(&home, &["--session", "corp"]);
+    assert!(
+        before.stdout.contains("re-login required") && before.stdout.contains("rejected: invalid_grant"),
+        "{}",
+        before.stdout
+    );
+
+    // A new login, by the AWS CLI: another refresh token.
+    let mut t = tok("https://corp.awsapps.com/start", 8 * H);
+    t["refreshToken"] = json!(NEW_REFRESH);
+    home.write_token("corp", &t);
+    let check = |when: &str| {
+        let run = status(&home, &["--session", "corp"]);
+        assert!(run.stdout.starts_with("corp: valid"), "{when}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("last refresh") && !run.stdout.contains("invalid_grant"),
+            "{when}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("back"), "{when}: {}", run.stdout);
+        let v: Value = serde_json::from_str(&status(&home, &["--json", "--session", "corp"]).stdout).unwrap();
+        let s = &v["sessions"][0];
+        assert_eq!((&s["last_refresh"], &s["backoff_until"]), (&Value::Null, &Value::Null), "{when}: {s}");
+    };
+    check("before ssofresh noticed the login");
+    let tick = Run::of(home.cmd().args(["tick"]).env("SSOFRESH_TEST_NOW", NOW));
+    assert_eq!(tick.code, 0, "{}", tick.stderr);
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["seen_login"], json!(fingerprint(NEW_REFRESH)));
+    assert!(state.get("last_refresh").is_none() && state.get("rejected").is_none(), "{state}");
+    check("after a tick recorded the login");
+}
