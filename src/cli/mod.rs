@@ -259,9 +259,9 @@ pub struct RefreshArgs {
     /// How often a transient failure is retried
     #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub max_retry_attempts: u32,
-    /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    pub retry_backoff: Duration,
+    /// Pause before the first retry; each further retry waits one more of it [default: 10s; 2s for `tick` on a terminal without --auto, where a person waits]
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_backoff: Option<Duration>,
     #[command(flatten)]
     pub timeouts: Timeouts,
     #[command(flatten)]

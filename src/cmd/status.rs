@@ -142,6 +142,8 @@ struct SessionJson<'a> {
     last_refresh: Option<LastRefreshJson<'a>>,
     last_login_at: Option<String>,
     backoff_until: Option<&'a str>,
+    /// Transient failures in a row behind the back-off.
+    failures: u32,
     cache_file: String,
 }
 
@@ -150,6 +152,7 @@ struct LastRefreshJson<'a> {
     time: &'a str,
     outcome: &'a str,
     error: Option<&'a str>,
+    message: Option<&'a str>,
 }
 
 impl<'a> SessionJson<'a> {
@@ -179,9 +182,11 @@ impl<'a> SessionJson<'a> {
                 time: &r.at,
                 outcome: &r.outcome,
                 error: r.error.as_deref(),
+                message: r.message.as_deref(),
             }),
             last_login_at: s.last_login.map(crate::text::timefmt::format),
             backoff_until: s.saved.backoff_until.as_deref(),
+            failures: s.saved.failures,
             cache_file: t.cache_path.display().to_string(),
         }
     }
@@ -345,7 +350,20 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
             "relogin" => format!("rejected{error}"),
             other => format!("{other}{error}"),
         };
-        line("last refresh", &format!("{what}, {}", when.unwrap_or_else(|| r.at.clone())));
+        let words =
+            r.message.as_deref().map(|m| format!(" ({})", crate::sys::secret::one_line(m, 160))).unwrap_or_default();
+        line("last refresh", &format!("{what}{words}, {}", when.unwrap_or_else(|| r.at.clone())));
+    }
+    if let Some(until) = s.saved.backoff_until().filter(|u| *u > now) {
+        let n = s.saved.failures;
+        line(
+            "back-off",
+            &format!(
+                "backing off until {} after {n} failure{}: the prompt hook and timers wait; ssofresh tick tries now",
+                clock(until, now),
+                if n == 1 { "" } else { "s" }
+            ),
+        );
     }
     if let Some(at) = s.last_login {
         line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));

@@ -42,7 +42,11 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         // refreshed, so they are only checked when named.
         target::all(&cfg, dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
     };
-    let settings = resolve::refresh(ctx, &args.refresh, args.auto);
+    let mut settings = resolve::refresh(ctx, &args.refresh, args.auto);
+    if resolve::stderr_is_terminal() {
+        // Offline, a tick run by hand would otherwise say nothing until its retries are done.
+        settings.on_retry = Some(say_retry);
+    }
     let notify = resolve::notify(&args.refresh.notify);
     let notifier = Notifier {
         settings: &notify,
@@ -75,4 +79,11 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         code = combine(code, outcome.exit_code());
     }
     code
+}
+
+/// `corp: attempt 1 failed (cannot connect to …); retrying in 2s`, on stderr.
+fn say_retry(label: &str, attempt: u32, message: &str, pause: std::time::Duration) {
+    let message = crate::sys::secret::one_line(message, 300);
+    let pause = crate::text::duration::show(pause, crate::text::duration::Form::Flag);
+    errln!("ssofresh: {label}: attempt {attempt} failed ({message}); retrying in {pause}");
 }

@@ -28,6 +28,8 @@ pub struct Settings {
     pub max_retry_attempts: u32,
     /// Pause before the first retry; the n-th retry waits n times this.
     pub retry_backoff: Duration,
+    /// Told of each retry (a person on a terminal sees them: `cmd::tick`).
+    pub on_retry: Option<retry::Notice>,
     pub http: HttpSettings,
     /// Called automatically (prompt hook): honour the persisted back-off.
     pub auto: bool,
@@ -333,10 +335,11 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     };
 
     let started = Instant::now();
-    let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
-        let sent_at = settings.clock.now();
-        oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
-    });
+    let (result, attempt) =
+        retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+            let sent_at = settings.clock.now();
+            oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
+        });
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
     // A login that landed during the request (a login gives up waiting for our lock) wins over
@@ -419,7 +422,7 @@ fn conclude(
             }
         }
         Err(OidcError::Transient { kind, message }) => {
-            st.record_transient(now, kind.as_str().to_string());
+            st.record_transient(now, kind.as_str().to_string(), Some(message.clone()));
             let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
             Outcome::Transient {
                 class: kind.as_str().into(),
@@ -483,6 +486,7 @@ mod tests {
             threshold: Duration::from_secs(1200),
             max_retry_attempts: 0,
             retry_backoff: Duration::ZERO,
+            on_retry: None,
             http: HttpSettings { connect_timeout: Duration::from_secs(1), timeout: Duration::from_secs(1) },
             auto: false,
             state_dir: dir.path().join("state"),

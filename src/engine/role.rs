@@ -336,9 +336,10 @@ fn fetch(
     );
     let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
     let started = Instant::now();
-    let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
-        portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)
-    });
+    let (result, attempt) =
+        retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+            portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)
+        });
     record(spec, &result, attempt, started.elapsed(), settings);
     result.map_err(|e| match e {
         PortalError::Unauthorized { .. } => RoleError::Relogin {

@@ -84,7 +84,7 @@ fn fixture() -> Home {
             "session": "lapsed",
             "failures": 2,
             "backoff_until": iso(M + 30),
-            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect"},
+            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect", "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"},
         }),
     );
     let p = home.write_token("ended", &tok("https://ended.awsapps.com/start", 4 * M + 30));
@@ -349,6 +349,7 @@ const SESSION_SCHEMA: &[(&str, &[&str])] = &[
     ("last_refresh", &["object", "null"]),
     ("last_login_at", &["string", "null"]),
     ("backoff_until", &["string", "null"]),
+    ("failures", &["int"]),
     ("cache_file", &["string"]),
 ];
 
@@ -399,7 +400,12 @@ fn json_schema_for_every_state() {
         if let Some(lr) = s["last_refresh"].as_object() {
             schema(
                 &s["last_refresh"],
-                &[("time", &["string"]), ("outcome", &["string"]), ("error", &["string", "null"])],
+                &[
+                    ("time", &["string"]),
+                    ("outcome", &["string"]),
+                    ("error", &["string", "null"]),
+                    ("message", &["string", "null"]),
+                ],
                 name,
             );
             assert!(lr["time"].as_str().unwrap().ends_with('Z'));
@@ -423,9 +429,11 @@ fn json_schema_for_every_state() {
     assert!((3 * H + 12 * M + 30..3 * H + 13 * M + 30).contains(&ago), "{ago}");
     assert_eq!(
         by("lapsed")["last_refresh"],
-        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect"})
+        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect",
+               "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"})
     );
     assert!(by("lapsed")["backoff_until"].is_string());
+    assert_eq!((&by("lapsed")["failures"], &by("corp")["failures"]), (&json!(2), &json!(0)));
     assert_eq!(by("ended")["last_refresh"]["error"], "invalid_grant");
     assert_eq!(by("old")["kind"], "legacy-profile");
     assert_eq!(by("old")["profiles"], json!(["old"]));

@@ -444,3 +444,64 @@ fn a_session_without_any_region_is_a_configuration_error() {
     assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 0);
     assert_eq!(stub.count("/token"), 1);
 }
+
+/// A pseudo-terminal: the master to read, and the slave for a child's stderr.
+#[cfg(target_os = "linux")]
+fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the standard pty calls; the fds are checked and handed to File once each.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(master)).to_owned();
+        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(slave >= 0, "open {name:?}");
+        (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave))
+    }
+}
+
+/// A tick run by hand on a terminal, offline: each failed attempt is shown as it happens, with
+/// the short schedule a waiting person gets (2 s, 4 s, 6 s instead of 10 s, 20 s, 30 s); with
+/// --auto the schedule stays. Once the line is there the tick is stopped: what it says is the
+/// test, not its waiting.
+#[cfg(target_os = "linux")]
+#[test]
+fn by_hand_on_a_terminal_each_attempt_is_shown_with_a_short_schedule() {
+    use std::io::{BufRead, BufReader};
+    for (extra, pause) in [(&[][..], "2s"), (&["--auto"][..], "10s")] {
+        let home = due_home();
+        let (master, slave) = pty();
+        let mut child = home
+            .cmd_at(&refused_url())
+            .env_remove("SSOFRESH_RETRY_BACKOFF")
+            .arg("tick")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(slave)
+            .spawn()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(master).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(20));
+        let _ = child.kill();
+        let _ = child.wait();
+        let line = line.unwrap_or_else(|_| panic!("{extra:?}: nothing on the terminal"));
+        assert!(!line.contains(MARK), "{line}");
+        assert!(line.starts_with("ssofresh: corp: attempt 1 failed ("), "{extra:?}: {line}");
+        assert!(
+            line.contains("connect") && line.trim_end().ends_with(&format!("; retrying in {pause}")),
+            "{extra:?}: {line}"
+        );
+    }
+    // Not on a terminal (cron, a pipe): no attempt lines, only the outcome.
+    let home = due_home();
+    let run = Run::of(home.cmd_at(&refused_url()).args(["tick", "--max-retry-attempts", "2"]));
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains("attempt 1 failed"), "{}", run.stderr);
+}
