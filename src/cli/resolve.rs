@@ -207,6 +207,16 @@ pub fn notify_from_env() -> Result<notify::Settings, String> {
         })
 }
 
+/// Where the notification backends would look (`doctor`, `notify --test`): the session bus's
+/// address and directory, and PATH.
+pub fn notify_reach() -> notify::check::Reach {
+    notify::check::Reach {
+        dbus_address: std::env::var("DBUS_SESSION_BUS_ADDRESS").ok(),
+        runtime_dir: std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        path: std::env::var_os("PATH"),
+    }
+}
+
 pub fn notify_event(e: Option<NotifyEvent>) -> Kind {
     match e {
         None => Kind::Test,

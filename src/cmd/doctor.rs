@@ -61,6 +61,8 @@ pub struct Setup {
     pub user: UserEnv,
     /// What a tick started from this environment would notify with, or why it cannot start.
     pub notify: Result<notify::Settings, String>,
+    /// Where the notification backends would look for the session bus and `sh`.
+    pub notify_reach: notify::check::Reach,
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
@@ -76,6 +78,7 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         aws: ctx.aws().clone(),
         user: resolve::user_env(),
         notify: resolve::notify_from_env(),
+        notify_reach: resolve::notify_reach(),
     };
     let findings = check(&setup, ctx.clock.now());
     let style = resolve::style(&args.color);
@@ -120,7 +123,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
     permission_findings(s, &mut out);
     out.push(log_finding(&s.activity_log, s.log_limits));
     out.push(automation_finding(&s.home, &s.user));
-    out.push(notification_finding(&s.notify));
+    out.push(notification_finding(&s.notify, &s.notify_reach));
     out
 }
 
@@ -553,9 +556,10 @@ fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
     names
 }
 
-/// The notifications a tick started from this environment sends: where to, about what, and
-/// how often. Whether they arrive only a sample shows (`ssofresh notify --test`).
-fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding {
+/// The notifications a tick started from this environment sends: where to, about what, how
+/// often, and whether the backend can deliver here (the helper and a session bus for the
+/// desktop, `sh` for a command; checked without sending: `ssofresh notify --test` sends one).
+fn notification_finding(settings: &Result<notify::Settings, String>, reach: &notify::check::Reach) -> Finding {
     let s = match settings {
         Ok(s) => s,
         Err(e) => {
@@ -582,10 +586,20 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
             format!("notifications: {}, but every event is turned off (SSOFRESH_NOTIFY_ON_*)", s.describe_backend()),
         );
     }
+    let how = match notify::check::check(s, reach) {
+        Ok(how) => how,
+        Err(e) => {
+            return Finding::new(
+                Level::Problem,
+                format!("notifications: {}, but {}, so none would arrive", s.describe_backend(), e.why),
+            )
+            .detail(format!("fix: {}", e.fix))
+        }
+    };
     Finding::new(
         Level::Note,
         format!(
-            "notifications: {} about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
+            "notifications: {} ({how}) about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
             s.describe_backend(),
             match about.split_last() {
                 Some((last, [])) => last.to_string(),
@@ -667,6 +681,8 @@ mod tests {
 
     #[test]
     fn notifications_are_described_as_a_tick_would_send_them() {
+        let reach = notify::check::Reach { path: Some("/usr/bin:/bin".into()), ..Default::default() };
+        let notification_finding = |s: &Result<notify::Settings, String>| notification_finding(s, &reach);
         let f = notification_finding(&Ok(settings(Backend::Command, true)));
         assert_eq!(f.level, Level::Note);
         assert!(f.title.contains("command") && f.title.contains("about problems and refreshes"), "{}", f.title);
@@ -675,6 +691,10 @@ mod tests {
         assert!(f.title.contains("off"), "{}", f.title);
         let f = notification_finding(&Ok(notify::Settings { on_success: false, ..settings(Backend::Desktop, false) }));
         assert!(f.title.contains("every event is turned off"), "{}", f.title);
+        let nowhere = notify::check::Reach { path: Some("/nowhere".into()), ..Default::default() };
+        let f = super::notification_finding(&Ok(settings(Backend::Command, true)), &nowhere);
+        assert_eq!(f.level, Level::Problem);
+        assert!(f.title.contains("sh, which is not on PATH"), "{}", f.title);
         let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
         assert_eq!(f.level, Level::Problem);
         assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);

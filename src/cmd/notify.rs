@@ -31,11 +31,10 @@ pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
             EXIT_OK
         }
         Some(e) => {
-            let hint = match settings.backend {
-                Backend::Desktop if cfg!(all(unix, not(target_os = "macos"))) => {
-                    " — is a desktop session running? Without one (SSH, headless machine) use SSOFRESH_NOTIFY_COMMAND"
-                }
-                _ => "",
+            // What doctor checks, said here too: why it cannot work, and what to do.
+            let hint = match notify::check::check(&settings, &resolve::notify_reach()) {
+                Err(u) => format!(" — {}; {}", u.why, u.fix),
+                Ok(_) => String::new(),
             };
             errln!(
                 "ssofresh: the {} backend could not deliver the test notification: {e}{hint}",
