@@ -284,16 +284,16 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
             if after.contains('[') {
                 return None;
             }
-            // What the parse would make of the header: only its sections are worth keeping.
-            keep = match header(name) {
-                Some((kind, None)) => kind == "default" && profiles.iter().any(|p| p == "default"),
-                Some((kind, Some(name))) => match kind.as_ref() {
-                    "sso-session" => true,
-                    "profile" => profiles.iter().any(|p| *p == name),
-                    _ => false,
-                },
-                None => false,
-            };
+            // Every [sso-session …] is kept, as the parse judges it; a profile only when named.
+            // Most configs name no profile here: then one prefix test per header decides.
+            let t = name.trim_start();
+            keep = t.starts_with("sso-session")
+                || (!profiles.is_empty()
+                    && match header(name) {
+                        Some((kind, None)) => kind == "default" && profiles.iter().any(|p| p == "default"),
+                        Some((kind, Some(name))) => kind == "profile" && profiles.iter().any(|p| *p == name),
+                        None => false,
+                    });
         } else if !plain(t, line) {
             // Judged as the whole file is, so `tick` and the hook refuse what `status` refuses.
             return None;
@@ -311,12 +311,42 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
 /// more than two, or one shlex refuses. Headers without quotes or backslashes, nearly all of
 /// them, are split without copying or allocating: this runs for every header at every prompt.
 fn header(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
-    if !s.bytes().any(|b| matches!(b, b'\'' | b'"' | b'\\')) {
-        let mut words = s.split_whitespace();
-        let (kind, name) = (words.next()?, words.next());
-        return match words.next() {
-            Some(_) => None,
-            None => Some((Cow::Borrowed(kind), name.map(Cow::Borrowed))),
+    // One pass over the bytes: up to three words split at shlex's whitespace (space, tab, CR,
+    // LF), or the general split as soon as a quote or a backslash shows.
+    let mut words: [&str; 3] = [""; 3];
+    let mut n = 0;
+    let mut start = None;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'\'' | b'"' | b'\\' => {
+                n = usize::MAX;
+                break;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                if let Some(st) = start.take() {
+                    if n == 3 {
+                        return None;
+                    }
+                    words[n] = &s[st..i];
+                    n += 1;
+                }
+            }
+            _ if start.is_none() => start = Some(i),
+            _ => {}
+        }
+    }
+    if n != usize::MAX {
+        if let Some(st) = start {
+            if n == 3 {
+                return None;
+            }
+            words[n] = &s[st..];
+            n += 1;
+        }
+        return match n {
+            1 => Some((Cow::Borrowed(words[0]), None)),
+            2 => Some((Cow::Borrowed(words[0]), Some(Cow::Borrowed(words[1])))),
+            _ => None,
         };
     }
     let mut words = header_words(s)?.into_iter();
@@ -328,7 +358,7 @@ fn header(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
 }
 
 /// The words of a section header as botocore splits them (Python's `shlex.split`): whitespace
-/// separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
+/// (space, tab, CR, LF: shlex's) separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
 /// backslash escapes the next character (inside double quotes only `"` and `\\`). `None` for
 /// what shlex refuses: an unclosed quote, a trailing backslash.
 fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
@@ -337,7 +367,7 @@ fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         match c {
-            c if c.is_whitespace() => words.extend(word.take().map(Cow::Owned)),
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take().map(Cow::Owned)),
             '\'' => {
                 let w = word.get_or_insert_with(String::new);
                 loop {
@@ -380,8 +410,11 @@ fn plain(trimmed: &str, line: &str) -> bool {
     match trimmed.as_bytes().first() {
         None => true,
         Some(b'#' | b';') => trimmed.len() == line.len(),
-        // Bytes, not chars: the scan stops at the key's `=`, a few bytes in.
-        Some(b) => (b.is_ascii_alphanumeric() || *b == b'_') && trimmed.bytes().any(|b| b == b'=' || b == b':'),
+        // Byte searches (memchr): `:` is looked for only in the rare line without `=`.
+        Some(b) => {
+            (b.is_ascii_alphanumeric() || *b == b'_')
+                && (trimmed.as_bytes().contains(&b'=') || trimmed.as_bytes().contains(&b':'))
+        }
     }
 }
 
@@ -598,6 +631,8 @@ mod tests {
         for (header, expected) in [
             ("sso-session corp", Some(vec!["sso-session", "corp"])),
             ("  profile   dev ", Some(vec!["profile", "dev"])),
+            ("profile\tdev", Some(vec!["profile", "dev"])),
+            ("sso-session a b", Some(vec!["sso-session", "a", "b"])),
             ("sso-session \"x y\"", Some(vec!["sso-session", "x y"])),
             ("sso-session 'a b'c", Some(vec!["sso-session", "a bc"])),
             ("sso-session a\\ b", Some(vec!["sso-session", "a b"])),
@@ -609,6 +644,24 @@ mod tests {
         ] {
             let expected = expected.map(|v| v.into_iter().map(str::to_string).collect::<Vec<_>>());
             assert_eq!(words(header), expected, "{header}");
+        }
+        // The copy-free path says what the general split says.
+        for h in [
+            "sso-session corp",
+            " profile\tdev ",
+            "default",
+            "",
+            "  ",
+            "a b c",
+            "sso-session é ü",
+            "x\u{a0}y",
+            "p 'q r'",
+        ] {
+            let general = header_words(h).filter(|w| (1..=2).contains(&w.len())).map(|w| {
+                let mut w = w.into_iter();
+                (w.next().unwrap_or_default(), w.next())
+            });
+            assert_eq!(header(h), general, "{h:?}");
         }
         let text = "[sso-session \"x y\"]\nsso_region = eu-west-1\n[sso-session -x]\nsso_region = us-east-1\n\
                     [sso-session a,b]\n[sso-session $(id)]\n[profile 'p q']\nsso_session = x y\n[sso-session \"bad]\n";

@@ -92,6 +92,10 @@ impl Outcome {
 
     /// One line for stderr that names the session and the next step; `None` when all is well.
     pub fn problem(&self, target: &Target, now: DateTime<Utc>) -> Option<String> {
+        if matches!(self, Outcome::Fresh { .. } | Outcome::Refreshed { .. } | Outcome::NotLoggedIn) {
+            // The no-op tick asks this of every session: no words to build.
+            return None;
+        }
         let label = target.label();
         let login = target.login_command();
         match self {
