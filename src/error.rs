@@ -37,9 +37,10 @@ pub enum Error {
     Usage(String),
 }
 
-/// " (known: a, b, c)" for messages about a name that is not there.
+/// " (known: a, b, c)" for messages about a name that is not there (names shown with their
+/// control characters escaped).
 pub fn known_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.collect();
+    let names: Vec<std::borrow::Cow<'a, str>> = names.map(crate::text::shown::shown).collect();
     match names.len() {
         0 => String::new(),
         n if n <= 12 => format!(" (known: {})", names.join(", ")),

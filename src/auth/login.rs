@@ -110,9 +110,9 @@ struct Plan {
 
 fn plan(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<Plan, LoginError> {
     let what = if target.is_legacy() {
-        format!("profile '{}'", target.name)
+        format!("profile '{}'", crate::text::shown::shown(&target.name))
     } else {
-        format!("sso-session '{}'", target.name)
+        format!("sso-session '{}'", crate::text::shown::shown(&target.name))
     };
     let missing = |key: &str| LoginError::Setup(format!("{what} in {} has no {key}", cfg.path.display()));
     let start_url = target.start_url.clone().ok_or_else(|| missing("sso_start_url"))?;

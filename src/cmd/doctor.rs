@@ -15,6 +15,7 @@ use crate::notify::{self, Backend};
 use crate::sys::guard::Unsafe;
 use crate::text::duration::human;
 use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
@@ -151,9 +152,13 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(
                     Level::Problem,
-                    format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")),
+                    format!(
+                        "sso-session '{}' has no {}: nobody can log in to it",
+                        shown(&s.name),
+                        missing.join(" or ")
+                    ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail(format!("    {} = …", missing.join(" = …\n    "))),
             );
         }
@@ -164,10 +169,10 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
                     Level::Problem,
                     format!(
                         "sso-session '{}' has no sso_registration_scopes: logins get no refresh token, so the token cannot be refreshed",
-                        s.name
+                        shown(&s.name)
                     ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail("    sso_registration_scopes = sso:account:access")
                 .detail(format!("then log in again: {}", target::session_login_command(&s.name))),
             );
@@ -177,12 +182,19 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         if let Some(name) = &p.sso_session {
             if cfg.session(name).is_none() {
                 fine = false;
-                let known: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+                let known: Vec<std::borrow::Cow<'_, str>> = cfg.sessions.iter().map(|s| shown(&s.name)).collect();
                 let mut f = Finding::new(
                     Level::Problem,
-                    format!("profile '{}' uses sso-session '{name}', which {path} does not define", p.name),
+                    format!(
+                        "profile '{}' uses sso-session '{}', which {path} does not define",
+                        shown(&p.name),
+                        shown(name)
+                    ),
                 )
-                .detail(format!("add an [sso-session {name}] section (aws configure sso-session), or point the profile at one that exists"));
+                .detail(format!(
+                    "add an [sso-session {}] section (aws configure sso-session), or point the profile at one that exists",
+                    header_name(name)
+                ));
                 if !known.is_empty() {
                     f = f.detail(format!("sessions defined: {}", known.join(", ")));
                 }
@@ -219,7 +231,7 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
     let name = session_name_for(cfg, url, &group[0].name);
     // Without one the AWS CLI cannot log in either; say what belongs there.
     let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "<your SSO region>".into());
-    let names: Vec<String> = group.iter().map(|p| format!("'{}'", p.name)).collect();
+    let names: Vec<String> = group.iter().map(|p| format!("'{}'", shown(&p.name))).collect();
     let which = if group.len() == 1 {
         format!("profile {} is a legacy SSO profile", names[0])
     } else {
@@ -230,14 +242,14 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
         format!("{which} (sso_start_url in the profile): its token lasts one session and cannot be refreshed"),
     )
     .detail(format!("migrate: add to {}", cfg.path.display()))
-    .detail(format!("    [sso-session {name}]"))
-    .detail(format!("    sso_start_url = {url}"))
+    .detail(format!("    [sso-session {}]", header_name(&name)))
+    .detail(format!("    sso_start_url = {}", shown(url)))
     .detail(format!("    sso_region = {region}"))
     .detail("    sso_registration_scopes = sso:account:access");
     for p in group {
         f = f
             .detail(format!("in [{}] remove sso_start_url and sso_region, and add", section_name(&p.name)))
-            .detail(format!("    sso_session = {name}"));
+            .detail(format!("    sso_session = {}", shown(&name)));
     }
     f.detail(format!("then log in: {}", target::session_login_command(&name)))
         .detail("(aws configure sso-session asks for the same)")
@@ -247,8 +259,18 @@ fn section_name(profile: &str) -> String {
     if profile == "default" {
         "default".into()
     } else {
-        format!("profile {profile}")
+        format!("profile {}", header_name(profile))
     }
+}
+
+/// A name as a section header must spell it: in double quotes when it holds what botocore's
+/// split would break at (whitespace, quotes, a backslash); shown with control characters
+/// escaped.
+fn header_name(name: &str) -> String {
+    let plain = !name.is_empty() && !name.contains([' ', '\t', '\r', '\n', '\'', '"', '\\']);
+    let spelled =
+        if plain { name.to_string() } else { format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\"")) };
+    shown(&spelled).into_owned()
 }
 
 /// `corp` for `https://corp.awsapps.com/start`, else the profile's name; never one in use.

@@ -163,7 +163,7 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style, clock: &Clo
         out,
         "{}  {:<12}  {}",
         style.paint(Tone::Dim, &time),
-        crate::sys::secret::one_line(&e.session, 60),
+        crate::sys::secret::one_line(&crate::text::shown::shown(&e.session), 60),
         style.paint(tone, &e.summary(now, true))
     )
 }

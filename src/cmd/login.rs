@@ -16,6 +16,7 @@ use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::stdio::{errln, outln};
 use crate::sys::{interrupt, lock};
 use crate::text::duration::human;
+use crate::text::shown::shown;
 use chrono::{DateTime, Local, Utc};
 use std::path::Path;
 use std::time::Duration;
@@ -178,11 +179,11 @@ fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) 
     let expires = token.expires();
     let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
     let how = if how.is_empty() { String::new() } else { format!(" {how}") };
-    outln!("Logged in to {}{how} ({start}).", target.label());
+    outln!("Logged in to {}{how} ({}).", target.label(), shown(start));
     if target.profiles.is_empty() {
-        outln!("  Profiles: none yet (add sso_session = {} to a profile)", target.name);
+        outln!("  Profiles: none yet (add sso_session = {} to a profile)", shown(&target.name));
     } else {
-        outln!("  Profiles: {}", target.profiles.join(", "));
+        outln!("  Profiles: {}", target.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "));
     }
     outln!(
         "  Access token valid until {} ({} left).",

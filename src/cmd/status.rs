@@ -297,10 +297,11 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         _ => {}
     }
     if !t.profiles.is_empty() {
-        let mut shown = t.profiles.join(", ");
+        let profiles: Vec<String> = t.profiles.iter().map(|p| crate::text::shown::shown(p).into_owned()).collect();
+        let mut shown = profiles.join(", ");
         if shown.chars().count() > VALUE {
             let mut list = String::new();
-            for (i, p) in t.profiles.iter().enumerate() {
+            for (i, p) in profiles.iter().enumerate() {
                 let more = format!(", {} more", t.profiles.len() - i);
                 let next = if i == 0 { p.clone() } else { format!("{list}, {p}") };
                 if next.chars().count() + more.chars().count() > VALUE {
@@ -314,8 +315,8 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("profiles", &shown);
     }
     if let Some(url) = &t.start_url {
-        let region = t.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        line("start URL", &format!("{url}{region}"));
+        let region = t.region.as_deref().map(|r| format!(" ({})", crate::text::shown::shown(r))).unwrap_or_default();
+        line("start URL", &format!("{}{region}", crate::text::shown::shown(url)));
     }
     if let Some(k) = token {
         let registration = k

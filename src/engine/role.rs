@@ -15,6 +15,7 @@ use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::lock;
 use crate::sys::secret::Secret;
+use crate::text::shown::shown;
 use crate::text::timefmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -109,8 +110,8 @@ impl RoleSpec {
             ))),
         };
         let label = match &profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {}", target.name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!("sso-session {}", shown(&target.name)),
         };
         let account_id = nonempty(account).or_else(|| from_profile.as_ref().and_then(|p| p.sso_account_id.clone()));
         let role_name = nonempty(role).or_else(|| from_profile.as_ref().and_then(|p| p.sso_role_name.clone()));
@@ -155,8 +156,13 @@ impl RoleSpec {
     /// `profile dev`, or `sso-session corp` when named without a profile.
     pub fn label(&self) -> String {
         match &self.profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {} (account {}, role {})", self.target.name, self.account_id, self.role_name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!(
+                "sso-session {} (account {}, role {})",
+                shown(&self.target.name),
+                shown(&self.account_id),
+                shown(&self.role_name)
+            ),
         }
     }
 
@@ -171,8 +177,8 @@ impl RoleSpec {
 
     fn session_label(&self) -> String {
         match &self.target.kind {
-            Kind::Session => format!("sso-session {}", self.target.name),
-            Kind::Legacy { profile } => format!("legacy profile {profile}"),
+            Kind::Session => format!("sso-session {}", shown(&self.target.name)),
+            Kind::Legacy { profile } => format!("legacy profile {}", shown(profile)),
         }
     }
 }

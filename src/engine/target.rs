@@ -5,6 +5,7 @@ use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::token_cache;
 use crate::error::{known_list, Error};
 use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -33,11 +34,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// `corp`, or `profile old` for legacy profiles: how messages name it.
+    /// `corp`, or `profile old` for legacy profiles: how messages name it (control characters
+    /// escaped, `text::shown`).
     pub fn label(&self) -> String {
         match &self.kind {
-            Kind::Session => self.name.clone(),
-            Kind::Legacy { profile } => format!("profile {profile}"),
+            Kind::Session => shown(&self.name).into_owned(),
+            Kind::Legacy { profile } => format!("profile {}", shown(profile)),
         }
     }
 
@@ -128,9 +130,10 @@ pub fn profile_login_command(profile: &str) -> String {
 }
 
 /// `COMMAND NAME` (or `COMMAND FLAG NAME`) with the name as one POSIX shell word that no
-/// option parser takes for a flag.
+/// option parser takes for a flag; control characters in it are shown escaped (`text::shown`).
 pub fn command_naming(command: &str, flag: Option<&str>, name: &str) -> String {
     let word = quote::word(Dialect::Posix, name);
+    let word = shown(&word);
     match (flag, name.starts_with('-')) {
         (None, false) => format!("{command} {word}"),
         (None, true) => format!("{command} -- {word}"),
@@ -184,7 +187,7 @@ pub fn select(
     };
     for name in sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let t = Target::session(cfg, name, cache_dir, None).ok_or_else(|| Error::UnknownSession {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.sessions.iter().map(|s| s.name.as_str())),
         })?;
@@ -192,18 +195,20 @@ pub fn select(
     }
     for name in profiles.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let p = cfg.profile(name).ok_or_else(|| Error::UnknownProfile {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.profiles.iter().map(|p| p.name.as_str())),
         })?;
         let t = match (&p.sso_session, p.is_legacy_sso()) {
             (Some(s), _) => Target::session(cfg, s, cache_dir, Some(p)).ok_or_else(|| Error::MissingSession {
-                profile: p.name.clone(),
-                session: s.clone(),
+                profile: shown(&p.name).into_owned(),
+                session: shown(s).into_owned(),
                 path: cfg.path.clone(),
             })?,
-            (None, true) => Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(p.name.clone()))?,
-            (None, false) => return Err(Error::NotSso(p.name.clone())),
+            (None, true) => {
+                Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(shown(&p.name).into_owned()))?
+            }
+            (None, false) => return Err(Error::NotSso(shown(&p.name).into_owned())),
         };
         push(t);
     }
@@ -266,7 +271,7 @@ pub fn choose(
         let profiles = if t.profiles.is_empty() {
             "no profiles".to_string()
         } else {
-            format!("profiles: {}", t.profiles.join(", "))
+            format!("profiles: {}", t.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "))
         };
         msg += &format!("  {how:<40} ({profiles})\n");
     }

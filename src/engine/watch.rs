@@ -5,6 +5,7 @@ use crate::aws::config::AwsConfig;
 use crate::aws::token_cache::CachedToken;
 use crate::engine::target::{self, Target};
 use crate::error::Error;
+use crate::text::shown::shown;
 use std::path::Path;
 
 /// A token the hook or prompt watches, and how the user picked it.
@@ -63,8 +64,8 @@ pub fn login_id(token: Option<&CachedToken>) -> String {
 /// How messages name a target: `SSO session corp`, `SSO profile old`.
 pub fn describe(target: &Target) -> String {
     match &target.kind {
-        target::Kind::Session => format!("SSO session {}", target.name),
-        target::Kind::Legacy { profile } => format!("SSO profile {profile}"),
+        target::Kind::Session => format!("SSO session {}", shown(&target.name)),
+        target::Kind::Legacy { profile } => format!("SSO profile {}", shown(profile)),
     }
 }
 

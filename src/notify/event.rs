@@ -141,7 +141,7 @@ impl Event {
         Event {
             kind,
             session: session.to_string(),
-            title: one_line(&format!("AWS SSO {session}: {title}"), 120),
+            title: one_line(&format!("AWS SSO {}: {title}", crate::text::shown::shown(session)), 120),
             message: one_line(&message, MAX_MESSAGE),
             time: timefmt::format(now),
             expires_at: (kind != Kind::Test).then(|| timefmt::format(expires)),

@@ -23,6 +23,7 @@ mod hook;
 mod init;
 mod log;
 mod login;
+mod names;
 mod notify;
 mod process;
 mod prompt;
