@@ -17,7 +17,7 @@ use crate::sys::stdio::{errln, outln};
 use crate::sys::{interrupt, lock};
 use crate::text::duration::human;
 use crate::text::shown::shown;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::Duration;
 
@@ -185,11 +185,8 @@ fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) 
     } else {
         outln!("  Profiles: {}", target.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "));
     }
-    outln!(
-        "  Access token valid until {} ({} left).",
-        expires.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z"),
-        human(expires - now)
-    );
+    let until = crate::text::timefmt::local(expires);
+    outln!("  Access token valid until {} {} {} ({} left).", until.date, until.time, until.zone, human(expires - now));
     if target.is_legacy() {
         outln!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (aws configure sso-session).");
     } else if token.refresh_token.is_some() {

@@ -10,7 +10,7 @@ use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
 use crate::sys::stdio::outln;
 use crate::text::duration::{self, Form};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 
 pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     let format = match Format::parse(&args.format) {
@@ -139,7 +139,7 @@ impl Format {
                 Piece::Var(Var::Session) => out.push_str(&crate::sys::secret::one_line(&s.target.label(), 60)),
                 Piece::Var(Var::Left) => out.push_str(&left),
                 Piece::Var(Var::Expires) => match expires {
-                    Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),
+                    Some(e) => out.push_str(&crate::text::timefmt::local(e).time),
                     None => out.push('-'),
                 },
                 Piece::Var(Var::Status) => out.push_str(&status),

@@ -370,7 +370,8 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));
     }
     for (i, e) in recent.iter().enumerate() {
-        let when = crate::text::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
+        let when =
+            crate::text::timefmt::parse(&e.time).map(|t| style::clock_column(t, now)).unwrap_or_else(|| e.time.clone());
         let text = format!("{when}  {}", e.summary(now, false));
         line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
     }

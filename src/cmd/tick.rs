@@ -11,7 +11,6 @@ use crate::error::EXIT_OK;
 use crate::notify::Notifier;
 use crate::sys::stdio::{errln, outln};
 use crate::text::duration::human;
-use chrono::Local;
 
 pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
     let paths = &ctx.paths;
@@ -64,7 +63,7 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
             Outcome::Refreshed { expires, .. } if !args.quiet => outln!(
                 "{}: refreshed; valid until {} ({} left)",
                 t.label(),
-                expires.with_timezone(&Local).format("%H:%M %Z"),
+                crate::text::timefmt::local_hm(*expires),
                 human(*expires - now)
             ),
             Outcome::NotLoggedIn if explicit && !args.quiet => {

@@ -31,6 +31,79 @@ fn parse_any(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// A moment as the user's clock shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Local {
+    /// `2026-01-02`
+    pub date: String,
+    /// `14:05`
+    pub time: String,
+    /// The zone's abbreviation: `CET`, `CEST`, `EST`, `UTC`, or `+03` where the zone database
+    /// has no letters for it.
+    pub zone: String,
+}
+
+/// `t` in the local time zone, as `date` shows it: on Unix from the C library (`localtime_r`,
+/// which honours `TZ` and `/etc/localtime`), so the zone has its name (`CET`), not the
+/// `+01:00` chrono's `Local` offers. Elsewhere chrono's `Local`, the zone as `UTC+01:00`.
+pub fn local(t: DateTime<Utc>) -> Local {
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
+    if let Some(l) = libc_local(t) {
+        return l;
+    }
+    use chrono::Offset;
+    let l = t.with_timezone(&chrono::Local);
+    let secs = l.offset().fix().local_minus_utc();
+    let zone = match secs {
+        0 => "UTC".to_string(),
+        s => {
+            let (sign, s) = if s < 0 { ('-', -s) } else { ('+', s) };
+            format!("UTC{sign}{:02}:{:02}", s / 3600, s / 60 % 60)
+        }
+    };
+    Local { date: l.format("%Y-%m-%d").to_string(), time: l.format("%H:%M").to_string(), zone }
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
+extern "C" {
+    /// POSIX (`time.h`): reads `TZ` into the C library's zone; the libc crate does not bind it.
+    fn tzset();
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
+fn libc_local(t: DateTime<Utc>) -> Option<Local> {
+    let secs = libc::time_t::try_from(t.timestamp()).ok()?;
+    // SAFETY: tzset only reads the TZ variable and the zone files; localtime_r writes the
+    // zeroed struct we own; tm_zone then points into the C library's static zone names (or
+    // is null), read before any other time call.
+    unsafe {
+        tzset();
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            return None;
+        }
+        let zone = if tm.tm_zone.is_null() {
+            return None;
+        } else {
+            std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned()
+        };
+        if zone.is_empty() {
+            return None;
+        }
+        Some(Local {
+            date: format!("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
+            time: format!("{:02}:{:02}", tm.tm_hour, tm.tm_min),
+            zone,
+        })
+    }
+}
+
+/// `14:05 CET`: a local time of day with its zone, for sentences.
+pub fn local_hm(t: DateTime<Utc>) -> String {
+    let l = local(t);
+    format!("{} {}", l.time, l.zone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +150,17 @@ mod tests {
         ] {
             assert_eq!(parse(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn local_times_name_their_zone() {
+        // The test process's own zone: whatever it is, it has a name and agrees with chrono.
+        let t = at();
+        let l = local(t);
+        let chrono_local = t.with_timezone(&chrono::Local);
+        assert_eq!(l.time, chrono_local.format("%H:%M").to_string());
+        assert_eq!(l.date, chrono_local.format("%Y-%m-%d").to_string());
+        assert!(!l.zone.is_empty() && !l.zone.contains(':') || l.zone.starts_with("UTC"), "{l:?}");
     }
 
     #[test]

@@ -505,3 +505,39 @@ fn by_hand_on_a_terminal_each_attempt_is_shown_with_a_short_schedule() {
     assert_eq!(run.code, 1);
     assert!(!run.stderr.contains("attempt 1 failed"), "{}", run.stderr);
 }
+
+/// Times people read carry the zone's name, as `date +%Z` gives it, not chrono's `+00:00`: a
+/// POSIX TZ (`XYZ-3`: three hours east, named XYZ) needs no zone database, so the words are
+/// known before the run; so do a named zone's (Europe/Berlin in July: CEST) where the
+/// database is installed.
+#[test]
+fn times_name_their_zone() {
+    let home = Home::new();
+    // Due at the pinned time: the refreshed token expires an hour after it.
+    let mut t = token(0);
+    t["expiresAt"] = json!("2026-07-01T12:05:00Z");
+    home.write_token("corp", &t);
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+    let run =
+        Run::of(home.cmd_at(&stub.url).arg("tick").env("TZ", "XYZ-3").env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The pinned clock runs on from its start, so "1h left" may be "59m left".
+    assert!(run.stdout.starts_with("corp: refreshed; valid until 16:00 XYZ ("), "{}", run.stdout);
+    let status = Run::of(
+        home.cmd()
+            .args(["status", "--activity", "0"])
+            .env("TZ", "XYZ-3")
+            .env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"),
+    );
+    let first = status.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("corp: valid, ") && first.ends_with("(until 16:00 XYZ)"), "{}", status.stdout);
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        let status = Run::of(
+            home.cmd()
+                .args(["status", "--activity", "0"])
+                .env("TZ", "Europe/Berlin")
+                .env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"),
+        );
+        assert!(status.stdout.lines().next().unwrap_or_default().ends_with("(until 15:00 CEST)"), "{}", status.stdout);
+    }
+}
