@@ -3,11 +3,10 @@
 //! the activity log's limits, the AWS variables, and the clock. Plain data, independent of the
 //! command-line parser: commands take the context and hand the layers below the pieces they need.
 
-use crate::aws::env::AwsEnv;
+use crate::aws::env::{AwsEnv, AwsEnvCell};
 use crate::engine::activity::{ActivityLog, Limits};
 use crate::sys::clock::Clock;
 use crate::sys::paths::Paths;
-use std::cell::OnceCell;
 use std::ffi::OsString;
 
 #[derive(Debug)]
@@ -16,20 +15,24 @@ pub struct Context {
     /// The activity log's rotation limits, for every append this process makes.
     pub log_limits: Limits,
     pub clock: Clock,
-    aws: OnceCell<AwsEnv>,
-    read_aws: fn() -> AwsEnv,
+    aws: AwsEnvCell,
 }
 
 impl Context {
     /// `read_aws` reads the AWS variables; it runs once, when a command first needs them.
     pub fn new(paths: Paths, log_limits: Limits, clock: Clock, read_aws: fn() -> AwsEnv) -> Context {
-        Context { paths, log_limits, clock, aws: OnceCell::new(), read_aws }
+        Context { paths, log_limits, clock, aws: AwsEnvCell::new(read_aws) }
     }
 
-    /// `AWS_PROFILE` and the endpoint overrides. Read on first use: the prompt hook and the
-    /// prompt segment, which run at every prompt, never need them.
+    /// `AWS_PROFILE`, the endpoint overrides and the proxy. Read on first use: the prompt hook,
+    /// the prompt segment and the no-op tick, which run at every prompt, never need them.
     pub fn aws(&self) -> &AwsEnv {
-        self.aws.get_or_init(self.read_aws)
+        self.aws.get()
+    }
+
+    /// The same, unread, for the engine to read when (if) it makes a request.
+    pub fn aws_cell(&self) -> &AwsEnvCell {
+        &self.aws
     }
 
     /// The activity log, ready to append to.

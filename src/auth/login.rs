@@ -124,7 +124,8 @@ fn plan(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<Plan, LoginErr
         (Some(target.name.clone()), raw.map(|r| registration::parse_scopes(&r)))
     };
     let context = target.context_in(cfg, aws.profile.as_deref());
-    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &region, context, cfg, |k| aws.var(k))
+    let checked = target.sso_region(&cfg.path, None).ok_or_else(|| missing("sso_region"))?;
+    let (oidc_url, _) = endpoint::resolve(Service::SsoOidc, &checked, context, cfg, |k| aws.var(k))
         .map_err(|e| LoginError::Setup(e.to_string()))?;
     Ok(Plan { label: target.label(), start_url, region, session_name, configured_scopes, oidc_url })
 }
@@ -137,7 +138,10 @@ pub fn check(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<(), Login
 /// Signs in to `target` and returns the token to cache. Prints the user's instructions to stderr.
 pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
     let plan = plan(target, cfg, &opts.aws)?;
-    let client = http::client(opts.http).map_err(LoginError::Transient)?;
+    let client = http::client(opts.http, &opts.aws.proxy).map_err(|e| match e {
+        http::ClientError::Proxy { .. } => LoginError::Setup(e.to_string()),
+        http::ClientError::Setup(_) => LoginError::Transient(e.to_string()),
+    })?;
     let flow = if target.is_legacy() && opts.flow == Flow::AuthCode {
         // As in the AWS CLI: the browser flow is for sso-sessions.
         errln!("ssofresh: {}: legacy profiles sign in with the device code", plan.label);
@@ -160,7 +164,7 @@ pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Option
 /// new one, saved for the next login.
 fn registration(
     plan: &Plan,
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     cache_dir: &Path,
     flow: Flow,
     force_new: bool,
@@ -235,7 +239,21 @@ fn is_client_refusal(r: &Refusal) -> bool {
     matches!(r.code.as_deref(), Some("invalid_client" | "unauthorized_client"))
 }
 
-fn token(plan: &Plan, reg: &Registration, answer: oidc::TokenResponse, sent_at: DateTime<Utc>) -> CachedToken {
+/// The token to cache. `sent_at` and `received_at` are the local times around the request.
+fn token(
+    plan: &Plan,
+    reg: &Registration,
+    answer: oidc::TokenResponse,
+    sent_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+) -> CachedToken {
+    // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
+    // endpoint's time (its Date header), as a refresh does.
+    let skew = answer.server_date.map(|d| crate::sys::clock::skew(sent_at, received_at, d));
+    if let Some(w) = skew.and_then(crate::engine::refresh::skew_warning) {
+        errln!("ssofresh: warning: {}: {w}", plan.label);
+    }
+    let sent_at = sent_at - skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
     CachedToken {
         start_url: Some(plan.start_url.clone()),
         region: Some(plan.region.clone()),
@@ -258,12 +276,7 @@ fn clean(s: &str) -> String {
     one_line(s, 300)
 }
 
-fn device_flow(
-    plan: &Plan,
-    client: &reqwest::blocking::Client,
-    cache_dir: &Path,
-    opts: &Options,
-) -> Result<SignedIn, LoginError> {
+fn device_flow(plan: &Plan, client: &http::Client, cache_dir: &Path, opts: &Options) -> Result<SignedIn, LoginError> {
     let (mut reg, reused) = registration(plan, client, cache_dir, Flow::DeviceCode, false, opts.clock.now())?;
     let auth = match oidc::start_device_authorization(
         client,
@@ -330,7 +343,12 @@ fn device_flow(
             &reg.client_secret,
             &Grant::DeviceCode { device_code: &auth.device_code },
         ) {
-            Ok(answer) => return Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::DeviceCode }),
+            Ok(answer) => {
+                return Ok(SignedIn {
+                    token: token(plan, &reg, answer, sent_at, opts.clock.now()),
+                    flow: Flow::DeviceCode,
+                })
+            }
             Err(r) => match r.code.as_deref() {
                 Some("authorization_pending") => failures = 0,
                 Some("slow_down") => {
@@ -356,7 +374,7 @@ fn device_flow(
 
 fn auth_code_flow(
     plan: &Plan,
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     cache_dir: &Path,
     opts: &Options,
 ) -> Result<SignedIn, LoginError> {
@@ -405,7 +423,7 @@ fn auth_code_flow(
                 forget_registration(plan, cache_dir);
             }
         })?;
-    Ok(SignedIn { token: token(plan, &reg, answer, sent_at), flow: Flow::AuthCode })
+    Ok(SignedIn { token: token(plan, &reg, answer, sent_at, opts.clock.now()), flow: Flow::AuthCode })
 }
 
 fn human_std(d: Duration) -> String {

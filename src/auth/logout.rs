@@ -13,7 +13,7 @@ pub enum Portal {
 }
 
 /// `POST {portal}/logout` with the access token in `x-amz-sso_bearer_token`.
-pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_token: &Secret) -> Portal {
+pub fn portal_logout(client: &crate::aws::http::Client, portal: &str, access_token: &Secret) -> Portal {
     let Some(bearer) = crate::aws::http::secret_header(access_token) else {
         return Portal::Failed("the cached access token is not a valid header value".into());
     };
@@ -21,7 +21,11 @@ pub fn portal_logout(client: &reqwest::blocking::Client, portal: &str, access_to
         crate::aws::http::exchange(client.post(format!("{portal}/logout")).header("x-amz-sso_bearer_token", bearer));
     let (status, body) = match answer {
         Ok(a) if a.is_success() => return Portal::SignedOut,
-        Ok(a) if a.status == 401 => return Portal::AlreadyEnded,
+        // Only AWS's own 401 (UnauthorizedException) says the session is over; a bare one
+        // came from something in the way, and the session may well be alive.
+        Ok(a) if a.status == 401 && crate::aws::portal::error_name(a.error_type.as_deref(), &a.body).is_some() => {
+            return Portal::AlreadyEnded
+        }
         Ok(a) => (a.status, a.body),
         Err((_, message)) => return Portal::Failed(message),
     };

@@ -123,7 +123,7 @@ impl AwsConfig {
         // A BOM or leading blank lines would otherwise make the first section unreadable.
         let text = text.trim_start_matches('\u{feff}');
         let text = header_comments_dropped(text);
-        let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| e.to_string())?;
+        let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| parse_error(&text, &e))?;
 
         let mut cfg = AwsConfig::default();
         let mut session_index = std::mem::take(&mut cfg.session_index);
@@ -458,6 +458,40 @@ fn has_odd_control(bytes: &[u8]) -> bool {
     c0 || lone_cr || c1
 }
 
+/// The parser's complaint in words, with the line: rust-ini's own ("3:1 expecting
+/// \"[Some(']')]\" but found EOF.") names its internals and, for an unclosed header, the
+/// line where it gave up (the end of the file) rather than the header's. Only a header line is
+/// quoted: other lines may hold a secret (`aws_secret_access_key` is allowed here too).
+fn parse_error(text: &str, e: &ini::ParseError) -> String {
+    let msg: &str = &e.msg;
+    if msg.contains("Some(']')") || msg.starts_with("section must be ended") {
+        let open = text.lines().enumerate().find(|(_, l)| {
+            let t = l.trim_start();
+            t.starts_with('[') && !t.contains(']')
+        });
+        return match open {
+            Some((i, line)) => {
+                let line = line.trim();
+                let cut: String = line.chars().take(60).collect();
+                let more = if cut.len() < line.len() { "…" } else { "" };
+                format!("line {}: the section header {cut:?}{more} has no closing `]`", i + 1)
+            }
+            None => format!("line {}: a section header has no closing `]`", e.line),
+        };
+    }
+    let what = match msg {
+        "missing key" => "a line starts with `=` or `:`, a value without a key".to_string(),
+        "doesn't support inline comment" => {
+            "a comment that does not start its line (`#` or `;` must come first on the line)".to_string()
+        }
+        m if m.starts_with("\\r is not followed") => "a carriage return (\\r) without a line feed after it".to_string(),
+        m if m.ends_with("but found EOF.") => "the file ends inside an entry".to_string(),
+        m => crate::sys::secret::one_line(m, 120),
+    };
+    // rust-ini's columns are one off at times; the line is what helps.
+    format!("line {}: {what}", e.line)
+}
+
 /// `endpoint_url = http://x` lines of a nested value.
 fn nested(value: &str) -> BTreeMap<String, String> {
     value
@@ -673,6 +707,18 @@ mod tests {
         let view = AwsConfig::parse_partial(text, &["p q".into()]).unwrap();
         assert_eq!(view.sessions, cfg.sessions);
         assert_eq!(view.profiles, cfg.profiles);
+    }
+
+    #[test]
+    fn parse_errors_say_where_and_what_in_words() {
+        let e = AwsConfig::parse("[default]\nregion = us-east-1\n[profile dev\nsso_session = corp\n").unwrap_err();
+        assert_eq!(e, "line 3: the section header \"[profile dev\" has no closing `]`");
+        let e = AwsConfig::parse("[default]\n= orphan\n").unwrap_err();
+        assert_eq!(e, "line 2: a line starts with `=` or `:`, a value without a key");
+        for text in ["[profile dev\n", "[a]\n= x\n", "[a]\nx = 1\n[b"] {
+            let e = AwsConfig::parse(text).unwrap_err();
+            assert!(!e.contains("Some(") && !e.contains("expecting"), "{text:?}: {e}");
+        }
     }
 
     #[test]

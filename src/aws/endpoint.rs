@@ -17,7 +17,7 @@ impl Service {
         }
     }
 
-    pub fn default_url(self, region: &str) -> String {
+    fn default_url(self, region: &str) -> String {
         let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
         match self {
             Service::SsoOidc => format!("https://oidc.{region}.{suffix}"),
@@ -26,8 +26,54 @@ impl Service {
     }
 }
 
+/// The SSO region an endpoint is built for, and where it was found (for the message when it is
+/// not a region name). `resolve` checks it, so no endpoint is built from an unchecked one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region<'a> {
+    pub name: &'a str,
+    /// `sso_region of [sso-session corp] in ~/.aws/config`, …
+    pub origin: String,
+}
+
+impl<'a> Region<'a> {
+    pub fn new(name: &'a str, origin: impl Into<String>) -> Region<'a> {
+        Region { name, origin: origin.into() }
+    }
+}
+
+/// botocore's `validate_region_name`: a host-name label (`^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$`),
+/// not empty. The region becomes part of a host name (`oidc.{region}.amazonaws.com`): anything
+/// else could name another host (`evil.example/x?` sends the refresh token there).
+pub fn is_region_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    (1..=63).contains(&b.len())
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !b.iter().all(u8::is_ascii_digit)
+}
+
+/// `resolve`'s check of the region, for a command that must know before it changes anything.
+pub fn check_region(region: &Region) -> Result<(), EndpointError> {
+    if is_region_name(region.name) {
+        Ok(())
+    } else {
+        Err(EndpointError::BadRegion { origin: region.origin.clone(), value: shown(region.name) })
+    }
+}
+
+/// A value from a file, quoted and escaped for a message: control characters cannot reach the
+/// terminal, and a long one is cut.
+fn shown(value: &str) -> String {
+    let cut: String = value.chars().take(64).collect();
+    let more = if cut.len() < value.len() { "…" } else { "" };
+    format!("{cut:?}{more}")
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EndpointError {
+    #[error("{origin} is {value}, which is not a region name (a host-name label such as us-east-1: letters, digits and hyphens); fix it")]
+    BadRegion { origin: String, value: String },
     #[error("endpoint {url:?} ({source_name}) is not a valid URL")]
     Invalid { url: String, source_name: String },
     #[error("endpoint {url} ({source_name}) uses plain http to a host that is not loopback; use https")]
@@ -41,11 +87,15 @@ pub enum EndpointError {
 /// trailing slash, and where it came from (for messages).
 pub fn resolve(
     service: Service,
-    region: &str,
+    region: &Region,
     profile: Option<&Profile>,
     config: &AwsConfig,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(String, String), EndpointError> {
+    // Checked even when an override names the endpoint, as botocore does: the setting is wrong
+    // either way, and the next run without the override would use it.
+    check_region(region)?;
+    let region = region.name;
     let (env_id, services_key) = service.ids();
     let is_true = |v: Option<String>| v.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let ignore = match env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
@@ -114,7 +164,49 @@ mod tests {
     fn run(service: Service, profile: &str, env: &[(&str, &str)]) -> Result<String, EndpointError> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let c = cfg();
-        resolve(service, "eu-west-1", c.profile(profile), &c, |k| env.get(k).cloned()).map(|r| r.0)
+        let region = Region::new("eu-west-1", "test");
+        resolve(service, &region, c.profile(profile), &c, |k| env.get(k).cloned()).map(|r| r.0)
+    }
+
+    #[test]
+    fn region_names_are_checked_as_botocore_does() {
+        for ok in ["us-east-1", "cn-north-1", "us-gov-west-1", "eu-isoe-west-1", "a", "A1", &"x".repeat(63)] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "attacker.example/x?",
+            "evil.example",
+            "us-east-1.",
+            "-us-east-1",
+            "us-east-1-",
+            "12345",
+            "us east 1",
+            "us-east-1\n",
+            "ü-east-1",
+            &"x".repeat(64),
+        ] {
+            assert!(!is_region_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_region_is_refused_even_with_an_override() {
+        let c = cfg();
+        for env in [vec![], vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:2")]] {
+            let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let region = Region::new("attacker.example/x?\u{1b}[31m", "sso_region of [sso-session corp] in /c");
+            let e = resolve(Service::SsoOidc, &region, c.profile("dev"), &c, |k| env.get(k).cloned()).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with("sso_region of [sso-session corp] in /c is \"attacker.example/x?\\u{1b}[31m\""),
+                "{text}"
+            );
+            assert!(!text.contains('\u{1b}'), "{text}");
+        }
+        let long = "a.".repeat(100);
+        let e = resolve(Service::Sso, &Region::new(&long, "x"), None, &c, |_| None).unwrap_err().to_string();
+        assert!(e.contains("…") && e.len() < 250, "{e}");
     }
 
     #[test]

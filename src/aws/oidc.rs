@@ -37,11 +37,14 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(default)]
     pub refresh_token: Option<Secret>,
+    /// The answer's `Date` header: the endpoint's clock when it answered.
+    #[serde(skip)]
+    pub server_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `POST {endpoint}/token` with `grantType: refresh_token`.
 pub(crate) fn refresh(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,
@@ -54,9 +57,11 @@ pub(crate) fn refresh(
         refresh_token: refresh_token.expose(),
     })
     .expect("serializing strings cannot fail");
-    let bytes =
+    let answer =
         post_json(client, &format!("{endpoint}/token"), body, &[client_secret, refresh_token]).map_err(|r| r.error)?;
-    parse_token_response(&bytes)
+    let mut parsed = parse_token_response(&answer.body)?;
+    parsed.server_date = answer.date;
+    Ok(parsed)
 }
 
 /// An answer that is not a success: the OAuth error code when the answer names one (the
@@ -73,18 +78,13 @@ impl Refusal {
     }
 }
 
-/// POSTs a JSON body and returns the success body. `secrets` are redacted from any error text
-/// the endpoint sends back.
-fn post_json(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    body: Vec<u8>,
-    secrets: &[&Secret],
-) -> Result<Vec<u8>, Refusal> {
+/// POSTs a JSON body and returns the successful answer. `secrets` are redacted from any error
+/// text the endpoint sends back.
+fn post_json(client: &http::Client, url: &str, body: Vec<u8>, secrets: &[&Secret]) -> Result<http::Answer, Refusal> {
     let answer = http::exchange(client.post(url).header("content-type", "application/json").body(body))
         .map_err(|(kind, message)| Refusal::transient(kind, message))?;
     if answer.is_success() {
-        return Ok(answer.body);
+        return Ok(answer);
     }
     Err(Refusal {
         code: error_code(answer.error_type.as_deref(), &answer.body),
@@ -102,13 +102,30 @@ pub fn parse_token_response(bytes: &[u8]) -> Result<TokenResponse, OidcError> {
     if value.get("accessToken").and_then(|v| v.as_str()).is_none_or(str::is_empty) {
         return Err(bad("without an accessToken"));
     }
-    let parsed: TokenResponse = serde_json::from_value(value).map_err(|_| bad("with an unexpected token shape"))?;
+    let mut parsed: TokenResponse = serde_json::from_value(value).map_err(|_| bad("with an unexpected token shape"))?;
+    // An empty refresh token is no refresh token: replacing the working one with it would end
+    // every later refresh.
+    parsed.refresh_token = parsed.refresh_token.filter(|t| !t.expose().is_empty());
+    // Both go back to AWS, in a header or a JSON string; a CR/LF stored now could never be sent.
+    if !is_token(parsed.access_token.expose()) {
+        return Err(bad("with an accessToken that is not a usable token (only visible ASCII is)"));
+    }
+    if parsed.refresh_token.as_ref().is_some_and(|t| !is_token(t.expose())) {
+        return Err(bad("with a refreshToken that is not a usable token (only visible ASCII is)"));
+    }
     // An access token lives about an hour; a legacy one as long as the session (at most 90
     // days). Anything else is a broken answer, not a token to keep for decades.
     if !(1..=MAX_TOKEN_LIFETIME_SECS).contains(&parsed.expires_in) {
         return Err(bad("with an expiresIn out of range"));
     }
     Ok(parsed)
+}
+
+/// What an AWS token, client ID or secret can be: visible ASCII (`!` to `~`), the characters a
+/// header value carries without quoting. AWS's are base64-like (`aoa…`, `aor…`, with `:`, `=`,
+/// `+`, `/`, `-`, `_`, `.`); spaces, controls and non-ASCII would break the header or the file.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Names an AWS error the way the OAuth body does: `InvalidGrantException` → `invalid_grant`.
@@ -164,7 +181,17 @@ pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], secrets: &[&
     let kind = match (status, code.as_deref()) {
         (_, Some("slow_down" | "throttling" | "too_many_requests")) | (429, _) => Transient::Throttled,
         (500..=599, _) | (_, Some("internal_server")) => Transient::Server,
-        (401, None) => return OidcError::Relogin { code: "invalid_client".into(), description },
+        // AWS names its 401 (InvalidClientException); a bare one comes from something in the
+        // way. Calling it invalid_client would bury a working refresh token for good.
+        (401, None) => {
+            return OidcError::Transient {
+                kind: Transient::NotAws,
+                message: format!(
+                    "the endpoint answered HTTP 401 without naming an AWS error: a proxy, firewall or captive portal in the way?{}",
+                    description.map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+            }
+        }
         _ => Transient::Other,
     };
     let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
@@ -226,23 +253,23 @@ fn bad_answer(what: &str) -> Refusal {
 
 /// `POST {endpoint}/client/register`.
 pub(crate) fn register_client(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     request: &RegisterRequest,
 ) -> Result<RegisterResponse, Refusal> {
     let body = serde_json::to_vec(request).expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?;
+    let bytes = post_json(client, &format!("{endpoint}/client/register"), body, &[])?.body;
     let parsed: RegisterResponse =
         serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a client registration"))?;
-    if parsed.client_id.is_empty() || parsed.client_secret.expose().is_empty() {
-        return Err(bad_answer("with an empty client registration"));
+    if !is_token(&parsed.client_id) || !is_token(parsed.client_secret.expose()) {
+        return Err(bad_answer("with a clientId or clientSecret that is not a usable token (only visible ASCII is)"));
     }
     Ok(parsed)
 }
 
 /// `POST {endpoint}/device_authorization`.
 pub(crate) fn start_device_authorization(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,
@@ -254,7 +281,7 @@ pub(crate) fn start_device_authorization(
         "startUrl": start_url,
     }))
     .expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/device_authorization"), body, &[client_secret])?;
+    let bytes = post_json(client, &format!("{endpoint}/device_authorization"), body, &[client_secret])?.body;
     let parsed: DeviceAuthorization =
         serde_json::from_slice(&bytes).map_err(|_| bad_answer("without a device authorization"))?;
     if parsed.user_code.is_empty() || parsed.verification_uri.is_empty() || parsed.expires_in <= 0 {
@@ -265,7 +292,7 @@ pub(crate) fn start_device_authorization(
 
 /// `POST {endpoint}/token` for a first token: the device-code or the authorization-code grant.
 pub(crate) fn create_token(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     client_id: &str,
     client_secret: &Secret,
@@ -294,8 +321,10 @@ pub(crate) fn create_token(
         ),
     };
     let body = serde_json::to_vec(&body).expect("serializing strings cannot fail");
-    let bytes = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
-    parse_token_response(&bytes).map_err(|error| Refusal { code: None, error })
+    let answer = post_json(client, &format!("{endpoint}/token"), body, &secrets)?;
+    let mut parsed = parse_token_response(&answer.body).map_err(|error| Refusal { code: None, error })?;
+    parsed.server_date = answer.date;
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -323,7 +352,8 @@ mod tests {
             (400, None, r#"{"error":"unauthorized_client"}"#, "unauthorized_client"),
             (400, None, r#"{"error":"expired_token"}"#, "expired_token"),
             (400, None, r#"{"__type":"AccessDeniedException","message":"no"}"#, "access_denied"),
-            (401, None, "", "invalid_client"),
+            (401, None, r#"{"error":"invalid_client"}"#, "invalid_client"),
+            (401, None, r#"{"__type":"InvalidClientException"}"#, "invalid_client"),
         ] {
             match c(status, header, body) {
                 OidcError::Relogin { code: got, .. } => assert_eq!(got, code),
@@ -340,6 +370,9 @@ mod tests {
             (400, Some("SlowDownException"), r#"{"error":"slow_down"}"#, Transient::Throttled),
             (429, None, "", Transient::Throttled),
             (400, None, r#"{"error":"invalid_request"}"#, Transient::Other),
+            (401, None, "", Transient::NotAws),
+            (401, None, "<html>Log in to the hotel Wi-Fi</html>", Transient::NotAws),
+            (401, None, r#"{"message":"Unauthorized"}"#, Transient::NotAws),
         ] {
             match c(status, header, body) {
                 OidcError::Transient { kind: got, .. } => assert_eq!(got, kind, "{body}"),
@@ -372,5 +405,34 @@ mod tests {
         assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":9000000000000}"#).is_err());
         assert!(parse_token_response(br#"{"accessToken":"a","expiresIn":7776000}"#).is_ok());
         assert!(parse_token_response(br#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn an_empty_refresh_token_is_none() {
+        let r = parse_token_response(br#"{"accessToken":"a","expiresIn":3600,"refreshToken":""}"#).unwrap();
+        assert!(r.refresh_token.is_none());
+        let r = parse_token_response(br#"{"accessToken":"a","expiresIn":3600,"refreshToken":null}"#).unwrap();
+        assert!(r.refresh_token.is_none());
+    }
+
+    #[test]
+    fn tokens_are_visible_ascii() {
+        let ok = "aoaAAAAAGhZ+/x=:y-z_.~!";
+        assert!(is_token(ok));
+        for bad in ["", "a b", "a\r\nb", "a\tb", "é", "a\u{7f}", "a\u{0}"] {
+            assert!(!is_token(bad), "{bad:?}");
+        }
+        let body = |a: &str, r: &str| {
+            serde_json::to_vec(&serde_json::json!({"accessToken": a, "expiresIn": 60, "refreshToken": r})).unwrap()
+        };
+        assert!(parse_token_response(&body(ok, ok)).is_ok());
+        for (a, r) in [("a\r\nb", ok), (ok, "r\nb"), ("a b", ok), (ok, "ü")] {
+            match parse_token_response(&body(a, r)) {
+                Err(OidcError::Transient { kind: Transient::BadResponse, message }) => {
+                    assert!(!message.contains(a) && !message.contains(r), "{message}")
+                }
+                other => panic!("{a:?} {r:?}: {other:?}"),
+            }
+        }
     }
 }

@@ -35,7 +35,7 @@ fn detail(d: &Option<String>) -> String {
 /// `GET {endpoint}/federation/credentials?role_name=R&account_id=A` with the access token in
 /// `x-amz-sso_bearer_token`.
 pub(crate) fn get_role_credentials(
-    client: &reqwest::blocking::Client,
+    client: &http::Client,
     endpoint: &str,
     account_id: &str,
     role_name: &str,
@@ -85,6 +85,18 @@ pub fn parse_success(bytes: &[u8], account_id: &str) -> Result<RoleCredentials, 
     })
 }
 
+/// The AWS error an answer names (`x-amzn-ErrorType`, else the body's `__type`), in OAuth
+/// spelling: `UnauthorizedException` → `unauthorized`. `None` when it names none, so
+/// something other than AWS may have answered.
+pub(crate) fn error_name(error_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let type_field = json.as_ref().and_then(|j| j.get("__type")).and_then(|v| v.as_str());
+    error_type
+        .map(normalize_code)
+        .or_else(|| type_field.map(|t| normalize_code(t.split(':').next().unwrap_or(t))))
+        .filter(|c| !c.is_empty())
+}
+
 /// Sorts an error answer: 401 needs a login, 400/403/404 need other settings, the rest is
 /// worth another try.
 pub fn classify(
@@ -97,10 +109,7 @@ pub fn classify(
 ) -> PortalError {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
-    let code = error_type
-        .map(normalize_code)
-        .or_else(|| field("__type").map(|t| normalize_code(t.split(':').next().unwrap_or(&t))))
-        .filter(|c| !c.is_empty());
+    let code = error_name(error_type, body);
     let description = field("message")
         .or_else(|| field("Message"))
         .map(|d| one_line(&redact(&d, &[access_token]), 200))
@@ -114,6 +123,15 @@ pub fn classify(
         (500..=599, _) => PortalError::Transient {
             kind: Transient::Server,
             message: format!("the SSO portal answered HTTP {status} ({code_str}){}", detail(&description)),
+        },
+        // AWS names its 401 (UnauthorizedException); a bare one comes from something in the
+        // way, and a login would not get past it.
+        (401, None) => PortalError::Transient {
+            kind: Transient::NotAws,
+            message: format!(
+                "the SSO portal answered HTTP 401 without naming an AWS error: a proxy, firewall or captive portal in the way?{}",
+                description.map(|d| format!(" ({d})")).unwrap_or_default()
+            ),
         },
         (401, _) | (_, Some("unauthorized")) => PortalError::Unauthorized { code: code_str, description },
         (400 | 403 | 404, _) | (_, Some("forbidden" | "resource_not_found" | "access_denied")) => {
@@ -163,7 +181,10 @@ mod tests {
             c(401, Some(&h("UnauthorizedException")), r#"{"message":"Session token not found or invalid"}"#),
             PortalError::Unauthorized { .. }
         ));
-        assert!(matches!(c(401, None, ""), PortalError::Unauthorized { .. }));
+        assert!(matches!(c(401, None, r#"{"__type":"UnauthorizedException"}"#), PortalError::Unauthorized { .. }));
+        for bare in ["", "<html>Sign in to continue</html>", r#"{"message":"Unauthorized"}"#] {
+            assert!(matches!(c(401, None, bare), PortalError::Transient { kind: Transient::NotAws, .. }), "{bare}");
+        }
         assert!(matches!(
             c(403, Some(&h("ForbiddenException")), r#"{"message":"No access"}"#),
             PortalError::Refused { .. }

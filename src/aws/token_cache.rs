@@ -32,6 +32,10 @@ pub enum CacheError {
     FieldType { path: PathBuf, field: &'static str },
     #[error("{path}: `{field}` is not a timestamp{value}")]
     BadTime { path: PathBuf, field: &'static str, value: String },
+    /// Empty or cut short even after the pauses of [`CachedToken::read`]: a crashed writer left
+    /// it so, or one that truncates and then writes is slower than that.
+    #[error("{path} is {}", if *.len == 0 { "empty".to_string() } else { format!("truncated ({len} bytes)") })]
+    Partial { path: PathBuf, len: usize },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
     /// The file or its directory is not the user's own (`guard`).
@@ -46,7 +50,7 @@ impl CacheError {
             None => CacheError::Read { path: path.to_path_buf(), source },
         }
     }
-    fn write(path: &Path, source: io::Error) -> CacheError {
+    pub(crate) fn write(path: &Path, source: io::Error) -> CacheError {
         match crate::sys::guard::as_unsafe(&source) {
             Some(u) => CacheError::Unsafe(u.clone()),
             None => CacheError::Write { path: path.to_path_buf(), source },
@@ -134,13 +138,17 @@ impl CachedToken {
         Ok(token)
     }
 
-    /// Reads a cache file; `Ok(None)` when there is none (never logged in).
+    /// Reads a cache file; `Ok(None)` when there is none (never logged in). The JS and Rust
+    /// SDKs (and older botocore) rewrite the file in place, truncating it first: a file found
+    /// empty or cut short is read again after a few short pauses before it counts as broken.
     pub(crate) fn read(path: &Path) -> Result<Option<CachedToken>, CacheError> {
-        match crate::sys::guard::read(path) {
-            Ok(Some(bytes)) => CachedToken::from_slice(path, &bytes).map(Some),
-            Ok(None) => Ok(None),
-            Err(source) => Err(CacheError::read(path, source)),
-        }
+        read_settled(path, &SETTLE_PAUSES, std::thread::sleep)
+    }
+
+    /// How many bytes to reserve for a refreshed version of this token: new tokens may be
+    /// longer than the old ones, so twice the file as it stands, plus 4 KiB.
+    pub(crate) fn reserve(&self) -> usize {
+        2 * self.to_bytes().len() + 4096
     }
 
     /// The file's bytes as botocore writes them: its field order, `json.dumps` spacing and
@@ -167,8 +175,48 @@ impl CachedToken {
     }
 
     pub(crate) fn write(&self, path: &Path) -> Result<(), CacheError> {
-        fs::write_atomic(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
+        // Through the user's own symlink: a cache file kept in a dotfiles repository stays a link.
+        fs::write_through_own_link(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
     }
+}
+
+/// Pauses before reading a cut-short cache again: 150 ms in all, ten times what an SDK takes
+/// between truncating the file and writing it.
+const SETTLE_PAUSES: [std::time::Duration; 4] = {
+    use std::time::Duration;
+    [Duration::from_millis(10), Duration::from_millis(20), Duration::from_millis(40), Duration::from_millis(80)]
+};
+
+fn read_settled(
+    path: &Path,
+    pauses: &[std::time::Duration],
+    mut sleep: impl FnMut(std::time::Duration),
+) -> Result<Option<CachedToken>, CacheError> {
+    let mut pauses = pauses.iter();
+    loop {
+        let bytes = match crate::sys::guard::read(path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(source) => return Err(CacheError::read(path, source)),
+        };
+        match CachedToken::from_slice(path, &bytes) {
+            Err(_) if cut_short(&bytes) => match pauses.next() {
+                Some(pause) => {
+                    log::debug!("{} is empty or cut short; reading it again in {pause:?}", path.display());
+                    sleep(*pause);
+                }
+                None => return Err(CacheError::Partial { path: path.to_path_buf(), len: bytes.len() }),
+            },
+            parsed => return parsed.map(Some),
+        }
+    }
+}
+
+/// Whether `bytes` could be the start of a file still being written: nothing but blanks, or
+/// JSON that ends too early.
+fn cut_short(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err_and(|e| e.is_eof())
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -229,9 +277,22 @@ impl serde_json::ser::Formatter for PythonFormatter {
 }
 
 impl CacheError {
-    /// A write that failed only because another program had the file open (see [`fs::is_busy`]).
-    pub(crate) fn is_busy(&self) -> bool {
-        matches!(self, CacheError::Write { source, .. } if fs::is_busy(source))
+    /// Empty or cut short: possibly another program's write in progress, so never advice to
+    /// delete it.
+    pub fn is_partial(&self) -> bool {
+        matches!(self, CacheError::Partial { .. })
+    }
+
+    /// What to do about it, in a few words (`None`: the message says it already).
+    pub fn advice(&self) -> Option<&'static str> {
+        match self {
+            CacheError::Unsafe(_) => None,
+            CacheError::Read { .. } | CacheError::Write { .. } => Some("check the file's owner and mode"),
+            CacheError::Partial { .. } => {
+                Some("another program may be writing it: try again in a moment; if it stays so, log in again")
+            }
+            _ => Some("delete it and log in again"),
+        }
     }
 }
 
@@ -261,6 +322,43 @@ mod tests {
             out,
             r#"{"accessToken": "a", "expiresAt": "2026-01-01T00:00:00UTC", "zeta": 1, "alpha": {"n": [1, 2.5, null]}, "name": "\u00e9"}"#
         );
+    }
+
+    #[test]
+    fn a_file_caught_mid_write_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        let whole = BOTOCORE.as_bytes();
+        std::fs::write(&path, &whole[..40]).unwrap();
+        let mut pauses = 0;
+        let t = read_settled(&path, &SETTLE_PAUSES, |_| {
+            pauses += 1;
+            // The other writer finishes during the second pause.
+            if pauses == 2 {
+                std::fs::write(&path, whole).unwrap();
+            }
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!((t.access_token.expose(), pauses), ("aoaAAAA", 2));
+        for stuck in [&b""[..], b"  \n", &whole[..40]] {
+            std::fs::write(&path, stuck).unwrap();
+            let mut pauses = 0;
+            let e = read_settled(&path, &SETTLE_PAUSES, |_| pauses += 1).unwrap_err();
+            assert!(e.is_partial() && pauses == SETTLE_PAUSES.len(), "{e}");
+            assert!(!e.advice().unwrap().contains("delete"), "{e}");
+        }
+        // Garbage is not a write in progress: no pause, and it may be deleted.
+        std::fs::write(&path, b"{\"accessToken\": 5}").unwrap();
+        let e = read_settled(&path, &SETTLE_PAUSES, |_| panic!("no pause for a complete file")).unwrap_err();
+        assert!(!e.is_partial() && e.advice().unwrap().contains("delete"), "{e}");
+    }
+
+    #[test]
+    fn numbers_in_unknown_fields_are_kept_exactly() {
+        let text = r#"{"accessToken": "a", "expiresAt": "2026-01-01T00:00:00Z", "n": [12345678901234567890123, 0.10000000000000000555, -0, 18446744073709551616, 2.50]}"#;
+        let t = CachedToken::from_slice(Path::new("x"), text.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(t.to_bytes()).unwrap(), text);
     }
 
     #[test]

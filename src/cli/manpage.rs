@@ -262,7 +262,7 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([bold(var.as_str())]);
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
-    let others: [(&str, &[Inline]); 4] = [
+    let others: [(&str, &[Inline]); 5] = [
         (
             "SSOFRESH_LOG",
             &[
@@ -278,6 +278,14 @@ fn environment(r: &mut Roff, root: &Command) {
             &[roman("The profile for login, logout, credential-process, env and configure when none is given.")],
         ),
         ("NO_COLOR", &[roman("When set and not empty: no colour, whatever the terminal.")]),
+        (
+            "HTTPS_PROXY, ALL_PROXY, NO_PROXY",
+            &[roman(
+                "The proxy for the AWS endpoints (https_proxy, all_proxy, no_proxy too; HTTPS_PROXY first): \
+                 an http:// or https:// URL; NO_PROXY lists hosts, domains and networks that bypass it. \
+                 Loopback endpoints never use a proxy; HTTP_PROXY is not used.",
+            )],
+        ),
         ("XDG_STATE_HOME", &[roman("Where the state directory goes (default "), italic("~/.local/state"), roman(").")]),
     ];
     for (var, text) in others {
@@ -292,8 +300,9 @@ fn files(r: &mut Roff) {
     let files = [
         ("~/.aws/config", "The AWS config: sso-sessions and profiles (AWS_CONFIG_FILE, --config-file)."),
         ("~/.aws/sso/cache/<sha1>.json", "The token cache, shared with the AWS CLI and SDKs."),
-        ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env)."),
-        ("$XDG_STATE_HOME/ssofresh/", "ssofresh's state: per-session locks, back-off, rejected-token memo, notification and hint memos (--state-dir)."),
+        ("~/.aws/sso/cache/.<sha1>.ssofresh.lock", "The refresh lock beside each token cache, shared by every ssofresh that uses the cache (always empty)."),
+        ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env), each with its lock beside it."),
+        ("$XDG_STATE_HOME/ssofresh/", "ssofresh's state: back-off, rejected-token memo, the login lock, notification and hint memos (--state-dir)."),
         ("$XDG_STATE_HOME/ssofresh/activity.log", "One JSON line per refresh, login and notification, rotated (~/Library/Logs/ssofresh on macOS; --log-file)."),
     ];
     for (path, what) in files {

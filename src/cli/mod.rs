@@ -23,7 +23,9 @@ use std::time::Duration;
         Exit codes: 0 all selected tokens valid (or refreshed), 1 transient failure (try again \
         later), 2 usage or configuration error, 3 a new login is required. A reader that goes \
         away (`| head`) ends a command quietly with 0; what it did before stays done.",
-    after_help = "Logging: SSOFRESH_LOG=debug (env_logger filter syntax). Tokens are never logged."
+    after_help = "Logging: SSOFRESH_LOG=debug (env_logger filter syntax). Tokens are never logged.\n\
+        Proxy: HTTPS_PROXY (else ALL_PROXY) for the AWS endpoints, NO_PROXY for hosts that bypass it; \
+        loopback endpoints never use a proxy, HTTP_PROXY is not used."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -63,7 +65,7 @@ pub struct Global {
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
     #[arg(long, global = true, env = "SSOFRESH_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// ssofresh's own state: locks, back-off, rejected tokens [default: $XDG_STATE_HOME/ssofresh]
+    /// ssofresh's own state: back-off, rejected tokens, memos [default: $XDG_STATE_HOME/ssofresh]
     #[arg(long, global = true, env = "SSOFRESH_STATE_DIR", hide_env_values = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// The activity log [default: activity.log in the state directory; macOS: ~/Library/Logs/ssofresh]
@@ -218,7 +220,7 @@ pub struct Timeouts {
     /// Time allowed to connect to the endpoint
     #[arg(long, env = "SSOFRESH_CONNECT_TIMEOUT", hide_env_values = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: Duration,
-    /// Time allowed for a whole request (and the longest wait for another process's lock)
+    /// Time allowed for a whole request, from connecting to the answer's last byte (and the longest wait for another process's lock)
     #[arg(long, env = "SSOFRESH_TIMEOUT", hide_env_values = true, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 }

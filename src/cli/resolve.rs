@@ -14,7 +14,7 @@ use super::{
     Timeouts,
 };
 use crate::auth::browser::BrowserEnv;
-use crate::aws::env::AwsEnv;
+use crate::aws::env::{AwsEnv, ProxyEnv};
 use crate::aws::http::HttpSettings;
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
@@ -24,6 +24,7 @@ use crate::notify::{self, Backend, Kind, Sound};
 use crate::shell::export;
 use crate::sys::clock::Clock;
 use crate::sys::paths::{self, Paths, Requested};
+use crate::sys::secret::Secret;
 use crate::text::style::{self, ColorChoice, Style};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
@@ -67,9 +68,15 @@ fn clock() -> Result<Clock, Error> {
 }
 
 fn aws_env() -> AwsEnv {
+    let set = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     AwsEnv {
         profile: std::env::var("AWS_PROFILE").ok(),
         endpoint_vars: AwsEnv::ENDPOINT_VARS.iter().filter_map(|k| Some((*k, std::env::var(k).ok()?))).collect(),
+        // Taken over from reqwest, which would otherwise read them itself, HTTP_PROXY included.
+        proxy: ProxyEnv {
+            proxy: ProxyEnv::PROXY_VARS.iter().find_map(|k| Some((*k, Secret::new(set(k)?)))),
+            no_proxy: ProxyEnv::NO_PROXY_VARS.iter().find_map(|k| set(k)),
+        },
     }
 }
 
@@ -145,8 +152,9 @@ pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings 
         auto,
         state_dir: ctx.paths.state_dir.clone(),
         log: ctx.activity_log(),
-        aws: ctx.aws().clone(),
+        aws: ctx.aws_cell().clone(),
         clock: ctx.clock,
+        force_if: None,
     }
 }
 

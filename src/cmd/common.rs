@@ -5,8 +5,10 @@ use crate::aws::config::AwsConfig;
 use crate::cli::{resolve, RoleArgs};
 use crate::context::Context;
 use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
+use crate::engine::target::Target;
 use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::notify::Notifier;
+use crate::sys::lock::{self, Lock};
 use crate::sys::paths::Paths;
 use crate::sys::stdio::errln;
 use crate::text::timefmt;
@@ -46,6 +48,47 @@ pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
     Ok(())
 }
 
+/// The longest a login or logout waits for a refresh to finish: a refresh holds the lock for
+/// its request and retries (with the defaults, under two minutes).
+const CACHE_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The lock beside a token cache, for a login or logout about to write it: a refresh holding
+/// it may be about to write too, and must not overwrite (or bring back) what this writes. Says
+/// so on stderr while it waits. `Ok(None)` on a file system without locks, where the write goes
+/// ahead unguarded (as a refresh does); `Err` says why there is no lock, with the exit code.
+pub fn wait_for_cache_lock(target: &Target) -> Result<Option<Lock>, (String, u8)> {
+    let path = lock::beside(&target.cache_path);
+    let failed = |e: std::io::Error| {
+        if let Some(u) = crate::sys::guard::as_unsafe(&e) {
+            return (u.to_string(), EXIT_USAGE);
+        }
+        let (_, cause) = crate::sys::fs::write_cause(&e);
+        (format!("cannot lock {}: {cause}", path.display()), EXIT_TRANSIENT)
+    };
+    match lock::acquire(&path, std::time::Duration::ZERO) {
+        Ok(Some(l)) => return Ok(Some(l)),
+        Ok(None) => {}
+        Err(e) if lock::unsupported(&e) => {
+            ::log::warn!("cannot lock {}: {e}; going ahead without the lock", path.display());
+            return Ok(None);
+        }
+        Err(e) => return Err(failed(e)),
+    }
+    errln!("ssofresh: {}: waiting for another ssofresh process to finish refreshing it…", target.label());
+    match lock::acquire(&path, CACHE_LOCK_PATIENCE) {
+        Ok(Some(l)) => Ok(Some(l)),
+        Ok(None) => Err((
+            format!(
+                "another ssofresh process has been refreshing it for {} (it holds {}); try again once it has finished",
+                crate::text::duration::human(chrono::Duration::from_std(CACHE_LOCK_PATIENCE).unwrap_or_default()),
+                path.display()
+            ),
+            EXIT_TRANSIENT,
+        )),
+        Err(e) => Err(failed(e)),
+    }
+}
+
 /// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
 pub fn fail(e: &Error) -> u8 {
     errln!("ssofresh: {e}");
@@ -77,8 +120,12 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
     let notify = resolve::notify(&args.refresh.notify);
     let s = &opts.settings;
     let notifier = Notifier { settings: &notify, threshold: s.threshold, state_dir: &s.state_dir, log: &s.log };
-    let fetched =
-        role::credentials(&spec, &cfg, &opts, &mut |report| notifier.report(&spec.target, report, ctx.clock.now()))?;
+    let fetched = role::credentials(&spec, &cfg, &opts, &mut |report| {
+        notifier.report(&spec.target, report, ctx.clock.now());
+        if let Some(w) = report.clock_skew.and_then(crate::engine::refresh::skew_warning) {
+            errln!("ssofresh: warning: {}: {w}", spec.target.label());
+        }
+    })?;
     ::log::debug!(
         "{}: credentials from {:?}, valid until {}",
         spec.label(),

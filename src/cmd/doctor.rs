@@ -3,7 +3,7 @@
 
 use super::common::load_config;
 use crate::aws::config::{AwsConfig, Profile};
-use crate::aws::endpoint::{self, Service};
+use crate::aws::endpoint::{self, EndpointError, Region, Service};
 use crate::aws::env::AwsEnv;
 use crate::aws::token_cache::CachedToken;
 use crate::cli::{resolve, DoctorArgs};
@@ -297,29 +297,70 @@ fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
             if let crate::aws::token_cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {
                 continue;
             }
-            out.push(
-                Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()))
+            let finding = Finding::new(Level::Problem, format!("{}: unusable token cache: {e}", t.label()));
+            // Maybe another program's write in progress: removing it could lose that login.
+            out.push(if e.is_partial() {
+                finding
+                    .detail("another program may be writing it: run ssofresh doctor again in a moment; if it stays so, log in again:")
+                    .detail(format!("    {}", t.login_command()))
+            } else {
+                finding
                     .detail("delete it and log in again:")
-                    .detail(format!("    rm {} && {}", quote::path(Dialect::Posix, &t.cache_path), t.login_command())),
-            );
+                    .detail(format!("    rm {} && {}", quote::path(Dialect::Posix, &t.cache_path), t.login_command()))
+            });
         }
     }
 }
 
-/// Skew shows when a file ssofresh or the AWS CLI wrote "now" carries a time in the future.
+/// The clock against the SSO endpoint's, as the last refresh of each session measured it (the
+/// answer's `Date`); without such a measurement, files that carry a time in the future.
 fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out: &mut Vec<Finding>) {
-    let tolerance = chrono::Duration::minutes(5);
-    let mut ahead: Vec<(String, chrono::Duration)> = Vec::new();
+    let margin = crate::sys::clock::SKEW_MARGIN;
+    let fix = "tokens and role credentials are judged by this clock; enable time sync (timedatectl set-ntp true, or your OS's setting)";
+    let (mut measured, mut skewed) = (0, 0);
+    let mut future: Vec<(String, chrono::Duration)> = Vec::new();
     let mut checked = 0;
     for t in targets {
+        let saved = SessionState::load(&state::state_path(state_dir, &t.cache_key));
+        if let Some(skew) = &saved.clock_skew {
+            measured += 1;
+            let ahead = chrono::Duration::seconds(skew.ahead_secs);
+            let at = timefmt::parse(&skew.at);
+            if ahead.abs() > margin {
+                skewed += 1;
+                let direction = crate::engine::refresh::describe_skew(ahead);
+                match at {
+                    // Set back since: probably fixed; what was written then may be off.
+                    Some(at) if now < at - margin => out.push(Finding::new(
+                        Level::Note,
+                        format!(
+                            "{}: at its last refresh ({}) this machine's clock was {direction} the SSO endpoint's; it has been set back since",
+                            t.label(),
+                            skew.at
+                        ),
+                    )),
+                    _ => out.push(
+                        Finding::new(
+                            Level::Problem,
+                            format!(
+                                "this machine's clock is {direction} the SSO endpoint's (measured at the last refresh of {}, {})",
+                                t.label(),
+                                skew.at
+                            ),
+                        )
+                        .detail(fix),
+                    ),
+                }
+            }
+            continue;
+        }
         if let Ok(m) = std::fs::metadata(&t.cache_path).and_then(|m| m.modified()) {
             checked += 1;
             let written = DateTime::<Utc>::from(m);
-            if written - now > tolerance {
-                ahead.push((format!("{} was written", t.cache_path.display()), written - now));
+            if written - now > margin {
+                future.push((format!("{} was written", t.cache_path.display()), written - now));
             }
         }
-        let saved = SessionState::load(&state::state_path(state_dir, &t.cache_key));
         let times = [
             ("last refresh", saved.last_refresh.as_ref().map(|r| r.at.clone())),
             ("last login", saved.login_at.clone()),
@@ -327,35 +368,42 @@ fn clock_findings(targets: &[Target], state_dir: &Path, now: DateTime<Utc>, out:
         for (what, at) in times {
             if let Some(at) = at.as_deref().and_then(timefmt::parse) {
                 checked += 1;
-                if at - now > tolerance {
-                    ahead.push((format!("{}: the {what} was recorded", t.label()), at - now));
+                if at - now > margin {
+                    future.push((format!("{}: the {what} was recorded", t.label()), at - now));
                 }
             }
         }
     }
-    if let Some((what, by)) = ahead.iter().max_by_key(|(_, d)| *d) {
+    if let Some((what, by)) = future.iter().max_by_key(|(_, d)| *d) {
+        // The clock that wrote it was ahead of this one: it is behind now, or was ahead then.
         out.push(
             Finding::new(
                 Level::Problem,
-                format!("the system clock seems to be {} behind: {what} {} in the future", human(*by), human(*by)),
+                format!(
+                    "{what} {} in the future: this machine's clock is {} behind the one that wrote it (wrong now, or it was ahead then and has been set back)",
+                    human(*by),
+                    human(*by)
+                ),
             )
-            .detail("tokens will look valid after they expired; enable time sync (timedatectl set-ntp true, or your OS's setting)"),
+            .detail(fix),
         );
-    } else if checked > 0 {
+    } else if skewed == 0 && measured > 0 {
+        out.push(Finding::new(Level::Ok, "clock: agrees with the SSO endpoint's at the last refresh"));
+    } else if skewed == 0 && checked > 0 {
         out.push(Finding::new(Level::Ok, "clock: no sign of skew in the token cache and state times"));
     }
 }
 
 fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], aws: &AwsEnv, out: &mut Vec<Finding>) {
-    let mut overrides = 0;
+    let (mut overrides, mut problems) = (0, 0);
     for t in targets.iter().filter(|t| !t.is_legacy()) {
-        let region = t.region.as_deref().unwrap_or("us-east-1");
+        let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
         for service in [Service::SsoOidc, Service::Sso] {
             let what = match service {
                 Service::SsoOidc => "SSO-OIDC",
                 Service::Sso => "SSO portal",
             };
-            match endpoint::resolve(service, region, t.context_in(cfg, aws.profile.as_deref()), cfg, |k| aws.var(k)) {
+            match endpoint::resolve(service, &region, t.context_in(cfg, aws.profile.as_deref()), cfg, |k| aws.var(k)) {
                 Ok((url, source)) if source != "default" => {
                     overrides += 1;
                     out.push(Finding::new(
@@ -364,14 +412,26 @@ fn endpoint_findings(cfg: &AwsConfig, targets: &[Target], aws: &AwsEnv, out: &mu
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(
-                    Finding::new(Level::Problem, format!("{}: {e}", t.label()))
-                        .detail("fix or unset the override (AWS_ENDPOINT_URL*, [services], endpoint_url)"),
-                ),
+                Err(e @ EndpointError::BadRegion { .. }) => {
+                    problems += 1;
+                    out.push(
+                        Finding::new(Level::Problem, format!("{}: {e}", t.label()))
+                            .detail("the endpoints' host names are built from it (oidc.REGION.amazonaws.com): set it to the region of your IAM Identity Center, such as us-east-1"),
+                    );
+                    // One finding per session: the portal's endpoint has the same problem.
+                    break;
+                }
+                Err(e) => {
+                    problems += 1;
+                    out.push(
+                        Finding::new(Level::Problem, format!("{}: {e}", t.label()))
+                            .detail("fix or unset the override (AWS_ENDPOINT_URL*, [services], endpoint_url)"),
+                    )
+                }
             }
         }
     }
-    if overrides == 0 && targets.iter().any(|t| !t.is_legacy()) {
+    if overrides == 0 && problems == 0 && targets.iter().any(|t| !t.is_legacy()) {
         out.push(Finding::new(Level::Ok, "endpoints: the AWS defaults (no override in effect)"));
     }
 }

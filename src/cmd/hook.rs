@@ -168,7 +168,7 @@ fn say_once(
 /// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;
 /// returns whether it started one.
 fn start_refresh(paths: &Paths, args: &HookArgs, w: &Watched) -> bool {
-    let lock_path = lock::lock_path(&paths.state_dir, &w.target.cache_key);
+    let lock_path = lock::beside(&w.target.cache_path);
     match lock::acquire(&lock_path, Duration::ZERO) {
         Ok(Some(_free)) => {}
         Ok(None) => {

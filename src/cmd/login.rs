@@ -5,7 +5,7 @@ use super::common::{fail, load_config};
 use crate::auth::browser::BrowserEnv;
 use crate::auth::login::{self, Options, SignedIn};
 use crate::aws::registration::Flow;
-use crate::aws::token_cache::CachedToken;
+use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::cli::{resolve, LoginArgs, LoginFlow};
 use crate::context::Context;
 use crate::engine::activity::{ActivityLog, Entry};
@@ -127,14 +127,14 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
             return e.exit_code();
         }
     };
-    match save(&target, &signed, state_dir, &ctx.activity_log(), opts.http.timeout, ctx.clock.now()) {
+    match save(&target, &signed, state_dir, &ctx.activity_log(), ctx.clock.now()) {
         Ok(()) => {
             summary(&target, &signed.token, "", ctx.clock.now());
             EXIT_OK
         }
-        Err(msg) => {
+        Err((msg, code)) => {
             errln!("ssofresh: {label}: {msg}");
-            EXIT_USAGE
+            code
         }
     }
 }
@@ -146,18 +146,30 @@ fn save(
     signed: &SignedIn,
     state_dir: &Path,
     log: &ActivityLog,
-    lock_wait: Duration,
     now: DateTime<Utc>,
-) -> Result<(), String> {
+) -> Result<(), (String, u8)> {
     // The sign-in has succeeded: from here a Ctrl-C waits until everything is saved.
     let _whole = interrupt::critical();
-    // Under the refresh lock, so a tick refreshing the old token cannot write over this one.
-    // A refresh that outlasts the wait is not worth losing a login over: its own check
-    // before writing sees the new file and stands back.
+    // Never written without the cache's lock: a refresh holding it may be about to write the
+    // old login's token. It holds the lock for one request and its retries, so this waits.
     log::debug!("{}: taking the refresh lock to save the login", target.label());
-    let _refresh_lock = lock::acquire(&lock::lock_path(state_dir, &target.cache_key), lock_wait).ok().flatten();
+    let _cache_lock = super::common::wait_for_cache_lock(target).map_err(|(msg, code)| {
+        (format!("the new login was not saved: {msg}; the token cache was not changed"), code)
+    })?;
     let token = &signed.token;
-    token.write(&target.cache_path).map_err(|e| format!("{e}; check the directory's owner and mode"))?;
+    token.write(&target.cache_path).map_err(|e| match e {
+        CacheError::Write { source, .. } => {
+            let (_, cause) = crate::sys::fs::write_cause(&source);
+            (
+                format!(
+                    "cannot save the new login to {}: {cause}; the token cache was not changed",
+                    target.cache_path.display()
+                ),
+                EXIT_TRANSIENT,
+            )
+        }
+        e => (e.to_string(), EXIT_USAGE),
+    })?;
     let state_path = state::state_path(state_dir, &target.cache_key);
     let mut st = SessionState::load(&state_path);
     st.session = Some(target.name.clone());

@@ -13,7 +13,6 @@ use crate::context::Context;
 use crate::engine::activity::Entry;
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
-use crate::sys::lock;
 use crate::sys::stdio::{errln, outln};
 use std::io::ErrorKind;
 
@@ -43,6 +42,15 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     for t in &targets {
         code = combine(code, one(ctx, t, &cfg, http, &mut client));
     }
+    // Temp files of writers killed mid-write hold tokens too.
+    let temps = [crate::sys::fs::remove_stale_temps(dir), crate::sys::fs::remove_stale_temps(role_dir)]
+        .into_iter()
+        .chain([crate::sys::fs::remove_stale_temps_under(&paths.state_dir)])
+        .map(|r| r.len())
+        .sum::<usize>();
+    if temps > 0 {
+        outln!("Removed {temps} temp file(s) that killed ssofresh processes had left behind.");
+    }
     if args.all {
         let swept = logout::sweep_role_credentials(role_dir);
         if !swept.is_empty() {
@@ -55,18 +63,24 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     code
 }
 
-fn one(
-    ctx: &Context,
-    t: &Target,
-    cfg: &AwsConfig,
-    http: HttpSettings,
-    client: &mut Option<reqwest::blocking::Client>,
-) -> u8 {
+fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &mut Option<http::Client>) -> u8 {
     let label = t.label();
     let role_dir = &ctx.paths.role_cache_dir();
-    // A refresh running now would otherwise finish after us; its own check before writing
-    // already refuses to bring back a removed file, the lock just keeps the order plain.
-    let _lock = lock::acquire(&lock::lock_path(&ctx.paths.state_dir, &t.cache_key), http.timeout).ok().flatten();
+    // A region that is no host name is refused before anything is touched, the lock file
+    // beside the cache included (checked again below with the token read under the lock).
+    let peek = CachedToken::read(&t.cache_path).ok().flatten();
+    if let Some(Err(e)) = t.sso_region(&cfg.path, peek.as_ref()).map(|r| endpoint::check_region(&r)) {
+        errln!("ssofresh: {label}: {e}; nothing was removed");
+        return EXIT_USAGE;
+    }
+    // A refresh running now would otherwise finish after us and could bring the token back.
+    let _lock = match super::common::wait_for_cache_lock(t) {
+        Ok(l) => l,
+        Err((msg, code)) => {
+            errln!("ssofresh: {label}: not logged out: {msg}; nothing was removed");
+            return code;
+        }
+    };
     let mut done: Vec<String> = Vec::new();
     let mut code = EXIT_OK;
     let token = match CachedToken::read(&t.cache_path) {
@@ -76,15 +90,23 @@ fn one(
             None
         }
     };
+    let region = t
+        .sso_region(&cfg.path, token.as_ref())
+        .unwrap_or_else(|| endpoint::Region::new("us-east-1", "the default region"));
+    // A region that is no host name is a configuration error: fixed first, then logged out
+    // properly, at the portal too; until then nothing is removed.
+    if let Err(e) = endpoint::check_region(&region) {
+        errln!("ssofresh: {label}: {e}; nothing was removed");
+        return EXIT_USAGE;
+    }
     match &token {
         Some(token) if token.expires() > ctx.clock.now() => {
-            let region = t.region.as_deref().or(token.region.as_deref()).unwrap_or("us-east-1");
             let context = t.context_in(cfg, ctx.aws().profile.as_deref());
-            let portal = endpoint::resolve(Service::Sso, region, context, cfg, |k| ctx.aws().var(k))
+            let portal = endpoint::resolve(Service::Sso, &region, context, cfg, |k| ctx.aws().var(k))
                 .map_err(|e| e.to_string())
                 .and_then(|(url, _)| {
                     if client.is_none() {
-                        *client = Some(http::client(http)?);
+                        *client = Some(http::client(http, &ctx.aws().proxy).map_err(|e| e.to_string())?);
                     }
                     Ok(url)
                 });

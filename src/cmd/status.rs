@@ -286,7 +286,8 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         match s.state {
             State::ReloginRequired => line("why", &m),
             State::Legacy => line("note", &m),
-            State::Unreadable => line("why", &format!("{m}; delete the file and log in again")),
+            // The message carries the advice, which depends on what is wrong with the file.
+            State::Unreadable => line("why", &m),
             _ => {}
         }
     }

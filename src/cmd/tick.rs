@@ -58,6 +58,9 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         let report = refresh::run(t, &cfg, &settings);
         let now = ctx.clock.now();
         notifier.report(t, &report, now);
+        if let Some(w) = report.clock_skew.and_then(refresh::skew_warning) {
+            errln!("ssofresh: warning: {}: {w}", t.label());
+        }
         let outcome = report.outcome;
         match &outcome {
             Outcome::Refreshed { expires, .. } if !args.quiet => outln!(

@@ -3,7 +3,7 @@
 
 use crate::aws::config::AwsConfig;
 use crate::aws::endpoint::{self, Service};
-use crate::aws::env::AwsEnv;
+use crate::aws::env::AwsEnvCell;
 use crate::aws::http::{self, HttpSettings};
 use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
@@ -12,7 +12,8 @@ use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
-use crate::sys::clock::Clock;
+use crate::sys::clock::{self, Clock};
+use crate::sys::fs::Staged;
 use crate::sys::lock;
 use crate::text::duration::human;
 use crate::text::timefmt;
@@ -35,9 +36,12 @@ pub struct Settings {
     pub auto: bool,
     pub state_dir: PathBuf,
     pub log: ActivityLog,
-    /// The active profile and the endpoint overrides.
-    pub aws: AwsEnv,
+    /// The active profile, the endpoint overrides and the proxy, read if a request is due.
+    pub aws: AwsEnvCell,
     pub clock: Clock,
+    /// Refresh even a fresh token while the cache holds the access token with this fingerprint:
+    /// the portal has just rejected it.
+    pub force_if: Option<String>,
 }
 
 /// What one run found and did.
@@ -49,6 +53,38 @@ pub struct Report {
     /// Fingerprint of the login the cache held (refresh token, else access token), when it
     /// could be read.
     pub login: Option<String>,
+    /// How far the local clock was ahead of the endpoint's (negative: behind), when a request
+    /// was answered with a `Date`.
+    pub clock_skew: Option<chrono::TimeDelta>,
+}
+
+/// "3h 2m ahead of" / "5d 1h behind", for messages about the clock.
+pub fn describe_skew(skew: chrono::TimeDelta) -> String {
+    // To the nearest minute: the measurement is a second or so off (`Date` has whole seconds).
+    let minutes = chrono::TimeDelta::minutes((skew.num_seconds().abs() + 30) / 60);
+    if skew >= chrono::TimeDelta::zero() {
+        format!("{} ahead of", human(minutes))
+    } else {
+        format!("{} behind", human(minutes))
+    }
+}
+
+/// What to tell the user about a skew the endpoint's `Date` showed; `None` within the margin.
+pub fn skew_warning(skew: chrono::TimeDelta) -> Option<String> {
+    if skew.abs() <= clock::SKEW_MARGIN {
+        return None;
+    }
+    Some(if skew > chrono::TimeDelta::zero() {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: the token's expiry was counted from the endpoint's time, so AWS tools here take it for expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    } else {
+        format!(
+            "this machine's clock is {} the SSO endpoint's: AWS tools here take tokens for valid after they have expired; fix the clock (enable time sync: timedatectl set-ntp true, or your OS's setting)",
+            describe_skew(skew)
+        )
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,31 +150,56 @@ impl Outcome {
     }
 }
 
-fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
-    let reason = match e {
-        CacheError::Read { .. } | CacheError::Write { .. } => format!("{e}; check the file's owner and mode"),
+/// What is wrong with a token cache that cannot be used, and what to do about it: the words
+/// every command that reads the cache prints.
+pub(crate) fn cache_problem(target: &Target, e: &CacheError) -> String {
+    match (e, e.advice()) {
         // Names the path and the fix already.
-        CacheError::Unsafe(_) => e.to_string(),
-        _ => format!("unusable token cache: {e}; delete it and log in again ({})", target.login_command()),
-    };
-    Outcome::Broken { reason }
+        (_, None) => e.to_string(),
+        (CacheError::Read { .. } | CacheError::Write { .. }, Some(advice)) => format!("{e}; {advice}"),
+        (_, Some(advice)) => format!("unusable token cache: {e}; {advice} ({})", target.login_command()),
+    }
 }
 
-/// A refreshed token that could not be saved. When the cache file was only busy (Windows will
-/// not replace a file another program is reading), the old file is still whole and the next
-/// run refreshes again: transient, with no back-off. Anything else needs the user.
-fn write_failed(target: &Target, e: &CacheError, token: &CachedToken) -> Outcome {
-    if e.is_busy() {
-        return Outcome::Transient {
-            class: "cache_busy".into(),
-            reason: format!(
-                "the refreshed token was not saved: {} is open in another program (or not writable); the file is unchanged",
-                target.cache_path.display()
-            ),
-            expires: Some(token.expires()),
-        };
+fn broken_cache(target: &Target, e: &CacheError) -> Outcome {
+    Outcome::Broken { reason: cache_problem(target, e) }
+}
+
+/// A refreshed token that cannot be saved (`rotated` is `None` when this showed before any
+/// request, else whether the answer replaced the refresh token). Transient: a full disk, a
+/// read-only mount or a permission gets fixed, and the cache is still as it was. Records a
+/// back-off, except for a file that was only busy (Windows will not replace a file another
+/// program is reading; the next run can try at once).
+fn unsaved(
+    target: &Target,
+    e: &std::io::Error,
+    token: &CachedToken,
+    rotated: Option<bool>,
+    st: &mut SessionState,
+    now: DateTime<Utc>,
+) -> Outcome {
+    if let Some(u) = crate::sys::guard::as_unsafe(e) {
+        return Outcome::Broken { reason: u.to_string() };
     }
-    broken_cache(target, e)
+    let (class, cause) = crate::sys::fs::write_cause(e);
+    let file = target.cache_path.display();
+    let reason = match rotated {
+        None => format!(
+            "cannot save a refreshed token to {file}: {cause}; no refresh was attempted and the file is unchanged"
+        ),
+        Some(rotated) => format!(
+            "the refreshed token could not be saved to {file}: {cause}; the file is unchanged{}",
+            if rotated {
+                " (the endpoint replaced the refresh token, so the next refresh may ask for a new login)"
+            } else {
+                ""
+            }
+        ),
+    };
+    if class != "cache_busy" {
+        st.record_transient(now, class.to_string(), Some(reason.clone()));
+    }
+    Outcome::Transient { class: class.into(), reason, expires: Some(token.expires()) }
 }
 
 /// What stands between this token and a refresh request, known without the network. The
@@ -193,12 +254,19 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
     None
 }
 
+/// The time to judge `token` by: the local clock, or the endpoint's when the last refresh
+/// counted this very token from it (see `SessionState::endpoint_now`).
+pub fn endpoint_now(target: &Target, token: &CachedToken, settings: &Settings) -> DateTime<Utc> {
+    let now = settings.clock.now();
+    SessionState::load(&state::state_path(&settings.state_dir, &target.cache_key)).endpoint_now(&token.expires_at, now)
+}
+
 /// Checks one target and refreshes it when due. Never panics on bad input; every failure is an
 /// `Outcome` that leaves the cache as it was.
 pub fn run(target: &Target, cfg: &AwsConfig, settings: &Settings) -> Report {
     let mut seen = Seen::default();
     let outcome = evaluate(target, cfg, settings, &mut seen);
-    Report { outcome, login_detected: seen.login_detected, login: seen.login }
+    Report { outcome, login_detected: seen.login_detected, login: seen.login, clock_skew: seen.clock_skew }
 }
 
 /// What `evaluate` noticed besides its outcome.
@@ -207,6 +275,13 @@ struct Seen {
     login_detected: bool,
     /// Fingerprint of the login in the cache, when it could be read.
     login: Option<String>,
+    clock_skew: Option<chrono::TimeDelta>,
+}
+
+/// Whether the caller asked for a refresh of this very token (the portal has just rejected it).
+/// Only compared when a caller asks: the fingerprint costs a hash.
+fn forced(settings: &Settings, token: &CachedToken) -> bool {
+    settings.force_if.as_deref().is_some_and(|f| token.access_token.fingerprint() == f)
 }
 
 /// The refresh token identifies a login; without one, the access token does.
@@ -226,8 +301,12 @@ fn detect_login(
     if SessionState::load(state_path).seen_login.as_deref() == Some(fingerprint) {
         return false;
     }
-    let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
-    let Ok(Some(_lock)) = lock::acquire(&lock_path, Duration::ZERO) else { return false };
+    let _lock = match lock::acquire(&lock::beside(&target.cache_path), Duration::ZERO) {
+        Ok(Some(l)) => Some(l),
+        Ok(None) => return false,
+        // No lock file can be made there (a read-only cache): noticed unguarded, not never.
+        Err(_) => None,
+    };
     let mut st = SessionState::load(state_path);
     if st.seen_login.as_deref() == Some(fingerprint) {
         return false;
@@ -253,15 +332,27 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         Ok(None) => return Outcome::NotLoggedIn,
         Err(e) => return broken_cache(target, &e),
     };
+    // A region that could name another host is refused before anything is touched, a lock
+    // file beside the cache included (the round checks it again with the token it reads then).
+    // The plain test first: the no-op path pays for no message.
+    let raw = target.region.as_deref().or(token.region.as_deref());
+    if raw.is_some_and(|r| !endpoint::is_region_name(r)) {
+        if let Some(Err(e)) = target.sso_region(&cfg.path, Some(&token)).map(|r| endpoint::check_region(&r)) {
+            return Outcome::Broken { reason: e.to_string() };
+        }
+    }
     let state_path = state::state_path(&settings.state_dir, &target.cache_key);
     let fingerprint = login_fingerprint(&token);
     seen.login_detected = detect_login(target, &token, &fingerprint, settings, &state_path);
     seen.login = Some(fingerprint);
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
-    if token.expires() - now > threshold {
+    if token.expires() - now > threshold && !forced(settings, &token) {
         return Outcome::Fresh { expires: token.expires() };
     }
     let st = SessionState::load(&state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(settings, &token) {
+        return Outcome::Fresh { expires: token.expires() };
+    }
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
     }
@@ -275,7 +366,8 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         }
     }
 
-    let lock_path = lock::lock_path(&settings.state_dir, &target.cache_key);
+    // Beside the cache, so every ssofresh sharing the cache takes the same lock.
+    let lock_path = lock::beside(&target.cache_path);
     let _lock = match lock::acquire(&lock_path, settings.http.timeout) {
         Ok(Some(l)) => Some(l),
         Ok(None) => {
@@ -290,80 +382,262 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
             log::warn!("cannot lock {}: {e}; refreshing without the lock", lock_path.display());
             None
         }
+        // No lock file can be made beside the cache: neither could the refreshed token.
+        Err(e) if crate::sys::guard::as_unsafe(&e).is_none() && crate::sys::fs::write_cause(&e).0 != "cache_write" => {
+            let mut st = SessionState::load(&state_path);
+            let outcome = unsaved(target, &e, &token, None, &mut st, now);
+            save_state(&st, &state_path);
+            log_round(settings, target, 0, Duration::ZERO, &outcome, None);
+            return outcome;
+        }
         Err(e) => return Outcome::Broken { reason: format!("cannot lock {}: {e}", lock_path.display()) },
     };
+    // Temp files of writers killed mid-write. Here, when a refresh is due and under its lock,
+    // so the no-op path never lists a directory.
+    crate::sys::fs::remove_stale_temps(crate::sys::guard::parent(&target.cache_path));
+    crate::sys::fs::remove_stale_temps_under(&settings.state_dir);
+    // A round ends early when the cache changed under it (a new login, another program's
+    // refresh); the next one starts from what the cache holds then.
+    for _ in 0..MAX_ROUNDS {
+        match round(target, cfg, settings, seen, &state_path, threshold) {
+            Round::Done(outcome) => return outcome,
+            Round::Again => {}
+        }
+    }
+    let expires = CachedToken::read(&target.cache_path).ok().flatten().map(|t| t.expires());
+    Outcome::Transient {
+        class: "cache_changing".into(),
+        reason: "another program kept rewriting the token cache during the refresh; it was left as it is".into(),
+        expires,
+    }
+}
+
+/// Refreshes at most this many times in one run: once, and once more when the cache changed
+/// under the first request.
+const MAX_ROUNDS: usize = 2;
+
+enum Round {
+    Done(Outcome),
+    /// The cache changed during the request; what this round found is not used.
+    Again,
+}
+
+/// One refresh under the lock: read the cache again, check it, prepare the write, ask, save.
+fn round(
+    target: &Target,
+    cfg: &AwsConfig,
+    settings: &Settings,
+    seen: &mut Seen,
+    state_path: &std::path::Path,
+    threshold: chrono::Duration,
+) -> Round {
     // Another process may have refreshed, or a new login landed, while we waited.
     let now = settings.clock.now();
     let token = match CachedToken::read(&target.cache_path) {
         Ok(Some(t)) => t,
-        Ok(None) => return Outcome::NotLoggedIn,
-        Err(e) => return broken_cache(target, &e),
+        Ok(None) => return Round::Done(Outcome::NotLoggedIn),
+        Err(e) => return Round::Done(broken_cache(target, &e)),
     };
     seen.login = Some(login_fingerprint(&token));
-    if token.expires() - now > threshold {
-        return Outcome::Fresh { expires: token.expires() };
+    let mut st = SessionState::load(state_path);
+    if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(settings, &token) {
+        return Round::Done(Outcome::Fresh { expires: token.expires() });
     }
-    let mut st = SessionState::load(&state_path);
     if let Some(o) = local_obstacle(target, &token, &st, now) {
-        return o;
+        return Round::Done(o);
     }
     let (Some(refresh_token), Some(client_id), Some(client_secret)) =
         (&token.refresh_token, &token.client_id, &token.client_secret)
     else {
         // local_obstacle() has ruled this out; answer sensibly all the same.
-        return Outcome::Relogin {
+        return Round::Done(Outcome::Relogin {
             class: "no_refresh_token".into(),
             reason: "the cache holds no refresh token".into(),
-        };
+        });
     };
     st.session = Some(target.name.clone());
 
     // The SSO region is the session's sso_region; the token's own region is the next best.
-    let Some(region) = target.region.as_deref().or(token.region.as_deref()) else {
-        return Outcome::Broken { reason: format!("no sso_region for {} in the AWS config; add it", target.label()) };
+    let Some(region) = target.sso_region(&cfg.path, Some(&token)) else {
+        return Round::Done(Outcome::Broken {
+            reason: format!("no sso_region for {} in the AWS config; add it", target.label()),
+        });
     };
     // Endpoint settings live in profiles, which a sessions-only config lacks.
     let cfg = match cfg.full() {
         Ok(c) => c,
-        Err(e) => return Outcome::Broken { reason: e.to_string() },
+        Err(e) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
     };
-    let context = target.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = match endpoint::resolve(Service::SsoOidc, region, context, &cfg, |k| settings.aws.var(k)) {
+    let aws = settings.aws.get();
+    let context = target.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = match endpoint::resolve(Service::SsoOidc, &region, context, &cfg, |k| aws.var(k)) {
         Ok(r) => r,
-        Err(e) => return Outcome::Broken { reason: e.to_string() },
+        Err(e) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
+    };
+    // The answer may replace the refresh token, and then the old one is spent: prove the new
+    // one can be saved before asking for it.
+    let mut staged = match Staged::through_own_link(&target.cache_path, token.reserve()) {
+        Ok(s) => s,
+        Err(e) => {
+            let outcome = unsaved(target, &e, &token, None, &mut st, now);
+            save_state(&st, state_path);
+            log_round(settings, target, 0, Duration::ZERO, &outcome, None);
+            return Round::Done(outcome);
+        }
     };
     log::debug!("{}: refreshing at {url} ({source})", target.label());
-    let client = match http::client(settings.http) {
+    let client = match http::client(settings.http, &aws.proxy) {
         Ok(c) => c,
-        Err(e) => return Outcome::Transient { class: "tls".into(), reason: e, expires: Some(token.expires()) },
+        Err(e @ http::ClientError::Proxy { .. }) => return Round::Done(Outcome::Broken { reason: e.to_string() }),
+        Err(e) => {
+            return Round::Done(Outcome::Transient {
+                class: "tls".into(),
+                reason: e.to_string(),
+                expires: Some(token.expires()),
+            })
+        }
     };
 
     let started = Instant::now();
     let (result, attempt) =
         retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
             let sent_at = settings.clock.now();
-            oidc::refresh(&client, &url, client_id, client_secret, refresh_token).map(|r| (r, sent_at))
+            oidc::refresh(&client, &url, client_id, client_secret, refresh_token)
+                .map(|r| (r, sent_at, settings.clock.now()))
         });
+    let skew = result.as_ref().ok().and_then(|(r, sent, received)| Some(clock::skew(*sent, *received, r.server_date?)));
+    seen.clock_skew = skew;
+    // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
+    // endpoint's time. (Behind, the local clock counts it: every tool here judges it by that.)
+    let ahead = skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
+    let result = result.map(|(r, sent_at, _)| (r, sent_at - ahead));
     let elapsed = started.elapsed();
     log::debug!("{}: {attempt} attempt(s) in {elapsed:?}", target.label());
-    // A login that landed during the request (a login gives up waiting for our lock) wins over
-    // whatever this request found: no write, no state, no "log in again" for the old token.
-    let superseded = !matches!(CachedToken::read(&target.cache_path), Ok(Some(current)) if current == token);
-    let outcome = if superseded {
-        log::info!("{}: the cache changed during the refresh; keeping the new contents", target.label());
-        Outcome::Fresh { expires: token.expires() }
-    } else {
-        let o = conclude(target, result, &token, refresh_token, &mut st, attempt, settings.clock.now());
-        save_state(&st, &state_path);
-        o
+    let now = settings.clock.now();
+    let superseded = |why: &str| {
+        log::info!("{}: {why}; keeping what the cache holds now", target.label());
+        log_round(settings, target, attempt, elapsed, &Outcome::Fresh { expires: token.expires() }, None);
+        Round::Again
     };
+    let outcome = match result {
+        Ok((response, sent_at)) => {
+            let new = renewed(&token, response, sent_at);
+            let rotated = new.refresh_token != token.refresh_token;
+            if let Err(e) = staged.fill(&new.to_bytes()) {
+                unsaved(target, &e, &token, Some(rotated), &mut st, now)
+            } else if changed(&target.cache_path, &token) {
+                // The last look before the rename, with nothing slow in between: a login holds
+                // the lock to write, but the SDKs take none. What they wrote wins.
+                drop(staged);
+                return superseded("the cache changed during the refresh");
+            } else if let Err(e) = staged.commit() {
+                unsaved(target, &e, &token, Some(rotated), &mut st, now)
+            } else {
+                if let Some(skew) = skew {
+                    st.record_skew(now, skew);
+                }
+                st.record_success(now, &new.expires_at);
+                // Our own rotation of the refresh token is not a new login.
+                st.seen_login = Some(login_fingerprint(&new));
+                Outcome::Refreshed { expires: new.expires(), attempts: attempt }
+            }
+        }
+        Err(OidcError::Relogin { code, description }) => {
+            drop(staged);
+            if replaced_meanwhile(&target.cache_path, &token) {
+                return superseded(&format!(
+                    "the refresh was rejected ({code}), but another program had just replaced the refresh token"
+                ));
+            }
+            let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
+            st.record_rejected(now, refresh_token.fingerprint(), code.clone());
+            Outcome::Relogin {
+                class: code.clone(),
+                reason: format!("the refresh was rejected ({code}{detail}); the Identity Center session has ended"),
+            }
+        }
+        Err(OidcError::Transient { kind, message }) => {
+            drop(staged);
+            // A login that landed during the request: no back-off for the old token.
+            if changed(&target.cache_path, &token) {
+                return superseded("the cache changed during the refresh");
+            }
+            st.record_transient(now, kind.as_str().to_string(), Some(message.clone()));
+            let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
+            Outcome::Transient {
+                class: kind.as_str().into(),
+                reason: format!("refresh failed{tries}: {message}"),
+                expires: Some(token.expires()),
+            }
+        }
+    };
+    save_state(&st, state_path);
+    log_round(settings, target, attempt, elapsed, &outcome, skew);
+    Round::Done(outcome)
+}
+
+/// The cached token with what CreateToken answered.
+fn renewed(token: &CachedToken, response: oidc::TokenResponse, sent_at: DateTime<Utc>) -> CachedToken {
+    // parse_token_response bounds expires_in, so this cannot overflow.
+    let expires = sent_at + chrono::Duration::seconds(response.expires_in);
+    let mut new = token.clone();
+    new.access_token = response.access_token;
+    new.expires_at = timefmt::format(expires);
+    // Some SDKs reject other forms (smithy-rs: offsets; Go: `UTC`): written as `…SSZ`.
+    if let Some(r) = new.registration_expires() {
+        new.registration_expires_at = Some(timefmt::format(r));
+    }
+    // botocore drops the field when the answer has none, which breaks the next refresh.
+    if let Some(rt) = response.refresh_token {
+        new.refresh_token = Some(rt);
+    }
+    new
+}
+
+/// Whether the cache no longer holds `token` (changed, removed, or unreadable now).
+fn changed(path: &std::path::Path, token: &CachedToken) -> bool {
+    !matches!(CachedToken::read(path), Ok(Some(current)) if current == *token)
+}
+
+/// Pauses while looking for another program's write after a rejection: 750 ms in all.
+const ROTATION_PAUSES: [Duration; 4] =
+    [Duration::from_millis(50), Duration::from_millis(100), Duration::from_millis(200), Duration::from_millis(400)];
+
+/// After a rejected refresh token: whether another program has put a different one in the
+/// cache, or removed the cache. An SDK that used the same refresh token a moment before us got
+/// the rotated one and writes it just after our answer came, so this looks at once and again
+/// after short pauses. The new token was never sent: it is not the one rejected.
+fn replaced_meanwhile(path: &std::path::Path, sent: &CachedToken) -> bool {
+    for pause in std::iter::once(Duration::ZERO).chain(ROTATION_PAUSES) {
+        std::thread::sleep(pause);
+        match CachedToken::read(path) {
+            Ok(Some(current)) if current.refresh_token != sent.refresh_token => return true,
+            Ok(None) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// One activity-log line per refresh round that ended (`attempts` 0: no request was made).
+/// `skew`: what the endpoint's `Date` showed of the local clock, noted on a refresh that went
+/// through when it is beyond the margin.
+fn log_round(
+    settings: &Settings,
+    target: &Target,
+    attempts: u32,
+    elapsed: Duration,
+    outcome: &Outcome,
+    skew: Option<chrono::TimeDelta>,
+) {
     let mut e = Entry::new("refresh", &target.name, settings.clock.now());
-    e.attempts = Some(attempt);
+    e.attempts = Some(attempts);
     e.duration_ms = Some(elapsed.as_millis() as u64);
-    match &outcome {
+    match outcome {
         Outcome::Refreshed { expires, .. } => {
             e.outcome = Some("ok".into());
             e.expires_at = Some(timefmt::format(*expires));
+            e.message = skew.and_then(skew_warning);
         }
         Outcome::Relogin { class, reason } => {
             e.outcome = Some("relogin".into());
@@ -381,60 +655,12 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
         }
         Outcome::Fresh { .. } | Outcome::NotLoggedIn => {
             e.outcome = Some("superseded".into());
-            e.message = Some("a new login landed during the refresh".into());
+            e.message = Some(
+                "the cache changed during the refresh (a new login, or another program's refresh); kept it".into(),
+            );
         }
     }
     settings.log.append(&e);
-    outcome
-}
-
-/// Writes the refreshed token, or records why there is none.
-fn conclude(
-    target: &Target,
-    result: Result<(oidc::TokenResponse, DateTime<Utc>), OidcError>,
-    token: &CachedToken,
-    refresh_token: &crate::sys::secret::Secret,
-    st: &mut SessionState,
-    attempt: u32,
-    now: DateTime<Utc>,
-) -> Outcome {
-    match result {
-        Ok((response, sent_at)) => {
-            // parse_token_response bounds expires_in, so this cannot overflow.
-            let expires = sent_at + chrono::Duration::seconds(response.expires_in);
-            let mut new = token.clone();
-            new.access_token = response.access_token;
-            new.expires_at = timefmt::format(expires);
-            // botocore drops the field when the answer has none, which breaks the next refresh.
-            if let Some(rt) = response.refresh_token {
-                new.refresh_token = Some(rt);
-            }
-            if let Err(e) = new.write(&target.cache_path) {
-                return write_failed(target, &e, token);
-            }
-            st.record_success(now, &new.expires_at);
-            // Our own rotation of the refresh token is not a new login.
-            st.seen_login = Some(login_fingerprint(&new));
-            Outcome::Refreshed { expires: new.expires(), attempts: attempt }
-        }
-        Err(OidcError::Relogin { code, description }) => {
-            let detail = description.map(|d| format!(": {d}")).unwrap_or_default();
-            st.record_rejected(now, refresh_token.fingerprint(), code.clone());
-            Outcome::Relogin {
-                class: code.clone(),
-                reason: format!("the refresh was rejected ({code}{detail}); the Identity Center session has ended"),
-            }
-        }
-        Err(OidcError::Transient { kind, message }) => {
-            st.record_transient(now, kind.as_str().to_string(), Some(message.clone()));
-            let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
-            Outcome::Transient {
-                class: kind.as_str().into(),
-                reason: format!("refresh failed{tries}: {message}"),
-                expires: Some(token.expires()),
-            }
-        }
-    }
 }
 
 fn save_state(st: &SessionState, path: &std::path::Path) {
@@ -464,20 +690,41 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_cache_file_is_transient_and_others_are_broken() {
+    fn a_cache_that_cannot_be_written_is_transient_with_the_real_cause() {
         let token = CachedToken::from_slice(
             std::path::Path::new("k.json"),
             br#"{"accessToken": "a", "expiresAt": "2030-01-01T00:00:00Z"}"#,
         )
         .unwrap();
-        let write = |kind| CacheError::Write { path: PathBuf::from("/c/k.json"), source: std::io::Error::from(kind) };
-        let busy = write_failed(&target(), &write(std::io::ErrorKind::ResourceBusy), &token);
+        let now = Utc::now();
+        let fails = |e: std::io::Error, rotated| {
+            let mut st = SessionState::default();
+            (unsaved(&target(), &e, &token, rotated, &mut st, now), st)
+        };
+        let (busy, st) = fails(std::io::Error::from(std::io::ErrorKind::ResourceBusy), Some(false));
         assert!(matches!(&busy, Outcome::Transient { class, .. } if class == "cache_busy"), "{busy:?}");
         assert_eq!(busy.exit_code(), EXIT_TRANSIENT);
-        let line = busy.problem(&target(), Utc::now()).unwrap();
-        assert!(line.contains("corp") && line.contains("not saved") && line.contains("will try again"), "{line}");
-        let denied = write_failed(&target(), &write(std::io::ErrorKind::PermissionDenied), &token);
-        assert!(matches!(denied, Outcome::Broken { .. }), "{denied:?}");
+        assert_eq!(st.backoff_until, None, "a busy file may be replaced on the next run");
+        let line = busy.problem(&target(), now).unwrap();
+        assert!(line.contains("corp") && line.contains("not be saved") && line.contains("will try again"), "{line}");
+        #[cfg(unix)]
+        for (errno, class, words) in [
+            (libc::ENOSPC, "disk_full", "the disk is full"),
+            (libc::EROFS, "read_only", "read-only"),
+            (libc::EACCES, "no_permission", "permission denied"),
+        ] {
+            let (o, st) = fails(std::io::Error::from_raw_os_error(errno), None);
+            assert!(matches!(&o, Outcome::Transient { class: c, .. } if c == class), "{o:?}");
+            let line = o.problem(&target(), now).unwrap();
+            assert!(line.contains(words) && line.contains("no refresh was attempted"), "{line}");
+            assert!(st.backoff_until().is_some(), "{class}: backs off");
+        }
+        let (after, _) = fails(std::io::Error::from(std::io::ErrorKind::PermissionDenied), Some(true));
+        let line = after.problem(&target(), now).unwrap();
+        assert!(line.contains("replaced the refresh token"), "{line}");
+        let unsafe_dir: std::io::Error =
+            crate::sys::guard::Unsafe::OpenDir { path: PathBuf::from("/c"), mode: 0o777 }.into();
+        assert!(matches!(fails(unsafe_dir, None).0, Outcome::Broken { .. }), "an unsafe directory needs the user");
     }
 
     /// The engine on its own: no notification settings, no network for a fresh token; the
@@ -498,14 +745,15 @@ mod tests {
                 path: dir.path().join("activity.log"),
                 limits: crate::engine::activity::Limits { max_size: 0, max_files: 1 },
             },
-            aws: AwsEnv::default(),
+            aws: AwsEnvCell::default(),
             clock: Clock::starting_at(now),
+            force_if: None,
         };
         let t = Target { cache_path: dir.path().join("k.json"), ..target() };
         let cfg = AwsConfig::parse("").unwrap();
         assert_eq!(
             run(&t, &cfg, &settings),
-            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None }
+            Report { outcome: Outcome::NotLoggedIn, login_detected: false, login: None, clock_skew: None }
         );
 
         let expires = timefmt::format(now + chrono::Duration::hours(8));

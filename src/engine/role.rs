@@ -3,7 +3,7 @@
 //! A token refresh on the way is reported to the caller, which notifies about it.
 
 use crate::aws::config::AwsConfig;
-use crate::aws::endpoint::{self, Service};
+use crate::aws::endpoint::{self, Region, Service};
 use crate::aws::http;
 use crate::aws::portal::{self, PortalError, RoleCredentials};
 use crate::aws::role_cache::{self, Origin};
@@ -217,6 +217,13 @@ pub fn credentials(
     opts: &Options,
     refreshed: &mut dyn FnMut(&Report),
 ) -> Result<Fetched, RoleError> {
+    // A region that could name another host is refused before anything is touched, the role
+    // cache's lock file included. The plain test first: a cached answer pays for no message.
+    if spec.target.region.as_deref().is_some_and(|r| !endpoint::is_region_name(r)) {
+        if let Some(Err(e)) = spec.target.sso_region(&cfg.path, None).map(|r| endpoint::check_region(&r)) {
+            return Err(RoleError::Broken { label: spec.label(), reason: e.to_string() });
+        }
+    }
     let key = spec.cache_key();
     let path = role_cache::path(&opts.cache_dir, &key);
     let cached = || {
@@ -231,27 +238,37 @@ pub fn credentials(
     if let Some(hit) = cached() {
         return Ok(hit);
     }
-    // One fetch per role: whoever holds the lock fetches; the others then find its result.
-    let lock_path = lock::lock_path(&opts.settings.state_dir, &format!("role-{key}"));
+    // One fetch per role: whoever holds the lock fetches; the others then find its result. The
+    // lock sits beside the cache entry, shared by every ssofresh that shares the cache.
+    let lock_path = lock::beside(&path);
     let _lock = match lock::acquire(&lock_path, opts.settings.http.timeout) {
-        Ok(Some(l)) => l,
+        Ok(Some(l)) => Some(l),
         Ok(None) => {
             return Err(RoleError::Transient {
                 label: spec.label(),
                 reason: "another ssofresh process is still fetching these credentials".into(),
             })
         }
-        Err(e) => {
+        Err(e) if crate::sys::guard::as_unsafe(&e).is_some() => {
             return Err(RoleError::Broken {
                 label: spec.label(),
                 reason: format!("cannot lock {}: {e}", lock_path.display()),
             })
+        }
+        // The lock only saves requests: without one (a full or read-only cache directory, a
+        // file system without locks) the credentials are fetched all the same, and the
+        // failure to cache them is reported below.
+        Err(e) => {
+            log::info!("{}: cannot lock {}: {e}; fetching without the lock", spec.label(), lock_path.display());
+            None
         }
     };
     if let Some(hit) = cached() {
         log::debug!("{}: another process fetched the credentials meanwhile", spec.label());
         return Ok(hit);
     }
+    // Temp files of writers killed mid-write; only on this path, never on a cache hit.
+    crate::sys::fs::remove_stale_temps(&opts.cache_dir);
     let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
     let cache_warning = role_cache::write(&path, &creds)
         .err()
@@ -269,13 +286,13 @@ fn fresh_token(
 ) -> Result<Secret, RoleError> {
     let t = &spec.target;
     let label = spec.label();
-    let broken = |e: CacheError| RoleError::Broken {
-        label: label.clone(),
-        reason: format!("unusable token cache: {e}; delete it and log in again ({})", t.login_command()),
-    };
+    let broken = |e: CacheError| RoleError::Broken { label: label.clone(), reason: refresh::cache_problem(t, &e) };
     let not_logged_in =
         || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
-    let usable = |tok: &CachedToken| tok.expires() - settings.clock.now() > chrono::Duration::seconds(MIN_TOKEN_LIFE);
+    // By the endpoint's time when the token was counted from it (the local clock far ahead).
+    let usable = |tok: &CachedToken| {
+        tok.expires() - refresh::endpoint_now(t, tok, settings) > chrono::Duration::seconds(MIN_TOKEN_LIFE)
+    };
     let token = CachedToken::read(&t.cache_path).map_err(broken)?.ok_or_else(not_logged_in)?;
     let threshold = chrono::Duration::from_std(settings.threshold).unwrap_or(chrono::Duration::MAX);
     if token.expires() - settings.clock.now() > threshold {
@@ -329,24 +346,39 @@ fn fetch(
     let label = spec.label();
     let token = fresh_token(spec, cfg, settings, refreshed)?;
     let t = &spec.target;
-    let region = t.region.as_deref().unwrap_or("us-east-1");
+    let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
     // Endpoint settings live in profiles and [services], which a partial config lacks.
     let cfg = cfg.full().map_err(config_error)?;
-    let context = t.context_in(&cfg, settings.aws.profile.as_deref());
-    let (url, source) = endpoint::resolve(Service::Sso, region, context, &cfg, |k| settings.aws.var(k))
+    let aws = settings.aws.get();
+    let context = t.context_in(&cfg, aws.profile.as_deref());
+    let (url, source) = endpoint::resolve(Service::Sso, &region, context, &cfg, |k| aws.var(k))
         .map_err(|e| RoleError::Broken { label: label.clone(), reason: e.to_string() })?;
     log::debug!(
         "{label}: GetRoleCredentials for role {} in account {} at {url} ({source})",
         spec.role_name,
         spec.account_id
     );
-    let client = http::client(settings.http).map_err(|reason| RoleError::Transient { label: label.clone(), reason })?;
-    let started = Instant::now();
-    let (result, attempt) =
-        retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
-            portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, &token)
-        });
-    record(spec, &result, attempt, started.elapsed(), settings);
+    let client = http::client(settings.http, &aws.proxy).map_err(|e| match e {
+        http::ClientError::Proxy { .. } => RoleError::Broken { label: label.clone(), reason: e.to_string() },
+        http::ClientError::Setup(_) => RoleError::Transient { label: label.clone(), reason: e.to_string() },
+    })?;
+    let call = |token: &Secret| {
+        let started = Instant::now();
+        let (result, attempt) =
+            retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+                portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
+            });
+        record(spec, &result, attempt, started.elapsed(), settings);
+        (result, attempt)
+    };
+    let (mut result, mut attempt) = call(&token);
+    if matches!(result, Err(PortalError::Unauthorized { .. })) {
+        // The cache calls the token valid, yet the portal refused it (revoked early, or a clock
+        // that is off): one refresh, forced, and one more try before asking for a login.
+        if let Some(new) = refresh_refused(spec, &cfg, settings, &token, refreshed) {
+            (result, attempt) = call(&new);
+        }
+    }
     result.map_err(|e| match e {
         PortalError::Unauthorized { .. } => RoleError::Relogin {
             label: label.clone(),
@@ -366,6 +398,31 @@ fn fetch(
             RoleError::Transient { label: label.clone(), reason: format!("{message}{tries}") }
         }
     })
+}
+
+/// Refreshes a token the portal refused, even though the cache calls it valid; the new access
+/// token, or `None` when there is none (the refresh failed: the portal's refusal stands).
+fn refresh_refused(
+    spec: &RoleSpec,
+    cfg: &AwsConfig,
+    settings: &Settings,
+    refused: &Secret,
+    refreshed: &mut dyn FnMut(&Report),
+) -> Option<Secret> {
+    let t = &spec.target;
+    let mut s = settings.clone();
+    // Unless another process replaced it meanwhile: then that one is tried.
+    s.force_if = Some(refused.fingerprint());
+    s.auto = false;
+    let report = refresh::run(t, cfg, &s);
+    refreshed(&report);
+    log::info!("{}: the portal refused the access token; forced refresh: {:?}", spec.label(), report.outcome);
+    match report.outcome {
+        Outcome::Refreshed { .. } | Outcome::Fresh { .. } => {
+            CachedToken::read(&t.cache_path).ok().flatten().map(|c| c.access_token).filter(|a| a != refused)
+        }
+        _ => None,
+    }
 }
 
 /// One activity-log line per portal fetch (cache hits are not worth a line).

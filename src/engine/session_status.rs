@@ -169,7 +169,10 @@ pub fn classify(
         Err(e) => {
             s.state = State::Unreadable;
             s.reason = Some("unreadable".into());
-            s.message = Some(e.to_string());
+            s.message = Some(match e.advice() {
+                Some(advice) => format!("{e}; {advice}"),
+                None => e.to_string(),
+            });
             return s;
         }
     };

@@ -29,6 +29,18 @@ pub struct SessionState {
     /// When that login was written to the cache, as far as ssofresh can tell (file time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_at: Option<String>,
+    /// How this machine's clock compared with the SSO endpoint's at the last refresh whose
+    /// answer carried a `Date` (`doctor` reports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<ClockSkew>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClockSkew {
+    /// Seconds the local clock was ahead of the endpoint's; negative when behind.
+    pub ahead_secs: i64,
+    /// When, by the local clock.
+    pub at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -114,6 +126,29 @@ impl SessionState {
         });
     }
 
+    pub fn record_skew(&mut self, now: DateTime<Utc>, skew: chrono::TimeDelta) {
+        self.clock_skew = Some(ClockSkew { ahead_secs: skew.num_seconds(), at: timefmt::format(now) });
+    }
+
+    /// The endpoint's time, for deciding whether the cached token is due. A local clock far
+    /// ahead made the last refresh count `expiresAt` from the endpoint's clock; by the local
+    /// clock that token looks expired at once, and every run would refresh it again. So while
+    /// the cache holds exactly that token and the clock has not been set back since, "now" is
+    /// the local time less the skew measured then. Otherwise it is the local time.
+    pub fn endpoint_now(&self, expires_at: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+        let (Some(skew), Some(last)) = (&self.clock_skew, &self.last_refresh) else { return now };
+        let ahead = chrono::TimeDelta::seconds(skew.ahead_secs);
+        let measured = timefmt::parse(&skew.at);
+        if ahead <= crate::sys::clock::SKEW_MARGIN
+            || last.outcome != "ok"
+            || last.expires_at.as_deref() != Some(expires_at)
+            || measured.is_none_or(|at| now < at)
+        {
+            return now;
+        }
+        now - ahead
+    }
+
     pub fn record_rejected(&mut self, now: DateTime<Utc>, fingerprint: String, error: String) {
         self.failures = 0;
         self.backoff_until = None;
@@ -157,6 +192,27 @@ mod tests {
         s.record_login("fp2".into(), now);
         assert_eq!((s.rejected, s.last_refresh, s.backoff_until, s.failures), (None, None, None, 0));
         assert_eq!(s.seen_login.as_deref(), Some("fp2"));
+    }
+
+    #[test]
+    fn a_token_written_under_a_clock_far_ahead_is_judged_by_the_endpoints_time() {
+        let at = |s: &str| timefmt::parse(s).unwrap();
+        let mut s = SessionState::default();
+        let local = at("2026-02-14T12:00:00Z");
+        s.record_success(local, "2026-01-15T13:00:00Z");
+        s.record_skew(local, chrono::TimeDelta::days(30));
+        let later = local + chrono::TimeDelta::minutes(10);
+        assert_eq!(s.endpoint_now("2026-01-15T13:00:00Z", later), at("2026-01-15T12:10:00Z"));
+        // Another token in the cache (a login, another tool's refresh): the local clock.
+        assert_eq!(s.endpoint_now("2026-01-15T14:00:00Z", later), later);
+        // The clock was set back since (fixed): the local clock.
+        let fixed = at("2026-01-15T12:30:00Z");
+        assert_eq!(s.endpoint_now("2026-01-15T13:00:00Z", fixed), fixed);
+        // Behind, or within the margin: the local clock, which counted the token itself.
+        s.record_skew(local, chrono::TimeDelta::days(-30));
+        assert_eq!(s.endpoint_now("2026-01-15T13:00:00Z", later), later);
+        s.record_skew(local, chrono::TimeDelta::minutes(4));
+        assert_eq!(s.endpoint_now("2026-01-15T13:00:00Z", later), later);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! legacy profile (not), and how the user picks them.
 
 use crate::aws::config::{AwsConfig, Profile};
-use crate::aws::token_cache;
+use crate::aws::endpoint::Region;
+use crate::aws::token_cache::{self, CachedToken};
 use crate::error::{known_list, Error};
 use crate::text::quote::{self, Dialect};
 use crate::text::shown::shown;
@@ -53,6 +54,23 @@ impl Target {
 
     pub fn is_legacy(&self) -> bool {
         matches!(self.kind, Kind::Legacy { .. })
+    }
+
+    /// The SSO region and where it was found: the config's `sso_region` (`config` is the file's
+    /// path), else the `region` the token cache records, if `token` is given.
+    pub fn sso_region<'a>(&'a self, config: &Path, token: Option<&'a CachedToken>) -> Option<Region<'a>> {
+        if let Some(r) = &self.region {
+            let section = match &self.kind {
+                Kind::Session => format!("sso-session {}", self.name),
+                Kind::Legacy { profile } => format!("profile {profile}"),
+            };
+            return Some(Region::new(r, format!("sso_region of [{section}] in {}", config.display())));
+        }
+        let r = token?.region.as_deref()?;
+        Some(Region::new(
+            r,
+            format!("the region in {} (the token cache of {})", self.cache_path.display(), self.label()),
+        ))
     }
 
     /// The profile whose endpoint settings apply, found in `cfg` (which must hold profiles):

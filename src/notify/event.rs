@@ -281,10 +281,15 @@ mod tests {
 
     fn kinds(outcome: Outcome, login_detected: bool) -> Vec<Kind> {
         let now = Utc::now();
-        for_report(&target(), &Report { outcome, login_detected, login: None }, Duration::from_secs(1200), now)
-            .iter()
-            .map(|e| e.kind)
-            .collect()
+        for_report(
+            &target(),
+            &Report { outcome, login_detected, login: None, clock_skew: None },
+            Duration::from_secs(1200),
+            now,
+        )
+        .iter()
+        .map(|e| e.kind)
+        .collect()
     }
 
     fn transient(class: &str, expires_in: Option<i64>) -> Outcome {
@@ -317,7 +322,8 @@ mod tests {
     #[test]
     fn events_name_the_session_and_the_next_step() {
         let now = Utc::now();
-        let report = Report { outcome: transient("connect", Some(300)), login_detected: false, login: None };
+        let report =
+            Report { outcome: transient("connect", Some(300)), login_detected: false, login: None, clock_skew: None };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), now)[0];
         assert_eq!(e.session, "corp");
         assert!(e.title.contains("corp") && e.title.contains("expires in"), "{}", e.title);
@@ -340,6 +346,7 @@ mod tests {
             outcome: Outcome::Relogin { class: "c".into(), reason: long },
             login_detected: false,
             login: None,
+            clock_skew: None,
         };
         let e = &for_report(&target(), &report, Duration::from_secs(1200), Utc::now())[0];
         assert!(!e.message.contains('\n') && e.message.chars().count() <= MAX_MESSAGE + 1, "{}", e.message.len());

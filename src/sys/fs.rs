@@ -3,13 +3,14 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Seek, Write};
+use std::path::{Path, PathBuf};
 
 /// Replaces `path` atomically: a 0600 temp file in the same directory (created 0700 if
 /// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
 /// failure the temp file is removed and the target is untouched. A directory another user owns
-/// or can write to is refused first (`guard`).
+/// or can write to is refused first (`guard`). A symlink at `path` is replaced, never written
+/// through ([`write_through_own_link`] is for the files users link on purpose).
 ///
 /// On Windows `rename` is `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (then, on access denied, a
 /// POSIX-semantics rename by handle), which replaces the target in one step too, but not while
@@ -18,26 +19,214 @@ use std::path::Path;
 /// retried for about 300 ms; after that the error is returned ([`is_busy`] says so) and the
 /// caller tries again on its next run.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = crate::sys::guard::parent(path);
-    create_private_dir(dir)?;
-    crate::sys::guard::check_dir(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut staged = Staged::create(path, 0)?;
+    staged.fill(bytes)?;
+    staged.commit()
+}
+
+/// [`write_atomic`], except that a symlink at `path` that is the user's own and names a file of
+/// the user's (`~/.aws` or one cache file kept in a dotfiles repository) is written through:
+/// the file it names is replaced, atomically in its own directory, and the link stays.
+pub fn write_through_own_link(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut staged = Staged::through_own_link(path, 0)?;
+    staged.fill(bytes)?;
+    staged.commit()
+}
+
+/// A replacement for a file, made ready before its contents are known: the temp file exists
+/// and `reserve` bytes were written to it and synced. A full disk, a read-only file system or a
+/// missing permission shows here, before anything is spent on the new contents (a token
+/// refresh that rotates the refresh token cannot be taken back). The reserved blocks are then
+/// overwritten in place, which needs no new space on the usual file systems (ext4, xfs, tmpfs,
+/// APFS); copy-on-write ones (btrfs, zfs) may still need some.
+///
+/// Dropped without [`Staged::commit`], the temp file is removed and the target is untouched.
+/// Killed before that, it stays behind as `.NAME.PID.NANOS.tmp` holding blanks (or, for the
+/// milliseconds between `fill` and `commit`, the new contents) until
+/// [`remove_stale_temps`] finds its writer gone.
+#[derive(Debug)]
+pub struct Staged {
+    file: Option<std::fs::File>,
+    tmp: PathBuf,
+    /// The file the rename replaces.
+    target: PathBuf,
+    reserved: usize,
+}
+
+impl Staged {
+    /// To replace `path` itself (a symlink there included).
+    pub fn create(path: &Path, reserve: usize) -> io::Result<Staged> {
+        Staged::new(path.to_path_buf(), reserve)
+    }
+
+    /// To replace the file the user's own symlink at `path` names (see
+    /// [`write_through_own_link`]), else `path` itself.
+    pub fn through_own_link(path: &Path, reserve: usize) -> io::Result<Staged> {
+        Staged::new(crate::sys::guard::own_link_target(path).unwrap_or_else(|| path.to_path_buf()), reserve)
+    }
+
+    fn new(target: PathBuf, reserve: usize) -> io::Result<Staged> {
+        let dir = crate::sys::guard::parent(&target);
+        create_private_dir(dir)?;
+        crate::sys::guard::check_dir(dir)?;
+        let tmp = dir.join(temp_name(&target));
+        let file = open_new_private(&tmp)?;
+        let mut staged = Staged { file: Some(file), tmp, target, reserved: reserve };
+        if reserve > 0 {
+            // Spaces: JSON whitespace, and nothing secret if the process dies holding it.
+            let f = staged.file.as_mut().ok_or_else(|| io::Error::other("no temp file"))?;
+            f.write_all(&vec![b' '; reserve])?;
+            f.sync_all()?;
+        }
+        Ok(staged)
+    }
+
+    /// Writes the contents over the reserved space, trims what is left, and syncs.
+    pub fn fill(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let f = self.file.as_mut().ok_or_else(|| io::Error::other("no temp file"))?;
+        if self.reserved > 0 {
+            f.rewind()?;
+        }
+        f.write_all(bytes)?;
+        if self.reserved > bytes.len() {
+            f.set_len(bytes.len() as u64)?;
+        }
+        f.sync_all()
+    }
+
+    /// Renames the temp file over the target, then makes the rename durable.
+    pub fn commit(mut self) -> io::Result<()> {
+        drop(self.file.take());
+        retry_busy(|| std::fs::rename(&self.tmp, &self.target), &RENAME_PAUSES)?;
+        // Renamed: nothing for Drop to remove.
+        self.tmp = PathBuf::new();
+        sync_dir(crate::sys::guard::parent(&self.target));
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        drop(self.file.take());
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// `.NAME.PID.NANOS.tmp`: hidden, never `*.json` (what other tools look at), and naming its
+/// writer so that [`remove_stale_temps`] can tell a live writer's file from an orphan.
+fn temp_name(target: &Path) -> String {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = open_new_private(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        retry_busy(|| std::fs::rename(&tmp, path), &RENAME_PAUSES)?;
-        sync_dir(dir);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    format!(".{name}.{}.{nanos}.tmp", std::process::id())
+}
+
+/// A temp file older than this is an orphan whoever wrote it: a write takes milliseconds, a
+/// staged token refresh at most a few minutes.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes from `dir` the temp files [`Staged`] left behind when its process was killed: only
+/// names of its own pattern for a JSON file (`.NAME.json.PID.NANOS.tmp`), only regular files
+/// of this user, and only when that process is gone or the file is over an hour old. Other
+/// programs' files (botocore's `tmpXXXXXXXX.tmp`, anything else) are never touched. Returns
+/// what it removed.
+pub fn remove_stale_temps(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_writer) else { continue };
+        let path = entry.path();
+        // Not followed: a link there is nobody's temp file.
+        let Ok(m) = std::fs::symlink_metadata(&path) else { continue };
+        if !m.is_file() || !crate::sys::guard::is_mine(&m) {
+            continue;
+        }
+        let old = m.modified().ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > STALE_AFTER);
+        if (old || !process_alive(pid)) && std::fs::remove_file(&path).is_ok() {
+            log::info!("removed {}, left by a writer that is gone", path.display());
+            removed.push(path);
+        }
     }
-    result
+    removed
+}
+
+/// [`remove_stale_temps`] in `dir` and each directory directly in it (ssofresh's state
+/// directory: `sessions/`, `notify/`, `hints/`).
+pub fn remove_stale_temps_under(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = remove_stale_temps(dir);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                removed.extend(remove_stale_temps(&e.path()));
+            }
+        }
+    }
+    removed
+}
+
+/// The writer's pid when `name` is one of [`temp_name`]'s for a JSON file.
+fn temp_writer(name: &str) -> Option<u32> {
+    let rest = name.strip_suffix(".tmp")?;
+    let (rest, nanos) = rest.rsplit_once('.')?;
+    let (target, pid) = rest.rsplit_once('.')?;
+    let digits = |s: &str, most: usize| !s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit());
+    let json = target.strip_prefix('.')?.strip_suffix(".json")?;
+    (digits(nanos, 9) && digits(pid, 10) && !json.is_empty()).then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether a process with this pid exists (of any user). Where that cannot be asked, every
+/// writer counts as alive and only age removes its file.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        if unsafe { libc::kill(pid, 0) } == 0 {
+            return true;
+        }
+        // EPERM: it exists, as another user's process.
+        io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Why a file could not be written, as a short stable class and the words a user acts on.
+pub fn write_cause(e: &io::Error) -> (&'static str, String) {
+    if is_busy(e) {
+        return ("cache_busy", "it is open in another program".into());
+    }
+    #[cfg(unix)]
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) => return ("disk_full", "the disk is full; free some space".into()),
+        Some(libc::EDQUOT) => return ("disk_full", "the disk quota is used up; free some space".into()),
+        Some(libc::EROFS) => return ("read_only", "the file system is read-only".into()),
+        Some(libc::EACCES | libc::EPERM) => {
+            return ("no_permission", "permission denied; check the directory's owner and mode".into())
+        }
+        _ => {}
+    }
+    #[cfg(windows)]
+    match e.raw_os_error() {
+        // ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
+        Some(39 | 112) => return ("disk_full", "the disk is full; free some space".into()),
+        // ERROR_WRITE_PROTECT
+        Some(19) => return ("read_only", "the disk is write-protected".into()),
+        _ => {}
+    }
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        return ("no_permission", "permission denied; check the directory's owner and mode".into());
+    }
+    ("cache_write", e.to_string())
 }
 
 /// A small JSON file (ssofresh's session state and memos; a cached registration or role
@@ -113,6 +302,8 @@ pub fn open_new_private(path: &Path) -> io::Result<std::fs::File> {
 /// Open options for a file of ssofresh's own: created 0600, and a symlink planted at the path
 /// is refused rather than followed (on Unix). The caller adds how it opens the file.
 pub fn private_options() -> std::fs::OpenOptions {
+    // Only Unix adds flags; elsewhere the options stay as created.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut o = std::fs::OpenOptions::new();
     #[cfg(unix)]
     {
@@ -257,6 +448,117 @@ mod tests {
             assert!(is_busy(&io::Error::from_raw_os_error(code)));
         }
         assert!(!is_busy(&io::Error::from_raw_os_error(2)));
+    }
+
+    #[test]
+    fn staged_reserves_first_then_holds_exactly_the_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, b"old").unwrap();
+        let mut staged = Staged::create(&path, 100).unwrap();
+        let tmp = staged.tmp.clone();
+        assert_eq!(std::fs::read(&tmp).unwrap(), vec![b' '; 100], "the space is taken before the contents are known");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        staged.fill(b"{\"a\": 1}").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\": 1}");
+        assert!(!tmp.exists());
+        // Dropped uncommitted: the temp file goes, the target stays.
+        let staged = Staged::create(&path, 10).unwrap();
+        let tmp = staged.tmp.clone();
+        assert!(tmp.exists());
+        drop(staged);
+        assert!(!tmp.exists());
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\": 1}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_the_users_own_links_are_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let dots = dir.path().join("dots");
+        std::fs::create_dir(&dots).unwrap();
+        let real = dots.join("real.json");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("t.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_through_own_link(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let names: Vec<_> = std::fs::read_dir(&dots).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["real.json"]);
+        // A dangling link names no file of ours: it is replaced, nothing is created through it.
+        let gone = dots.join("gone.json");
+        let dangling = dir.path().join("d.json");
+        std::os::unix::fs::symlink(&gone, &dangling).unwrap();
+        write_through_own_link(&dangling, b"x").unwrap();
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().is_file() && !gone.exists());
+        // write_atomic never follows.
+        write_atomic(&link, b"replaced").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    #[test]
+    fn temp_names_are_recognised_only_in_their_own_pattern() {
+        assert_eq!(temp_writer(&temp_name(Path::new("/c/abc.json"))), Some(std::process::id()));
+        assert_eq!(temp_writer(".abc.json.42.123456789.tmp"), Some(42));
+        for other in [
+            "tmpab12cd34.tmp",             // botocore's mkstemp
+            "abc.json.42.1.tmp",           // not hidden
+            ".notes.txt.42.1.tmp",         // not a JSON file's
+            ".json.42.1.tmp",              // no name
+            ".abc.json.x42.1.tmp",         // not a pid
+            ".abc.json.42.1234567890.tmp", // not nanoseconds
+            ".abc.json.42.1.tmp~",
+            ".abc.json",
+        ] {
+            assert_eq!(temp_writer(other), None, "{other}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stale_temps_of_dead_writers_go_and_everything_else_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        let dead = child.id();
+        let at = |name: String| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, b"{}").unwrap();
+            p
+        };
+        let orphan = at(format!(".k.json.{dead}.5.tmp"));
+        let live = at(format!(".k.json.{}.5.tmp", std::process::id()));
+        let theirs = at("tmpab12cd34.tmp".into());
+        let token = at("k.json".into());
+        let sub = dir.path().join("sessions");
+        std::fs::create_dir(&sub).unwrap();
+        let nested = sub.join(format!(".k.json.{dead}.6.tmp"));
+        std::fs::write(&nested, b"{}").unwrap();
+        std::os::unix::fs::symlink(&token, dir.path().join(format!(".l.json.{dead}.7.tmp"))).unwrap();
+        let mut removed = remove_stale_temps_under(dir.path());
+        removed.sort();
+        let mut expected = vec![orphan, nested];
+        expected.sort();
+        assert_eq!(removed, expected);
+        for p in [&live, &theirs, &token] {
+            assert!(p.exists(), "{}", p.display());
+        }
+        assert!(dir.path().join(format!(".l.json.{dead}.7.tmp")).is_symlink(), "a link is nobody's temp file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_causes_name_what_the_user_can_fix() {
+        let class = |errno| write_cause(&io::Error::from_raw_os_error(errno)).0;
+        assert_eq!(class(libc::ENOSPC), "disk_full");
+        assert_eq!(class(libc::EDQUOT), "disk_full");
+        assert_eq!(class(libc::EROFS), "read_only");
+        assert_eq!(class(libc::EACCES), "no_permission");
+        assert_eq!(class(libc::EIO), "cache_write");
+        assert!(write_cause(&io::Error::from_raw_os_error(libc::ENOSPC)).1.contains("disk is full"));
     }
 
     #[test]

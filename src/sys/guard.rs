@@ -113,6 +113,19 @@ pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
     imp::read(path)
 }
 
+/// The file a symlink at `path` names, when the link is the user's own and names a regular
+/// file of the user's (the same trust `read` gives a link): a writer replaces that file, in its
+/// own directory, and keeps the link. `None` for anything else, which a writer replaces as is.
+pub fn own_link_target(path: &Path) -> Option<PathBuf> {
+    imp::own_link_target(path)
+}
+
+/// Whether a file (as `symlink_metadata` or `metadata` found it) belongs to this user; always
+/// on platforms without owners.
+pub fn is_mine(m: &std::fs::Metadata) -> bool {
+    imp::is_mine(m)
+}
+
 /// Open flags that refuse a symlink at the last component of a path, where the platform has one.
 #[cfg(unix)]
 pub const NOFOLLOW: i32 = libc::O_NOFOLLOW;
@@ -155,6 +168,20 @@ mod imp {
             s.push(dir.to_path_buf());
         }
         Ok(())
+    }
+
+    pub fn is_mine(m: &std::fs::Metadata) -> bool {
+        m.uid() == me()
+    }
+
+    pub fn own_link_target(path: &Path) -> Option<PathBuf> {
+        let link = std::fs::symlink_metadata(path).ok()?;
+        if !link.file_type().is_symlink() || link.uid() != me() {
+            return None;
+        }
+        let real = std::fs::canonicalize(path).ok()?;
+        let m = std::fs::symlink_metadata(&real).ok()?;
+        (m.is_file() && m.uid() == me()).then_some(real)
     }
 
     pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
@@ -249,6 +276,15 @@ mod imp {
 
     pub fn check_dir(_dir: &Path) -> Result<(), Unsafe> {
         Ok(())
+    }
+
+    pub fn is_mine(_m: &std::fs::Metadata) -> bool {
+        true
+    }
+
+    /// Links on Windows need privileges to make; they are replaced, not followed.
+    pub fn own_link_target(_path: &Path) -> Option<std::path::PathBuf> {
+        None
     }
 
     pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {

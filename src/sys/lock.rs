@@ -1,7 +1,8 @@
-//! Lock files: one per token cache, so concurrent ssofresh processes refresh it once, and the
-//! others ssofresh keeps (the notification memo, the activity log's writers). Every lock is
-//! taken the same way: an exclusive `flock` on a 0600 file that is never a followed symlink,
-//! tried again after growing pauses until a deadline.
+//! Lock files: one beside each token cache and role-credential cache, so that every ssofresh
+//! sharing that cache (whatever its state directory) refreshes it once, and the others
+//! ssofresh keeps (a login in progress, the notification memo, the activity log's writers).
+//! Every lock is taken the same way: an exclusive `flock` on a 0600 file that is never a
+//! followed symlink, tried again after growing pauses until a deadline.
 
 use fs4::FileExt;
 use std::fs::File;
@@ -15,8 +16,18 @@ pub struct Lock {
     _file: File,
 }
 
+/// A lock in ssofresh's state directory, for what only that directory holds.
 pub fn lock_path(state_dir: &Path, cache_key: &str) -> PathBuf {
     state_dir.join("locks").join(format!("{cache_key}.lock"))
+}
+
+/// The lock that guards a cache file, beside it: `<dir>/.<key>.ssofresh.lock` for
+/// `<dir>/<key>.json`. Every process that shares the cache shares it, whatever its state
+/// directory. Hidden, not `*.json`, and always empty: `aws sso logout` reads every file there
+/// as JSON and skips what does not parse; the SDKs only open `<key>.json` files by name.
+pub fn beside(cache_file: &Path) -> PathBuf {
+    let stem = cache_file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    crate::sys::guard::parent(cache_file).join(format!(".{stem}.ssofresh.lock"))
 }
 
 /// How long to sleep between tries: doubling from `first` up to `most`.
@@ -91,7 +102,15 @@ pub(crate) fn unsupported(e: &std::io::Error) -> bool {
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
-    crate::sys::fs::private_options().read(true).write(true).create(true).truncate(false).open(path)
+    match crate::sys::fs::private_options().read(true).write(true).create(true).truncate(false).open(path) {
+        // A lock file already there locks as well read-only (a file system remounted
+        // read-only, a directory we may not write to): callers then find out what they
+        // cannot write when they try, with the real cause.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+            crate::sys::fs::private_options().read(true).open(path).map_err(|_| e)
+        }
+        r => r,
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +127,12 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_millis(100));
         drop(first);
         assert!(acquire(&p, Duration::ZERO).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_cache_lock_sits_beside_the_cache_and_is_no_json_file() {
+        let p = beside(Path::new("/h/.aws/sso/cache/d033e22ae348aeb5660fc2140aec35850c4da997.json"));
+        assert_eq!(p, Path::new("/h/.aws/sso/cache/.d033e22ae348aeb5660fc2140aec35850c4da997.ssofresh.lock"));
     }
 
     #[test]

@@ -277,15 +277,16 @@ fn the_man_page_renders_without_warnings_and_documents_every_command() {
     assert!(text.lines().any(|l| l == "   ssofresh configure credential-process"));
     assert!(!text.contains("ssofresh hook"), "the hidden hook is documented");
     assert!(!text.contains("test-wait-scale"));
-    // The exit codes, the settings' variables and the help texts' tables. Prose is compared
-    // with its spacing folded: groff justifies lines by widening the spaces between words.
-    let prose = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(prose.contains("A new login is required"), "exit status 3");
-    assert!(prose.contains("A transient failure"), "exit status 1");
-    for var in ["SSOFRESH_THRESHOLD", "SSOFRESH_SESSION", "AWS_CONFIG_FILE", "SSOFRESH_LOG"] {
+    // The exit codes, the settings' variables and the help texts' tables. Phrases are looked for
+    // with spaces collapsed: groff justifies lines by widening spaces, alternating sides from one
+    // line to the next, so any line added above moves the extra spaces of everything below.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("A new login is required"), "exit status 3");
+    assert!(flat.contains("A transient failure"), "exit status 1");
+    for var in ["SSOFRESH_THRESHOLD", "SSOFRESH_SESSION", "AWS_CONFIG_FILE", "SSOFRESH_LOG", "HTTPS_PROXY"] {
         assert!(text.contains(var), "{var} undocumented");
     }
-    assert!(text.contains("--threshold <DURATION> [default: 20m]"));
+    assert!(flat.contains("--threshold <DURATION> [default: 20m]"));
     assert!(text.contains("  {left}     time left"), "the prompt's placeholder table lost its layout");
 }
 

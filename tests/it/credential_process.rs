@@ -268,9 +268,13 @@ fn login_needed_exits_3_naming_the_profile_and_the_command() {
         |_, _| Reply::token(NEW_ACCESS, None, 3600),
         |_, _| Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid"),
     );
-    let msg = fails(&home, &mut cp(&home, &stub), 3, "profile dev");
+    // The cache called it valid: one forced refresh and one more portal call, then a login.
+    let run = Run::of(&mut cp(&home, &stub));
+    assert_eq!((run.code, run.stdout.as_str()), (3, ""), "{}", run.stderr);
+    let msg = run.stderr.trim();
     assert!(msg.contains("rejected the access token") && msg.contains("corp") && msg.contains("login"), "{msg}");
-    assert_eq!(stub.count(PORTAL), 2, "401 is not retried (one call per run)");
+    assert_eq!((stub.count(TOKEN), stub.count(PORTAL)), (1, 2), "one refresh, no loop");
+    assert!(home.role_cache_files().is_empty());
 
     // Legacy profile whose fixed token expired: no refresh possible.
     let home = Home::new();
@@ -373,7 +377,9 @@ fn portal_refusals_and_faults() {
             Reply::portal_error(401, "UnauthorizedException", &format!("bad token {}", req.bearer().unwrap_or("")))
         },
     );
-    fails(&home, &mut cp(&home, &stub), 3, "profile dev");
+    // Run::of checks that no secret reached the output.
+    let run = Run::of(cp(&home, &stub).env("SSOFRESH_LOG", "trace"));
+    assert_eq!(run.code, 3, "{}", run.stderr);
 }
 
 #[test]

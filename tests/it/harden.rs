@@ -200,8 +200,7 @@ fn own_symlinked_aws_directory_and_cache_file_keep_working() {
 fn planted_symlink_at_the_lock_path_is_not_followed() {
     let (home, stub) = due();
     let victim = home.path().join("victim");
-    let lock = home.state_dir().join("locks").join(format!("{}.lock", sha1_hex("corp")));
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let lock = home.lock_path("corp");
     symlink(&victim, &lock).unwrap();
     let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -115,7 +115,7 @@ fn stub(state: &Arc<Idc>) -> Stub {
             }
             ("GET", "/federation/credentials") => {
                 if req.header("x-amz-sso_bearer_token") != Some(NEW_ACCESS) {
-                    return Reply::json(401, json!({"message": "Session token not found or invalid"}));
+                    return Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid");
                 }
                 Reply::json(200, json!({"roleCredentials": {
                     "accessKeyId": ROLE_AKID,
@@ -124,7 +124,11 @@ fn stub(state: &Arc<Idc>) -> Stub {
                     "expiration": epoch(3600) * 1000,
                 }}))
             }
-            ("POST", "/logout") => Reply::json(*s.logout_status.lock().unwrap(), json!({})),
+            ("POST", "/logout") => match *s.logout_status.lock().unwrap() {
+                // As the portal says it: UnauthorizedException.
+                401 => Reply::portal_error(401, "UnauthorizedException", "Session token not found or invalid"),
+                status => Reply::json(status, json!({})),
+            },
             ("POST", "/") => Reply::raw(
                 200,
                 "text/xml",
@@ -233,11 +237,7 @@ fn registration_path(home: &Home) -> std::path::PathBuf {
 }
 
 fn cache_files(home: &Home) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(home.cache_dir())
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
+    cache_entries(&home.cache_dir())
 }
 
 fn activity(home: &Home) -> Vec<Value> {
@@ -606,11 +606,7 @@ fn ctrl_c_while_saving_lets_the_save_finish() {
     let home = Home::new();
     let stub = stub_ok();
     // A refresh holds the session's lock, so the login has to wait for it before writing.
-    let state_dir = home.path().join(".local/state/ssofresh");
-    let held =
-        ssofresh::sys::lock::acquire(&ssofresh::sys::lock::lock_path(&state_dir, &sha1_hex("corp")), Duration::ZERO)
-            .unwrap()
-            .unwrap();
+    let held = ssofresh::sys::lock::acquire(&home.lock_path("corp"), Duration::ZERO).unwrap().unwrap();
     let mut live =
         Live::spawn(login(&home, &stub.url).args(["--use-device-code"]).env("SSOFRESH_LOG", "ssofresh=debug"));
     // Logged once the Ctrl-C guard is up, right before the lock is taken.

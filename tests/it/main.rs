@@ -13,6 +13,7 @@
 mod common;
 
 mod awscli;
+mod cache_write;
 mod completions;
 mod config_file;
 mod credential_process;
@@ -30,5 +31,7 @@ mod prompt;
 mod properties;
 mod scale;
 mod shell;
+mod skew;
 mod status;
 mod tick;
+mod wire;

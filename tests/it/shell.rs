@@ -183,8 +183,7 @@ fn the_exit_status_survives_the_hook() {
 /// and asks to be run again at the next prompt, so every prompt runs it.
 fn refresh_running(home: &Home) -> ssofresh::sys::lock::Lock {
     home.write_token("corp", &token(4 * 60));
-    let path = ssofresh::sys::lock::lock_path(&home.state_dir(), &sha1_hex("corp"));
-    ssofresh::sys::lock::acquire(&path, Duration::ZERO).unwrap().expect("a free lock")
+    ssofresh::sys::lock::acquire(&home.lock_path("corp"), Duration::ZERO).unwrap().expect("a free lock")
 }
 
 fn hook_runs(stderr: &str, sh: &str) -> usize {

@@ -9,7 +9,7 @@ fn fault(stub: &Stub, home: &Home) -> Run {
     let before = std::fs::read(home.token_path("corp")).unwrap();
     let run = Run::of(home.cmd_at(&stub.url).args(["tick"]).env("SSOFRESH_LOG", "trace"));
     assert_eq!(std::fs::read(home.token_path("corp")).unwrap(), before, "cache changed: {}", run.stderr);
-    let names: Vec<_> = std::fs::read_dir(home.cache_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names = cache_entries(&home.cache_dir());
     assert_eq!(names.len(), 1, "stray files: {names:?}");
     run
 }
@@ -241,7 +241,7 @@ fn broken_caches_exit_2_and_stay_as_they_were() {
             format!(r#"{{"accessToken": "{ACCESS}", "expiresAt": "{REFRESH}"}}"#).into_bytes(),
             "expiresAt",
         ),
-        ("empty", Vec::new(), "truncated"),
+        ("empty", Vec::new(), "empty"),
     ];
     for (what, bytes, needle) in cases {
         let home = Home::new();
@@ -539,5 +539,36 @@ fn times_name_their_zone() {
                 .env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"),
         );
         assert!(status.stdout.lines().next().unwrap_or_default().ends_with("(until 15:00 CEST)"), "{}", status.stdout);
+    }
+}
+
+/// What ssofresh writes, every SDK reads: registrationExpiresAt in `…SSZ` like expiresAt (the
+/// same instant), and numbers in fields it does not know exactly as they were.
+#[test]
+fn a_refresh_writes_times_every_sdk_reads_and_keeps_unknown_numbers_exact() {
+    for (written, normalised) in [
+        ("2099-03-01T00:00:00+00:00", "2099-03-01T00:00:00Z"),
+        ("2099-03-01T01:00:00+01:00", "2099-03-01T00:00:00Z"),
+        ("2099-03-01T00:00:00UTC", "2099-03-01T00:00:00Z"),
+        ("2099-03-01T00:00:00.000Z", "2099-03-01T00:00:00Z"),
+    ] {
+        let home = Home::new();
+        let mut t = token(4 * 60);
+        t["registrationExpiresAt"] = json!(written);
+        let text = t.to_string().replace(
+            r#""someToolField":{"kept":true}"#,
+            r#""someToolField":{"kept":true,"id":12345678901234567890123,"ratio":0.10000000000000000555,"max":18446744073709551616}"#,
+        );
+        home.write_token_bytes("corp", text.as_bytes());
+        let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+        assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 0);
+        let out = String::from_utf8(std::fs::read(home.token_path("corp")).unwrap()).unwrap();
+        assert!(out.contains(&format!(r#""registrationExpiresAt": "{normalised}""#)), "{written}: {out}");
+        assert!(
+            out.contains(
+                r#""id": 12345678901234567890123, "ratio": 0.10000000000000000555, "max": 18446744073709551616"#
+            ),
+            "{out}"
+        );
     }
 }

@@ -156,11 +156,10 @@ impl Home {
     pub fn role_cache_path(&self, key: &str) -> PathBuf {
         self.role_cache_dir().join(format!("{key}.json"))
     }
-    /// File names in the role cache (empty when it does not exist).
+    /// File names in the role cache, without ssofresh's lock files (empty when it does not
+    /// exist).
     pub fn role_cache_files(&self) -> Vec<String> {
-        std::fs::read_dir(self.role_cache_dir())
-            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default()
+        super::cache_entries(&self.role_cache_dir())
     }
     /// A role-cache entry as botocore's `JSONFileCache` writes it.
     pub fn write_role_cache(&self, key: &str, c: &RoleCreds) -> PathBuf {

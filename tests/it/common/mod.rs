@@ -47,6 +47,8 @@ pub struct Reply {
     pub gate: Option<Gate>,
     /// Never answer (the connection stays open until the test ends).
     pub hang: bool,
+    /// Send the headers, then the body one byte at a time with this pause before each.
+    pub drip: Option<Duration>,
 }
 
 impl Reply {
@@ -61,6 +63,7 @@ impl Reply {
             delay: Duration::ZERO,
             gate: None,
             hang: false,
+            drip: None,
         }
     }
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -74,6 +77,11 @@ impl Reply {
     /// Answers once `gate` is open: the request stays under way for as long as the test needs.
     pub fn until(mut self, gate: &Gate) -> Reply {
         self.gate = Some(gate.clone());
+        self
+    }
+    /// Sends the headers at once and the body one byte per `pause`: a slow-loris endpoint.
+    pub fn dripping(mut self, pause: Duration) -> Reply {
+        self.drip = Some(pause);
         self
     }
     pub fn hang() -> Reply {
@@ -214,6 +222,18 @@ fn serve(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
             out += &format!("{k}: {v}\r\n");
         }
         out += "\r\n";
+        if let Some(pause) = reply.drip {
+            if writer.write_all(out.as_bytes()).and_then(|_| writer.flush()).is_err() {
+                return;
+            }
+            for b in &reply.body {
+                thread::sleep(pause);
+                if writer.write_all(&[*b]).and_then(|_| writer.flush()).is_err() {
+                    return;
+                }
+            }
+            continue;
+        }
         if writer.write_all(out.as_bytes()).and_then(|_| writer.write_all(&reply.body)).is_err() {
             return;
         }
@@ -236,6 +256,23 @@ pub fn sha1_hex(s: &str) -> String {
 /// The fingerprint ssofresh keeps of a token (never the token).
 pub fn fingerprint(secret: &str) -> String {
     ssofresh::sys::secret::Secret::new(secret).fingerprint()
+}
+
+/// Whether `name` is one of ssofresh's lock files, which sit beside the caches they guard
+/// (`.<key>.ssofresh.lock`, always empty): not a cache entry.
+pub fn is_lock_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".ssofresh.lock")
+}
+
+/// The file names in a cache directory, sorted, without ssofresh's lock files (empty when the
+/// directory does not exist).
+pub fn cache_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.retain(|n| !is_lock_file(n));
+    v.sort();
+    v
 }
 
 /// Every path under `dir` with its bytes: to show a command changed nothing.
@@ -315,6 +352,10 @@ impl Home {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
         p
+    }
+    /// The lock ssofresh takes beside a session's token cache.
+    pub fn lock_path(&self, session_or_url: &str) -> PathBuf {
+        self.cache_dir().join(format!(".{}.ssofresh.lock", sha1_hex(session_or_url)))
     }
     pub fn read_token(&self, session_or_url: &str) -> Value {
         serde_json::from_slice(&std::fs::read(self.token_path(session_or_url)).unwrap()).unwrap()

@@ -1,0 +1,1 @@
+// Empty: only the dependency on smallvec 1.6.0 matters (see Cargo.toml).
