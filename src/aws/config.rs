@@ -273,8 +273,20 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     }
     let mut out = String::new();
     let mut keep = false;
-    for line in text.lines() {
-        let t = line.trim_start();
+    // Line by line as `lines()` splits, but by a byte search: `lines()` looks for each `\n`
+    // through a char searcher that cost some 180 instructions a line, at every prompt.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+        let line = &text[start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        start = end + 1;
+        // Most lines start with a letter or `[`: nothing to trim.
+        let t = match line.as_bytes().first() {
+            Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => line,
+            _ => line.trim_start(),
+        };
         if t.starts_with('[') && t.len() != line.len() {
             return None;
         }
@@ -286,7 +298,8 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
             }
             // Every [sso-session …] is kept, as the parse judges it; a profile only when named.
             // Most configs name no profile here: then one prefix test per header decides.
-            let t = name.trim_start();
+            // Trimmed only when it has to be: a char-wise trim per header shows in the no-op tick.
+            let t = if name.starts_with([' ', '\t']) { name.trim_start() } else { name };
             keep = t.starts_with("sso-session")
                 || (!profiles.is_empty()
                     && match header(name) {

@@ -152,33 +152,21 @@ pub struct ManArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
+    // The comma lists are split by `sessions()`/`profiles()`, not by clap, so that
+    // `--exact-names` can keep a name with a comma whole.
     /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
-    #[arg(
-        long = "session",
-        short = 's',
-        env = "SSOFRESH_SESSION",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
+    #[arg(long = "session", short = 's', env = "SSOFRESH_SESSION", hide_env_values = true, value_name = "NAME")]
     pub sessions: Vec<String>,
     /// A profile whose token to work on (repeatable, or a comma list)
-    #[arg(
-        long = "profile",
-        short = 'p',
-        env = "SSOFRESH_PROFILE",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
+    #[arg(long = "profile", short = 'p', env = "SSOFRESH_PROFILE", hide_env_values = true, value_name = "NAME")]
     pub profiles: Vec<String>,
-    /// One sso-session, named exactly: never split at commas (the command lines ssofresh
-    /// writes use it, so that `a,b` stays one name)
-    #[arg(long = "session-name", hide = true, value_name = "NAME", allow_hyphen_values = true)]
-    pub session_names: Vec<String>,
-    /// One profile, named exactly: never split at commas
-    #[arg(long = "profile-name", hide = true, value_name = "NAME", allow_hyphen_values = true)]
-    pub profile_names: Vec<String>,
+    /// The --session and --profile values are names as written, never comma lists (the command
+    /// lines ssofresh writes add it for a name with a comma)
+    // An Option without a default: a plain bool flag has one, which clap fills in at every
+    // start, a cost the prompt hook would pay at every prompt.
+    #[arg(long, hide = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true",
+          value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    pub exact_names: Option<bool>,
 }
 
 impl Selection {
@@ -186,15 +174,22 @@ impl Selection {
         self.sessions().iter().chain(&self.profiles()).all(|s| s.trim().is_empty())
     }
 
-    /// Every session named, by `--session` (comma lists split) and then `--session-name`.
+    /// Every session named: each `--session` value, a comma list unless `--exact-names`.
     pub fn sessions(&self) -> Vec<String> {
-        self.sessions.iter().chain(&self.session_names).cloned().collect()
+        names(&self.sessions, self.exact_names.unwrap_or(false))
     }
 
-    /// Every profile named, by `--profile` (comma lists split) and then `--profile-name`.
+    /// Every profile named: each `--profile` value, a comma list unless `--exact-names`.
     pub fn profiles(&self) -> Vec<String> {
-        self.profiles.iter().chain(&self.profile_names).cloned().collect()
+        names(&self.profiles, self.exact_names.unwrap_or(false))
     }
+}
+
+fn names(values: &[String], exact: bool) -> Vec<String> {
+    if exact {
+        return values.to_vec();
+    }
+    values.iter().flat_map(|v| v.split(',')).map(str::to_string).collect()
 }
 
 // The shared groups below are flattened without an `ArgGroup` (`group(skip)`): nothing refers

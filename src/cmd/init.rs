@@ -92,18 +92,17 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     EXIT_OK
 }
 
-/// The sessions and profiles `init` was given, each as one argument that names it exactly
-/// (`selection_arg`: a name with a comma or a leading `-` survives).
+/// The sessions and profiles `init` was given, named so that the hook or the scheduled tick
+/// reads exactly these names (`selection_args`: a comma or a leading `-` survives).
 fn push_selection(args: &InitArgs, given: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
     let sel = &args.selection;
-    let named = |v: &[String], id: &str| if given(id) { v.to_vec() } else { Vec::new() };
-    let clean = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    for s in clean([named(&sel.sessions, "sessions"), named(&sel.session_names, "session_names")].concat()) {
-        out.push(target::selection_arg(&s, false));
-    }
-    for p in clean([named(&sel.profiles, "profiles"), named(&sel.profile_names, "profile_names")].concat()) {
-        out.push(target::selection_arg(&p, true));
-    }
+    let clean = |v: Vec<String>, id: &str| -> Vec<String> {
+        if !given(id) {
+            return Vec::new();
+        }
+        v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    out.extend(target::selection_args(&clean(sel.sessions(), "sessions"), &clean(sel.profiles(), "profiles")));
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -123,17 +123,17 @@ impl Target {
     }
 }
 
-/// The arguments that name one session (or profile, `profile: true`) to another ssofresh, as
-/// the command lines ssofresh writes do (the hook's tick, `init`'s hooks and scheduler
-/// entries): `--session=NAME`, so a name that starts with `-` is not taken for a flag, or
-/// `--session-name=NAME` when the name has a comma, which `--session` would split at.
-pub fn selection_arg(name: &str, profile: bool) -> String {
-    match (profile, name.contains(',')) {
-        (false, false) => format!("--session={name}"),
-        (false, true) => format!("--session-name={name}"),
-        (true, false) => format!("--profile={name}"),
-        (true, true) => format!("--profile-name={name}"),
+/// The arguments that name these sessions and profiles to another ssofresh, as the command lines
+/// ssofresh writes do (the hook's tick, `init`'s hooks and scheduler entries): `--session=NAME`,
+/// so that a name starting with `-` is not taken for a flag, and `--exact-names` when a name
+/// has a comma, which would otherwise make it a list.
+pub fn selection_args(sessions: &[String], profiles: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = sessions.iter().map(|s| format!("--session={s}")).collect();
+    out.extend(profiles.iter().map(|p| format!("--profile={p}")));
+    if sessions.iter().chain(profiles).any(|n| n.contains(',')) {
+        out.push("--exact-names".into());
     }
+    out
 }
 
 /// How every message tells the user to log in to an sso-session: a command to paste into a
@@ -343,9 +343,12 @@ mod tests {
         assert_eq!(session_login_command("-x"), "ssofresh login -- -x");
         assert_eq!(profile_login_command("old"), "ssofresh login --profile old");
         assert_eq!(profile_login_command("-p"), "ssofresh login --profile=-p");
-        assert_eq!(selection_arg("-x", false), "--session=-x");
-        assert_eq!(selection_arg("a,b", false), "--session-name=a,b");
-        assert_eq!(selection_arg("a,b", true), "--profile-name=a,b");
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(selection_args(&strings(&["-x"]), &[]), ["--session=-x"]);
+        assert_eq!(
+            selection_args(&strings(&["a,b", "c"]), &strings(&["p"])),
+            ["--session=a,b", "--session=c", "--profile=p", "--exact-names"]
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub fn select(
         return Ok(target::all(&cfg, cache_dir)
             .into_iter()
             .filter(|t| !t.is_legacy())
-            .map(|t| Watched { tick_args: vec![target::selection_arg(&t.name, false)], target: t, explicit: false })
+            .map(|t| Watched {
+                tick_args: target::selection_args(std::slice::from_ref(&t.name), &[]),
+                target: t,
+                explicit: false,
+            })
             .collect());
     }
     let targets = match target::select(&cfg, sessions, profiles, cache_dir) {
@@ -44,8 +48,8 @@ pub fn select(
         .into_iter()
         .map(|t| {
             let tick_args = match &t.via {
-                Some(profile) => vec![target::selection_arg(profile, true)],
-                None => vec![target::selection_arg(&t.name, false)],
+                Some(profile) => target::selection_args(&[], std::slice::from_ref(profile)),
+                None => target::selection_args(std::slice::from_ref(&t.name), &[]),
             };
             Watched { target: t, explicit: true, tick_args }
         })

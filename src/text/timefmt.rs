@@ -64,29 +64,55 @@ pub fn local(t: DateTime<Utc>) -> Local {
     Local { date: l.format("%Y-%m-%d").to_string(), time: l.format("%H:%M").to_string(), zone }
 }
 
+/// `localtime_r` and `tzset`. On Linux looked up when a time is first shown (`dlsym`, which the
+/// binary imports anyway): imported, they would be two more symbols the dynamic linker resolves
+/// at every start (full RELRO), paid by the no-op tick, which shows no time.
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
-extern "C" {
-    /// POSIX (`time.h`): reads `TZ` into the C library's zone; the libc crate does not bind it.
-    fn tzset();
+mod c_time {
+    pub type LocaltimeR = unsafe extern "C" fn(*const libc::time_t, *mut libc::tm) -> *mut libc::tm;
+    pub type Tzset = unsafe extern "C" fn();
+
+    #[cfg(target_os = "linux")]
+    pub fn functions() -> Option<(Tzset, LocaltimeR)> {
+        // SAFETY: dlsym with RTLD_DEFAULT and NUL-terminated names; a non-null result is the
+        // C library's function of that name, whose C signature the types above spell out.
+        unsafe {
+            let tzset = libc::dlsym(libc::RTLD_DEFAULT, c"tzset".as_ptr());
+            let localtime_r = libc::dlsym(libc::RTLD_DEFAULT, c"localtime_r".as_ptr());
+            if tzset.is_null() || localtime_r.is_null() {
+                return None;
+            }
+            Some((
+                std::mem::transmute::<*mut libc::c_void, Tzset>(tzset),
+                std::mem::transmute::<*mut libc::c_void, LocaltimeR>(localtime_r),
+            ))
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn functions() -> Option<(Tzset, LocaltimeR)> {
+        extern "C" {
+            /// POSIX (`time.h`); the libc crate does not bind it.
+            fn tzset();
+        }
+        Some((tzset, libc::localtime_r))
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
 fn libc_local(t: DateTime<Utc>) -> Option<Local> {
     let secs = libc::time_t::try_from(t.timestamp()).ok()?;
+    let (tzset, localtime_r) = c_time::functions()?;
     // SAFETY: tzset only reads the TZ variable and the zone files; localtime_r writes the
     // zeroed struct we own; tm_zone then points into the C library's static zone names (or
     // is null), read before any other time call.
     unsafe {
         tzset();
         let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
+        if localtime_r(&secs, &mut tm).is_null() || tm.tm_zone.is_null() {
             return None;
         }
-        let zone = if tm.tm_zone.is_null() {
-            return None;
-        } else {
-            std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned()
-        };
+        let zone = std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned();
         if zone.is_empty() {
             return None;
         }

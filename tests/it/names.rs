@@ -31,7 +31,7 @@ fn control_characters_in_names_are_printed_escaped_everywhere() {
             "tick",
             Run::of(
                 home.cmd()
-                    .args(["tick", "--session-name", SESSION, "--notify", "command"])
+                    .args(["tick", "--session", SESSION, "--notify", "command"])
                     .env("SSOFRESH_NOTIFY_COMMAND", format!("cat >> '{}'", events.display())),
             ),
         ),

@@ -392,7 +392,7 @@ fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_promp
             out.stderr
         );
         assert_eq!(stub.count("/token"), 4, "{sh}");
-        // Named to init, as a user would type them (`--session-name` keeps the comma).
+        // Named to init, as a user would type them (`--exact-names` keeps the comma).
         let home = setup();
         let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
         let init = Run::of(home.cmd().env("PATH", path_var()).args([
@@ -403,7 +403,8 @@ fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_promp
             "x y",
             "--session",
             "$(id)",
-            "--session-name",
+            "--exact-names",
+            "--session",
             "a,b",
         ]));
         assert_eq!(init.code, 0, "{}", init.stderr);
@@ -440,7 +441,8 @@ fn odd_session_names_survive_scheduler_lines_and_hints() {
         "x y",
         "--session",
         "$(id)",
-        "--session-name",
+        "--exact-names",
+        "--session",
         "a,b",
     ]));
     assert_eq!(run.code, 0, "{}", run.stderr);
