@@ -29,6 +29,8 @@ mod notify;
 mod process;
 mod prompt;
 mod properties;
+// CPU time from wait4: Unix only.
+#[cfg(unix)]
 mod scale;
 mod shell;
 mod skew;

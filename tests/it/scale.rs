@@ -33,7 +33,6 @@ fn big_home(n: usize, profiles: usize) -> Home {
 }
 
 /// Runs `cmd` to the end; its exit code and the CPU time (user + system) it used.
-#[cfg(unix)]
 // wait4 below reaps the child (std's wait cannot report its CPU time).
 #[allow(clippy::zombie_processes)]
 fn cpu(cmd: &mut std::process::Command) -> (i32, Duration) {
@@ -51,7 +50,6 @@ fn cpu(cmd: &mut std::process::Command) -> (i32, Duration) {
     (code, time(usage.ru_utime) + time(usage.ru_stime))
 }
 
-#[cfg(unix)]
 #[test]
 fn work_grows_linearly_with_the_number_of_sessions() {
     let (small, big) = (big_home(5_000, 5_000), big_home(20_000, 20_000));
@@ -81,7 +79,6 @@ fn work_grows_linearly_with_the_number_of_sessions() {
 
 /// The case: 100k sessions through the hook, tick and status, in well under the time a
 /// quadratic lookup took (over 30 s for the hook alone, in a release build).
-#[cfg(unix)]
 #[test]
 fn a_hundred_thousand_sessions() {
     let home = big_home(100_000, 10_000);
