@@ -51,4 +51,6 @@ pub struct UserEnv {
     pub xdg_config_home: Option<String>,
     /// `ZDOTDIR`: where zsh reads `.zshrc`.
     pub zdotdir: Option<String>,
+    /// The Windows account, `USERDOMAIN\USERNAME`: whose logon starts the scheduled task.
+    pub windows_account: Option<String>,
 }

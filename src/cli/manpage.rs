@@ -262,7 +262,7 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([bold(var.as_str())]);
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
-    let others: [(&str, &[Inline]); 5] = [
+    let others: [(&str, &[Inline]); 7] = [
         (
             "SSOFRESH_LOG",
             &[
@@ -287,6 +287,8 @@ fn environment(r: &mut Roff, root: &Command) {
             )],
         ),
         ("XDG_STATE_HOME", &[roman("Where the state directory goes (default "), italic("~/.local/state"), roman(").")]),
+        ("USERPROFILE", &[roman("Windows: HOME, as the AWS CLI takes it (else HOMEDRIVE and HOMEPATH).")]),
+        ("LOCALAPPDATA", &[roman("Windows: where the state directory goes.")]),
     ];
     for (var, text) in others {
         r.control("TP", []);

@@ -360,15 +360,17 @@ pub struct TickArgs {
 }
 
 const INIT_HELP: &str = "\
-Shells (add to the rc file):
+Shells (add to the rc file; PowerShell: to $PROFILE):
   zsh:   eval \"$(ssofresh init zsh)\"
   bash:  eval \"$(ssofresh init bash)\"
   fish:  ssofresh init fish | source
+  pwsh:  ssofresh init powershell | Out-String | Invoke-Expression
 
 Schedulers (for machines nobody types on):
-  ssofresh init systemd --install   then run the command it prints
-  ssofresh init launchd --install   then run the command it prints
-  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -";
+  ssofresh init systemd --install    then run the command it prints
+  ssofresh init launchd --install    then run the command it prints
+  (crontab -l 2>/dev/null; ssofresh init cron) | crontab -
+  ssofresh init schtasks --install   then run the command it prints";
 
 const PROMPT_HELP: &str = "\
 Format placeholders:
@@ -386,12 +388,17 @@ pub enum InitTarget {
     Zsh,
     Bash,
     Fish,
+    /// Windows PowerShell 5.1 and PowerShell 7
+    #[value(alias = "pwsh")]
+    Powershell,
     /// A systemd user .service and .timer
     Systemd,
     /// A macOS LaunchAgent plist
     Launchd,
     /// A crontab line
     Cron,
+    /// A Windows Task Scheduler task (XML for schtasks /Create /XML)
+    Schtasks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -399,6 +406,7 @@ pub enum Shell {
     Zsh,
     Bash,
     Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -51,10 +51,44 @@ pub fn context(global: &Global) -> Result<Context, Error> {
         state_dir: global.state_dir.as_deref(),
         log_file: global.log_file.as_deref(),
     };
-    let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
-    let paths = Paths::resolve(requested, home, || dirs::state_dir().or_else(dirs::data_local_dir));
+    let paths = Paths::resolve(requested, home(), state_base);
     let log_limits = Limits { max_size: global.log_max_size, max_files: global.log_max_files };
     Ok(Context::new(paths, log_limits, clock()?, aws_env))
+}
+
+/// HOME as the AWS CLI finds it. On Windows that is Python's `expanduser`: `USERPROFILE`, else
+/// `HOMEDRIVE` + `HOMEPATH`; `dirs` asks the shell's known folder instead, which ignores both,
+/// so a changed `USERPROFILE` would put our cache where botocore never looks.
+fn home() -> PathBuf {
+    #[cfg(windows)]
+    if let Some(home) = windows_home(|k| std::env::var_os(k)) {
+        return home;
+    }
+    dirs::home_dir().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Python's `ntpath.expanduser` for `~` (3.8 and later: `HOME` is not read), from the variables
+/// `var` gives; `None` when neither is set.
+#[cfg(any(windows, test))]
+fn windows_home(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let set = |k: &str| var(k).filter(|v| !v.is_empty());
+    if let Some(profile) = set("USERPROFILE") {
+        return Some(PathBuf::from(profile));
+    }
+    let path = set("HOMEPATH")?;
+    let mut home = set("HOMEDRIVE").unwrap_or_default();
+    home.push(path);
+    Some(PathBuf::from(home))
+}
+
+/// The platform's directory that ssofresh's state goes under: `$XDG_STATE_HOME` (Linux),
+/// `%LOCALAPPDATA%` (Windows, the variable first, as documented), else the local data directory.
+fn state_base() -> Option<PathBuf> {
+    #[cfg(windows)]
+    if let Some(dir) = std::env::var_os("LOCALAPPDATA").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    dirs::state_dir().or_else(dirs::data_local_dir)
 }
 
 fn clock() -> Result<Clock, Error> {
@@ -86,7 +120,18 @@ pub fn user_env() -> UserEnv {
         path: std::env::var_os("PATH"),
         xdg_config_home: std::env::var("XDG_CONFIG_HOME").ok(),
         zdotdir: std::env::var("ZDOTDIR").ok(),
+        windows_account: windows_account(|k| std::env::var(k).ok()),
     }
+}
+
+/// `DOMAIN\user` (a local account's domain is the computer's name), as Task Scheduler names
+/// users; just the user without a domain; `None` without `USERNAME`.
+fn windows_account(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let user = var("USERNAME").filter(|u| !u.trim().is_empty())?;
+    Some(match var("USERDOMAIN").filter(|d| !d.trim().is_empty()) {
+        Some(domain) => format!("{domain}\\{user}"),
+        None => user,
+    })
 }
 
 /// Whether a browser can be opened here, and which (`login`).
@@ -243,5 +288,34 @@ pub fn env_format(f: EnvFormat) -> export::Format {
         EnvFormat::Powershell => export::Format::Powershell,
         EnvFormat::Json => export::Format::Json,
         EnvFormat::Dotenv => export::Format::Dotenv,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    #[test]
+    fn windows_home_is_found_as_python_finds_it() {
+        fn env<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+            move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| OsString::from(v))
+        }
+        let all = [("USERPROFILE", r"D:\Profiles\u"), ("HOMEDRIVE", "C:"), ("HOMEPATH", r"\Users\u")];
+        assert_eq!(windows_home(env(&all)), Some(PathBuf::from(r"D:\Profiles\u")), "USERPROFILE first");
+        let drive_path = [("USERPROFILE", ""), ("HOMEDRIVE", "C:"), ("HOMEPATH", r"\Users\u"), ("HOME", "/h")];
+        assert_eq!(windows_home(env(&drive_path)), Some(PathBuf::from(r"C:\Users\u")), "then drive and path");
+        assert_eq!(windows_home(env(&[("HOMEPATH", r"\Users\u")])), Some(PathBuf::from(r"\Users\u")));
+        assert_eq!(windows_home(env(&[("HOME", "/h"), ("HOMEDRIVE", "C:")])), None, "HOME is not read");
+    }
+
+    #[test]
+    fn windows_account_is_domain_and_user() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(windows_account(env(&[("USERDOMAIN", "CORP"), ("USERNAME", "ana")])).as_deref(), Some(r"CORP\ana"));
+        assert_eq!(windows_account(env(&[("USERNAME", "ana")])).as_deref(), Some("ana"));
+        assert_eq!(windows_account(env(&[("USERDOMAIN", "CORP"), ("USERNAME", " ")])), None);
     }
 }

@@ -33,7 +33,7 @@ fn credential_process(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u
         return EXIT_USAGE;
     }
     let exe = match std::env::current_exe().and_then(|p| p.canonicalize()) {
-        Ok(p) => p,
+        Ok(p) => crate::sys::paths::plain(p),
         Err(e) => {
             errln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
             return EXIT_USAGE;
@@ -67,9 +67,20 @@ fn fail(e: &RoleError) -> u8 {
     e.exit_code()
 }
 
-/// One word of the `credential_process` line: botocore splits it like a POSIX shell (shlex),
-/// so anything unusual goes in double quotes with `"` and `\` escaped.
+/// One word of the `credential_process` line, as the AWS clients of this platform split it.
 fn word(s: &str) -> String {
+    if cfg!(windows) {
+        // botocore splits it by the C runtime's rules there, and the JS and Rust SDKs hand the
+        // line to `cmd /C`, which reads `"…"` alike.
+        crate::text::quote::windows_arg(s)
+    } else {
+        posix_word(s)
+    }
+}
+
+/// botocore splits the line like a POSIX shell (shlex), so anything unusual goes in double
+/// quotes with `"` and `\` escaped.
+fn posix_word(s: &str) -> String {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+=,-".contains(&b)) {
         s.to_string()
     } else {
@@ -79,12 +90,33 @@ fn word(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::word;
+    use super::*;
 
     #[test]
     fn quotes_what_shlex_would_split() {
-        assert_eq!(word("/usr/local/bin/ssofresh"), "/usr/local/bin/ssofresh");
-        assert_eq!(word("/home/a b/ssofresh"), "\"/home/a b/ssofresh\"");
-        assert_eq!(word("we\"ird\\"), "\"we\\\"ird\\\\\"");
+        assert_eq!(posix_word("/usr/local/bin/ssofresh"), "/usr/local/bin/ssofresh");
+        assert_eq!(posix_word("/home/a b/ssofresh"), "\"/home/a b/ssofresh\"");
+        assert_eq!(posix_word("we\"ird\\"), "\"we\\\"ird\\\\\"");
+    }
+
+    /// Both forms split back into the same words by botocore's own splitter for each platform.
+    #[cfg(unix)]
+    #[test]
+    fn botocore_splits_each_form_back_into_the_words() {
+        let words = ["/opt/x y/ssofresh", r"C:\Program Files\ssofresh.exe", r#"we"ird\"#, r"a\\b c\", "dev's", "plain"];
+        for (platform, form) in
+            [("linux", posix_word as fn(&str) -> String), ("win32", crate::text::quote::windows_arg)]
+        {
+            let line: Vec<String> = words.iter().map(|w| form(w)).collect();
+            let script = "import json, sys; from botocore.compat import compat_shell_split; \
+                          print(json.dumps(compat_shell_split(sys.argv[1], sys.argv[2])))";
+            let out = std::process::Command::new("python3")
+                .args(["-c", script, &line.join(" "), platform])
+                .output()
+                .expect("python3 with botocore (CI installs it)");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let split: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(split, words, "{platform}: {}", line.join(" "));
+        }
     }
 }

@@ -483,7 +483,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
         );
         for p in open_dirs.iter().chain(&open_files).take(8) {
             let mode = std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-            f = f.detail(format!("    {:04o}  {}", mode, tilde(p, &s.home)));
+            f = f.detail(format!("    {:04o}  {}", mode, style::home_path(p, &s.home)));
         }
         if n > 8 {
             f = f.detail(format!("… and {} more", n - 8));
@@ -511,7 +511,7 @@ fn permission_findings(s: &Setup, out: &mut Vec<Finding>) {
             "files belong to another user (a login run with sudo?): ssofresh cannot refresh them",
         );
         for p in foreign.iter().take(8) {
-            f = f.detail(format!("    {}", tilde(p, &s.home)));
+            f = f.detail(format!("    {}", style::home_path(p, &s.home)));
         }
         out.push(f.detail(format!(
                 "fix: sudo chown -R \"$(id -u):$(id -g)\" {}",
@@ -544,32 +544,43 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
         zdotdir.join(".zshrc"),
         home.join(".bashrc"),
         home.join(".bash_profile"),
-        config_home.join("fish/config.fish"),
+        config_home.join("fish").join("config.fish"),
     ];
-    if let Ok(entries) = std::fs::read_dir(config_home.join("fish/conf.d")) {
+    if let Ok(entries) = std::fs::read_dir(config_home.join("fish").join("conf.d")) {
         let mut more: Vec<PathBuf> =
             entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "fish")).collect();
         more.sort();
         rc_files.extend(more);
     }
+    // PowerShell's profiles for the current user: 7 and 5.1 on Windows (Documents, or OneDrive's
+    // when it holds them), 7 elsewhere.
+    let ps_dirs = if cfg!(windows) {
+        let docs = [home.join("Documents"), home.join("OneDrive").join("Documents")];
+        docs.iter().flat_map(|d| [d.join("PowerShell"), d.join("WindowsPowerShell")]).collect()
+    } else {
+        vec![config_home.join("powershell")]
+    };
+    for dir in ps_dirs {
+        rc_files.extend(["Microsoft.PowerShell_profile.ps1", "profile.ps1"].map(|f| dir.join(f)));
+    }
     for rc in rc_files {
         let Ok(text) = std::fs::read_to_string(&rc) else { continue };
         if text.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("ssofresh init")) {
-            found.push(format!("prompt hook in {}", tilde(&rc, home)));
+            found.push(format!("prompt hook in {}", style::home_path(&rc, home)));
         }
     }
     let mut disabled: Vec<String> = Vec::new();
-    let systemd = config_home.join("systemd/user");
+    let systemd = config_home.join("systemd").join("user");
     for name in names_in(&systemd, ".timer") {
         // `systemctl --user enable` links the timer into timers.target.wants.
         if systemd.join("timers.target.wants").join(&name).exists() {
-            found.push(format!("systemd user timer {}", tilde(&systemd.join(&name), home)));
+            found.push(format!("systemd user timer {}", style::home_path(&systemd.join(&name), home)));
         } else {
             disabled.push(name);
         }
     }
     for name in names_in(&home.join("Library/LaunchAgents"), ".plist") {
-        found.push(format!("LaunchAgent {}", tilde(&home.join("Library/LaunchAgents").join(name), home)));
+        found.push(format!("LaunchAgent {}", style::home_path(&home.join("Library/LaunchAgents").join(name), home)));
     }
     if let Ok(o) = std::process::Command::new("crontab")
         .arg("-l")
@@ -582,6 +593,19 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
             found.push("crontab entry".into());
         }
     }
+    // Listed by name when it exists (Wine's schtasks answers every query with nothing).
+    #[cfg(windows)]
+    if std::process::Command::new("schtasks")
+        .args(["/Query", "/TN", crate::shell::schedule::SCHTASKS_NAME, "/FO", "LIST"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(crate::shell::schedule::SCHTASKS_NAME)
+        })
+    {
+        found.push(format!("scheduled task \\{}", crate::shell::schedule::SCHTASKS_NAME));
+    }
     if found.is_empty() && !disabled.is_empty() {
         let mut f =
             Finding::new(Level::Problem, "the systemd timer is installed but not enabled, so nothing runs ssofresh");
@@ -593,7 +617,9 @@ fn automation_finding(home: &Path, user: &UserEnv) -> Finding {
         Finding::new(Level::Problem, "nothing runs ssofresh automatically, so tokens are refreshed only by hand")
             .detail("add a prompt hook to your shell's startup file, e.g. in ~/.zshrc:")
             .detail("    eval \"$(ssofresh init zsh)\"")
-            .detail("or run ssofresh tick from a timer (systemd, launchd or cron)")
+            .detail(
+                "or run ssofresh tick from a timer (systemd, launchd, cron or Task Scheduler: ssofresh init --help)",
+            )
     } else {
         Finding::new(Level::Ok, format!("automatic refresh: {}", found.join("; ")))
     }
@@ -693,13 +719,6 @@ fn notification_finding(settings: &Result<notify::Settings, String>, reach: &not
     )
 }
 
-fn tilde(p: &Path, home: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
-        _ => p.display().to_string(),
-    }
-}
-
 pub fn render(findings: &[Finding], style: Style, home: &Path) -> String {
     let mut out = String::new();
     let problems = findings.iter().filter(|f| f.level == Level::Problem).count();
@@ -763,7 +782,8 @@ mod tests {
 
     #[test]
     fn notifications_are_described_as_a_tick_would_send_them() {
-        let reach = notify::check::Reach { path: Some("/usr/bin:/bin".into()), ..Default::default() };
+        // The test's own PATH, where sh (or on Windows cmd) is.
+        let reach = notify::check::Reach { path: std::env::var_os("PATH"), ..Default::default() };
         let notification_finding = |s: &Result<notify::Settings, String>| notification_finding(s, &reach);
         let f = notification_finding(&Ok(settings(Backend::Command, true)));
         assert_eq!(f.level, Level::Note);
@@ -776,7 +796,7 @@ mod tests {
         let nowhere = notify::check::Reach { path: Some("/nowhere".into()), ..Default::default() };
         let f = super::notification_finding(&Ok(settings(Backend::Command, true)), &nowhere);
         assert_eq!(f.level, Level::Problem);
-        assert!(f.title.contains("sh, which is not on PATH"), "{}", f.title);
+        assert!(f.title.contains(", which is not on PATH"), "{}", f.title);
         let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
         assert_eq!(f.level, Level::Problem);
         assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);

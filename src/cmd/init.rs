@@ -19,6 +19,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> u8 {
         InitTarget::Zsh => Some(Shell::Zsh),
         InitTarget::Bash => Some(Shell::Bash),
         InitTarget::Fish => Some(Shell::Fish),
+        InitTarget::Powershell => Some(Shell::Powershell),
         _ => None,
     };
     match shell {
@@ -57,9 +58,10 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
             Shell::Zsh => "eval \"$(ssofresh init zsh)\"   in ~/.zshrc",
             Shell::Bash => "eval \"$(ssofresh init bash)\"   in ~/.bashrc",
             Shell::Fish => "ssofresh init fish | source   in ~/.config/fish/config.fish",
+            Shell::Powershell => "ssofresh init powershell | Out-String | Invoke-Expression   in $PROFILE",
         };
         return fail(&Error::Usage(format!(
-            "--install is for the schedulers (systemd, launchd, cron); a shell loads its hook with: {line}"
+            "--install is for the schedulers (systemd, launchd, cron, schtasks); a shell loads its hook with: {line}"
         )));
     }
     let sources = Sources::read();
@@ -197,7 +199,19 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
             out!("{lines}");
             return EXIT_OK;
         }
-        InitTarget::Zsh | InitTarget::Bash | InitTarget::Fish => unreachable!("shells are handled by print_hook"),
+        InitTarget::Schtasks => {
+            let account = resolve::user_env().windows_account;
+            let text = match schedule::schtasks_xml(&job, account.as_deref()) {
+                Ok(t) => t,
+                Err(msg) => return fail(&Error::Usage(msg)),
+            };
+            let path = schedule::schtasks_path(&ctx.paths.state_dir);
+            let q = crate::text::quote::windows_arg(&path.to_string_lossy());
+            (vec![(path, text)], format!("schtasks /Create /TN {} /XML {q} /F", schedule::SCHTASKS_NAME))
+        }
+        InitTarget::Zsh | InitTarget::Bash | InitTarget::Fish | InitTarget::Powershell => {
+            unreachable!("shells are handled by print_hook")
+        }
     };
     if !args.install {
         if let [(_, text)] = files.as_slice() {
@@ -205,10 +219,10 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
             out!("{text}");
         } else {
             for (path, text) in &files {
-                outln!("# {}\n{text}", tilde(home, path));
+                outln!("# {}\n{text}", crate::text::style::home_path(path, home));
             }
         }
-        let paths: Vec<String> = files.iter().map(|(p, _)| tilde(home, p)).collect();
+        let paths: Vec<String> = files.iter().map(|(p, _)| crate::text::style::home_path(p, home)).collect();
         errln!(
             "ssofresh: to write {} and enable it: ssofresh init {} --install",
             paths.join(" and "),
@@ -217,12 +231,20 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
         return EXIT_OK;
     }
     for (path, text) in &files {
-        let same = std::fs::read(path).map(|b| b == text.as_bytes()).unwrap_or(false);
+        let bytes = match args.target {
+            // UTF-16 with a byte-order mark: what schtasks reads without fail (the XML names no
+            // encoding, so the mark decides).
+            InitTarget::Schtasks => {
+                [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+            }
+            _ => text.as_bytes().to_vec(),
+        };
+        let same = std::fs::read(path).map(|b| b == bytes).unwrap_or(false);
         if same {
             errln!("ssofresh: {} is up to date", path.display());
             continue;
         }
-        if let Err(e) = crate::sys::fs::write_atomic(path, text.as_bytes()) {
+        if let Err(e) = crate::sys::fs::write_atomic(path, &bytes) {
             errln!("ssofresh: cannot write {}: {e}", path.display());
             return EXIT_USAGE;
         }
@@ -238,16 +260,11 @@ fn target_name(t: InitTarget) -> &'static str {
         InitTarget::Systemd => "systemd",
         InitTarget::Launchd => "launchd",
         InitTarget::Cron => "cron",
+        InitTarget::Schtasks => "schtasks",
         InitTarget::Zsh => "zsh",
         InitTarget::Bash => "bash",
         InitTarget::Fish => "fish",
-    }
-}
-
-fn tilde(home: &Path, p: &Path) -> String {
-    match p.strip_prefix(home) {
-        Ok(rest) => format!("~/{}", rest.display()),
-        Err(_) => p.display().to_string(),
+        InitTarget::Powershell => "powershell",
     }
 }
 

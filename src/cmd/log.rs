@@ -67,7 +67,7 @@ impl Followed {
     fn open(path: &Path) -> Option<Followed> {
         let file = File::open(path).ok()?;
         let meta = file.metadata().ok()?;
-        Some(Followed { pos: meta.len(), id: file_id(&meta), file, partial: Vec::new() })
+        Some(Followed { pos: meta.len(), id: crate::sys::fs::file_id(&file), file, partial: Vec::new() })
     }
 
     /// Complete lines appended since the last read.
@@ -99,27 +99,13 @@ impl Followed {
     }
 }
 
-fn file_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some((meta.dev(), meta.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
 /// New lines of the followed file; when the log was rotated, the rest of the old file, then
 /// the new one from its start.
 fn follow_step(path: &Path, current: &mut Option<Followed>) -> Vec<Vec<u8>> {
     let mut lines = current.as_mut().map(Followed::read_new).unwrap_or_default();
-    let now = std::fs::metadata(path).ok().map(|m| file_id(&m));
-    let moved = match (current.as_ref(), now) {
+    let moved = match (current.as_ref(), crate::sys::fs::path_id(path)) {
         (None, Some(_)) => true,
-        (Some(c), Some(id)) => c.id.is_some() && c.id != id,
+        (Some(c), Some(id)) => c.id.is_some_and(|old| old != id),
         _ => false,
     };
     if moved {
@@ -131,7 +117,7 @@ fn follow_step(path: &Path, current: &mut Option<Followed>) -> Vec<Vec<u8>> {
             }
         }
         if let Ok(file) = File::open(path) {
-            let id = file.metadata().ok().and_then(|m| file_id(&m));
+            let id = crate::sys::fs::file_id(&file);
             let mut f = Followed { file, pos: 0, id, partial: Vec::new() };
             lines.extend(f.read_new());
             *current = Some(f);

@@ -1,6 +1,7 @@
 //! Whether the configured backend can deliver here, judged without sending anything (`doctor`;
 //! `notify --test` says the same when a sample fails): the desktop backend needs its helper
-//! binary and, on Linux and the BSDs, a D-Bus session bus; the command backend needs `sh`.
+//! binary and, on Linux and the BSDs, a D-Bus session bus; the command backend needs `sh` (on
+//! Windows `cmd`).
 
 use super::{desktop, Backend, Settings};
 use std::ffi::OsString;
@@ -25,15 +26,25 @@ pub(crate) struct Unusable {
     pub fix: String,
 }
 
+/// What runs a notify command (`notify::command`): `sh -c`, or on Windows `cmd /c`.
+#[cfg(not(windows))]
+const SHELL: &str = "sh";
+#[cfg(windows)]
+const SHELL: &str = "cmd.exe";
+#[cfg(not(windows))]
+const SHELL_FIX: &str = "put /bin on PATH for ssofresh (or its timer)";
+#[cfg(windows)]
+const SHELL_FIX: &str = "put %SystemRoot%\\System32 on PATH for ssofresh (or its task)";
+
 /// How the backend will deliver (`Ok`, in words), or why it cannot.
 pub(crate) fn check(settings: &Settings, reach: &Reach) -> Result<String, Unusable> {
     match settings.backend {
         Backend::None => Ok("off".into()),
-        Backend::Command => match find_on_path("sh", reach.path.as_deref()) {
+        Backend::Command => match find_on_path(SHELL, reach.path.as_deref()) {
             Some(sh) => Ok(format!("run through {}", sh.display())),
             None => Err(Unusable {
-                why: "the notify command runs through sh, which is not on PATH".into(),
-                fix: "put /bin on PATH for ssofresh (or its timer)".into(),
+                why: format!("the notify command runs through {SHELL}, which is not on PATH"),
+                fix: SHELL_FIX.into(),
             }),
         },
         Backend::Desktop => {
@@ -127,6 +138,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_command_backend_needs_sh() {
         let reach = |path: &str| Reach { path: Some(path.into()), ..Reach::default() };

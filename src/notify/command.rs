@@ -87,10 +87,14 @@ fn shell(command: &str) -> Command {
     c
 }
 
+/// `cmd /d /s /c "COMMAND"`, as Node's `exec` runs a command: with /s cmd drops the outer quotes
+/// and runs the rest as typed. Passed raw: std's quoting (`\"` inside) means nothing to cmd, so
+/// a command with a quoted path in it would arrive broken. /d skips the AutoRun commands.
 #[cfg(windows)]
 fn shell(command: &str) -> Command {
+    use std::os::windows::process::CommandExt;
     let mut c = Command::new("cmd");
-    c.arg("/C").arg(command);
+    c.raw_arg(format!("/d /s /c \"{command}\""));
     c
 }
 

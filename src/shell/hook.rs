@@ -10,11 +10,13 @@ pub enum Shell {
     Zsh,
     Bash,
     Fish,
+    Powershell,
 }
 
 const BASH: &str = include_str!("../../shell/ssofresh.bash");
 const ZSH: &str = include_str!("../../shell/ssofresh.zsh");
 const FISH: &str = include_str!("../../shell/ssofresh.fish");
+const POWERSHELL: &str = include_str!("../../shell/ssofresh.ps1");
 
 /// The script as it is stored, placeholders and all.
 pub fn template(shell: Shell) -> &'static str {
@@ -22,13 +24,16 @@ pub fn template(shell: Shell) -> &'static str {
         Shell::Bash => BASH,
         Shell::Zsh => ZSH,
         Shell::Fish => FISH,
+        Shell::Powershell => POWERSHELL,
     }
 }
 
-/// The script with the program (`ssofresh`, or a quoted absolute path) and the hook's extra
-/// arguments filled in.
+/// The script with the program (`ssofresh`, or a quoted absolute path; for PowerShell a quoted
+/// name or path) and the hook's extra arguments filled in: words after the command in the POSIX
+/// shells and fish, items of an array (`, 'x'`) in PowerShell.
 pub fn render(shell: Shell, program: &str, hook_args: &[String]) -> String {
-    let args: String = hook_args.iter().map(|a| format!(" {}", quote(shell, a))).collect();
+    let sep = if shell == Shell::Powershell { ", " } else { " " };
+    let args: String = hook_args.iter().map(|a| format!("{sep}{}", quote(shell, a))).collect();
     template(shell).replace("__SSOFRESH__", program).replace(" __HOOK_ARGS__", &args)
 }
 
@@ -47,7 +52,8 @@ pub fn program_word(shell: Shell, exe: &Path, path_var: Option<&std::ffi::OsStr>
             .find(|p| is_executable(p));
         if let Some(found) = first_on_path {
             if canon(&found).is_some() && canon(&found) == canon(exe) {
-                return name.to_string();
+                // PowerShell's hook holds it in a string (always quoted there).
+                return quote(shell, name);
             }
         }
     }
@@ -71,6 +77,7 @@ pub fn quote(shell: Shell, word: &str) -> String {
     let dialect = match shell {
         Shell::Fish => Dialect::Fish,
         Shell::Bash | Shell::Zsh => Dialect::Posix,
+        Shell::Powershell => Dialect::PowerShell,
     };
     quote::word(dialect, word)
 }
@@ -86,6 +93,21 @@ mod tests {
         assert_eq!(quote(Shell::Fish, "o'b\\x"), "'o\\'b\\\\x'");
         assert_eq!(quote(Shell::Zsh, ""), "''");
         assert_eq!(quote(Shell::Zsh, "$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn powershell_gets_an_array_of_quoted_words() {
+        let plain = render(Shell::Powershell, &quote(Shell::Powershell, "ssofresh"), &[]);
+        assert!(!plain.contains("__"), "{plain}");
+        assert!(plain.contains("$global:_ssofresh_program = 'ssofresh'\n"), "{plain}");
+        assert!(plain.contains("@('hook', '--shell', 'powershell', '--print-next')\n"), "{plain}");
+        let with = render(
+            Shell::Powershell,
+            &quote(Shell::Powershell, r"C:\Program Files\it's\ssofresh.exe"),
+            &["--session".into(), "o'brien ‘x’ $HOME".into()],
+        );
+        assert!(with.contains(r"$global:_ssofresh_program = 'C:\Program Files\it''s\ssofresh.exe'"), "{with}");
+        assert!(with.contains("'--print-next', '--session', 'o''brien ‘‘x’’ $HOME')\n"), "{with}");
     }
 
     #[test]

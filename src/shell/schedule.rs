@@ -122,7 +122,7 @@ pub fn systemd_timer(job: &Job) -> String {
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
 pub fn launchd_plist(job: &Job) -> String {
@@ -153,6 +153,117 @@ pub fn launchd_plist(job: &Job) -> String {
     s += "\t<key>ProcessType</key>\n\t<string>Background</string>\n";
     s += "</dict>\n</plist>\n";
     s
+}
+
+/// The task's name, in Task Scheduler's root folder (`\ssofresh`).
+pub const SCHTASKS_NAME: &str = "ssofresh";
+
+/// Where `init schtasks --install` leaves the task's XML for `schtasks /Create /XML`: Task
+/// Scheduler keeps its own copy once the task is created, so the file only feeds that command.
+pub fn schtasks_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("schtasks.xml")
+}
+
+/// The setting a scheduler entry passes through the environment, as the flag a Task Scheduler
+/// action (which has no environment of its own) gives instead.
+fn flag_for(var: &str) -> Option<&'static str> {
+    match var {
+        "AWS_CONFIG_FILE" => Some("--config-file"),
+        "SSOFRESH_CACHE_DIR" => Some("--cache-dir"),
+        "SSOFRESH_STATE_DIR" => Some("--state-dir"),
+        "SSOFRESH_LOG_FILE" => Some("--log-file"),
+        _ => None,
+    }
+}
+
+/// A Task Scheduler task (schema 1.2, Windows 7 and later) for `schtasks /Create /XML`: the
+/// user's own, with no elevation (their interactive logon, least privilege), running the tick
+/// every interval, at their logon and when the machine wakes (Power-Troubleshooter event 1); a
+/// run missed meanwhile starts as soon as it can, on battery too. `account` (`DOMAIN\user`)
+/// names whose logon starts it; without it the task names nobody and takes its registrant.
+/// Task Scheduler repeats a trigger every whole minute at the most, up to 31 days.
+pub fn schtasks_xml(job: &Job, account: Option<&str>) -> Result<String, String> {
+    let n = job.interval.as_secs();
+    if n < 60 || !n.is_multiple_of(60) || job.interval.subsec_nanos() != 0 || n > 31 * 86400 {
+        return Err(format!(
+            "Task Scheduler repeats a task every whole number of minutes from 1m to 31 days, so it cannot run one every {}; use --interval 1m, 5m, 1h …",
+            duration::show(job.interval, Form::Flag)
+        ));
+    }
+    let mut args: Vec<String> = job.args.clone();
+    for (k, v) in &job.env {
+        let flag = flag_for(k).ok_or_else(|| format!("{k} cannot be passed to a scheduled task"))?;
+        args.extend([flag.to_string(), v.clone()]);
+    }
+    let arguments: Vec<String> = args.iter().map(|a| crate::text::quote::windows_arg(a)).collect();
+    let every = duration::show(job.interval, Form::Flag);
+    let user = account.map(|a| format!("\n      <UserId>{}</UserId>", xml(a))).unwrap_or_default();
+    // The event log query, itself XML, goes in as text.
+    let wake = xml("<QueryList><Query Id=\"0\" Path=\"System\"><Select Path=\"System\">\
+         *[System[Provider[@Name='Microsoft-Windows-Power-Troubleshooter'] and EventID=1]]\
+         </Select></Query></QueryList>");
+    Ok(format!(
+        r#"<?xml version="1.0"?>
+<!-- ssofresh: refreshes AWS SSO tokens every {every}, at logon and after the machine wakes. -->
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Description>Refresh AWS SSO tokens before they expire (ssofresh tick), every {every}</Description>
+    <URI>\{name}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <TimeTrigger>
+      <Repetition>
+        <Interval>PT{minutes}M</Interval>
+        <StopAtDurationEnd>false</StopAtDurationEnd>
+      </Repetition>
+      <StartBoundary>2000-01-01T00:00:00</StartBoundary>
+      <Enabled>true</Enabled>
+    </TimeTrigger>
+    <LogonTrigger>
+      <Enabled>true</Enabled>{user}
+    </LogonTrigger>
+    <EventTrigger>
+      <Enabled>true</Enabled>
+      <Subscription>{wake}</Subscription>
+    </EventTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="Author">{user}
+      <LogonType>InteractiveToken</LogonType>
+      <RunLevel>LeastPrivilege</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <StartWhenAvailable>true</StartWhenAvailable>
+    <RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>
+    <IdleSettings>
+      <StopOnIdleEnd>false</StopOnIdleEnd>
+      <RestartOnIdle>false</RestartOnIdle>
+    </IdleSettings>
+    <AllowStartOnDemand>true</AllowStartOnDemand>
+    <Enabled>true</Enabled>
+    <Hidden>false</Hidden>
+    <RunOnlyIfIdle>false</RunOnlyIfIdle>
+    <WakeToRun>false</WakeToRun>
+    <ExecutionTimeLimit>PT5M</ExecutionTimeLimit>
+    <Priority>7</Priority>
+  </Settings>
+  <Actions Context="Author">
+    <Exec>
+      <Command>{command}</Command>
+      <Arguments>{arguments}</Arguments>
+    </Exec>
+  </Actions>
+</Task>
+"#,
+        name = SCHTASKS_NAME,
+        minutes = n / 60,
+        command = xml(&job.program.to_string_lossy()),
+        arguments = xml(&arguments.join(" ")),
+    ))
 }
 
 /// A comment line and the crontab entry. Cron starts jobs on whole minutes only.
@@ -219,6 +330,27 @@ mod tests {
         assert!(s.contains("ExecStart=\"/opt/x y/ssofresh\" tick --auto\n"), "{s}");
         assert!(s.contains("Environment=\"AWS_CONFIG_FILE=/a%%b/$c \\\"d\\\"\"\n"), "{s}");
         assert!(systemd_timer(&job(90)).contains("OnUnitActiveSec=90s\n"));
+    }
+
+    #[test]
+    fn schtasks_task_runs_the_tick_with_its_settings_as_flags() {
+        let mut j = job(300);
+        j.program = r"C:\Program Files\ssofresh\ssofresh.exe".into();
+        let x = schtasks_xml(&j, Some(r"CORP\ana")).unwrap();
+        assert!(x.contains("<Interval>PT5M</Interval>"), "{x}");
+        assert!(x.contains(r"<Command>C:\Program Files\ssofresh\ssofresh.exe</Command>"), "{x}");
+        // The variable becomes its flag, quoted for the C runtime, then escaped for XML.
+        assert!(
+            x.contains(r#"<Arguments>tick --auto --config-file &quot;/a%b/$c \&quot;d\&quot;&quot;</Arguments>"#),
+            "{x}"
+        );
+        assert_eq!(x.matches(r"<UserId>CORP\ana</UserId>").count(), 2, "the logon trigger and the principal");
+        assert!(x.contains("Microsoft-Windows-Power-Troubleshooter&apos;] and EventID=1"), "{x}");
+        assert!(!schtasks_xml(&j, None).unwrap().contains("<UserId>"));
+        for bad in [30, 90, 32 * 86400] {
+            let e = schtasks_xml(&job(bad), None).unwrap_err();
+            assert!(e.contains("whole number of minutes"), "{bad}: {e}");
+        }
     }
 
     #[test]

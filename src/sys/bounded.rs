@@ -31,7 +31,14 @@ pub fn read(path: &Path, max: u64) -> Result<Option<Vec<u8>>, ReadError> {
     let file = match o.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(ReadError::Io(e)),
+        // Windows will not open a directory as a file: say what it is rather than "access
+        // denied".
+        Err(e) => {
+            return Err(match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() => ReadError::NotRegular(kind(&m)),
+                _ => ReadError::Io(e),
+            })
+        }
     };
     // Checked on the open file: what is read is what was checked.
     let meta = file.metadata().map_err(ReadError::Io)?;

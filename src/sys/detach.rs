@@ -30,13 +30,62 @@ where
         }
     }
     #[cfg(windows)]
-    {
+    let _private = {
         use std::os::windows::process::CommandExt;
         // DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW
         c.creation_flags(0x0000_0008 | 0x0000_0200 | 0x0800_0000);
-    }
+        std_handles::Private::now()
+    };
     let child = c.spawn()?;
     Ok(child.id())
+}
+
+/// Windows hands a child every inheritable handle of its parent (std spawns with
+/// `bInheritHandles`), whatever its own stdio is. Our stdout and stderr are inheritable when the
+/// caller gave us pipes (PowerShell reading the hook's output, a test), so the detached refresh
+/// would hold the caller's pipes open, and the caller would wait for the refresh to end before
+/// it sees our output end: the prompt would wait for the network. So they are made private
+/// while the child is created, and restored after.
+#[cfg(windows)]
+mod std_handles {
+    use windows_sys::Win32::Foundation::{
+        GetHandleInformation, SetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE,
+    };
+    use windows_sys::Win32::System::Console::{GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE};
+
+    /// The standard handles that were inheritable, private until this is dropped.
+    pub struct Private(Vec<HANDLE>);
+
+    impl Private {
+        pub fn now() -> Private {
+            let mut changed = Vec::new();
+            for which in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+                // SAFETY: GetStdHandle only reads the process parameters.
+                let h = unsafe { GetStdHandle(which) };
+                if h.is_null() || h == INVALID_HANDLE_VALUE || changed.contains(&h) {
+                    continue;
+                }
+                let mut flags = 0;
+                // SAFETY: h is one of our standard handles; flags is a valid out-parameter.
+                let inheritable =
+                    unsafe { GetHandleInformation(h, &mut flags) } != 0 && flags & HANDLE_FLAG_INHERIT != 0;
+                // SAFETY: changes only whether children inherit h, not h itself.
+                if inheritable && unsafe { SetHandleInformation(h, HANDLE_FLAG_INHERIT, 0) } != 0 {
+                    changed.push(h);
+                }
+            }
+            Private(changed)
+        }
+    }
+
+    impl Drop for Private {
+        fn drop(&mut self) {
+            for &h in &self.0 {
+                // SAFETY: as above; h is still open (we never close our standard handles).
+                unsafe { SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) };
+            }
+        }
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]

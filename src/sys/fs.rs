@@ -313,6 +313,47 @@ pub fn private_options() -> std::fs::OpenOptions {
     o
 }
 
+/// Which file `file` is, as its file system knows it: device and inode on Unix, volume serial
+/// number and file index on Windows. A log renamed away and its replacement differ.
+pub fn file_id(file: &std::fs::File) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata().ok()?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Storage::FileSystem::{GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION};
+        // SAFETY: a zeroed plain-data struct is a valid out-parameter.
+        let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+        // SAFETY: the handle is open for as long as `file` lives; info is writable.
+        let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } != 0;
+        ok.then(|| {
+            (u64::from(info.dwVolumeSerialNumber), u64::from(info.nFileIndexHigh) << 32 | u64::from(info.nFileIndexLow))
+        })
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// [`file_id`] of the file at `path` now; `None` when there is none.
+pub fn path_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        // No need to open it.
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    file_id(&std::fs::File::open(path).ok()?)
+}
+
 fn sync_dir(dir: &Path) {
     // Makes the rename durable; a directory cannot be opened for sync on Windows.
     #[cfg(unix)]
@@ -439,6 +480,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(!is_busy(&e) && calls == 1, "other errors are not retried");
+    }
+
+    #[test]
+    fn a_file_renamed_away_and_its_replacement_have_different_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, old) = (dir.path().join("a.log"), dir.path().join("a.log.1"));
+        std::fs::write(&log, b"1").unwrap();
+        let first = std::fs::File::open(&log).unwrap();
+        let id = file_id(&first).expect("an id");
+        assert_eq!(path_id(&log), Some(id));
+        std::fs::rename(&log, &old).unwrap();
+        std::fs::write(&log, b"2").unwrap();
+        assert_eq!(file_id(&first), Some(id), "the open file is still itself");
+        assert_eq!(path_id(&old), Some(id));
+        assert!(path_id(&log).is_some_and(|new| new != id), "the replacement is another file");
+        assert_eq!(path_id(&dir.path().join("none")), None);
     }
 
     #[cfg(windows)]

@@ -82,6 +82,28 @@ pub fn expand_tilde(p: &Path, home: &Path) -> PathBuf {
     }
 }
 
+/// `p` without the `\\?\` prefix Windows' `canonicalize` puts before a drive (`\\?\C:\…`) or
+/// share (`\\?\UNC\server\share\…`): the form people type, and the one other programs (cmd,
+/// PowerShell, Task Scheduler) take. Elsewhere, and for other verbatim paths, `p` itself.
+pub fn plain(p: PathBuf) -> PathBuf {
+    if cfg!(windows) {
+        if let Some(s) = p.to_str().and_then(strip_verbatim) {
+            return PathBuf::from(s);
+        }
+    }
+    p
+}
+
+fn strip_verbatim(s: &str) -> Option<String> {
+    if let Some(share) = s.strip_prefix(r"\\?\UNC\") {
+        return Some(format!(r"\\{share}"));
+    }
+    let rest = s.strip_prefix(r"\\?\")?;
+    let b = rest.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
+    drive.then(|| rest.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +119,20 @@ mod tests {
         assert_eq!(x("rel/x"), PathBuf::from("rel/x"));
         #[cfg(windows)]
         assert_eq!(x(r"~\a"), home.join("a"));
+    }
+
+    #[test]
+    fn verbatim_prefixes_come_off_drives_and_shares_only() {
+        assert_eq!(strip_verbatim(r"\\?\C:\Users\me\ssofresh.exe").as_deref(), Some(r"C:\Users\me\ssofresh.exe"));
+        assert_eq!(strip_verbatim(r"\\?\UNC\srv\share\x.exe").as_deref(), Some(r"\\srv\share\x.exe"));
+        assert_eq!(strip_verbatim(r"\\?\Volume{1234}\x.exe"), None, "no drive to name it by");
+        assert_eq!(strip_verbatim(r"C:\x.exe"), None);
+        assert_eq!(strip_verbatim("/usr/bin/x"), None);
+        if cfg!(windows) {
+            assert_eq!(plain(PathBuf::from(r"\\?\D:\a")), PathBuf::from(r"D:\a"));
+        } else {
+            assert_eq!(plain(PathBuf::from(r"\\?\D:\a")), PathBuf::from(r"\\?\D:\a"), "a plain name on Unix");
+        }
     }
 
     #[test]

@@ -141,9 +141,19 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 /// command to copy keeps full paths.
 pub(crate) fn home_relative(text: &str, home: &Path) -> String {
     if home.as_os_str().len() > 1 {
-        text.replace(&format!("{}/", home.display()), "~/")
+        // `~\` on Windows, where PowerShell reads it as HOME too.
+        let sep = std::path::MAIN_SEPARATOR;
+        text.replace(&format!("{}{sep}", home.display()), &format!("~{sep}"))
     } else {
         text.to_string()
+    }
+}
+
+/// A path under `home` as `~/…` (`~\…` on Windows), any other as it is.
+pub(crate) fn home_path(p: &Path, home: &Path) -> String {
+    match p.strip_prefix(home) {
+        Ok(rest) if !home.as_os_str().is_empty() => format!("~{}{}", std::path::MAIN_SEPARATOR, rest.display()),
+        _ => p.display().to_string(),
     }
 }
 
@@ -222,6 +232,26 @@ mod tests {
         assert!(!locale_is_utf8(env(&[("LC_ALL", ""), ("LANG", "POSIX")])));
         assert!(!locale_is_utf8(env(&[])));
         assert!(!locale_is_utf8(env(&[("LANG", "en_US.UTF-8"), ("TERM", "dumb")])));
+    }
+
+    #[test]
+    fn paths_under_home_start_with_a_tilde_and_the_platform_separator() {
+        let home = std::env::temp_dir().join("h");
+        let cache = home.join(".aws").join("sso").join("cache");
+        let sep = std::path::MAIN_SEPARATOR;
+        let short = format!("~{sep}.aws{sep}sso{sep}cache");
+        assert_eq!(home_path(&cache, &home), short);
+        assert_eq!(
+            home_relative(&format!("cannot read {}: denied", cache.display()), &home),
+            format!("cannot read {short}: denied")
+        );
+        let elsewhere = std::env::temp_dir().join("hx").join("f");
+        assert_eq!(home_path(&elsewhere, &home), elsewhere.display().to_string());
+        assert_eq!(
+            home_relative(&elsewhere.display().to_string(), &home),
+            elsewhere.display().to_string(),
+            "not a prefix of a longer name"
+        );
     }
 
     #[test]

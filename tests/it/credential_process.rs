@@ -113,7 +113,7 @@ fn prints_credentials_and_caches_them_where_the_aws_cli_does() {
     assert_eq!(stub.requests().len(), 1);
 
     // The activity log has the fetch, without secrets.
-    let log = std::fs::read_to_string(home.path().join(".local/state/ssofresh/activity.log")).unwrap();
+    let log = std::fs::read_to_string(home.activity_log()).unwrap();
     assert_eq!(log.matches("\"role_credentials\"").count(), 1, "{log}");
     assert!(!log.contains(ROLE_MARK) && !log.contains(MARK), "{log}");
 }

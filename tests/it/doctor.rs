@@ -49,6 +49,11 @@ fn flat(run: &Run) -> String {
     run.stdout.replace("\n         ", " ")
 }
 
+/// A path as doctor shows it: with the platform's separator.
+fn native(path: &str) -> String {
+    path.replace('/', std::path::MAIN_SEPARATOR_STR)
+}
+
 fn problems(run: &Run) -> Vec<&str> {
     run.stdout.lines().filter(|l| l.starts_with("problem")).collect()
 }
@@ -62,8 +67,9 @@ fn clean_setup_is_healthy() {
     for needle in [
         "config ",
         "1 sso-session, 1 profile",
-        "permissions:",
-        "automatic refresh: prompt hook in ~/.zshrc",
+        // Windows files carry ACLs, not modes: nothing to check there.
+        if cfg!(unix) { "permissions:" } else { "" },
+        &native("automatic refresh: prompt hook in ~/.zshrc"),
         "endpoints: the AWS defaults",
         "notifications:",
         "activity log",
@@ -94,7 +100,7 @@ fn legacy_profile_gets_exact_migration_lines_that_work() {
          in [profile old2] remove sso_start_url and sso_region, and add
              sso_session = old
          then log in: ";
-    let expected = expected.replace("CONFIG", "~/.aws/config");
+    let expected = expected.replace("CONFIG", &native("~/.aws/config"));
     assert!(run.stdout.contains(&expected), "expected:\n{expected}\nin:\n{}", run.stdout);
 
     // Applying the lines as told leaves nothing to report.
@@ -236,8 +242,18 @@ fn no_hook_or_timer_is_found_and_each_kind_counts() {
         (".config/fish/conf.d/ssofresh.fish", "ssofresh init fish | source\n", "conf.d/ssofresh.fish"),
         (".config/systemd/user/ssofresh.timer", "[Timer]\nOnCalendar=*:0/5\n", "systemd user timer"),
         ("Library/LaunchAgents/dev.ssofresh.tick.plist", "<plist/>\n", "LaunchAgent"),
+        (
+            if cfg!(windows) {
+                "Documents/PowerShell/Microsoft.PowerShell_profile.ps1"
+            } else {
+                ".config/powershell/Microsoft.PowerShell_profile.ps1"
+            },
+            "ssofresh init powershell | Out-String | Invoke-Expression\n",
+            "Microsoft.PowerShell_profile.ps1",
+        ),
     ];
-    for (file, text, needle) in places {
+    // An enabled systemd timer is a symlink, which Windows does not give us.
+    for (file, text, needle) in places.into_iter().filter(|(f, ..)| cfg!(unix) || !f.ends_with(".timer")) {
         let home = clean();
         std::fs::remove_file(home.path().join(".zshrc")).unwrap();
         let p = home.path().join(file);
@@ -251,7 +267,7 @@ fn no_hook_or_timer_is_found_and_each_kind_counts() {
             std::os::unix::fs::symlink(&p, wants.join("ssofresh.timer")).unwrap();
         }
         let run = doctor(&home);
-        assert!(run.stdout.contains(needle), "{file}: {}", run.stdout);
+        assert!(run.stdout.contains(&native(needle)), "{file}: {}", run.stdout);
         assert!(!run.stdout.contains("nothing runs ssofresh"), "{file}");
     }
     // A timer that was never enabled runs nothing; doctor says how to enable it.
@@ -273,7 +289,7 @@ fn no_hook_or_timer_is_found_and_each_kind_counts() {
     std::fs::write(xdg.join("fish/config.fish"), "ssofresh init fish | source\n").unwrap();
     let run = Run::of(home.cmd().arg("doctor").env("XDG_CONFIG_HOME", &xdg));
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(run.stdout.contains("prompt hook in ~/xdg/fish/config.fish"), "{}", run.stdout);
+    assert!(run.stdout.contains(&native("prompt hook in ~/xdg/fish/config.fish")), "{}", run.stdout);
     // ZDOTDIR moves zsh's startup files.
     let home = clean();
     std::fs::remove_file(home.path().join(".zshrc")).unwrap();

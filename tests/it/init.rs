@@ -1,12 +1,19 @@
 //! `ssofresh init`: the hook scripts pass each shell's own checker, and the scheduler entries
 //! are what systemd, launchd and cron accept.
+// Helpers of the tests that need a POSIX shell or Unix tool go unused on Windows.
+#![cfg_attr(windows, allow(dead_code, unused_imports))]
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary's path as the platform writes it (under Wine, cargo's `/work/…` is `Z:\work\…`).
+fn exe() -> PathBuf {
+    std::path::absolute(env!("CARGO_BIN_EXE_ssofresh")).unwrap()
+}
+
 fn bin_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_ssofresh")).parent().unwrap().to_path_buf()
+    exe().parent().unwrap().to_path_buf()
 }
 
 /// `ssofresh` with its own directory first on PATH, as after an install.
@@ -41,6 +48,8 @@ fn check(tool: &str, args: &[&str], file: &Path) {
 /// Options with every character that needs quoting, so the checkers see the quoting too.
 const AWKWARD: &[&str] = &["--session", "o'brien \"x\" $HOME \\n", "--threshold", "30m", "--no-hints"];
 
+// Not on Windows: runs shellcheck on the bash hook: no POSIX shells on Windows.
+#[cfg(not(windows))]
 #[test]
 fn shellcheck_passes_on_the_bash_hook() {
     if !require_tool("shellcheck") {
@@ -56,6 +65,8 @@ fn shellcheck_passes_on_the_bash_hook() {
     check("shellcheck", &["-s", "bash", "-e", "SC2016"], &write_script(&home, "hook.bash", &run.stdout));
 }
 
+// Not on Windows: runs zsh, which Windows does not have.
+#[cfg(not(windows))]
 #[test]
 fn zsh_parses_the_zsh_hook() {
     if !require_tool("zsh") {
@@ -69,6 +80,8 @@ fn zsh_parses_the_zsh_hook() {
     }
 }
 
+// Not on Windows: runs fish, which Windows does not have.
+#[cfg(not(windows))]
 #[test]
 fn fish_parses_the_fish_hook() {
     if !require_tool("fish") {
@@ -82,6 +95,8 @@ fn fish_parses_the_fish_hook() {
     }
 }
 
+// Not on Windows: the POSIX shells' hooks; the PowerShell hook has its own test.
+#[cfg(not(windows))]
 #[test]
 fn hooks_name_the_binary_by_path_only_when_path_does_not_find_it() {
     let home = Home::new();
@@ -106,6 +121,8 @@ fn hook_line(script: &str) -> String {
     line.replace(" --shell-id \"$_ssofresh_shell\"", "").replace(" --shell-id $_ssofresh_shell", "")
 }
 
+// Not on Windows: reads the POSIX shells' hooks; the PowerShell hook has its own test.
+#[cfg(not(windows))]
 #[test]
 fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
     let home = Home::new();
@@ -183,6 +200,8 @@ fn systemd_verify(dir: &Path) {
     assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify:\n{stderr}");
 }
 
+// Not on Windows: systemd is Unix only (Windows: init schtasks).
+#[cfg(not(windows))]
 #[test]
 fn systemd_units_verify_and_install_writes_exactly_them() {
     let home = Home::new();
@@ -243,6 +262,8 @@ fn systemd_units_verify_and_install_writes_exactly_them() {
     systemd_verify(&dir);
 }
 
+// Not on Windows: systemd is Unix only (Windows: init schtasks).
+#[cfg(not(windows))]
 #[test]
 fn systemd_calendar_expressions_are_valid() {
     if !has("systemd-analyze") {
@@ -274,6 +295,8 @@ fn systemd_calendar_expressions_are_valid() {
     }
 }
 
+// Not on Windows: launchd is macOS only, checked with python3 (Windows: init schtasks).
+#[cfg(not(windows))]
 #[test]
 fn launchd_plist_is_well_formed_with_the_expected_keys() {
     if !require_tool("python3") {
@@ -323,6 +346,8 @@ print(json.dumps(p))
     assert_eq!(p["EnvironmentVariables"]["AWS_CONFIG_FILE"], config.to_string_lossy().as_ref());
 }
 
+// Not on Windows: cron is Unix only and the line runs in sh (Windows: init schtasks).
+#[cfg(not(windows))]
 #[test]
 fn cron_line_parses_and_its_command_runs() {
     let home = Home::new();
@@ -385,4 +410,228 @@ fn intervals_are_checked() {
     assert!(run.stderr.contains("warning") && run.stderr.contains("threshold"), "{}", run.stderr);
     let run = Run::of(init(&home).args(["launchd"]).env("SSOFRESH_INTERVAL", "2m"));
     assert!(run.stdout.contains("<integer>120</integer>"), "{}", run.stdout);
+}
+
+// ---- PowerShell ----
+
+/// PowerShell cannot be installed here (docs/shell.md says what was tried), so the script's
+/// text is checked, and the command it runs at a prompt is run.
+#[test]
+fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
+    let home = Home::new();
+    let run = Run::of(init(&home).arg("powershell"));
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let script = run.stdout;
+    // PATH finds this binary first, so the hook names it plainly (as a string: PowerShell's
+    // Get-Command then finds only a program of that name, never an alias or function).
+    let name = Path::new(env!("CARGO_BIN_EXE_ssofresh")).file_name().unwrap().to_str().unwrap();
+    assert!(script.contains(&format!("$global:_ssofresh_program = '{name}'\n")), "{script}");
+    assert!(script.contains("-CommandType Application"), "{script}");
+    assert!(
+        script.contains("$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--print-next')\n"),
+        "{script}"
+    );
+    // The prompt it finds is wrapped once, however often the script is loaded.
+    assert_eq!(script.matches("function global:prompt").count(), 1);
+    let guard = script.find("if (-not (Test-Path Variable:\\global:_ssofresh_inner))").expect("a guard");
+    let saved = script.find("$global:_ssofresh_inner = $function:prompt").expect("the old prompt kept");
+    let defined = script.find("function global:prompt").unwrap();
+    assert!(guard < saved && saved < defined);
+    // Its first statement saves $? and $LASTEXITCODE; both are put back before the wrapped
+    // prompt runs, and again at the very end, for the next command line.
+    let body: Vec<&str> = script[defined..]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take_while(|l| *l != "}")
+        .collect();
+    assert_eq!(body[..3], ["$ok = $global:?", "$code = $global:LASTEXITCODE", "_ssofresh_hook"], "{body:#?}");
+    let inner = body.iter().position(|l| l.contains("& $global:_ssofresh_inner")).expect("the wrapped prompt runs");
+    assert_eq!(
+        body[inner - 2..inner],
+        ["$global:LASTEXITCODE = $code", "if (-not $ok) { Write-Error '' -ErrorAction Ignore }"]
+    );
+    assert_eq!(body[inner + 1], "$global:LASTEXITCODE = $code");
+    assert!(body.last().unwrap().starts_with("if ($global:? -ne $ok)"), "{body:#?}");
+    // A missing binary never breaks the prompt.
+    assert!(script.contains("try {") && script.contains("} catch {"), "{script}");
+
+    // Not what PATH finds: the absolute path, quoted for PowerShell.
+    let elsewhere = std::env::join_paths([home.path()]).unwrap();
+    let run = Run::of(home.cmd().env("PATH", &elsewhere).args(["init", "powershell"]));
+    let exe = exe().to_str().unwrap().replace('\'', "''");
+    assert!(run.stdout.contains(&format!("$global:_ssofresh_program = '{exe}'\n")), "{}", run.stdout);
+
+    // Options given to init join the array, each quoted; `pwsh` names the same hook.
+    let run = Run::of(init(&home).arg("pwsh").args(AWKWARD));
+    assert!(
+        run.stdout.contains(
+            "@('hook', '--shell', 'powershell', '--print-next', '--session', 'o''brien \"x\" $HOME \\n', '--threshold', '30m', '--no-hints')\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    // A profile loads it; --install is for schedulers.
+    let run = Run::of(init(&home).args(["powershell", "--install"]));
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert!(run.stderr.contains("ssofresh init powershell | Out-String | Invoke-Expression"), "{}", run.stderr);
+
+    // What the script runs at a prompt: a number of seconds on stdout, nothing else.
+    home.write_token("corp", &token(3600));
+    let run = Run::of(home.cmd().args(["hook", "--shell", "powershell", "--print-next"]));
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let quiet: u64 = run.stdout.trim().parse().unwrap_or_else(|_| panic!("not a number: {:?}", run.stdout));
+    assert!((1..=60).contains(&quiet), "{quiet}");
+}
+
+// ---- Task Scheduler ----
+
+/// The parts of Task Scheduler's schema (taskschd's Task element, version 1.2) the task uses:
+/// for each element, the children it may have and those it must have. An element not listed
+/// here has text only.
+const TASK_SCHEMA: &str = r#"
+import json, re, sys, xml.etree.ElementTree as ET
+from botocore.compat import compat_shell_split
+NS = "{http://schemas.microsoft.com/windows/2004/02/mit/task}"
+TRIGGER = ["Enabled", "StartBoundary", "EndBoundary", "Repetition", "ExecutionTimeLimit"]
+SCHEMA = {
+    "Task": (["RegistrationInfo", "Triggers", "Settings", "Data", "Principals", "Actions"], ["Actions"]),
+    "RegistrationInfo": (["URI", "SecurityDescriptor", "Source", "Date", "Author", "Version", "Description", "Documentation"], []),
+    "Triggers": (["BootTrigger", "RegistrationTrigger", "IdleTrigger", "TimeTrigger", "EventTrigger", "LogonTrigger", "SessionStateChangeTrigger", "CalendarTrigger"], []),
+    "TimeTrigger": (TRIGGER + ["RandomDelay"], ["StartBoundary"]),
+    "LogonTrigger": (TRIGGER + ["UserId", "Delay"], []),
+    "EventTrigger": (TRIGGER + ["Subscription", "Delay", "PeriodOfOccurrence", "NumberOfOccurrences", "MatchingElement", "ValueQueries"], ["Subscription"]),
+    "Repetition": (["Interval", "Duration", "StopAtDurationEnd"], ["Interval"]),
+    "Principals": (["Principal"], ["Principal"]),
+    "Principal": (["UserId", "LogonType", "GroupId", "DisplayName", "RunLevel", "ProcessTokenSidType", "RequiredPrivileges"], []),
+    "Settings": (["AllowStartOnDemand", "RestartOnFailure", "MultipleInstancesPolicy", "DisallowStartIfOnBatteries", "StopIfGoingOnBatteries", "AllowHardTerminate", "StartWhenAvailable", "NetworkProfileName", "RunOnlyIfNetworkAvailable", "WakeToRun", "Enabled", "Hidden", "DeleteExpiredTaskAfter", "IdleSettings", "NetworkSettings", "ExecutionTimeLimit", "Priority", "RunOnlyIfIdle", "UseUnifiedSchedulingEngine", "DisallowStartOnRemoteAppSession"], []),
+    "IdleSettings": (["Duration", "WaitTimeout", "StopOnIdleEnd", "RestartOnIdle"], []),
+    "Actions": (["Exec", "ComHandler", "SendEmail", "ShowMessage"], ["Exec"]),
+    "Exec": (["Command", "Arguments", "WorkingDirectory"], ["Command"]),
+}
+BOOLS = {"Enabled", "StopAtDurationEnd", "AllowStartOnDemand", "DisallowStartIfOnBatteries", "StopIfGoingOnBatteries", "AllowHardTerminate", "StartWhenAvailable", "RunOnlyIfNetworkAvailable", "WakeToRun", "Hidden", "RunOnlyIfIdle", "StopOnIdleEnd", "RestartOnIdle"}
+DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+problems = []
+root = ET.fromstring(sys.stdin.buffer.read())
+if root.tag != NS + "Task" or root.get("version") != "1.2":
+    problems.append("root: %s version %s" % (root.tag, root.get("version")))
+def walk(e):
+    name = e.tag[len(NS):] if e.tag.startswith(NS) else "?" + e.tag
+    kids = [c.tag[len(NS):] if c.tag.startswith(NS) else "?" + c.tag for c in e]
+    if name in SCHEMA:
+        allowed, required = SCHEMA[name]
+        problems.extend("%s may not hold %s" % (name, k) for k in kids if k not in allowed)
+        problems.extend("%s lacks %s" % (name, r) for r in required if r not in kids)
+    elif kids:
+        problems.append("%s holds %s" % (name, kids))
+    if name in BOOLS and e.text not in ("true", "false"):
+        problems.append("%s is %r, not a boolean" % (name, e.text))
+    if name in ("Interval", "ExecutionTimeLimit", "Duration") and not DURATION.match(e.text or ""):
+        problems.append("%s is %r, not a duration" % (name, e.text))
+    for c in e:
+        walk(c)
+walk(root)
+ids = [p.get("id") for p in root.iter(NS + "Principal")]
+if root.find(NS + "Actions").get("Context") not in ids:
+    problems.append("the actions' context names no principal")
+ET.fromstring(root.find(".//%sSubscription" % NS).text)
+print(json.dumps({
+    "problems": problems,
+    "interval": root.find(".//%sInterval" % NS).text,
+    "users": [u.text for u in root.iter(NS + "UserId")],
+    "logon": root.find(".//%sLogonType" % NS).text,
+    "run_level": root.find(".//%sRunLevel" % NS).text,
+    "command": root.find(".//%sCommand" % NS).text,
+    "arguments": compat_shell_split(root.find(".//%sArguments" % NS).text, "win32"),
+    "wake": root.find(".//%sSubscription" % NS).text,
+}))
+"#;
+
+#[test]
+fn schtasks_task_is_valid_and_runs_the_tick_as_this_user() {
+    let home = Home::new();
+    let config = home.path().join("100% mine").join("config");
+    let schtasks = |args: &[&str]| {
+        let mut c = init(&home);
+        c.arg("schtasks").args(args).env("USERDOMAIN", "CORP").env("USERNAME", "ana").env("AWS_CONFIG_FILE", &config);
+        Run::of(&mut c)
+    };
+    let run = schtasks(&["--interval", "5m", "--session", "corp"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("ssofresh init schtasks --install"), "{}", run.stderr);
+    let task = run.stdout;
+    if cfg!(windows) {
+        // No python3 under Wine; Task Scheduler itself reads it below.
+    } else if require_tool("python3") {
+        let mut py = Command::new("python3");
+        py.args(["-c", TASK_SCHEMA]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = py.stderr(std::process::Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), task.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}\n{task}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["problems"], serde_json::json!([]), "{task}");
+        assert_eq!(v["interval"], "PT5M");
+        assert_eq!(v["users"], serde_json::json!([r"CORP\ana", r"CORP\ana"]), "the logon trigger and the principal");
+        assert_eq!((v["logon"].as_str(), v["run_level"].as_str()), (Some("InteractiveToken"), Some("LeastPrivilege")));
+        assert!(v["wake"].as_str().unwrap().contains("Microsoft-Windows-Power-Troubleshooter"));
+        assert_eq!(v["command"], env!("CARGO_BIN_EXE_ssofresh"));
+        // The settings a task cannot take from an environment come as flags, whole.
+        assert_eq!(
+            v["arguments"],
+            serde_json::json!([
+                "tick",
+                "--auto",
+                "--quiet",
+                "--session",
+                "corp",
+                "--config-file",
+                config.to_str().unwrap()
+            ])
+        );
+    }
+
+    // --install leaves the XML for schtasks (UTF-16, marked) and prints the command that creates
+    // the task; a second time it is up to date.
+    let run = schtasks(&["--interval", "5m", "--session", "corp", "--install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = home.state_dir().join("schtasks.xml");
+    let bytes = std::fs::read(&file).unwrap();
+    let units: Vec<u16> = bytes[2..].chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
+    assert_eq!((&bytes[..2], String::from_utf16(&units).unwrap()), (&[0xFF, 0xFE][..], task.clone()));
+    let command = run.stdout.trim();
+    assert!(command.starts_with("schtasks /Create /TN ssofresh /XML ") && command.ends_with(" /F"), "{command}");
+    assert!(command.contains(file.to_str().unwrap()), "{command}");
+    assert!(schtasks(&["--interval", "5m", "--session", "corp", "--install"]).stderr.contains("up to date"));
+
+    // Under .ci/wine-test, Wine's Task Scheduler (a throwaway prefix's) creates the task from
+    // the file, and refuses a damaged one.
+    if cfg!(windows) && std::env::var_os("SSOFRESH_TEST_WINE").is_some() {
+        let name = format!("ssofresh-test-{}", std::process::id());
+        let create = |xml: &Path| {
+            Command::new("schtasks").args(["/Create", "/TN", &name, "/XML"]).arg(xml).arg("/F").output().unwrap()
+        };
+        let out = create(&file);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stored = Path::new(&std::env::var("SystemRoot").unwrap()).join("system32").join("tasks").join(&name);
+        assert!(stored.exists(), "no task {}", stored.display());
+        let _ = Command::new("schtasks").args(["/Delete", "/TN", &name, "/F"]).output();
+        let bad = home.path().join("bad.xml");
+        std::fs::write(&bad, task.replace("<Hidden>false</Hidden>", "<Hidden>maybe</Hidden>")).unwrap();
+        assert!(!create(&bad).status.success(), "a damaged task was accepted: the check proves nothing");
+    }
+
+    // Task Scheduler repeats every whole minute at the most.
+    for bad in ["30s", "90s"] {
+        let run = schtasks(&["--interval", bad]);
+        assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{bad}");
+        assert!(run.stderr.contains("whole number of minutes"), "{}", run.stderr);
+    }
 }

@@ -12,6 +12,8 @@
 
 mod common;
 
+// Not on Windows: the AWS CLI here is the Linux one from the CI virtual environment.
+#[cfg(not(windows))]
 mod awscli;
 mod cache_write;
 mod completions;
@@ -32,6 +34,8 @@ mod properties;
 // CPU time from wait4: Unix only.
 #[cfg(unix)]
 mod scale;
+// Not on Windows: drives bash, zsh, fish and tmux.
+#[cfg(not(windows))]
 mod shell;
 mod skew;
 mod status;

@@ -191,7 +191,9 @@ fn status_at(home: &Home, args: &[&str], now: &str) -> Run {
 /// Compares with `tests/golden/status/NAME.txt`; `UPDATE_GOLDEN=1` rewrites the files.
 fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/status").join(format!("{name}.txt"));
-    let actual = normalize(actual);
+    // Paths are shown as the platform writes them (`~\.aws\…` on Windows); the files have `/`.
+    let actual = if cfg!(windows) { actual.replace('\\', "/") } else { actual.to_string() };
+    let actual = normalize(&actual);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &actual).unwrap();

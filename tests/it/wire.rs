@@ -182,7 +182,7 @@ fn a_region_that_is_not_a_host_label_is_refused_everywhere() {
     ));
     home.write_token("corp", &token(4 * 60));
     let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600), numbered_roles);
-    let config = home.path().join(".aws/config").display().to_string();
+    let config = home.path().join(".aws").join("config").display().to_string();
     // The AWS files (token cache, role cache, registrations); ssofresh's own state may note the login.
     let aws_files = || snapshot(&home.path().join(".aws"));
     for args in [
@@ -372,7 +372,7 @@ fn a_proxy_setting_that_is_no_proxy_is_a_configuration_error() {
 fn config_parse_errors_name_the_file_the_line_and_the_problem() {
     let home = due_home();
     home.config("[default]\nregion = us-east-1\n[profile dev\nsso_session = corp\n");
-    let config = home.path().join(".aws/config").display().to_string();
+    let config = home.path().join(".aws").join("config").display().to_string();
     for args in [vec!["tick"], vec!["status"], vec!["credential-process", "--profile", "dev"]] {
         let run = unchanged(&home, &refused_url(), &args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -334,12 +334,12 @@ impl Home {
         self.dir.path()
     }
     pub fn config(&self, text: &str) {
-        let p = self.path().join(".aws/config");
+        let p = self.path().join(".aws").join("config");
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
     pub fn cache_dir(&self) -> PathBuf {
-        self.path().join(".aws/sso/cache")
+        self.path().join(".aws").join("sso").join("cache")
     }
     pub fn token_path(&self, session_or_url: &str) -> PathBuf {
         self.cache_dir().join(format!("{}.json", sha1_hex(session_or_url)))
@@ -360,9 +360,18 @@ impl Home {
     pub fn read_token(&self, session_or_url: &str) -> Value {
         serde_json::from_slice(&std::fs::read(self.token_path(session_or_url)).unwrap()).unwrap()
     }
-    /// ssofresh's state directory under this HOME (XDG default on Linux).
+    /// ssofresh's state directory under this HOME (XDG default on Linux, `%LOCALAPPDATA%` on
+    /// Windows, which `cmd` points inside this HOME).
     pub fn state_dir(&self) -> PathBuf {
-        self.path().join(".local/state/ssofresh")
+        if cfg!(windows) {
+            self.local_app_data().join("ssofresh")
+        } else {
+            self.path().join(".local/state/ssofresh")
+        }
+    }
+    /// `%LOCALAPPDATA%` for the commands on Windows: inside this HOME, as it is in a profile.
+    pub fn local_app_data(&self) -> PathBuf {
+        self.path().join("AppData").join("Local")
     }
     /// The activity log's default place under this HOME.
     pub fn activity_log(&self) -> PathBuf {
@@ -382,8 +391,7 @@ impl Home {
     pub fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssofresh"));
         c.env_clear()
-            .env("HOME", self.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.os_env())
             .env("SSOFRESH_RETRY_BACKOFF", "0")
             .env("SSOFRESH_TIMEOUT", "3s")
             .env("SSOFRESH_CONNECT_TIMEOUT", "2s")
@@ -394,6 +402,21 @@ impl Home {
             .env("XDG_RUNTIME_DIR", self.path().join("run"))
             .stdin(std::process::Stdio::null());
         c
+    }
+    /// What a process needs from outside to find this HOME: `HOME` and `PATH`; on Windows also
+    /// the profile (`USERPROFILE`, where Windows programs find HOME), `LOCALAPPDATA` inside it,
+    /// and `SystemRoot`, without which Winsock cannot start (no loopback requests).
+    pub fn os_env(&self) -> Vec<(String, std::ffi::OsString)> {
+        let mut env = vec![
+            ("HOME".to_string(), self.path().into()),
+            ("PATH".to_string(), std::env::var_os("PATH").unwrap_or_default()),
+        ];
+        if cfg!(windows) {
+            env.push(("USERPROFILE".into(), self.path().into()));
+            env.push(("LOCALAPPDATA".into(), self.local_app_data().into()));
+            env.extend(std::env::var_os("SystemRoot").map(|v| ("SystemRoot".into(), v)));
+        }
+        env
     }
     pub fn cmd_at(&self, stub_url: &str) -> std::process::Command {
         let mut c = self.cmd();
@@ -410,7 +433,11 @@ pub struct Run {
 
 impl Run {
     pub fn of(cmd: &mut std::process::Command) -> Run {
-        let out = cmd.output().expect("run ssofresh");
+        Run::from(started(|| cmd.output()).expect("run ssofresh"))
+    }
+
+    /// What a finished process printed; it must not contain a secret.
+    pub fn from(out: std::process::Output) -> Run {
         let r = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -431,63 +458,165 @@ impl Run {
     /// that shows the hook started no refresh (or sent no request) asserts after this, not
     /// after a pause. See `Exits`.
     pub fn of_all(cmd: &mut std::process::Command) -> Run {
-        let exits = Exits::watch(cmd);
-        let run = Run::of(cmd);
+        let (run, exits) = Exits::run(cmd);
         assert!(exits.wait(Duration::from_secs(20)), "a process it started was still running after 20 s");
         run
     }
 }
 
 /// Tells when a command and every process it started have exited, detached ones included (the
-/// refresh `ssofresh hook` starts in a session of its own): each of them inherits the write
-/// end of a pipe, and the read end sees end-of-file once the last of them is gone. Anything
-/// they did (a request to a stub, a line in the activity log) has happened by then.
+/// refresh `ssofresh hook` starts in a session of its own). Anything they did (a request to a
+/// stub, a line in the activity log) has happened by then.
+///
+/// On Unix each of them inherits the write end of a pipe, and the read end sees end-of-file
+/// once the last of them is gone. On Windows the command starts suspended, joins a job object
+/// of its own before it runs, and everything it starts joins that job too (detached or not);
+/// the job counts its live processes.
 pub struct Exits {
-    read: std::io::PipeReader,
-    write: Option<std::io::PipeWriter>,
+    /// Sends (or hangs up) once the read end has seen end-of-file.
+    #[cfg(unix)]
+    gone: std::sync::mpsc::Receiver<()>,
+    #[cfg(windows)]
+    job: job::Job,
 }
 
 impl Exits {
-    /// Marks `cmd`, to be run once, after this and before `wait`.
-    pub fn watch(cmd: &mut std::process::Command) -> Exits {
+    /// Runs `cmd` as `Run::of` does, watching it and whatever it starts.
+    #[cfg(unix)]
+    pub fn run(cmd: &mut std::process::Command) -> (Run, Exits) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
         let (read, write) = std::io::pipe().expect("a pipe");
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            use std::os::unix::process::CommandExt;
-            // The pipe is close-on-exec, so the children of other tests in this process never
-            // keep it; only this child clears the flag on its own copy, between fork and exec,
-            // and whatever it starts inherits the descriptor from it.
-            let fd = write.as_raw_fd();
-            // SAFETY: fcntl is async-signal-safe; fd is open in the child (a copy of the parent's).
-            unsafe {
-                cmd.pre_exec(move || match libc::fcntl(fd, libc::F_SETFD, 0) {
-                    -1 => Err(std::io::Error::last_os_error()),
-                    _ => Ok(()),
-                });
-            }
+        // The pipe is close-on-exec, so the children of other tests in this process never
+        // keep it; only this child clears the flag on its own copy, between fork and exec,
+        // and whatever it starts inherits the descriptor from it.
+        let fd = write.as_raw_fd();
+        // SAFETY: fcntl is async-signal-safe; fd is open in the child (a copy of the parent's).
+        unsafe {
+            cmd.pre_exec(move || match libc::fcntl(fd, libc::F_SETFD, 0) {
+                -1 => Err(std::io::Error::last_os_error()),
+                _ => Ok(()),
+            });
         }
-        #[cfg(not(unix))]
-        let _ = cmd;
-        Exits { read, write: Some(write) }
-    }
-
-    /// Whether the command and everything it started exited within `timeout`.
-    pub fn wait(mut self, timeout: Duration) -> bool {
-        drop(self.write.take());
-        if cfg!(not(unix)) {
-            // Windows handles are not inherited this way; the suite runs on Linux and macOS and
-            // only compiles for Windows, where a pause stands in.
-            thread::sleep(Duration::from_millis(500));
-            return true;
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut read = self.read;
+        let run = Run::of(cmd);
+        drop(write);
+        let (tx, gone) = std::sync::mpsc::channel();
+        let mut read = read;
         thread::spawn(move || {
             let _ = read.read_to_end(&mut Vec::new());
             let _ = tx.send(());
         });
-        rx.recv_timeout(timeout).is_ok()
+        (run, Exits { gone })
+    }
+
+    /// Runs `cmd` as `Run::of` does, watching it and whatever it starts.
+    #[cfg(windows)]
+    pub fn run(cmd: &mut std::process::Command) -> (Run, Exits) {
+        let (out, job) = job::output(cmd);
+        (Run::from(out), Exits { job })
+    }
+
+    /// Whether the command and everything it started exited within `timeout`.
+    #[cfg(unix)]
+    pub fn wait(&self, timeout: Duration) -> bool {
+        // Disconnected: an earlier wait already took the news.
+        !matches!(self.gone.recv_timeout(timeout), Err(std::sync::mpsc::RecvTimeoutError::Timeout))
+    }
+
+    /// Whether the command and everything it started exited within `timeout`.
+    #[cfg(windows)]
+    pub fn wait(&self, timeout: Duration) -> bool {
+        wait_until(timeout, || self.job.active() == 0)
+    }
+}
+
+#[cfg(windows)]
+mod job {
+    use std::os::windows::io::AsRawHandle;
+    use std::os::windows::process::CommandExt;
+    use std::process::{Command, Output, Stdio};
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation, QueryInformationJobObject,
+        JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    };
+
+    // Not in windows-sys: resumes every thread of a process (here its only one, still suspended
+    // at its start). In ntdll since Windows XP; Wine has it.
+    #[link(name = "ntdll", kind = "raw-dylib")]
+    extern "system" {
+        fn NtResumeProcess(process: HANDLE) -> i32;
+    }
+
+    const CREATE_SUSPENDED: u32 = 0x0000_0004;
+
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job handle may be used from any thread.
+    unsafe impl Send for Job {}
+    // SAFETY: the calls on it (query) are safe from several threads at once.
+    unsafe impl Sync for Job {}
+
+    impl Job {
+        /// How many processes in the job are still running.
+        pub fn active(&self) -> u32 {
+            // SAFETY: a zeroed plain-data struct is a valid out-parameter of its own size.
+            let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
+            // SAFETY: self.0 is a job handle we own; info is writable for its size.
+            let ok = unsafe {
+                QueryInformationJobObject(
+                    self.0,
+                    JobObjectBasicAccountingInformation,
+                    (&raw mut info).cast(),
+                    size_of_val(&info) as u32,
+                    std::ptr::null_mut(),
+                )
+            };
+            assert!(ok != 0, "QueryInformationJobObject: {}", std::io::Error::last_os_error());
+            info.ActiveProcesses
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: closes the handle CreateJobObjectW gave us, once.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+
+    /// `cmd.output()`, with the process in a new job before it runs its first instruction, so
+    /// nothing it starts can escape the count.
+    pub fn output(cmd: &mut Command) -> (Output, Job) {
+        // SAFETY: no security attributes, no name: a new private job.
+        let job = Job(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) });
+        assert!(!job.0.is_null(), "CreateJobObjectW: {}", std::io::Error::last_os_error());
+        cmd.creation_flags(CREATE_SUSPENDED).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = super::started(|| cmd.spawn()).expect("run ssofresh");
+        let process = child.as_raw_handle() as HANDLE;
+        // SAFETY: both handles are open; the process is ours and suspended.
+        let assigned = unsafe { AssignProcessToJobObject(job.0, process) };
+        assert!(assigned != 0, "AssignProcessToJobObject: {}", std::io::Error::last_os_error());
+        // SAFETY: the process handle is open and has PROCESS_SUSPEND_RESUME (we created it).
+        let status = unsafe { NtResumeProcess(process) };
+        assert!(status >= 0, "NtResumeProcess: {status:#x}");
+        (child.wait_with_output().expect("wait for ssofresh"), job)
+    }
+}
+
+/// `start()`, tried again when Wine failed to create the process: its CreateProcess now and then
+/// returns ERROR_INTERNAL_ERROR under load (3 times in some 10,000 starts here). Nothing ran
+/// then, so a second try changes nothing a test looks at; any other error, and a third such
+/// failure, is returned.
+pub fn started<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 2 => {
+                tries += 1;
+                thread::sleep(Duration::from_millis(100));
+            }
+            result => return result,
+        }
     }
 }
 
@@ -556,7 +685,25 @@ fn exits_waits_for_the_background_processes_a_command_starts() {
 
     let mut sh = std::process::Command::new("sh");
     sh.args(["-c", "sleep 2 >/dev/null 2>&1 &"]);
-    let exits = Exits::watch(&mut sh);
-    assert!(sh.status().unwrap().success());
+    let (run, exits) = Exits::run(&mut sh);
+    assert_eq!(run.code, 0);
     assert!(!exits.wait(Duration::from_millis(200)), "did not wait for the background process");
+}
+
+/// The same through the refresh `ssofresh hook` starts detached (on Windows too, where it has
+/// no console and its own process group): still running while the stub holds its answer,
+/// gone once it has written the token.
+#[test]
+fn exits_waits_for_the_refresh_the_hook_starts() {
+    let home = Home::new();
+    home.write_token("corp", &token(4 * 60));
+    let answer = Gate::new();
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600).until(&answer));
+    let (run, exits) = Exits::run(home.cmd_at(&stub.url).arg("hook"));
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(wait_until(Duration::from_secs(10), || stub.count("/token") == 1), "no refresh started");
+    assert!(!exits.wait(Duration::from_millis(200)), "did not wait for the detached refresh");
+    answer.open();
+    assert!(exits.wait(Duration::from_secs(20)), "the refresh did not end");
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS, "ended before it wrote the token");
 }
