@@ -428,7 +428,9 @@ fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
     assert!(script.contains(&format!("$global:_ssofresh_program = '{name}'\n")), "{script}");
     assert!(script.contains("-CommandType Application"), "{script}");
     assert!(
-        script.contains("$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--print-next')\n"),
+        script.contains(
+            "$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next')\n"
+        ),
         "{script}"
     );
     // The prompt it finds is wrapped once, however often the script is loaded.
@@ -467,7 +469,7 @@ fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
     let run = Run::of(init(&home).arg("pwsh").args(AWKWARD));
     assert!(
         run.stdout.contains(
-            "@('hook', '--shell', 'powershell', '--print-next', '--session', 'o''brien \"x\" $HOME \\n', '--threshold', '30m', '--no-hints')\n"
+            "@('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next', '--session=o''brien \"x\" $HOME \\n', '--threshold', '30m', '--no-hints')\n"
         ),
         "{}",
         run.stdout
@@ -585,8 +587,7 @@ fn schtasks_task_is_valid_and_runs_the_tick_as_this_user() {
                 "tick",
                 "--auto",
                 "--quiet",
-                "--session",
-                "corp",
+                "--session=corp",
                 "--config-file",
                 config.to_str().unwrap()
             ])
