@@ -138,13 +138,14 @@ mod tests {
         }
     }
 
-    #[cfg(unix)]
     #[test]
-    fn the_command_backend_needs_sh() {
-        let reach = |path: &str| Reach { path: Some(path.into()), ..Reach::default() };
-        assert!(check(&settings(Backend::Command), &reach("/usr/bin:/bin")).is_ok());
-        let e = check(&settings(Backend::Command), &reach("/nowhere")).unwrap_err();
-        assert!(e.why.contains("sh") && e.fix.contains("PATH"), "{e:?}");
+    fn the_command_backend_needs_its_shell() {
+        // The test's own PATH has sh (on Windows cmd.exe); an empty one has nothing.
+        let here = Reach { path: std::env::var_os("PATH"), ..Reach::default() };
+        assert!(check(&settings(Backend::Command), &here).is_ok());
+        let nowhere = Reach { path: Some("/nowhere".into()), ..Reach::default() };
+        let e = check(&settings(Backend::Command), &nowhere).unwrap_err();
+        assert!(e.why.contains(SHELL) && e.fix.contains("PATH"), "{e:?}");
         assert_eq!(check(&settings(Backend::None), &Reach::default()), Ok("off".into()));
     }
 
