@@ -28,7 +28,7 @@ use crate::sys::secret::Secret;
 use crate::text::style::{self, ColorChoice, Style};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Test only: pins the clock (an RFC 3339 time), so that what commands print does not depend on
@@ -81,14 +81,20 @@ fn windows_home(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Path
     Some(PathBuf::from(home))
 }
 
-/// The platform's directory that ssofresh's state goes under: `$XDG_STATE_HOME` (Linux),
-/// `%LOCALAPPDATA%` (Windows, the variable first, as documented), else the local data directory.
-fn state_base() -> Option<PathBuf> {
-    #[cfg(windows)]
-    if let Some(dir) = std::env::var_os("LOCALAPPDATA").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
+/// The platform's directory that ssofresh's state goes under, from the HOME already found:
+/// `dirs::state_dir` would look HOME up again, and with HOME unset that is another pass over the
+/// password database at every prompt. `$XDG_STATE_HOME` when absolute (else ignored), else
+/// `~/.local/state` (Linux, the BSDs); `~/Library/Application Support` (macOS, which has no
+/// state directory); `%LOCALAPPDATA%` (Windows, the variable first, as documented), else the
+/// local data directory.
+fn state_base(home: &Path) -> Option<PathBuf> {
+    if cfg!(windows) {
+        std::env::var_os("LOCALAPPDATA").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(dirs::data_local_dir)
+    } else if cfg!(target_os = "macos") {
+        Some(home.join("Library").join("Application Support"))
+    } else {
+        Some(paths::xdg_state_home(std::env::var_os("XDG_STATE_HOME"), home))
     }
-    dirs::state_dir().or_else(dirs::data_local_dir)
 }
 
 fn clock() -> Result<Clock, Error> {

@@ -64,15 +64,20 @@ pub fn local(t: DateTime<Utc>) -> Local {
     Local { date: l.format("%Y-%m-%d").to_string(), time: l.format("%H:%M").to_string(), zone }
 }
 
-/// `localtime_r` and `tzset`. On Linux looked up when a time is first shown (`dlsym`, which the
-/// binary imports anyway): imported, they would be two more symbols the dynamic linker resolves
-/// at every start (full RELRO), paid by the no-op tick, which shows no time.
+/// `localtime_r` and `tzset`. A dynamically linked glibc build looks them up when a time is
+/// first shown (`dlsym`, which the binary imports anyway): imported, they would be two more
+/// symbols the dynamic linker resolves at every start (full RELRO), paid by the no-op tick,
+/// which shows no time. A static build (musl, the release archives) calls them directly: it
+/// resolves nothing at start, and its `dlsym` finds nothing.
+// The libc crate marks `time_t` deprecated on musl (its width changed in musl 1.2); here it is
+// only what the C library's own `localtime_r` takes.
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
+#[allow(deprecated)]
 mod c_time {
     pub type LocaltimeR = unsafe extern "C" fn(*const libc::time_t, *mut libc::tm) -> *mut libc::tm;
     pub type Tzset = unsafe extern "C" fn();
 
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pub fn functions() -> Option<(Tzset, LocaltimeR)> {
         // SAFETY: dlsym with RTLD_DEFAULT and NUL-terminated names; a non-null result is the
         // C library's function of that name, whose C signature the types above spell out.
@@ -89,7 +94,7 @@ mod c_time {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     pub fn functions() -> Option<(Tzset, LocaltimeR)> {
         extern "C" {
             /// POSIX (`time.h`); the libc crate does not bind it.
@@ -100,6 +105,7 @@ mod c_time {
 }
 
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "netbsd"))]
+#[allow(deprecated)] // `time_t` on musl: see `c_time`.
 fn libc_local(t: DateTime<Utc>) -> Option<Local> {
     let secs = libc::time_t::try_from(t.timestamp()).ok()?;
     let (tzset, localtime_r) = c_time::functions()?;

@@ -287,7 +287,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
     assert!(!never.stdout.contains('\x1b'));
     if cfg!(target_os = "linux") && require_tool("script") {
         // On a terminal, colour by default, and none with NO_COLOR.
-        let bin = env!("CARGO_BIN_EXE_ssofresh");
+        let bin = ssofresh_line();
         let tty = |no_color: bool| {
             let mut c = home.cmd();
             c.env_remove("NO_COLOR");
@@ -295,7 +295,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
                 c.env("NO_COLOR", "1");
             }
             c.env("TERM", "xterm").env("SSOFRESH_TEST_NOW", NOW);
-            c.args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]);
+            // The environment `home.cmd()` sets up, for `script` to run ssofresh in.
             let mut c2 = std::process::Command::new("script");
             c2.env_clear();
             for (k, v) in c.get_envs() {
@@ -303,7 +303,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
                     c2.env(k, v);
                 }
             }
-            c2.args(c.get_args()).stdin(std::process::Stdio::null());
+            c2.args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]).stdin(std::process::Stdio::null());
             Run::of(&mut c2).stdout
         };
         assert!(tty(false).contains("\x1b["), "a terminal gets colour");
