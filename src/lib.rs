@@ -17,6 +17,10 @@
 //!   detached processes) and the words and numbers people read and type (durations, times,
 //!   colour).
 
+// Every write to stdout/stderr goes through `sys::stdio` (a closed pipe ends the command
+// quietly instead of panicking); this keeps new code from forgetting.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 // The binary needs only `run`. The modules that are public besides are so for the integration
 // tests (`tests/`), the fuzz targets (`fuzz/fuzz_targets/`) and the desktop helper
 // (`src/bin/notify_desktop.rs`), and inside them only what those use is `pub`: the rest is
@@ -38,6 +42,8 @@ use std::process::ExitCode;
 /// The whole of `ssofresh`: parse the command line, resolve it once into the context, run the
 /// command.
 pub fn run() -> ExitCode {
+    // Before anything is read: from the first token on, a core dump would hold secrets.
+    sys::coredump::disable();
     let cli = cli::Cli::parse_fast();
     cli::resolve::logging();
     let code = match cli::resolve::context(&cli.global) {

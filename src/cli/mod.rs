@@ -21,7 +21,8 @@ use std::time::Duration;
         token the last login left there, so tools that read the cache keep working until the \
         Identity Center session itself ends.\n\n\
         Exit codes: 0 all selected tokens valid (or refreshed), 1 transient failure (try again \
-        later), 2 usage or configuration error, 3 a new login is required.",
+        later), 2 usage or configuration error, 3 a new login is required. A reader that goes \
+        away (`| head`) ends a command quietly with 0; what it did before stays done.",
     after_help = "Logging: SSOFRESH_LOG=debug (env_logger filter syntax). Tokens are never logged.\n\
         Proxy: HTTPS_PROXY (else ALL_PROXY) for the AWS endpoints, NO_PROXY for hosts that bypass it; \
         loopback endpoints never use a proxy, HTTP_PROXY is not used."
@@ -62,7 +63,7 @@ impl Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The AWS config file [default: ~/.aws/config]
+    /// The AWS config file: a regular file of at most 16 MiB [default: ~/.aws/config]
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
     pub config_file: Option<PathBuf>,
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
@@ -180,6 +181,8 @@ pub struct ManArgs {
 /// `--session`/`--profile`: which tokens a command works on. What a command does without them
 /// differs, and each says so in its own words: one struct per wording, made by this macro,
 /// because rewording a flattened argument (`mut_arg`) costs the no-op tick at every run.
+// The comma lists are split by `sessions()`/`profiles()`, not by clap, so that `--exact-names`
+// can keep a name with a comma whole.
 macro_rules! selection {
     ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal) => {
         selection!($(#[$meta])* $name, $session_help, $profile_help, Some("sso-session"));
@@ -195,7 +198,6 @@ macro_rules! selection {
                 short = 's',
                 env = "SSOFRESH_SESSION",
                 hide_env_values = true,
-                value_delimiter = ',',
                 value_name = "SESSION"
             )]
             pub sessions: Vec<String>,
@@ -205,16 +207,32 @@ macro_rules! selection {
                 short = 'p',
                 env = "SSOFRESH_PROFILE",
                 hide_env_values = true,
-                value_delimiter = ',',
                 value_name = "PROFILE"
             )]
             pub profiles: Vec<String>,
+            /// The --session and --profile values are names as written, never comma lists (the
+            /// command lines ssofresh writes add it for a name with a comma)
+            // An Option without a default: a plain bool flag has one, which clap fills in at
+            // every start, a cost the prompt hook would pay at every prompt.
+            #[arg(long, hide = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true",
+                  value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+            pub exact_names: Option<bool>,
         }
 
         impl $name {
             /// Neither a session nor a profile named (blank names do not count).
             pub fn is_empty(&self) -> bool {
-                self.sessions.iter().chain(&self.profiles).all(|s| s.trim().is_empty())
+                self.sessions().iter().chain(&self.profiles()).all(|s| s.trim().is_empty())
+            }
+
+            /// Every session named: each `--session` value, a comma list unless `--exact-names`.
+            pub fn sessions(&self) -> Vec<String> {
+                names(&self.sessions, self.exact_names.unwrap_or(false))
+            }
+
+            /// Every profile named: each `--profile` value, a comma list unless `--exact-names`.
+            pub fn profiles(&self) -> Vec<String> {
+                names(&self.profiles, self.exact_names.unwrap_or(false))
             }
         }
     };
@@ -247,6 +265,13 @@ selection!(
     "An sso-session to keep fresh (repeatable, or a comma list) [default: every logged-in session]",
     "A profile whose session to keep fresh (repeatable, or a comma list)"
 );
+
+fn names(values: &[String], exact: bool) -> Vec<String> {
+    if exact {
+        return values.to_vec();
+    }
+    values.iter().flat_map(|v| v.split(',')).map(str::to_string).collect()
+}
 
 // The shared groups below are flattened without an `ArgGroup` (`group(skip)`): nothing refers
 // to one, and building one costs the no-op tick allocations at every prompt.
@@ -312,9 +337,9 @@ pub struct RefreshArgs {
     /// How often a transient failure is retried
     #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub max_retry_attempts: u32,
-    /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    pub retry_backoff: Duration,
+    /// Pause before the first retry; each further retry waits one more of it [default: 10s; 2s for `tick` on a terminal without --auto, where a person waits]
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_backoff: Option<Duration>,
     #[command(flatten)]
     pub timeouts: Timeouts,
     #[command(flatten)]
@@ -530,6 +555,9 @@ pub struct HookArgs {
     /// Print for how many seconds (at most 60) the next prompts need no check
     #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
     pub print_next: Option<bool>,
+    /// The shell's own id (set by the hook `init` prints): each shell hears each hint once
+    #[arg(long, value_name = "ID")]
+    pub shell_id: Option<String>,
 }
 
 /// Which characters the prompt segment may use.

@@ -194,12 +194,26 @@ pub fn http(t: &Timeouts) -> HttpSettings {
     HttpSettings { connect_timeout: t.connect_timeout, timeout: t.timeout }
 }
 
+/// Pause before the first retry when nobody waits (a timer, the prompt hook's background tick).
+const RETRY_BACKOFF: Duration = Duration::from_secs(10);
+/// … and when a person does: `tick` run by hand on a terminal retries 2 s, 4 s, 6 s after the
+/// failures rather than 10 s, 20 s, 30 s.
+const RETRY_BACKOFF_WAITING: Duration = Duration::from_secs(2);
+
+/// Whether a person is watching stderr (a terminal), to be told of each retry.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 /// How the engine refreshes: `auto` when the prompt hook (or a scheduler) started the tick.
+/// Without `--retry-backoff`, a person waiting at a terminal gets the shorter schedule.
 pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings {
+    let waiting = !auto && stderr_is_terminal();
     refresh::Settings {
         threshold: r.threshold.value,
         max_retry_attempts: r.max_retry_attempts,
-        retry_backoff: r.retry_backoff,
+        retry_backoff: r.retry_backoff.unwrap_or(if waiting { RETRY_BACKOFF_WAITING } else { RETRY_BACKOFF }),
+        on_retry: None,
         http: http(&r.timeouts),
         auto,
         state_dir: ctx.paths.state_dir.clone(),
@@ -265,6 +279,16 @@ pub fn notify_from_env() -> Result<notify::Settings, String> {
             let joined = lines.join(" ");
             joined.strip_prefix("error: ").unwrap_or(&joined).to_string()
         })
+}
+
+/// Where the notification backends would look (`doctor`, `notify --test`): the session bus's
+/// address and directory, and PATH.
+pub fn notify_reach() -> notify::check::Reach {
+    notify::check::Reach {
+        dbus_address: std::env::var("DBUS_SESSION_BUS_ADDRESS").ok(),
+        runtime_dir: std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        path: std::env::var_os("PATH"),
+    }
 }
 
 pub fn notify_event(e: Option<NotifyEvent>) -> Kind {

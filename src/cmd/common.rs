@@ -11,6 +11,7 @@ use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::notify::Notifier;
 use crate::sys::lock::{self, Lock};
 use crate::sys::paths::Paths;
+use crate::sys::stdio::errln;
 use crate::text::timefmt;
 use std::io::Write;
 use std::path::Path;
@@ -42,7 +43,7 @@ pub fn combine(a: u8, b: u8) -> u8 {
 pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
     for dir in [&paths.cache_dir, &paths.state_dir] {
         if let Err(u) = crate::sys::guard::check_dir(dir) {
-            eprintln!("ssofresh: {u}");
+            errln!("ssofresh: {u}");
             return Err(EXIT_USAGE);
         }
     }
@@ -75,7 +76,7 @@ pub fn wait_for_cache_lock(target: &Target) -> Result<Option<Lock>, (String, u8)
         }
         Err(e) => return Err(failed(e)),
     }
-    eprintln!("ssofresh: {}: waiting for another ssofresh process to finish refreshing it…", target.label());
+    errln!("ssofresh: {}: waiting for another ssofresh process to finish refreshing it…", target.label());
     match lock::acquire(&path, CACHE_LOCK_PATIENCE) {
         Ok(Some(l)) => Ok(Some(l)),
         Ok(None) => Err((
@@ -92,7 +93,7 @@ pub fn wait_for_cache_lock(target: &Target) -> Result<Option<Lock>, (String, u8)
 
 /// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
 pub fn fail(e: &Error) -> u8 {
-    eprintln!("ssofresh: {e}");
+    errln!("ssofresh: {e}");
     EXIT_USAGE
 }
 
@@ -132,7 +133,7 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<RoleOutput, Ro
     let fetched = role::credentials(&spec, &cfg, &opts, &mut |report| {
         notifier.report(&spec.target, report, ctx.clock.now());
         if let Some(w) = report.clock_skew.and_then(crate::engine::refresh::skew_warning) {
-            eprintln!("ssofresh: warning: {}: {w}", spec.target.label());
+            errln!("ssofresh: warning: {}: {w}", spec.target.label());
         }
     })?;
     ::log::debug!(
@@ -142,7 +143,7 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<RoleOutput, Ro
         timefmt::format(fetched.creds.expiration)
     );
     if let Some(w) = &fetched.cache_warning {
-        eprintln!("ssofresh: warning: {w}");
+        errln!("ssofresh: warning: {w}");
     }
     let region = spec.profile.as_deref().and_then(|p| cfg.profile(p)).and_then(|p| p.region.clone());
     let label = spec.profile.clone().unwrap_or_else(|| spec.label());
@@ -155,7 +156,7 @@ pub fn emit(bytes: &[u8]) -> u8 {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write the credentials to stdout: {e}");
+            errln!("ssofresh: cannot write the credentials to stdout: {e}");
             EXIT_TRANSIENT
         }
     }
@@ -169,7 +170,7 @@ pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write {what} to stdout: {e}");
+            errln!("ssofresh: cannot write {what} to stdout: {e}");
             EXIT_TRANSIENT
         }
     }
@@ -182,11 +183,11 @@ pub fn write_config(ctx: &Context, edit: impl Fn(&str) -> Result<String, String>
     match config_edit::update(&ctx.paths.config_file, &ctx.paths.state_dir, edit) {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(msg)) => {
-            eprintln!("ssofresh: {msg}");
+            errln!("ssofresh: {msg}");
             Err(EXIT_USAGE)
         }
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             Err(EXIT_USAGE)
         }
     }

@@ -4,6 +4,7 @@ use super::common::{emit, role_credentials};
 use crate::aws::portal::RoleCredentials;
 use crate::cli::RoleArgs;
 use crate::context::Context;
+use crate::sys::stdio::errln;
 use crate::text::timefmt;
 use serde::Serialize;
 
@@ -40,7 +41,7 @@ pub fn run(ctx: &Context, args: &RoleArgs) -> u8 {
     match role_credentials(ctx, args) {
         Ok(r) => emit(&process_json(&r.fetched.creds)),
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             e.exit_code()
         }
     }

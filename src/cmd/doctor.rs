@@ -16,10 +16,10 @@ use crate::notify::{self, Backend};
 use crate::sys::guard::Unsafe;
 use crate::text::duration::human;
 use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,8 @@ pub struct Setup {
     pub user: UserEnv,
     /// What a tick started from this environment would notify with, or why it cannot start.
     pub notify: Result<notify::Settings, String>,
+    /// Where the notification backends would look for the session bus and `sh`.
+    pub notify_reach: notify::check::Reach,
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
@@ -78,10 +80,11 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         aws: ctx.aws().clone(),
         user: resolve::user_env(),
         notify: resolve::notify_from_env(),
+        notify_reach: resolve::notify_reach(),
     };
     let findings = check(&setup, ctx.clock.now());
     let style = resolve::style(&args.color);
-    let _ = std::io::stdout().lock().write_all(render(&findings, style, &setup.home).as_bytes());
+    crate::sys::stdio::out_bytes(render(&findings, style, &setup.home).as_bytes());
     if findings.iter().any(|f| f.level == Level::Problem) {
         1
     } else {
@@ -123,7 +126,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
     permission_findings(s, &mut out);
     out.push(log_finding(&s.activity_log, s.log_limits));
     out.push(automation_finding(&s.home, &s.user));
-    out.push(notification_finding(&s.notify));
+    out.push(notification_finding(&s.notify, &s.notify_reach));
     out
 }
 
@@ -151,9 +154,13 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(
                     Level::Problem,
-                    format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")),
+                    format!(
+                        "sso-session '{}' has no {}: nobody can log in to it",
+                        shown(&s.name),
+                        missing.join(" or ")
+                    ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail(format!("    {} = …", missing.join(" = …\n    "))),
             );
         }
@@ -164,10 +171,10 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
                     Level::Problem,
                     format!(
                         "sso-session '{}' has no sso_registration_scopes: logins get no refresh token, so the token cannot be refreshed",
-                        s.name
+                        shown(&s.name)
                     ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail("    sso_registration_scopes = sso:account:access")
                 .detail(format!("then log in again: {}", target::session_login_command(&s.name))),
             );
@@ -177,10 +184,14 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         if let Some(name) = &p.sso_session {
             if cfg.session(name).is_none() {
                 fine = false;
-                let known: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+                let known: Vec<std::borrow::Cow<'_, str>> = cfg.sessions.iter().map(|s| shown(&s.name)).collect();
                 let mut f = Finding::new(
                     Level::Problem,
-                    format!("profile '{}' uses sso-session '{name}', which {path} does not define", p.name),
+                    format!(
+                        "profile '{}' uses sso-session '{}', which {path} does not define",
+                        shown(&p.name),
+                        shown(name)
+                    ),
                 )
                 .detail(format!("add it: {}", target::session_setup_command(Some(name))))
                 .detail("or point the profile at a session that exists");
@@ -192,16 +203,20 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         }
     }
     // One migration per start URL: the profiles that share it share one cache and one session.
-    let mut seen: Vec<&str> = Vec::new();
+    // Grouped in one pass, in file order: big configs have thousands of profiles.
+    let mut groups: Vec<(&str, Vec<&Profile>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in cfg.legacy_profiles() {
         let Some(url) = p.sso_start_url.as_deref() else { continue };
-        if seen.contains(&url) {
-            continue;
-        }
-        seen.push(url);
+        let i = *group_of.entry(url).or_insert_with(|| {
+            groups.push((url, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(p);
+    }
+    for (url, group) in &groups {
         fine = false;
-        let group: Vec<&Profile> = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url)).collect();
-        out.push(legacy_migration(cfg, &group, url));
+        out.push(legacy_migration(cfg, group, url));
     }
     if fine && !cfg.sessions.is_empty() {
         out.push(Finding::new(
@@ -257,7 +272,7 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
     let name = session_name_for(cfg, url, &group[0].name);
     // Without one the AWS CLI cannot log in either; say what belongs there.
     let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "<your SSO region>".into());
-    let names: Vec<String> = group.iter().map(|p| format!("'{}'", p.name)).collect();
+    let names: Vec<String> = group.iter().map(|p| format!("'{}'", shown(&p.name))).collect();
     let which = if group.len() == 1 {
         format!("profile {} is a legacy SSO profile", names[0])
     } else {
@@ -268,14 +283,14 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
         format!("{which} (sso_start_url in the profile): its token lasts one session and cannot be refreshed"),
     )
     .detail(format!("migrate: add to {}", cfg.path.display()))
-    .detail(format!("    [sso-session {name}]"))
-    .detail(format!("    sso_start_url = {url}"))
+    .detail(format!("    [sso-session {}]", header_name(&name)))
+    .detail(format!("    sso_start_url = {}", shown(url)))
     .detail(format!("    sso_region = {region}"))
     .detail("    sso_registration_scopes = sso:account:access");
     for p in group {
         f = f
             .detail(format!("in [{}] remove sso_start_url and sso_region, and add", section_name(&p.name)))
-            .detail(format!("    sso_session = {name}"));
+            .detail(format!("    sso_session = {}", shown(&name)));
     }
     f.detail(format!("then log in: {}", target::session_login_command(&name)))
         .detail(format!("(or: ssofresh configure sso-session {name} --start-url {url} --region {region} --write)"))
@@ -285,8 +300,18 @@ fn section_name(profile: &str) -> String {
     if profile == "default" {
         "default".into()
     } else {
-        format!("profile {profile}")
+        format!("profile {}", header_name(profile))
     }
+}
+
+/// A name as a section header must spell it: in double quotes when it holds what botocore's
+/// split would break at (whitespace, quotes, a backslash); shown with control characters
+/// escaped.
+fn header_name(name: &str) -> String {
+    let plain = !name.is_empty() && !name.contains([' ', '\t', '\r', '\n', '\'', '"', '\\']);
+    let spelled =
+        if plain { name.to_string() } else { format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\"")) };
+    shown(&spelled).into_owned()
 }
 
 /// `corp` for `https://corp.awsapps.com/start`, else the profile's name; never one in use.
@@ -680,9 +705,10 @@ fn names_in(dir: &Path, suffix: &str) -> Vec<String> {
     names
 }
 
-/// The notifications a tick started from this environment sends: where to, about what, and
-/// how often. Whether they arrive only a sample shows (`ssofresh notify --test`).
-fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding {
+/// The notifications a tick started from this environment sends: where to, about what, how
+/// often, and whether the backend can deliver here (the helper and a session bus for the
+/// desktop, `sh` for a command; checked without sending: `ssofresh notify --test` sends one).
+fn notification_finding(settings: &Result<notify::Settings, String>, reach: &notify::check::Reach) -> Finding {
     let s = match settings {
         Ok(s) => s,
         Err(e) => {
@@ -709,10 +735,20 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
             format!("notifications: {}, but every event is turned off (SSOFRESH_NOTIFY_ON_*)", s.describe_backend()),
         );
     }
+    let how = match notify::check::check(s, reach) {
+        Ok(how) => how,
+        Err(e) => {
+            return Finding::new(
+                Level::Problem,
+                format!("notifications: {}, but {}, so none would arrive", s.describe_backend(), e.why),
+            )
+            .detail(format!("fix: {}", e.fix))
+        }
+    };
     Finding::new(
         Level::Note,
         format!(
-            "notifications: {} about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
+            "notifications: {} ({how}) about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
             s.describe_backend(),
             match about.split_last() {
                 Some((last, [])) => last.to_string(),
@@ -787,6 +823,9 @@ mod tests {
 
     #[test]
     fn notifications_are_described_as_a_tick_would_send_them() {
+        // The test's own PATH, where sh (or on Windows cmd) is.
+        let reach = notify::check::Reach { path: std::env::var_os("PATH"), ..Default::default() };
+        let notification_finding = |s: &Result<notify::Settings, String>| notification_finding(s, &reach);
         let f = notification_finding(&Ok(settings(Backend::Command, true)));
         assert_eq!(f.level, Level::Note);
         assert!(f.title.contains("command") && f.title.contains("about problems and refreshes"), "{}", f.title);
@@ -795,6 +834,10 @@ mod tests {
         assert!(f.title.contains("off"), "{}", f.title);
         let f = notification_finding(&Ok(notify::Settings { on_success: false, ..settings(Backend::Desktop, false) }));
         assert!(f.title.contains("every event is turned off"), "{}", f.title);
+        let nowhere = notify::check::Reach { path: Some("/nowhere".into()), ..Default::default() };
+        let f = super::notification_finding(&Ok(settings(Backend::Command, true)), &nowhere);
+        assert_eq!(f.level, Level::Problem);
+        assert!(f.title.contains(", which is not on PATH"), "{}", f.title);
         let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
         assert_eq!(f.level, Level::Problem);
         assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);

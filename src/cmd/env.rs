@@ -4,6 +4,7 @@
 use super::common::{emit, role_credentials};
 use crate::cli::{resolve, EnvArgs};
 use crate::context::Context;
+use crate::sys::stdio::errln;
 
 pub fn run(ctx: &Context, args: &EnvArgs) -> u8 {
     if let Err(code) = super::common::refuse_unsafe_dirs(&ctx.paths) {
@@ -15,7 +16,7 @@ pub fn run(ctx: &Context, args: &EnvArgs) -> u8 {
                 .as_bytes(),
         ),
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             e.exit_code()
         }
     }

@@ -14,6 +14,7 @@ use crate::cli::ExecArgs;
 use crate::context::Context;
 use crate::error::EXIT_USAGE;
 use crate::shell::export;
+use crate::sys::stdio::errln;
 use std::process::Command;
 
 /// What a shell answers for a command it cannot run, or cannot find.
@@ -25,7 +26,7 @@ const REMOVED: [&str; 4] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> u8 {
     if let Some(outer) = resolve::exec_marker() {
-        eprintln!(
+        errln!(
             "ssofresh: already inside `ssofresh exec` for {outer} ({EXEC_MARKER} is set), and one set of credentials \
              inside another is easily mistaken; leave that shell first (exit), or unset {EXEC_MARKER}"
         );
@@ -35,13 +36,13 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> u8 {
         return code;
     }
     let Some((program, rest)) = args.command.split_first() else {
-        eprintln!("ssofresh: exec needs a command: ssofresh exec --profile NAME -- COMMAND [ARGS…]");
+        errln!("ssofresh: exec needs a command: ssofresh exec --profile NAME -- COMMAND [ARGS…]");
         return EXIT_USAGE;
     };
     let role = match role_credentials(ctx, &args.role) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             return e.exit_code();
         }
     };
@@ -56,7 +57,7 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> u8 {
     cmd.env(EXEC_MARKER, &role.label);
     let shown = program.to_string_lossy();
     let (code, why) = start(cmd);
-    eprintln!("ssofresh: cannot run {shown}: {why}");
+    errln!("ssofresh: cannot run {shown}: {why}");
     code
 }
 

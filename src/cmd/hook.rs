@@ -1,6 +1,6 @@
 //! `ssofresh hook`: what the shell runs before each prompt. Local files only: when a token is
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
-//! says so, at most once an hour per session. Always exits 0: a prompt has no use for errors.
+//! says so, once per shell (`shell::hint`). Always exits 0: a prompt has no use for errors.
 
 use crate::aws::token_cache::CachedToken;
 use crate::cli::HookArgs;
@@ -12,6 +12,7 @@ use crate::error::EXIT_OK;
 use crate::shell::hint;
 use crate::sys::lock;
 use crate::sys::paths::Paths;
+use crate::sys::stdio::{errln, outln};
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -34,13 +35,17 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let paths = &ctx.paths;
     let state = &paths.state_dir;
     let hints = !args.no_hints;
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let scope = hint::Scope::of(args.shell_id.as_deref());
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     // Every session, whatever the shell's AWS_PROFILE: the hook keeps them all fresh.
     let watched = match watch::select(&paths.config_file, sessions, profiles, None, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {
             if hints {
-                until(say_once(state, "config", "-", now, &format!("ssofresh: {e}")));
+                // A different problem with the config is news at once.
+                let msg = format!("ssofresh: {e}");
+                let id = crate::sys::secret::Secret::new(msg.as_str()).fingerprint();
+                until(say_once(state, scope, "config", &id, None, now, &msg));
             }
             return finish(args, quiet, 0, started);
         }
@@ -115,7 +120,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
             )),
         };
         if let (true, Some(m)) = (hints, message) {
-            until(say_once(state, &w.target.cache_key, &login, now, &m));
+            until(say_once(state, scope, &w.target.cache_key, &login, expires, now, &m));
         }
     }
     finish(args, quiet, watched.len(), started)
@@ -128,7 +133,7 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
         started.elapsed()
     );
     if crate::cli::on(args.print_next) {
-        println!("{quiet}");
+        outln!("{quiet}");
     }
     EXIT_OK
 }
@@ -141,16 +146,24 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Prints `message` unless the same hint about the same login was printed within the hour;
-/// returns when it may be printed again.
-fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
-    let path = hint::path(state, key);
-    if hint::due(&path, login, now) {
-        eprintln!("{}", crate::sys::secret::one_line(message, 400));
-        hint::record(&path, login, now);
-        return now + hint::EVERY;
+/// Prints `message` unless this shell (or, without a shell id, any caller within the hour) has
+/// had the same hint about the same login (`hint`); returns when it may be printed again.
+fn say_once(
+    state: &Path,
+    scope: hint::Scope<'_>,
+    key: &str,
+    login: &str,
+    expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    message: &str,
+) -> DateTime<Utc> {
+    let path = hint::path(state, key, scope);
+    if hint::due(&path, scope, login, expires, now) {
+        errln!("{}", crate::sys::secret::one_line(message, 400));
+        hint::record(&path, scope, login, expires, now);
+        return hint::after_printing(scope, expires, now);
     }
-    hint::next(&path, login, now)
+    hint::next(&path, scope, login, expires, now)
 }
 
 /// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;

@@ -13,9 +13,11 @@ use crate::engine::refresh;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::sys::stdio::{errln, outln};
 use crate::sys::{interrupt, lock};
 use crate::text::duration::human;
-use chrono::{DateTime, Local, Utc};
+use crate::text::shown::shown;
+use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         Err(e) => return fail(&e),
     };
     if !cfg.found {
-        eprintln!(
+        errln!(
             "ssofresh: {} does not exist; add an sso-session first: {}",
             paths.config_file.display(),
             target::session_setup_command(args.session.as_deref().or(args.session_flag.as_deref()))
@@ -61,7 +63,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     };
     let label = target.label();
     if let Err(e) = login::check(&target, &cfg, ctx.aws()) {
-        eprintln!("ssofresh: {label}: {e}");
+        errln!("ssofresh: {label}: {e}");
         return e.exit_code();
     }
     let state_dir = &paths.state_dir;
@@ -85,7 +87,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     let _login_lock = match lock::acquire(&login_lock, Duration::ZERO) {
         Ok(Some(l)) => l,
         Ok(None) => {
-            eprintln!("ssofresh: {label}: another ssofresh login is in progress; waiting for it to finish…");
+            errln!("ssofresh: {label}: another ssofresh login is in progress; waiting for it to finish…");
             let patience = args.login_timeout + Duration::from_secs(60);
             match lock::acquire(&login_lock, patience) {
                 Ok(Some(l)) => {
@@ -95,25 +97,25 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
                             summary(&target, &t, "by the other ssofresh login", ctx.clock.now());
                             return EXIT_OK;
                         }
-                        _ => eprintln!("ssofresh: {label}: the other login did not succeed; signing in now"),
+                        _ => errln!("ssofresh: {label}: the other login did not succeed; signing in now"),
                     }
                     l
                 }
                 Ok(None) => {
-                    eprintln!(
+                    errln!(
                         "ssofresh: {label}: the other login is still running after {}; try again later",
                         human(chrono::Duration::from_std(patience).unwrap_or_default())
                     );
                     return EXIT_TRANSIENT;
                 }
                 Err(e) => {
-                    eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+                    errln!("ssofresh: cannot lock {}: {e}", login_lock.display());
                     return EXIT_USAGE;
                 }
             }
         }
         Err(e) => {
-            eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+            errln!("ssofresh: cannot lock {}: {e}", login_lock.display());
             return EXIT_USAGE;
         }
     };
@@ -122,7 +124,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     let signed = match login::sign_in(&target, &cfg, dir, &opts) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ssofresh: {label}: {e}; the token cache was not changed");
+            errln!("ssofresh: {label}: {e}; the token cache was not changed");
             return e.exit_code();
         }
     };
@@ -132,7 +134,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
             EXIT_OK
         }
         Err((msg, code)) => {
-            eprintln!("ssofresh: {label}: {msg}");
+            errln!("ssofresh: {label}: {msg}");
             code
         }
     }
@@ -190,22 +192,19 @@ fn summary(target: &Target, token: &CachedToken, how: &str, now: DateTime<Utc>) 
     let expires = token.expires();
     let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
     let how = if how.is_empty() { String::new() } else { format!(" {how}") };
-    println!("Logged in to {}{how} ({start}).", target.label());
+    outln!("Logged in to {}{how} ({}).", target.label(), shown(start));
     if target.profiles.is_empty() {
-        println!("  Profiles: none yet (add sso_session = {} to a profile)", target.name);
+        outln!("  Profiles: none yet (add sso_session = {} to a profile)", shown(&target.name));
     } else {
-        println!("  Profiles: {}", target.profiles.join(", "));
+        outln!("  Profiles: {}", target.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "));
     }
-    println!(
-        "  Access token valid until {} ({} left).",
-        expires.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z"),
-        human(expires - now)
-    );
+    let until = crate::text::timefmt::local(expires);
+    outln!("  Access token valid until {} {} {} ({} left).", until.date, until.time, until.zone, human(expires - now));
     if target.is_legacy() {
-        println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (ssofresh doctor prints the lines).");
+        outln!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (ssofresh doctor prints the lines).");
     } else if token.refresh_token.is_some() {
-        println!("  ssofresh keeps it fresh until the Identity Center session ends.");
+        outln!("  ssofresh keeps it fresh until the Identity Center session ends.");
     } else {
-        println!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
+        outln!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
     }
 }

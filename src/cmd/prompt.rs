@@ -8,8 +8,9 @@ use crate::context::Context;
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
+use crate::sys::stdio::outln;
 use crate::text::duration::{self, Form};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 
 pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     let format = match Format::parse(&args.format) {
@@ -17,7 +18,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         Err(msg) => return fail(&Error::Usage(msg)),
     };
     let paths = &ctx.paths;
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     let active = resolve::aws_profile();
     let watched = match watch::select(&paths.config_file, sessions, profiles, active.as_deref(), &paths.cache_dir) {
         Ok(w) => w,
@@ -37,7 +38,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         })
         .collect();
     if !parts.is_empty() {
-        println!("{}", parts.join(&args.separator));
+        outln!("{}", parts.join(&args.separator));
     }
     EXIT_OK
 }
@@ -139,7 +140,7 @@ impl Format {
                 Piece::Var(Var::Session) => out.push_str(&crate::sys::secret::one_line(&s.target.label(), 60)),
                 Piece::Var(Var::Left) => out.push_str(&left),
                 Piece::Var(Var::Expires) => match expires {
-                    Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),
+                    Some(e) => out.push_str(&crate::text::timefmt::local(e).time),
                     None => out.push('-'),
                 },
                 Piece::Var(Var::Status) => out.push_str(&status),

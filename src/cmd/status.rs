@@ -8,6 +8,7 @@ use crate::engine::activity::{self, Entry};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Active, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
+use crate::sys::stdio::errln;
 use crate::text::duration::human;
 use crate::text::style::{self, clock, relative, Style, Tone};
 use chrono::{DateTime, Utc};
@@ -36,7 +37,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     let (targets, explicit): (Vec<Target>, bool) = if args.all {
         (target::all(&cfg, dir), false)
     } else if !args.selection.is_empty() {
-        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, dir) {
+        match target::select(&cfg, &args.selection.sessions(), &args.selection.profiles(), dir) {
             Ok(t) => (t, true),
             Err(e) => return fail(&e),
         }
@@ -89,8 +90,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
             let _ = writeln!(out, "\n{}", style.paint(Tone::Dim, n));
         }
     }
-    // A closed pipe (`status | head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(&out);
+    // A closed pipe (`status | head`) ends the command here, quietly (`stdio`).
+    crate::sys::stdio::out_bytes(&out);
     if args.check {
         check(&statuses, explicit)
     } else {
@@ -101,7 +102,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
 /// The `--check` verdict, with a line on stderr for each session that needs something.
 fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
     if statuses.is_empty() {
-        eprintln!("ssofresh: no sso-session is configured; set one up with: {}", target::session_setup_command(None));
+        errln!("ssofresh: no sso-session is configured; set one up with: {}", target::session_setup_command(None));
         return EXIT_USAGE;
     }
     // Without a selection, sessions never logged in are someone's old config, not a problem,
@@ -114,15 +115,15 @@ fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
         let why = s.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
         match s.state {
             State::ReloginRequired => {
-                eprintln!("ssofresh: {label}: re-login required{why} — run: {login}");
+                errln!("ssofresh: {label}: re-login required{why} — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::NotLoggedIn if explicit || none_logged_in => {
-                eprintln!("ssofresh: {label}: not logged in — run: {login}");
+                errln!("ssofresh: {label}: not logged in — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::Unreadable => {
-                eprintln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
+                errln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
                 code = combine(code, EXIT_USAGE);
             }
             _ => {}
@@ -163,6 +164,8 @@ struct SessionJson<'a> {
     last_refresh: Option<LastRefreshJson<'a>>,
     last_login_at: Option<String>,
     backoff_until: Option<&'a str>,
+    /// Transient failures in a row behind the back-off.
+    failures: u32,
     cache_file: String,
 }
 
@@ -171,6 +174,7 @@ struct LastRefreshJson<'a> {
     time: &'a str,
     outcome: &'a str,
     error: Option<&'a str>,
+    message: Option<&'a str>,
 }
 
 impl<'a> SessionJson<'a> {
@@ -200,9 +204,11 @@ impl<'a> SessionJson<'a> {
                 time: &r.at,
                 outcome: &r.outcome,
                 error: r.error.as_deref(),
+                message: r.message.as_deref(),
             }),
             last_login_at: s.last_login.map(crate::text::timefmt::format),
             backoff_until: s.saved.backoff_until.as_deref(),
+            failures: s.saved.failures,
             cache_file: t.cache_path.display().to_string(),
         }
     }
@@ -214,10 +220,11 @@ fn recent_activity(log: &Path, statuses: &[SessionStatus], per_session: usize) -
     if per_session == 0 || statuses.is_empty() {
         return found;
     }
-    let names: Vec<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
+    // A set: the log's lines are many, and so may the sessions be.
+    let names: std::collections::HashSet<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
     activity::tail(log, per_session * names.len(), ACTIVITY_BUDGET, None, |line| {
         let Ok(e) = serde_json::from_slice::<Entry>(line) else { return false };
-        if !names.contains(&e.session.as_str()) {
+        if !names.contains(e.session.as_str()) {
             return false;
         }
         let list = found.entry(e.session.clone()).or_default();
@@ -313,10 +320,11 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         _ => {}
     }
     if !t.profiles.is_empty() {
-        let mut shown = t.profiles.join(", ");
+        let profiles: Vec<String> = t.profiles.iter().map(|p| crate::text::shown::shown(p).into_owned()).collect();
+        let mut shown = profiles.join(", ");
         if shown.chars().count() > VALUE {
             let mut list = String::new();
-            for (i, p) in t.profiles.iter().enumerate() {
+            for (i, p) in profiles.iter().enumerate() {
                 let more = format!(", {} more", t.profiles.len() - i);
                 let next = if i == 0 { p.clone() } else { format!("{list}, {p}") };
                 if next.chars().count() + more.chars().count() > VALUE {
@@ -330,8 +338,8 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
         line("profiles", &shown);
     }
     if let Some(url) = &t.start_url {
-        let region = t.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        line("start URL", &format!("{url}{region}"));
+        let region = t.region.as_deref().map(|r| format!(" ({})", crate::text::shown::shown(r))).unwrap_or_default();
+        line("start URL", &format!("{}{region}", crate::text::shown::shown(url)));
     }
     if let Some(k) = token {
         let registration = k
@@ -366,13 +374,27 @@ fn session(out: &mut String, s: &SessionStatus, recent: &[Entry], style: Style, 
             "relogin" => format!("rejected{error}"),
             other => format!("{other}{error}"),
         };
-        line("last refresh", &format!("{what}, {}", when.unwrap_or_else(|| r.at.clone())));
+        let words =
+            r.message.as_deref().map(|m| format!(" ({})", crate::sys::secret::one_line(m, 160))).unwrap_or_default();
+        line("last refresh", &format!("{what}{words}, {}", when.unwrap_or_else(|| r.at.clone())));
+    }
+    if let Some(until) = s.saved.backoff_until().filter(|u| *u > now) {
+        let n = s.saved.failures;
+        line(
+            "back-off",
+            &format!(
+                "backing off until {} after {n} failure{}: the prompt hook and timers wait; ssofresh tick tries now",
+                clock(until, now),
+                if n == 1 { "" } else { "s" }
+            ),
+        );
     }
     if let Some(at) = s.last_login {
         line("last login", &format!("{} ({})", relative(at, now), clock(at, now)));
     }
     for (i, e) in recent.iter().enumerate() {
-        let when = crate::text::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
+        let when =
+            crate::text::timefmt::parse(&e.time).map(|t| style::clock_column(t, now)).unwrap_or_else(|| e.time.clone());
         let text = format!("{when}  {}", e.summary(now, false));
         line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
     }

@@ -9,15 +9,15 @@ use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Active, Target};
 use crate::error::EXIT_OK;
 use crate::notify::Notifier;
+use crate::sys::stdio::{errln, outln};
 use crate::text::duration::human;
-use chrono::Local;
 
 pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
     let paths = &ctx.paths;
     if let Err(code) = super::common::refuse_unsafe_dirs(paths) {
         return code;
     }
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
     let (all, auto, quiet) = (on(args.all), on(args.auto), on(args.quiet));
     let named = !all && !args.selection.is_empty();
     // By hand, AWS_PROFILE selects as --profile does; an automatic tick (the prompt hook, a
@@ -64,7 +64,11 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         // refreshed, so they are only checked when named.
         target::all(&cfg, dir).into_iter().filter(|t| !t.is_legacy() && t.cache_path.exists()).collect()
     };
-    let settings = resolve::refresh(ctx, &args.refresh, auto);
+    let mut settings = resolve::refresh(ctx, &args.refresh, auto);
+    if resolve::stderr_is_terminal() {
+        // Offline, a tick run by hand would otherwise say nothing until its retries are done.
+        settings.on_retry = Some(say_retry);
+    }
     let notify = resolve::notify(&args.refresh.notify);
     let notifier = Notifier {
         settings: &notify,
@@ -78,26 +82,33 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         let now = ctx.clock.now();
         notifier.report(t, &report, now);
         if let Some(w) = report.clock_skew.and_then(refresh::skew_warning) {
-            eprintln!("ssofresh: warning: {}: {w}", t.label());
+            errln!("ssofresh: warning: {}: {w}", t.label());
         }
         let outcome = report.outcome;
         match &outcome {
-            Outcome::Refreshed { expires, .. } if !quiet => println!(
+            Outcome::Refreshed { expires, .. } if !quiet => outln!(
                 "{}: refreshed; valid until {} ({} left)",
                 t.label(),
-                expires.with_timezone(&Local).format("%H:%M %Z"),
+                crate::text::timefmt::local_hm(*expires),
                 human(*expires - now)
             ),
             Outcome::NotLoggedIn if explicit && !quiet => {
-                eprintln!("ssofresh: {}: not logged in — run: {}", t.label(), t.login_command())
+                errln!("ssofresh: {}: not logged in — run: {}", t.label(), t.login_command())
             }
             _ => {
                 if let Some(msg) = outcome.problem(t, now) {
-                    eprintln!("ssofresh: {msg}");
+                    errln!("ssofresh: {msg}");
                 }
             }
         }
         code = combine(code, outcome.exit_code());
     }
     code
+}
+
+/// `corp: attempt 1 failed (cannot connect to …); retrying in 2s`, on stderr.
+fn say_retry(label: &str, attempt: u32, message: &str, pause: std::time::Duration) {
+    let message = crate::sys::secret::one_line(message, 300);
+    let pause = crate::text::duration::show(pause, crate::text::duration::Form::Flag);
+    errln!("ssofresh: {label}: attempt {attempt} failed ({message}); retrying in {pause}");
 }

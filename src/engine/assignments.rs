@@ -55,14 +55,16 @@ pub fn list(
     };
     let s = settings;
     let accounts = all_pages(|next| {
-        retry::run(&label, s.max_retry_attempts, s.retry_backoff, || portal::list_accounts(&client, &url, &token, next))
-            .0
+        retry::run(&label, s.max_retry_attempts, s.retry_backoff, s.on_retry, || {
+            portal::list_accounts(&client, &url, &token, next)
+        })
+        .0
     })
     .map_err(fail)?;
     let mut out = Vec::new();
     for account in accounts {
         let roles = all_pages(|next| {
-            retry::run(&label, s.max_retry_attempts, s.retry_backoff, || {
+            retry::run(&label, s.max_retry_attempts, s.retry_backoff, s.on_retry, || {
                 portal::list_account_roles(&client, &url, &token, &account.account_id, next)
             })
             .0

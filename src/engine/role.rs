@@ -15,6 +15,7 @@ use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::lock;
 use crate::sys::secret::Secret;
+use crate::text::shown::shown;
 use crate::text::timefmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -113,8 +114,8 @@ impl RoleSpec {
             ))),
         };
         let label = match &profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {}", target.name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!("sso-session {}", shown(&target.name)),
         };
         let account_id = nonempty(account).or_else(|| from_profile.as_ref().and_then(|p| p.sso_account_id.clone()));
         let role_name = nonempty(role).or_else(|| from_profile.as_ref().and_then(|p| p.sso_role_name.clone()));
@@ -159,8 +160,13 @@ impl RoleSpec {
     /// `profile dev`, or `sso-session corp` when named without a profile.
     pub fn label(&self) -> String {
         match &self.profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {} (account {}, role {})", self.target.name, self.account_id, self.role_name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!(
+                "sso-session {} (account {}, role {})",
+                shown(&self.target.name),
+                shown(&self.account_id),
+                shown(&self.role_name)
+            ),
         }
     }
 
@@ -335,8 +341,8 @@ pub(crate) fn fresh_token(
 /// `sso-session corp`, `legacy profile old`: the token's owner in messages.
 pub(crate) fn session_label(t: &Target) -> String {
     match &t.kind {
-        Kind::Session => format!("sso-session {}", t.name),
-        Kind::Legacy { profile } => format!("legacy profile {profile}"),
+        Kind::Session => format!("sso-session {}", shown(&t.name)),
+        Kind::Legacy { profile } => format!("legacy profile {}", shown(profile)),
     }
 }
 
@@ -368,9 +374,10 @@ fn fetch(
     })?;
     let call = |token: &Secret| {
         let started = Instant::now();
-        let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
-            portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
-        });
+        let (result, attempt) =
+            retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+                portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
+            });
         record(spec, &result, attempt, started.elapsed(), settings);
         (result, attempt)
     };

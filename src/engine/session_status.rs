@@ -182,6 +182,13 @@ pub fn classify(
     } else {
         written
     };
+    // A login ssofresh has not seen yet (the AWS CLI's, before the next tick notices it): what
+    // the state says about refreshes and back-off was about the old login, not this one.
+    if s.saved.seen_login.as_deref().is_some_and(|seen| seen != login) {
+        s.saved.last_refresh = None;
+        s.saved.backoff_until = None;
+        s.saved.failures = 0;
+    }
     let left = token.expires() - now;
     let block = blocker(target, &token, &s.saved, now);
     s.refreshable = block.is_none();

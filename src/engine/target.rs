@@ -5,6 +5,9 @@ use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::endpoint::Region;
 use crate::aws::token_cache::{self, CachedToken};
 use crate::error::{known_list, Error};
+use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +35,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// `corp`, or `profile old` for legacy profiles: how messages name it.
+    /// `corp`, or `profile old` for legacy profiles: how messages name it (control characters
+    /// escaped, `text::shown`).
     pub fn label(&self) -> String {
         match &self.kind {
-            Kind::Session => self.name.clone(),
-            Kind::Legacy { profile } => format!("profile {profile}"),
+            Kind::Session => shown(&self.name).into_owned(),
+            Kind::Legacy { profile } => format!("profile {}", shown(profile)),
         }
     }
 
@@ -44,7 +48,7 @@ impl Target {
     pub fn login_command(&self) -> String {
         match &self.kind {
             Kind::Session => session_login_command(&self.name),
-            Kind::Legacy { profile } => format!("ssofresh login --profile {profile}"),
+            Kind::Legacy { profile } => profile_login_command(profile),
         }
     }
 
@@ -76,20 +80,16 @@ impl Target {
         if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
             return Some(p);
         }
-        let uses = |p: &&Profile| match &self.kind {
-            Kind::Session => p.sso_session.as_deref() == Some(&self.name),
-            Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
+        let users: Vec<&Profile> = match &self.kind {
+            Kind::Session => cfg.profiles_of(&self.name),
+            Kind::Legacy { .. } => cfg.legacy_profiles().filter(|p| p.sso_start_url == self.start_url).collect(),
         };
-        cfg.profiles
-            .iter()
-            .filter(uses)
-            .find(|p| Some(p.name.as_str()) == active)
-            .or_else(|| cfg.profiles.iter().find(uses))
+        users.iter().find(|p| Some(p.name.as_str()) == active).or(users.first()).copied()
     }
 
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
-        let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
+        let profiles = cfg.profiles_of(name);
         Some(Target {
             name: s.name.clone(),
             kind: Kind::Session,
@@ -104,6 +104,12 @@ impl Target {
 
     fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
         let url = p.sso_start_url.as_deref()?;
+        let sharing = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url));
+        Target::legacy_of(p, url, sharing.map(|q| q.name.clone()).collect(), cache_dir)
+    }
+
+    /// The legacy target of profile `p`, whose start URL `url` the `profiles` share.
+    fn legacy_of(p: &Profile, url: &str, profiles: Vec<String>, cache_dir: &Path) -> Option<Target> {
         Some(Target {
             name: p.name.clone(),
             kind: Kind::Legacy { profile: p.name.clone() },
@@ -111,34 +117,80 @@ impl Target {
             region: p.sso_region.clone(),
             cache_key: token_cache::cache_key(url),
             cache_path: token_cache::cache_path(cache_dir, url),
-            profiles: cfg
-                .legacy_profiles()
-                .filter(|q| q.sso_start_url.as_deref() == Some(url))
-                .map(|q| q.name.clone())
-                .collect(),
+            profiles,
             via: Some(p.name.clone()),
         })
     }
 }
 
-/// How every message tells the user to log in to an sso-session.
+/// The arguments that name these sessions and profiles to another ssofresh, as the command lines
+/// ssofresh writes do (the hook's tick, `init`'s hooks and scheduler entries): `--session=NAME`,
+/// so that a name starting with `-` is not taken for a flag, and `--exact-names` when a name
+/// has a comma, which would otherwise make it a list.
+pub fn selection_args(sessions: &[String], profiles: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = sessions.iter().map(|s| format!("--session={s}")).collect();
+    out.extend(profiles.iter().map(|p| format!("--profile={p}")));
+    if sessions.iter().chain(profiles).any(|n| n.contains(',')) {
+        out.push("--exact-names".into());
+    }
+    out
+}
+
+/// How every message tells the user to log in to an sso-session: a command to paste into a
+/// shell, so the name is one shell word (`'x y'`, `'$(id)'`), after `--` when it starts with `-`.
 pub fn session_login_command(session: &str) -> String {
-    format!("ssofresh login {session}")
+    command_naming("ssofresh login", None, session)
+}
+
+/// How every message tells the user to log in through a (legacy) profile.
+pub fn profile_login_command(profile: &str) -> String {
+    command_naming("ssofresh login", Some("--profile"), profile)
+}
+
+/// `COMMAND NAME` (or `COMMAND FLAG NAME`) with the name as one POSIX shell word that no
+/// option parser takes for a flag; control characters in it are shown escaped (`text::shown`).
+pub fn command_naming(command: &str, flag: Option<&str>, name: &str) -> String {
+    let word = quote::word(Dialect::Posix, name);
+    let word = shown(&word);
+    match (flag, name.starts_with('-')) {
+        (None, false) => format!("{command} {word}"),
+        (None, true) => format!("{command} -- {word}"),
+        (Some(f), false) => format!("{command} {f} {word}"),
+        (Some(f), true) => format!("{command} {f}={word}"),
+    }
 }
 
 /// How every message tells the user to add an sso-session: ssofresh's own command, which needs
 /// no AWS CLI.
 pub fn session_setup_command(session: Option<&str>) -> String {
-    format!("ssofresh configure sso-session {} --start-url URL --region REGION --write", session.unwrap_or("NAME"))
+    let command = match session {
+        Some(name) => command_naming("ssofresh configure sso-session", None, name),
+        None => "ssofresh configure sso-session NAME".into(),
+    };
+    format!("{command} --start-url URL --region REGION --write")
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
+/// Linear in the size of the config: one pass groups the legacy profiles by start URL, and a
+/// set of cache keys keeps the first of each.
 pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
     let mut out: Vec<Target> =
         cfg.sessions.iter().filter_map(|s| Target::session(cfg, &s.name, cache_dir, None)).collect();
+    let mut by_url: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for p in cfg.legacy_profiles() {
-        if let Some(t) = Target::legacy(cfg, p, cache_dir) {
-            if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if let Some(url) = p.sso_start_url.as_deref() {
+            by_url.entry(url).or_default().push(p.name.clone());
+        }
+    }
+    if by_url.is_empty() {
+        return out;
+    }
+    let mut seen: BTreeSet<String> = out.iter().map(|t| t.cache_key.clone()).collect();
+    for p in cfg.legacy_profiles() {
+        let Some(url) = p.sso_start_url.as_deref() else { continue };
+        let Some(profiles) = by_url.remove(url) else { continue };
+        if let Some(t) = Target::legacy_of(p, url, profiles, cache_dir) {
+            if seen.insert(t.cache_key.clone()) {
                 out.push(t);
             }
         }
@@ -155,14 +207,15 @@ pub fn select(
     cache_dir: &Path,
 ) -> Result<Vec<Target>, Error> {
     let mut out: Vec<Target> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut push = |t: Target| {
-        if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if seen.insert(t.cache_key.clone()) {
             out.push(t);
         }
     };
     for name in sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let t = Target::session(cfg, name, cache_dir, None).ok_or_else(|| Error::UnknownSession {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.sessions.iter().map(|s| s.name.as_str())),
         })?;
@@ -170,18 +223,20 @@ pub fn select(
     }
     for name in profiles.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let p = cfg.profile(name).ok_or_else(|| Error::UnknownProfile {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.profiles.iter().map(|p| p.name.as_str())),
         })?;
         let t = match (&p.sso_session, p.is_legacy_sso()) {
             (Some(s), _) => Target::session(cfg, s, cache_dir, Some(p)).ok_or_else(|| Error::MissingSession {
-                profile: p.name.clone(),
-                session: s.clone(),
+                profile: shown(&p.name).into_owned(),
+                session: shown(s).into_owned(),
                 path: cfg.path.clone(),
             })?,
-            (None, true) => Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(p.name.clone()))?,
-            (None, false) => return Err(Error::NotSso(p.name.clone())),
+            (None, true) => {
+                Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(shown(&p.name).into_owned()))?
+            }
+            (None, false) => return Err(Error::NotSso(shown(&p.name).into_owned())),
         };
         push(t);
     }
@@ -228,9 +283,10 @@ pub fn choose(
     if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
         return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
             // `ssofresh login dev` where dev is a profile: say how to name it.
-            (Error::UnknownSession { .. }, Some(_)) => {
-                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
-            }
+            (Error::UnknownSession { .. }, Some(_)) => Error::Usage(format!(
+                "'{s}' is a profile, not an sso-session: run {}",
+                command_naming(&format!("ssofresh {command}"), Some("--profile"), s)
+            )),
             (e, _) => e,
         });
     }
@@ -260,13 +316,13 @@ pub fn choose(
     let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
     for t in &all {
         let how = match &t.kind {
-            Kind::Session => format!("ssofresh {command} {}", t.name),
-            Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
+            Kind::Session => command_naming(&format!("ssofresh {command}"), None, &t.name),
+            Kind::Legacy { profile } => command_naming(&format!("ssofresh {command}"), Some("--profile"), profile),
         };
         let profiles = if t.profiles.is_empty() {
             "no profiles".to_string()
         } else {
-            format!("profiles: {}", t.profiles.join(", "))
+            format!("profiles: {}", t.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "))
         };
         msg += &format!("  {how:<40} ({profiles})\n");
     }
@@ -330,6 +386,23 @@ mod tests {
         assert!(e.starts_with("AWS_PROFILE=nope: unknown profile 'nope'"), "{e}");
         let e = active(&c, Some("ghost"), dir).unwrap_err().to_string();
         assert!(e.contains("AWS_PROFILE=ghost") && e.contains("'nowhere'"), "{e}");
+    }
+
+    #[test]
+    fn commands_name_targets_as_one_shell_word_that_is_no_flag() {
+        assert_eq!(session_login_command("corp"), "ssofresh login corp");
+        assert_eq!(session_login_command("a,b"), "ssofresh login a,b");
+        assert_eq!(session_login_command("x y"), "ssofresh login 'x y'");
+        assert_eq!(session_login_command("$(id)"), "ssofresh login '$(id)'");
+        assert_eq!(session_login_command("-x"), "ssofresh login -- -x");
+        assert_eq!(profile_login_command("old"), "ssofresh login --profile old");
+        assert_eq!(profile_login_command("-p"), "ssofresh login --profile=-p");
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(selection_args(&strings(&["-x"]), &[]), ["--session=-x"]);
+        assert_eq!(
+            selection_args(&strings(&["a,b", "c"]), &strings(&["p"])),
+            ["--session=a,b", "--session=c", "--profile=p", "--exact-names"]
+        );
     }
 
     #[test]

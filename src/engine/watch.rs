@@ -5,6 +5,7 @@ use crate::aws::config::AwsConfig;
 use crate::aws::token_cache::CachedToken;
 use crate::engine::target::{self, Target};
 use crate::error::Error;
+use crate::text::shown::shown;
 use std::path::Path;
 
 /// A token the hook or prompt watches, and how the user picked it.
@@ -41,7 +42,11 @@ pub fn select(
         let first = out.first().map(|w| w.target.cache_key.clone());
         for t in target::all(&cfg, cache_dir).into_iter().filter(|t| !t.is_legacy()) {
             if first.as_ref() != Some(&t.cache_key) {
-                out.push(Watched { tick_args: vec!["--session".into(), t.name.clone()], target: t, explicit: false });
+                out.push(Watched {
+                    tick_args: target::selection_args(std::slice::from_ref(&t.name), &[]),
+                    target: t,
+                    explicit: false,
+                });
             }
         }
         return Ok(out);
@@ -58,8 +63,8 @@ pub fn select(
 /// The selection that gives `tick` this target, through the same profile (for its endpoints).
 fn tick_args(t: &Target) -> Vec<String> {
     match &t.via {
-        Some(profile) => vec!["--profile".into(), profile.clone()],
-        None => vec!["--session".into(), t.name.clone()],
+        Some(profile) => target::selection_args(&[], std::slice::from_ref(profile)),
+        None => target::selection_args(std::slice::from_ref(&t.name), &[]),
     }
 }
 
@@ -75,8 +80,8 @@ pub fn login_id(token: Option<&CachedToken>) -> String {
 /// How messages name a target: `SSO session corp`, `SSO profile old`.
 pub fn describe(target: &Target) -> String {
     match &target.kind {
-        target::Kind::Session => format!("SSO session {}", target.name),
-        target::Kind::Legacy { profile } => format!("SSO profile {profile}"),
+        target::Kind::Session => format!("SSO session {}", shown(&target.name)),
+        target::Kind::Legacy { profile } => format!("SSO profile {}", shown(profile)),
     }
 }
 
@@ -107,12 +112,12 @@ mod tests {
                 .collect()
         };
         let row = |l: &str, e: bool, a: &str| (l.to_string(), e, a.to_string());
-        assert_eq!(got(&[], &[]), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
+        assert_eq!(got(&[], &[]), [row("corp", false, "--session=corp"), row("other", false, "--session=other")]);
         assert_eq!(
             got(&["corp"], &["old"]),
-            [row("corp", true, "--session corp"), row("profile old", true, "--profile old")]
+            [row("corp", true, "--session=corp"), row("profile old", true, "--profile=old")]
         );
-        assert_eq!(got(&[], &["dev"]), [row("corp", true, "--profile dev")]);
+        assert_eq!(got(&[], &["dev"]), [row("corp", true, "--profile=dev")]);
         // AWS_PROFILE's session comes first, watched as if named; names given win over it.
         let active = |p: &str| -> Vec<(String, bool, String)> {
             select(&config, &[], &[], Some(p), dir.path())
@@ -121,16 +126,16 @@ mod tests {
                 .map(|w| (w.target.label(), w.explicit, w.tick_args.join(" ")))
                 .collect()
         };
-        assert_eq!(active("dev"), [row("corp", true, "--profile dev"), row("other", false, "--session other")]);
+        assert_eq!(active("dev"), [row("corp", true, "--profile=dev"), row("other", false, "--session=other")]);
         assert_eq!(
             active("old"),
             [
-                row("profile old", true, "--profile old"),
-                row("corp", false, "--session corp"),
-                row("other", false, "--session other")
+                row("profile old", true, "--profile=old"),
+                row("corp", false, "--session=corp"),
+                row("other", false, "--session=other")
             ]
         );
-        assert_eq!(active("nope"), [row("corp", false, "--session corp"), row("other", false, "--session other")]);
+        assert_eq!(active("nope"), [row("corp", false, "--session=corp"), row("other", false, "--session=other")]);
         let named = select(&config, &strings(&["other"]), &[], Some("dev"), dir.path()).unwrap();
         assert_eq!(named.len(), 1);
         let e = select(&config, &strings(&["nope"]), &[], None, dir.path()).unwrap_err().to_string();

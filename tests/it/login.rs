@@ -650,6 +650,22 @@ fn stub_ok() -> Stub {
     stub(&idc(vec!["ok"]))
 }
 
+/// `ssofresh login | head -c0`: the login is saved, then the summary meets a closed pipe, which
+/// ends the command quietly with exit 0 (it used to panic, and abort in release builds).
+#[test]
+fn a_reader_that_is_gone_does_not_undo_or_crash_a_login() {
+    let home = Home::new();
+    let stub = stub_ok();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out =
+        login(&home, &stub.url).args(["--use-device-code"]).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("failed printing") && !stderr.contains(MARK), "{stderr}");
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+}
+
 #[test]
 fn which_session_to_log_in_to() {
     let home = Home::new();

@@ -84,7 +84,7 @@ fn fixture() -> Home {
             "session": "lapsed",
             "failures": 2,
             "backoff_until": iso(M + 30),
-            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect"},
+            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect", "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"},
         }),
     );
     let p = home.write_token("ended", &tok("https://ended.awsapps.com/start", 4 * M + 30));
@@ -351,6 +351,7 @@ const SESSION_SCHEMA: &[(&str, &[&str])] = &[
     ("last_refresh", &["object", "null"]),
     ("last_login_at", &["string", "null"]),
     ("backoff_until", &["string", "null"]),
+    ("failures", &["int"]),
     ("cache_file", &["string"]),
 ];
 
@@ -401,7 +402,12 @@ fn json_schema_for_every_state() {
         if let Some(lr) = s["last_refresh"].as_object() {
             schema(
                 &s["last_refresh"],
-                &[("time", &["string"]), ("outcome", &["string"]), ("error", &["string", "null"])],
+                &[
+                    ("time", &["string"]),
+                    ("outcome", &["string"]),
+                    ("error", &["string", "null"]),
+                    ("message", &["string", "null"]),
+                ],
                 name,
             );
             assert!(lr["time"].as_str().unwrap().ends_with('Z'));
@@ -425,9 +431,11 @@ fn json_schema_for_every_state() {
     assert!((3 * H + 12 * M + 30..3 * H + 13 * M + 30).contains(&ago), "{ago}");
     assert_eq!(
         by("lapsed")["last_refresh"],
-        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect"})
+        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect",
+               "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"})
     );
     assert!(by("lapsed")["backoff_until"].is_string());
+    assert_eq!((&by("lapsed")["failures"], &by("corp")["failures"]), (&json!(2), &json!(0)));
     assert_eq!(by("ended")["last_refresh"]["error"], "invalid_grant");
     assert_eq!(by("old")["kind"], "legacy-profile");
     assert_eq!(by("old")["profiles"], json!(["old"]));
@@ -583,4 +591,60 @@ fn a_refresh_shows_in_status_and_in_the_log() {
     assert_eq!(lines[1]["outcome"], "ok");
     assert_eq!(lines[1]["expires_at"], home.read_token("corp")["expiresAt"]);
     assert!(lines[1]["duration_ms"].is_u64() && lines[1]["attempts"] == 1);
+}
+
+/// After a new login, status no longer shows what happened to the old one ("last refresh
+/// rejected", a back-off): neither before ssofresh has noticed the login (the AWS CLI wrote
+/// it) nor after (a tick recorded it, and forgot the old login's refresh).
+#[test]
+fn a_new_login_clears_what_the_old_one_left() {
+    let home = Home::new();
+    home.config(STATUS_CONFIG);
+    home.write_token("corp", &tok("https://corp.awsapps.com/start", 30 * M));
+    home.write_state(
+        "corp",
+        &json!({
+            "session": "corp",
+            "rejected": {"refresh_token_fingerprint": fingerprint(REFRESH), "error": "invalid_grant", "at": iso(-(2 * M))},
+            "failures": 3,
+            "backoff_until": iso(5 * M),
+            "last_refresh": {"at": iso(-(2 * M)), "outcome": "relogin", "error": "invalid_grant"},
+            "seen_login": fingerprint(REFRESH),
+            "login_at": iso(-(5 * H)),
+        }),
+    );
+    let before = status(&home, &["--session", "corp"]);
+    assert!(
+        before.stdout.contains("re-login required") && before.stdout.contains("rejected: invalid_grant"),
+        "{}",
+        before.stdout
+    );
+
+    // A new login, by the AWS CLI: another refresh token.
+    let mut t = tok("https://corp.awsapps.com/start", 8 * H);
+    t["refreshToken"] = json!(NEW_REFRESH);
+    home.write_token("corp", &t);
+    let check = |when: &str| {
+        let run = status(&home, &["--session", "corp"]);
+        assert!(run.stdout.starts_with("corp: valid"), "{when}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("last refresh") && !run.stdout.contains("invalid_grant"),
+            "{when}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("back"), "{when}: {}", run.stdout);
+        let v: Value = serde_json::from_str(&status(&home, &["--json", "--session", "corp"]).stdout).unwrap();
+        let s = &v["sessions"][0];
+        assert_eq!((&s["last_refresh"], &s["backoff_until"]), (&Value::Null, &Value::Null), "{when}: {s}");
+    };
+    check("before ssofresh noticed the login");
+    let tick = Run::of(home.cmd().args(["tick"]).env("SSOFRESH_TEST_NOW", NOW));
+    assert_eq!(tick.code, 0, "{}", tick.stderr);
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["seen_login"], json!(fingerprint(NEW_REFRESH)));
+    assert!(state.get("last_refresh").is_none() && state.get("rejected").is_none(), "{state}");
+    check("after a tick recorded the login");
 }

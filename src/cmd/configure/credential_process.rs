@@ -9,6 +9,7 @@ use crate::cmd::common::{write_config, written};
 use crate::context::Context;
 use crate::engine::role::{RoleError, RoleSpec};
 use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::sys::stdio::{errln, out, outln};
 
 pub fn run(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
     let cfg = match crate::cmd::common::load_config(ctx) {
@@ -25,17 +26,23 @@ pub fn run(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
     let source = spec.profile.clone().unwrap_or_default();
     let name = args.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("{source}-cp"));
     if name == source {
-        eprintln!("ssofresh: the new profile needs a name other than '{source}' (--name)");
+        errln!("ssofresh: the new profile needs a name other than '{source}' (--name)");
         return EXIT_USAGE;
     }
     let exe = match std::env::current_exe().and_then(|p| p.canonicalize()) {
         Ok(p) => crate::sys::paths::plain(p),
         Err(e) => {
-            eprintln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
+            errln!("ssofresh: cannot tell where this ssofresh is installed: {e}");
             return EXIT_USAGE;
         }
     };
-    let command = format!("{} credential-process --profile {}", word(&exe.to_string_lossy()), word(&source));
+    // `--profile=-x`: a name that starts with `-` must not be taken for a flag.
+    let profile_arg = if source.starts_with('-') {
+        word(&format!("--profile={source}"))
+    } else {
+        format!("--profile {}", word(&source))
+    };
+    let command = format!("{} credential-process {profile_arg}", word(&exe.to_string_lossy()));
     let region = cfg.profile(&source).and_then(|p| p.region.clone());
     let mut keys: Vec<(&str, &str)> = vec![("credential_process", &command)];
     if let Some(r) = &region {
@@ -46,14 +53,14 @@ pub fn run(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
     if !args.write {
         if let Some(p) = cfg.profile(&name) {
             let what = if is_ours(p) { "from an earlier run" } else { "of your own" };
-            eprintln!(
+            errln!(
                 "ssofresh: note: {} already has [profile {name}] ({what}); --write replaces ssofresh's own block",
                 cfg.path.display()
             );
         }
         // The blank line first: appended (>>) to a config without a final newline, the block
         // still starts on a line of its own.
-        print!(
+        out!(
             "\n# Role {} in account {}, through {}: ssofresh keeps it fresh.\n# Paste into {} (or run this with --write)\n{}",
             spec.role_name,
             spec.account_id,
@@ -75,8 +82,8 @@ pub fn run(ctx: &Context, args: &ConfigureCredentialProcessArgs) -> u8 {
     });
     match result {
         Ok((how, _)) => {
-            println!("[profile {name}]: {}.", written(&ctx.paths.config_file, &how, &ctx.paths.home));
-            println!("Use it with: aws --profile {name} …  (or AWS_PROFILE={name})");
+            outln!("[profile {name}]: {}.", written(&ctx.paths.config_file, &how, &ctx.paths.home));
+            outln!("Use it with: aws --profile {name} …  (or AWS_PROFILE={name})");
             EXIT_OK
         }
         Err(code) => code,
@@ -91,7 +98,7 @@ fn is_ours(p: &Profile) -> bool {
 }
 
 fn fail(e: &RoleError) -> u8 {
-    eprintln!("ssofresh: {e}");
+    errln!("ssofresh: {e}");
     e.exit_code()
 }
 

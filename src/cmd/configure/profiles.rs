@@ -13,6 +13,7 @@ use crate::engine::target;
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use crate::notify::Notifier;
 use crate::sys::secret::one_line;
+use crate::sys::stdio::{errln, out, outln};
 use std::cell::RefCell;
 
 pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
@@ -32,7 +33,7 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
             Err(e) => return crate::cmd::common::fail(&e),
         };
     if target.is_legacy() {
-        eprintln!(
+        errln!(
             "ssofresh: {}: profiles are written for sso-sessions; move the legacy profile to one first (ssofresh doctor prints the lines)",
             target.label()
         );
@@ -40,7 +41,7 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
     }
     let region = match args.region.as_deref().map(str::trim) {
         Some(r) if !valid_region(r) => {
-            eprintln!("ssofresh: {}", region_error("--region", r));
+            errln!("ssofresh: {}", region_error("--region", r));
             return EXIT_USAGE;
         }
         Some(r) => Some(r.to_string()),
@@ -48,7 +49,7 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
     };
     let template = args.template.as_str();
     if let Err(msg) = render(template, &sample(), "s") {
-        eprintln!("ssofresh: {msg}");
+        errln!("ssofresh: {msg}");
         return EXIT_USAGE;
     }
     let settings = resolve::refresh(ctx, &args.refresh, false);
@@ -63,7 +64,7 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
     let found = match assignments::list(&target, &cfg, &settings, &mut |r| notifier.report(&target, r, now)) {
         Ok(list) => list,
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             return e.exit_code();
         }
     };
@@ -71,19 +72,19 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
     for a in found {
         match check(&a) {
             Ok(()) => usable.push(a),
-            Err(why) => eprintln!("ssofresh: skipping {why}"),
+            Err(why) => errln!("ssofresh: skipping {why}"),
         }
     }
     if usable.is_empty() {
-        println!("No account or role is assigned to you through sso-session {}.", target.name);
+        outln!("No account or role is assigned to you through sso-session {}.", target.name);
         return EXIT_OK;
     }
     let names = names(template, &usable, &target.name);
     let wanted = Wanted { session: &target.name, region: region.as_deref(), default_region: target.region.as_deref() };
     if !args.write {
         let plan = plan(&cfg, &usable, &names, &wanted);
-        print!("{}", render_plan(&plan, &wanted));
-        eprintln!(
+        out!("{}", render_plan(&plan, &wanted));
+        errln!(
             "ssofresh: {} account/role pair(s) through sso-session {}; add the profiles to {} with --write",
             plan.len(),
             target.name,
@@ -117,9 +118,9 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
         Err(code) => return code,
     };
     let items = last.into_inner();
-    println!("Profiles for sso-session {}:", target.name);
+    outln!("Profiles for sso-session {}:", target.name);
     for item in &items {
-        println!("  {}", summary(item));
+        outln!("  {}", summary(item));
     }
     let stale: Vec<String> = AwsConfig::load(&paths.config_file)
         .map(|cfg| {
@@ -133,12 +134,12 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
         })
         .unwrap_or_default();
     for name in &stale {
-        println!(
+        outln!(
             "  {:<8} {name}: written by ssofresh, but no longer assigned to you; remove it by hand if you like",
             "stale"
         );
     }
-    println!("{}.", capitalised(&written(&paths.config_file, &how, &paths.home)));
+    outln!("{}.", capitalised(&written(&paths.config_file, &how, &paths.home)));
     EXIT_OK
 }
 

@@ -9,6 +9,7 @@ use crate::cmd::common::{region_error, write_config, written};
 use crate::context::Context;
 use crate::engine::target;
 use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::sys::stdio::{errln, out, outln};
 
 /// What a login requests when nothing else is configured: the scope that gets a refresh token.
 const DEFAULT_SCOPES: &str = "sso:account:access";
@@ -16,7 +17,7 @@ const DEFAULT_SCOPES: &str = "sso:account:access";
 pub fn run(ctx: &Context, args: &ConfigureSsoSessionArgs) -> u8 {
     let name = args.name.trim();
     if let Err(msg) = check_session_name(name) {
-        eprintln!("ssofresh: {msg}");
+        errln!("ssofresh: {msg}");
         return EXIT_USAGE;
     }
     // Printing needs the existing values for what was not given; writing reads them again
@@ -29,15 +30,15 @@ pub fn run(ctx: &Context, args: &ConfigureSsoSessionArgs) -> u8 {
     let keys = match section_keys(args, old) {
         Ok(k) => k,
         Err(msg) => {
-            eprintln!("ssofresh: {msg}");
+            errln!("ssofresh: {msg}");
             return EXIT_USAGE;
         }
     };
     let section = Section::SsoSession(name.to_string());
     let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
     if !args.write {
-        print!("{}", config_edit::render_section(&section, &pairs));
-        eprintln!(
+        out!("{}", config_edit::render_section(&section, &pairs));
+        errln!(
             "ssofresh: add it to {} with --write (or paste it there), then: {}",
             ctx.paths.config_file.display(),
             target::session_login_command(name)
@@ -50,8 +51,8 @@ pub fn run(ctx: &Context, args: &ConfigureSsoSessionArgs) -> u8 {
     });
     match result {
         Ok((how, _)) => {
-            println!("[sso-session {name}]: {}.", written(&ctx.paths.config_file, &how, &ctx.paths.home));
-            println!("Next: {}", target::session_login_command(name));
+            outln!("[sso-session {name}]: {}.", written(&ctx.paths.config_file, &how, &ctx.paths.home));
+            outln!("Next: {}", target::session_login_command(name));
             EXIT_OK
         }
         Err(code) => code,
