@@ -163,11 +163,15 @@ pub fn command_naming(command: &str, flag: Option<&str>, name: &str) -> String {
 /// How every message tells the user to add an sso-session: ssofresh's own command, which needs
 /// no AWS CLI.
 pub fn session_setup_command(session: Option<&str>) -> String {
-    let command = match session {
-        Some(name) => command_naming("ssofresh configure sso-session", None, name),
-        None => "ssofresh configure sso-session NAME".into(),
-    };
-    format!("{command} --start-url URL --region REGION --write")
+    let options = "--start-url URL --region REGION --write";
+    match session {
+        // After `--` nothing is an option, so the options go first.
+        Some(name) if name.starts_with('-') => {
+            command_naming(&format!("ssofresh configure sso-session {options}"), None, name)
+        }
+        Some(name) => format!("{} {options}", command_naming("ssofresh configure sso-session", None, name)),
+        None => format!("ssofresh configure sso-session NAME {options}"),
+    }
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
@@ -395,6 +399,14 @@ mod tests {
         assert_eq!(session_login_command("x y"), "ssofresh login 'x y'");
         assert_eq!(session_login_command("$(id)"), "ssofresh login '$(id)'");
         assert_eq!(session_login_command("-x"), "ssofresh login -- -x");
+        assert_eq!(
+            session_setup_command(Some("x y")),
+            "ssofresh configure sso-session 'x y' --start-url URL --region REGION --write"
+        );
+        assert_eq!(
+            session_setup_command(Some("-x")),
+            "ssofresh configure sso-session --start-url URL --region REGION --write -- -x"
+        );
         assert_eq!(profile_login_command("old"), "ssofresh login --profile old");
         assert_eq!(profile_login_command("-p"), "ssofresh login --profile=-p");
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
