@@ -4,7 +4,8 @@
 # Before a prompt, `ssofresh hook` reads the AWS SSO token caches (local files only; about a
 # millisecond), and says how long the next prompts can skip it (at most a minute). When a token
 # is due it starts `ssofresh tick` in the background, detached from this shell, and returns at
-# once. It prints a line only when a session needs a new login, at most once an hour.
+# once. It prints a line only when a session needs a new login: once in each shell, and once
+# more when the token expires.
 
 _ssofresh_hook() {
   local ret=$? quiet
@@ -19,7 +20,7 @@ _ssofresh_hook() {
   if ((SECONDS >= _ssofresh_next || _ssofresh_next - SECONDS > 60)); then
     # `command` skips aliases and functions named like ours; `|| quiet=0` keeps a `set -e`
     # shell alive should the binary be gone.
-    quiet=$(command __SSOFRESH__ hook --shell bash --print-next __HOOK_ARGS__) || quiet=0
+    quiet=$(command __SSOFRESH__ hook --shell bash --shell-id "$_ssofresh_shell" --print-next __HOOK_ARGS__) || quiet=0
     [[ $quiet =~ ^[0-9]+$ ]] || quiet=0
     _ssofresh_next=$((SECONDS + quiet))
   fi
@@ -28,6 +29,9 @@ _ssofresh_hook() {
 
 # Check at the next prompt, with the options just given.
 _ssofresh_next=0
+# Who this shell is, so that each shell hears a re-login hint once: its pid, and two random
+# numbers for when the pid comes round again. Sourcing this again keeps it.
+_ssofresh_shell=${_ssofresh_shell:-$$.$RANDOM.$RANDOM}
 
 # Register once, however often this is sourced; keep whatever PROMPT_COMMAND already does.
 if [[ ";${PROMPT_COMMAND[*]-};" != *_ssofresh_hook* ]]; then

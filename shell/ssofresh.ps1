@@ -5,12 +5,18 @@
 # Before a prompt, `ssofresh hook` reads the AWS SSO token caches (local files only; about a
 # millisecond), and says how long the next prompts can skip it (at most a minute). When a token
 # is due it starts `ssofresh tick` in the background, detached from this shell, and returns at
-# once. It prints a line only when a session needs a new login, at most once an hour.
+# once. It prints a line only when a session needs a new login: once in each shell, and once
+# more when the token expires.
 
 # What to run; set again each time this is loaded, so new options count from the next prompt.
 # Get-Command finds only programs: no alias or function named ssofresh stands in.
 $global:_ssofresh_program = __SSOFRESH__
-$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--print-next' __HOOK_ARGS__)
+# Who this shell is, so that each shell hears a re-login hint once: its process id, and two
+# random numbers for when the id comes round again. Loading this again keeps it.
+if (-not (Test-Path Variable:\global:_ssofresh_shell)) {
+    $global:_ssofresh_shell = "$PID.$(Get-Random).$(Get-Random)"
+}
+$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next' __HOOK_ARGS__)
 $global:_ssofresh_next = [DateTime]::MinValue
 
 function global:_ssofresh_hook {

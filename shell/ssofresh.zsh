@@ -4,7 +4,8 @@
 # Before a prompt, `ssofresh hook` reads the AWS SSO token caches (local files only; about a
 # millisecond), and says how long the next prompts can skip it (at most a minute). When a token
 # is due it starts `ssofresh tick` in the background, detached from this shell, and returns at
-# once. It prints a line only when a session needs a new login, at most once an hour.
+# once. It prints a line only when a session needs a new login: once in each shell, and once
+# more when the token expires.
 
 _ssofresh_hook() {
   local -i ret=$?
@@ -22,7 +23,7 @@ _ssofresh_hook() {
   if (( SECONDS >= _ssofresh_next || _ssofresh_next - SECONDS > 60 )); then
     local quiet
     # `command` skips aliases and functions named like ours.
-    quiet=$(command __SSOFRESH__ hook --shell zsh --print-next __HOOK_ARGS__)
+    quiet=$(command __SSOFRESH__ hook --shell zsh --shell-id "$_ssofresh_shell" --print-next __HOOK_ARGS__)
     [[ $quiet == <-> ]] || quiet=0
     _ssofresh_next=$(( SECONDS + quiet ))
   fi
@@ -31,6 +32,9 @@ _ssofresh_hook() {
 
 # Check at the next prompt, with the options just given.
 typeset -gi _ssofresh_next=0
+# Who this shell is, so that each shell hears a re-login hint once: its pid, and two random
+# numbers for when the pid comes round again. Sourcing this again keeps it.
+typeset -g _ssofresh_shell=${_ssofresh_shell:-$$.$RANDOM.$RANDOM}
 
 # add-zsh-hook adds a function once, however often this is sourced.
 autoload -Uz add-zsh-hook

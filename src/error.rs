@@ -17,6 +17,12 @@ pub const EXIT_RELOGIN: u8 = 3;
 pub enum Error {
     #[error("cannot read the AWS config {path}: {source}")]
     ConfigRead { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the AWS config {path} is {kind}, not a file; point AWS_CONFIG_FILE (or --config-file) at the config file"
+    )]
+    ConfigNotFile { path: PathBuf, kind: &'static str },
+    #[error("the AWS config {path} is {size} bytes, more than the {max} ssofresh reads; is AWS_CONFIG_FILE (or --config-file) the right file?")]
+    ConfigTooBig { path: PathBuf, size: u64, max: &'static str },
     #[error("cannot parse the AWS config {path}: {msg}")]
     ConfigParse { path: PathBuf, msg: String },
     #[error("unknown profile '{name}': {path} has no [profile {name}]{known}")]
@@ -31,9 +37,10 @@ pub enum Error {
     Usage(String),
 }
 
-/// " (known: a, b, c)" for messages about a name that is not there.
+/// " (known: a, b, c)" for messages about a name that is not there (names shown with their
+/// control characters escaped).
 pub fn known_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.collect();
+    let names: Vec<std::borrow::Cow<'a, str>> = names.map(crate::text::shown::shown).collect();
     match names.len() {
         0 => String::new(),
         n if n <= 12 => format!(" (known: {})", names.join(", ")),

@@ -38,6 +38,8 @@ use std::process::ExitCode;
 /// The whole of `ssofresh`: parse the command line, resolve it once into the context, run the
 /// command.
 pub fn run() -> ExitCode {
+    // Before anything is read: from the first token on, a core dump would hold secrets.
+    sys::coredump::disable();
     let cli = cli::Cli::parse_fast();
     cli::resolve::logging();
     let code = match cli::resolve::context(&cli.global) {

@@ -13,7 +13,8 @@ fuzz_target!(|input: (u16, Option<String>, Vec<u8>)| {
     let e = oidc::classify(status, header.as_deref(), &body, &[&secret]);
     assert!(!e.to_string().contains(secret.expose()));
     let _ = portal::parse_success(&body, "111122223333");
-    let e = portal::classify(status, header.as_deref(), &body, "111122223333", "Dev", &secret);
+    let _ = portal::parse_page(&body, "accountList", |v| v.get("accountId").and_then(|x| x.as_str()).map(str::len));
+    let e = portal::classify(status, header.as_deref(), &body, "role Dev in account 111122223333", &secret);
     assert!(!e.to_string().contains(secret.expose()));
     let _ = rolecache::parse(&body, "111122223333");
 });

@@ -16,6 +16,7 @@ use crate::engine::target::Target;
 use crate::error::{EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::clock::Clock;
 use crate::sys::secret::one_line;
+use crate::sys::stdio::{err, errln};
 use crate::text::duration::human;
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
@@ -109,9 +110,9 @@ struct Plan {
 
 fn plan(target: &Target, cfg: &AwsConfig, aws: &AwsEnv) -> Result<Plan, LoginError> {
     let what = if target.is_legacy() {
-        format!("profile '{}'", target.name)
+        format!("profile '{}'", crate::text::shown::shown(&target.name))
     } else {
-        format!("sso-session '{}'", target.name)
+        format!("sso-session '{}'", crate::text::shown::shown(&target.name))
     };
     let missing = |key: &str| LoginError::Setup(format!("{what} in {} has no {key}", cfg.path.display()));
     let start_url = target.start_url.clone().ok_or_else(|| missing("sso_start_url"))?;
@@ -143,7 +144,7 @@ pub fn sign_in(target: &Target, cfg: &AwsConfig, cache_dir: &Path, opts: &Option
     })?;
     let flow = if target.is_legacy() && opts.flow == Flow::AuthCode {
         // As in the AWS CLI: the browser flow is for sso-sessions.
-        eprintln!("ssofresh: {}: legacy profiles sign in with the device code", plan.label);
+        errln!("ssofresh: {}: legacy profiles sign in with the device code", plan.label);
         Flow::DeviceCode
     } else {
         opts.flow
@@ -212,7 +213,7 @@ fn registration(
         let _whole = crate::sys::interrupt::critical();
         if let Err(e) = r.save(&path) {
             // The login still works; the next one registers again.
-            eprintln!("ssofresh: cannot save the client registration to {}: {e}", path.display());
+            errln!("ssofresh: cannot save the client registration to {}: {e}", path.display());
         }
     }
     log::info!("{}: registered a new client ({})", plan.label, path.display());
@@ -250,7 +251,7 @@ fn token(
     // endpoint's time (its Date header), as a refresh does.
     let skew = answer.server_date.map(|d| crate::sys::clock::skew(sent_at, received_at, d));
     if let Some(w) = skew.and_then(crate::engine::refresh::skew_warning) {
-        eprintln!("ssofresh: warning: {}: {w}", plan.label);
+        errln!("ssofresh: warning: {}: {w}", plan.label);
     }
     let sent_at = sent_at - skew.filter(|s| *s > chrono::TimeDelta::zero()).unwrap_or_default();
     CachedToken {
@@ -309,16 +310,16 @@ fn device_flow(plan: &Plan, client: &http::Client, cache_dir: &Path, opts: &Opti
     if let Some(c) = &complete {
         msg += &format!("(or open {c} — it fills in the code)\n");
     }
-    eprint!("{msg}");
+    err!("{msg}");
     if opts.open_browser {
         match browser::open(complete.as_deref().unwrap_or(&uri), &opts.browser) {
-            Ok(how) => eprintln!("Opened the page with {how}."),
-            Err(why) => eprintln!("Could not open a browser ({why}); open the page yourself."),
+            Ok(how) => errln!("Opened the page with {how}."),
+            Err(why) => errln!("Could not open a browser ({why}); open the page yourself."),
         }
     }
     let expires_in = Duration::from_secs(auth.expires_in.max(1) as u64);
     let limit = expires_in.min(opts.timeout);
-    eprintln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(limit));
+    errln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(limit));
 
     // An absurd interval from the endpoint must not outlast the sign-in's own time limit.
     let mut interval =
@@ -387,22 +388,22 @@ fn auth_code_flow(
     let scopes = reg.scopes.clone().unwrap_or_else(|| vec![registration::DEFAULT_SCOPE.to_string()]);
     let url = pkce::authorize_url(&plan.oidc_url, &reg.client_id, &redirect_uri, &state, &pkce.challenge, &scopes);
     if opts.open_browser {
-        eprintln!(
+        errln!(
             "Opening the sign-in page for {} in your browser. If it does not open, visit:\n\n    {url}\n",
             plan.label
         );
         if let Err(why) = browser::open(&url, &opts.browser) {
-            eprintln!("Could not open a browser ({why}); open the page above in a browser on this machine.");
+            errln!("Could not open a browser ({why}); open the page above in a browser on this machine.");
         }
     } else {
-        eprintln!("To sign in to {}, open this page in a browser on this machine:\n\n    {url}\n", plan.label);
+        errln!("To sign in to {}, open this page in a browser on this machine:\n\n    {url}\n", plan.label);
     }
-    eprintln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(opts.timeout));
+    errln!("Waiting for the sign-in (up to {}; Ctrl-C to cancel)…", human_std(opts.timeout));
     let deadline = Instant::now() + opts.timeout;
     let label = plan.label.clone();
     let code = listener
         .wait(&state, deadline, &mut |what| {
-            eprintln!("ssofresh: {label}: ignored {what} (an older sign-in tab?); still waiting")
+            errln!("ssofresh: {label}: ignored {what} (an older sign-in tab?); still waiting")
         })
         .map_err(|e| match e {
             loopback::WaitError::TimedOut => {

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use ini::{Ini, ParseOption};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,13 +26,36 @@ pub struct Profile {
     pub services: Option<String>,
     pub endpoint_url: Option<String>,
     pub ignore_configured_endpoint_urls: Option<String>,
+    pub credential_process: Option<String>,
+    /// `ssofresh_generated`: ssofresh wrote this profile (`configure profiles`, `configure
+    /// credential-process --write`) and may update it; botocore ignores the key.
+    pub generated: Option<String>,
 }
 
+/// The key that marks a profile ssofresh wrote, and may update; remove it and the profile is the
+/// user's own, which ssofresh never changes.
+pub const GENERATED_KEY: &str = "ssofresh_generated";
+
 impl Profile {
+    /// Whether ssofresh wrote this profile (and so may update it).
+    pub fn is_generated(&self) -> bool {
+        self.generated.as_deref().is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+    }
+
     /// A profile with its own start URL and no session: a fixed-lifetime token, never refreshable.
     pub(crate) fn is_legacy_sso(&self) -> bool {
         self.sso_session.is_none() && self.sso_start_url.is_some()
     }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`: two letters,
+/// words, a number.
+pub fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What `[services NAME]` says: service key (`sso_oidc`, `sso`) → its nested settings.
@@ -49,18 +73,23 @@ pub struct AwsConfig {
     /// Only some sections were read (`load_sessions`): other profiles and the services are
     /// missing, and whoever needs them loads the whole file (`full`).
     pub partial: bool,
+    /// Where each name is in `sessions` and `profiles`: the parse builds these anyway (to merge
+    /// duplicate sections), and a lookup per session through a list of 100k was the hook's
+    /// 30 seconds. Trusted only while the lists keep the length they had then.
+    session_index: BTreeMap<String, usize>,
+    profile_index: BTreeMap<String, usize>,
+    /// The profiles of each session (indexes into `profiles`), built at the first question
+    /// about a config with more than a few profiles, with the length of `profiles` then.
+    users: std::cell::OnceCell<(usize, BTreeMap<String, Vec<usize>>)>,
 }
+
+/// Up to this many profiles, `profiles_of` scans them: cheaper than building the index.
+const SCAN_PROFILES: usize = 16;
 
 impl AwsConfig {
     pub(crate) fn load(path: &Path) -> Result<AwsConfig, Error> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => {
-                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() })
-            }
-            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        let Some(text) = read_text(path)? else {
+            return Ok(AwsConfig { path: path.to_path_buf(), ..Default::default() });
         };
         let mut cfg = AwsConfig::parse(&text).map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
         cfg.path = path.to_path_buf();
@@ -72,14 +101,8 @@ impl AwsConfig {
     /// tick at every prompt) needs nothing else, and big configs have hundreds of profiles that
     /// cost far more to parse than the rest of the tick.
     pub(crate) fn load_sessions(path: &Path, profiles: &[String]) -> Result<AwsConfig, Error> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => {
-                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() })
-            }
-            Err(source) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+        let Some(text) = read_text(path)? else {
+            return Ok(AwsConfig { path: path.to_path_buf(), partial: true, ..Default::default() });
         };
         let mut cfg = AwsConfig::parse_partial(&text, profiles)
             .map_err(|msg| Error::ConfigParse { path: path.to_path_buf(), msg })?;
@@ -126,16 +149,14 @@ impl AwsConfig {
         let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| parse_error(&text, &e))?;
 
         let mut cfg = AwsConfig::default();
-        let mut session_index: BTreeMap<String, usize> = BTreeMap::new();
-        let mut profile_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut session_index = std::mem::take(&mut cfg.session_index);
+        let mut profile_index = std::mem::take(&mut cfg.profile_index);
 
         for (section, props) in ini.iter() {
             let Some(section) = section else { continue };
-            let mut words = section.split_whitespace();
-            let (kind, name, extra) = (words.next(), words.next(), words.next());
-            if extra.is_some() {
-                continue;
-            }
+            // A header botocore cannot split (an unclosed quote) names nothing, as there.
+            let Some((kind, name)) = header(section) else { continue };
+            let (kind, name) = (Some(kind.as_ref()), name.as_deref());
             // One pass over the keys (later duplicates win); lookups per key cost far more.
             let value = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
             match (kind, name) {
@@ -181,6 +202,8 @@ impl AwsConfig {
                             "services" => &mut p.services,
                             "endpoint_url" => &mut p.endpoint_url,
                             "ignore_configured_endpoint_urls" => &mut p.ignore_configured_endpoint_urls,
+                            "credential_process" => &mut p.credential_process,
+                            GENERATED_KEY => &mut p.generated,
                             _ => continue,
                         };
                         if let Some(v) = value(v) {
@@ -191,20 +214,50 @@ impl AwsConfig {
                 _ => {}
             }
         }
+        cfg.session_index = session_index;
+        cfg.profile_index = profile_index;
         Ok(cfg)
     }
 
     pub(crate) fn session(&self, name: &str) -> Option<&SsoSession> {
+        if self.session_index.len() == self.sessions.len() {
+            return self.session_index.get(name).and_then(|&i| self.sessions.get(i)).filter(|s| s.name == name);
+        }
         self.sessions.iter().find(|s| s.name == name)
     }
 
     pub fn profile(&self, name: &str) -> Option<&Profile> {
+        if self.profile_index.len() == self.profiles.len() {
+            return self.profile_index.get(name).and_then(|&i| self.profiles.get(i)).filter(|p| p.name == name);
+        }
         self.profiles.iter().find(|p| p.name == name)
     }
 
     /// Profiles that use a session, in file order.
-    pub(crate) fn profiles_of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a Profile> {
-        self.profiles.iter().filter(move |p| p.sso_session.as_deref() == Some(session))
+    pub(crate) fn profiles_of(&self, session: &str) -> Vec<&Profile> {
+        let uses = |p: &&Profile| p.sso_session.as_deref() == Some(session);
+        if self.profiles.len() <= SCAN_PROFILES {
+            return self.profiles.iter().filter(uses).collect();
+        }
+        let (len, users) = self.users.get_or_init(|| {
+            let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (i, p) in self.profiles.iter().enumerate() {
+                if let Some(s) = &p.sso_session {
+                    m.entry(s.clone()).or_default().push(i);
+                }
+            }
+            (self.profiles.len(), m)
+        });
+        if *len == self.profiles.len() {
+            return users
+                .get(session)
+                .into_iter()
+                .flatten()
+                .filter_map(|&i| self.profiles.get(i))
+                .filter(uses)
+                .collect();
+        }
+        self.profiles.iter().filter(uses).collect()
     }
 
     pub(crate) fn legacy_profiles(&self) -> impl Iterator<Item = &Profile> {
@@ -212,10 +265,32 @@ impl AwsConfig {
     }
 }
 
+/// The most of a config file ssofresh reads: generous (the largest real configs, thousands of
+/// profiles, are a few MiB), and small enough that a wrong file cannot exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// The config file's text (invalid UTF-8 replaced), `None` when it does not exist. Only a
+/// regular file of at most `MAX_CONFIG_BYTES` is read (`/dev/null` reads as empty): a FIFO, a
+/// device or a directory is named in the error without blocking or reading it.
+fn read_text(path: &Path) -> Result<Option<String>, Error> {
+    use crate::sys::bounded::{self, ReadError};
+    let bytes = match bounded::read(path, MAX_CONFIG_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(ReadError::NotRegular(kind)) => return Err(Error::ConfigNotFile { path: path.to_path_buf(), kind }),
+        Err(ReadError::TooBig(size)) => {
+            return Err(Error::ConfigTooBig { path: path.to_path_buf(), size, max: "16 MiB" })
+        }
+        Err(ReadError::Io(source)) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
+    };
+    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())))
+}
+
 /// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`; `None`
 /// when the text has a shape where a line-by-line split might not match the parser's (an
-/// indented `[`, two headers on a line, a header without its `]`, a lone CR or other control
-/// characters): the caller then parses it all.
+/// indented `[`, two headers on a line, a header without its `]`, a line that is not plain, a
+/// lone CR or other control characters): the caller then parses it all, so what the whole
+/// file's parse rejects is rejected on the hot path too.
 fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     let text = text.trim_start_matches('\u{feff}');
     if has_odd_control(text.as_bytes()) {
@@ -223,8 +298,20 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
     }
     let mut out = String::new();
     let mut keep = false;
-    for line in text.lines() {
-        let t = line.trim_start();
+    // Line by line as `lines()` splits, but by a byte search: `lines()` looks for each `\n`
+    // through a char searcher that cost some 180 instructions a line, at every prompt.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+        let line = &text[start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        start = end + 1;
+        // Most lines start with a letter or `[`: nothing to trim.
+        let t = match line.as_bytes().first() {
+            Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => line,
+            _ => line.trim_start(),
+        };
         if t.starts_with('[') && t.len() != line.len() {
             return None;
         }
@@ -234,13 +321,20 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
             if after.contains('[') {
                 return None;
             }
-            let mut words = name.split_whitespace();
-            keep = match (words.next(), words.next()) {
-                (Some("sso-session"), _) => true,
-                (Some("profile"), Some(name)) => profiles.iter().any(|p| p == name),
-                (Some("default"), None) => profiles.iter().any(|p| p == "default"),
-                _ => false,
-            };
+            // Every [sso-session …] is kept, as the parse judges it; a profile only when named.
+            // Most configs name no profile here: then one prefix test per header decides.
+            // Trimmed only when it has to be: a char-wise trim per header shows in the no-op tick.
+            let t = if name.starts_with([' ', '\t']) { name.trim_start() } else { name };
+            keep = t.starts_with("sso-session")
+                || (!profiles.is_empty()
+                    && match header(name) {
+                        Some((kind, None)) => kind == "default" && profiles.iter().any(|p| p == "default"),
+                        Some((kind, Some(name))) => kind == "profile" && profiles.iter().any(|p| *p == name),
+                        None => false,
+                    });
+        } else if !plain(t, line) {
+            // Judged as the whole file is, so `tick` and the hook refuse what `status` refuses.
+            return None;
         }
         if keep {
             out.push_str(line);
@@ -248,6 +342,118 @@ fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The kind and the name of a section header (`sso-session`, `corp`; `default`, none), its
+/// words split as botocore splits them (`header_words`); `None` for a header of no words or
+/// more than two, or one shlex refuses. Headers without quotes or backslashes, nearly all of
+/// them, are split without copying or allocating: this runs for every header at every prompt.
+fn header(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
+    // One pass over the bytes: up to three words split at shlex's whitespace (space, tab, CR,
+    // LF), or the general split as soon as a quote or a backslash shows.
+    let mut words: [&str; 3] = [""; 3];
+    let mut n = 0;
+    let mut start = None;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'\'' | b'"' | b'\\' => {
+                n = usize::MAX;
+                break;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                if let Some(st) = start.take() {
+                    if n == 3 {
+                        return None;
+                    }
+                    words[n] = &s[st..i];
+                    n += 1;
+                }
+            }
+            _ if start.is_none() => start = Some(i),
+            _ => {}
+        }
+    }
+    if n != usize::MAX {
+        if let Some(st) = start {
+            if n == 3 {
+                return None;
+            }
+            words[n] = &s[st..];
+            n += 1;
+        }
+        return match n {
+            1 => Some((Cow::Borrowed(words[0]), None)),
+            2 => Some((Cow::Borrowed(words[0]), Some(Cow::Borrowed(words[1])))),
+            _ => None,
+        };
+    }
+    let mut words = header_words(s)?.into_iter();
+    let (kind, name) = (words.next()?, words.next());
+    match words.next() {
+        Some(_) => None,
+        None => Some((kind, name)),
+    }
+}
+
+/// The words of a section header as botocore splits them (Python's `shlex.split`): whitespace
+/// (space, tab, CR, LF: shlex's) separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
+/// backslash escapes the next character (inside double quotes only `"` and `\\`). `None` for
+/// what shlex refuses: an unclosed quote, a trailing backslash.
+fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
+    let mut words: Vec<Cow<'_, str>> = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take().map(Cow::Owned)),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\') => w.push(c),
+                            c => {
+                                w.push('\\');
+                                w.push(c);
+                            }
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word.map(Cow::Owned));
+    Some(words)
+}
+
+/// A line (not a header) whose meaning does not depend on the lines around it: blank, a comment
+/// at the start of the line, or `key = value` / `key: value`, indented (a nested setting) or
+/// not. The parser reads anything else across line ends (a word without `=` swallows the lines
+/// up to the next `=`) or rejects it (a line that starts with `=`). One byte test and a search
+/// for `=`/`:` per line: this runs over the whole config at every prompt.
+fn plain(trimmed: &str, line: &str) -> bool {
+    match trimmed.as_bytes().first() {
+        None => true,
+        Some(b'#' | b';') => trimmed.len() == line.len(),
+        // Byte searches (memchr): `:` is looked for only in the rare line without `=`.
+        Some(b) => {
+            (b.is_ascii_alphanumeric() || *b == b'_')
+                && (trimmed.as_bytes().contains(&b'=') || trimmed.as_bytes().contains(&b':'))
+        }
+    }
 }
 
 /// botocore (Python's configparser) reads a header up to its last `]` and ignores the rest of
@@ -351,7 +557,7 @@ mod tests {
         let corp = cfg.session("corp").unwrap();
         assert_eq!(corp.start_url.as_deref(), Some("https://corp.awsapps.com/start"));
         assert_eq!(corp.region.as_deref(), Some("eu-central-1"));
-        let users: Vec<_> = cfg.profiles_of("corp").map(|p| p.name.as_str()).collect();
+        let users: Vec<_> = cfg.profiles_of("corp").iter().map(|p| p.name.as_str()).collect();
         assert_eq!(users, ["default", "dev"]);
         assert!(cfg.profile("old").unwrap().is_legacy_sso());
         assert!(!cfg.profile("dev").unwrap().is_legacy_sso());
@@ -404,7 +610,10 @@ mod tests {
         let cfg = AwsConfig::parse(&text).unwrap();
         assert_eq!(cfg.sessions.len(), 30);
         assert_eq!(cfg.profiles.len(), 300);
-        assert_eq!(cfg.profiles_of("s7").count(), 10);
+        assert_eq!(cfg.profiles_of("s7").len(), 10);
+        assert_eq!(cfg.session("s7").map(|s| s.name.as_str()), Some("s7"));
+        assert_eq!(cfg.profile("p299").map(|p| p.sso_session.as_deref()), Some(Some("s29")));
+        assert!(cfg.session("nope").is_none() && cfg.profile("nope").is_none());
     }
 
     #[test]
@@ -444,6 +653,28 @@ mod tests {
     }
 
     #[test]
+    fn the_sessions_view_rejects_what_the_whole_parse_rejects() {
+        // A bad line in a section the view leaves out: `status` (the whole file) refuses the
+        // file, so the prompt hook and `tick` (the view) must too.
+        for text in [
+            "[sso-session a]\nsso_region = us-east-1\n[profile x]\n\"q\n",
+            "[sso-session a]\nsso_region = us-east-1\n[services s]\n= x\n",
+            "[profile x]\nsso_session = a\n[sso-session a]\nsso_region=us-east-1\n[services s]\nx\n",
+        ] {
+            let full = AwsConfig::parse(text);
+            assert!(full.is_err(), "{text:?}");
+            assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full.map(|c| c.sessions), "{text:?}");
+        }
+        // A word without `=` swallows what follows it: the view says what the whole parse says.
+        let text = "[profile x]\nfoo\n[sso-session a]\nsso_region = us-east-1\n";
+        let full = AwsConfig::parse(text).map(|c| c.sessions);
+        assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full);
+        // Plain shapes keep the fast view.
+        let text = "# c\n; c\n\n[profile x]\nregion: us-east-1\ns3 =\n  max_concurrent_requests = 2\n[sso-session a]\nsso_region = us-east-1\n";
+        assert!(AwsConfig::parse_partial(text, &[]).unwrap().partial);
+    }
+
+    #[test]
     fn comments_after_a_header_are_ignored_as_botocore_does() {
         let cfg = AwsConfig::parse("[profile dev]  # the dev account\r\nsso_session = corp\n[sso-session corp] ; ours\nsso_region = eu-west-1\n").unwrap();
         assert_eq!(cfg.profile("dev").unwrap().sso_session.as_deref(), Some("corp"));
@@ -464,6 +695,68 @@ mod tests {
                 || text.contains(|c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r');
             assert_eq!(has_odd_control(text.as_bytes()), by_chars, "{text:?}");
         }
+    }
+
+    #[test]
+    fn regions() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "ap-southeast-10"] {
+            assert!(valid_region(ok), "{ok}");
+        }
+        for bad in
+            ["", "us-east", "useast1", "US-EAST-1", "us-east-1 ", "u-east-1", "us--1", "us-east-100", "eu-west-1\n"]
+        {
+            assert!(!valid_region(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn header_names_are_split_as_botocore_splits_them() {
+        let words = |s: &str| header_words(s).map(|w| w.into_iter().map(|w| w.into_owned()).collect::<Vec<_>>());
+        for (header, expected) in [
+            ("sso-session corp", Some(vec!["sso-session", "corp"])),
+            ("  profile   dev ", Some(vec!["profile", "dev"])),
+            ("profile\tdev", Some(vec!["profile", "dev"])),
+            ("sso-session a b", Some(vec!["sso-session", "a", "b"])),
+            ("sso-session \"x y\"", Some(vec!["sso-session", "x y"])),
+            ("sso-session 'a b'c", Some(vec!["sso-session", "a bc"])),
+            ("sso-session a\\ b", Some(vec!["sso-session", "a b"])),
+            ("sso-session \"q\\\"\\\\\\n\"", Some(vec!["sso-session", "q\"\\\\n"])),
+            ("sso-session $(id)", Some(vec!["sso-session", "$(id)"])),
+            ("sso-session \"\"", Some(vec!["sso-session", ""])),
+            ("sso-session \"open", None),
+            ("sso-session x\\", None),
+        ] {
+            let expected = expected.map(|v| v.into_iter().map(str::to_string).collect::<Vec<_>>());
+            assert_eq!(words(header), expected, "{header}");
+        }
+        // The copy-free path says what the general split says.
+        for h in [
+            "sso-session corp",
+            " profile\tdev ",
+            "default",
+            "",
+            "  ",
+            "a b c",
+            "sso-session é ü",
+            "x\u{a0}y",
+            "p 'q r'",
+        ] {
+            let general = header_words(h).filter(|w| (1..=2).contains(&w.len())).map(|w| {
+                let mut w = w.into_iter();
+                (w.next().unwrap_or_default(), w.next())
+            });
+            assert_eq!(header(h), general, "{h:?}");
+        }
+        let text = "[sso-session \"x y\"]\nsso_region = eu-west-1\n[sso-session -x]\nsso_region = us-east-1\n\
+                    [sso-session a,b]\n[sso-session $(id)]\n[profile 'p q']\nsso_session = x y\n[sso-session \"bad]\n";
+        let cfg = AwsConfig::parse(text).unwrap();
+        let names: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["x y", "-x", "a,b", "$(id)"]);
+        assert_eq!(cfg.session("x y").unwrap().region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cfg.profiles_of("x y").iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p q"]);
+        let view = AwsConfig::parse_partial(text, &["p q".into()]).unwrap();
+        assert_eq!(view.sessions, cfg.sessions);
+        assert_eq!(view.profiles, cfg.profiles);
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The SSO portal's `GetRoleCredentials` (rest-json, unsigned: the access token is the credential).
+//! The SSO portal (rest-json, unsigned: the access token is the credential): `GetRoleCredentials`,
+//! and `ListAccounts` / `ListAccountRoles`, one page per call (botocore's `sso` model:
+//! `GET /assignment/accounts` and `/assignment/roles`, query `max_result` (1–100), `next_token`,
+//! `account_id`).
 
 use crate::aws::http::{self, Transient};
 use crate::aws::oidc::normalize_code;
@@ -22,8 +25,9 @@ pub enum PortalError {
     #[error("the SSO portal rejected the access token ({code}{})", detail(.description))]
     Unauthorized { code: String, description: Option<String> },
     /// 400/403/404: this account or role is not available to the user; a login does not help.
-    #[error("the SSO portal refused role {role} in account {account} ({code}{})", detail(.description))]
-    Refused { account: String, role: String, code: String, description: Option<String> },
+    /// `what` names the request: `role Dev in account 111122223333`, `the account list`.
+    #[error("the SSO portal refused {what} ({code}{})", detail(.description))]
+    Refused { what: String, code: String, description: Option<String> },
     #[error("{message}")]
     Transient { kind: Transient, message: String },
 }
@@ -56,7 +60,116 @@ pub(crate) fn get_role_credentials(
     if answer.is_success() {
         return parse_success(&answer.body, account_id);
     }
-    Err(classify(answer.status, answer.error_type.as_deref(), &answer.body, account_id, role_name, access_token))
+    let what = format!("role {role_name} in account {account_id}");
+    Err(classify(answer.status, answer.error_type.as_deref(), &answer.body, &what, access_token))
+}
+
+/// An account the user is assigned to. The name and address come from the portal as the
+/// administrator typed them: callers sanitise them before printing or writing them anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub email_address: Option<String>,
+}
+
+/// One page of a list, and the token for the next one (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// The largest page the portal gives (`MaxResultType`: 1–100).
+pub const MAX_RESULTS: u32 = 100;
+
+/// `ListAccounts`: `GET {endpoint}/assignment/accounts?max_result=100[&next_token=…]` →
+/// `{"accountList":[{"accountId","accountName","emailAddress"}],"nextToken"}`.
+pub(crate) fn list_accounts(
+    client: &http::Client,
+    endpoint: &str,
+    access_token: &Secret,
+    next_token: Option<&str>,
+) -> Result<Page<Account>, PortalError> {
+    let body = list(client, endpoint, "/assignment/accounts", &[], next_token, access_token, "the account list")?;
+    parse_page(&body, "accountList", |v| {
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        Some(Account {
+            account_id: text("accountId")?,
+            account_name: text("accountName"),
+            email_address: text("emailAddress"),
+        })
+    })
+}
+
+/// `ListAccountRoles`: `GET {endpoint}/assignment/roles?account_id=A&max_result=100[&next_token=…]`
+/// → `{"roleList":[{"roleName","accountId"}],"nextToken"}`; returns the role names.
+pub(crate) fn list_account_roles(
+    client: &http::Client,
+    endpoint: &str,
+    access_token: &Secret,
+    account_id: &str,
+    next_token: Option<&str>,
+) -> Result<Page<String>, PortalError> {
+    let what = format!("the role list of account {account_id}");
+    let query = [("account_id", account_id)];
+    let body = list(client, endpoint, "/assignment/roles", &query, next_token, access_token, &what)?;
+    parse_page(&body, "roleList", |v| v.get("roleName").and_then(|x| x.as_str()).map(str::to_string))
+}
+
+fn list(
+    client: &http::Client,
+    endpoint: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    next_token: Option<&str>,
+    access_token: &Secret,
+    what: &str,
+) -> Result<Vec<u8>, PortalError> {
+    let mut url = reqwest::Url::parse(&format!("{endpoint}{path}")).map_err(|_| PortalError::Transient {
+        kind: Transient::Other,
+        message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
+    })?;
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in query {
+            q.append_pair(k, v);
+        }
+        q.append_pair("max_result", &MAX_RESULTS.to_string());
+        if let Some(t) = next_token {
+            q.append_pair("next_token", t);
+        }
+    }
+    let token = http::secret_header(access_token).ok_or_else(|| PortalError::Unauthorized {
+        code: "invalid_token".into(),
+        description: Some("the cached access token is not a valid header value".into()),
+    })?;
+    let answer = http::exchange(client.get(url).header("x-amz-sso_bearer_token", token))
+        .map_err(|(kind, message)| PortalError::Transient { kind, message })?;
+    if answer.is_success() {
+        return Ok(answer.body);
+    }
+    Err(classify(answer.status, answer.error_type.as_deref(), &answer.body, what, access_token))
+}
+
+/// The items under `key` (entries `item` cannot read are skipped) and a non-empty `nextToken`.
+pub fn parse_page<T>(
+    bytes: &[u8],
+    key: &str,
+    item: impl Fn(&serde_json::Value) -> Option<T>,
+) -> Result<Page<T>, PortalError> {
+    let bad = |what: &str| PortalError::Transient {
+        kind: Transient::BadResponse,
+        message: format!("the SSO portal answered 200 but {what}"),
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| bad("not with JSON"))?;
+    let items = match value.get(key) {
+        Some(serde_json::Value::Array(list)) => list.iter().filter_map(item).collect(),
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(_) => return Err(bad(&format!("with a {key} that is not a list"))),
+    };
+    let next_token = value.get("nextToken").and_then(|v| v.as_str()).filter(|t| !t.is_empty()).map(str::to_string);
+    Ok(Page { items, next_token })
 }
 
 /// `{"roleCredentials":{"accessKeyId","secretAccessKey","sessionToken","expiration":<epoch ms>}}`.
@@ -99,14 +212,7 @@ pub(crate) fn error_name(error_type: Option<&str>, body: &[u8]) -> Option<String
 
 /// Sorts an error answer: 401 needs a login, 400/403/404 need other settings, the rest is
 /// worth another try.
-pub fn classify(
-    status: u16,
-    error_type: Option<&str>,
-    body: &[u8],
-    account_id: &str,
-    role_name: &str,
-    access_token: &Secret,
-) -> PortalError {
+pub fn classify(status: u16, error_type: Option<&str>, body: &[u8], what: &str, access_token: &Secret) -> PortalError {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str()).map(str::to_string);
     let code = error_name(error_type, body);
@@ -135,7 +241,7 @@ pub fn classify(
         },
         (401, _) | (_, Some("unauthorized")) => PortalError::Unauthorized { code: code_str, description },
         (400 | 403 | 404, _) | (_, Some("forbidden" | "resource_not_found" | "access_denied")) => {
-            PortalError::Refused { account: account_id.into(), role: role_name.into(), code: code_str, description }
+            PortalError::Refused { what: what.into(), code: code_str, description }
         }
         _ => PortalError::Transient {
             kind: Transient::Other,
@@ -151,7 +257,7 @@ mod tests {
     const TOKEN: &str = "access-token-secret-1";
 
     fn c(status: u16, header: Option<&str>, body: &str) -> PortalError {
-        classify(status, header, body.as_bytes(), "111122223333", "Dev", &Secret::new(TOKEN))
+        classify(status, header, body.as_bytes(), "role Dev in account 111122223333", &Secret::new(TOKEN))
     }
 
     #[test]
@@ -203,6 +309,23 @@ mod tests {
             e.contains("Dev") && e.contains("111122223333") && e.contains("No access") && e.contains("forbidden"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn parses_pages_of_accounts_and_roles() {
+        let body = br#"{"accountList":[{"accountId":"111122223333","accountName":"Prod","emailAddress":"a@x"},{"accountName":"no id"}],"nextToken":"n1"}"#;
+        let p = parse_page(body, "accountList", |v| v.get("accountId").and_then(|x| x.as_str()).map(str::to_string))
+            .unwrap();
+        assert_eq!(p.items, ["111122223333"], "an entry without an id is skipped");
+        assert_eq!(p.next_token.as_deref(), Some("n1"));
+        let last = parse_page(br#"{"roleList":[],"nextToken":""}"#, "roleList", |_| Some(())).unwrap();
+        assert_eq!((last.items.len(), last.next_token), (0, None), "an empty nextToken ends the list");
+        let none = parse_page(br#"{"nextToken":null}"#, "roleList", |_| Some(())).unwrap();
+        assert!(none.items.is_empty() && none.next_token.is_none());
+        assert!(matches!(
+            parse_page(br#"{"roleList":{}}"#, "roleList", |_| Some(())),
+            Err(PortalError::Transient { kind: Transient::BadResponse, .. })
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Exit 0 shown, 1 no notification service (the reason on stderr), 2 bad input.
 
 use ssofresh::notify::{desktop, Event, Sound};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("{}: expected one ssofresh event as JSON on stdin: {e}", desktop::HELPER);
+            say(&format!("{}: expected one ssofresh event as JSON on stdin: {e}", desktop::HELPER));
             return ExitCode::from(2);
         }
     };
@@ -26,8 +26,14 @@ fn main() -> ExitCode {
     match desktop::show_here(&event, &sound) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            say(&e);
             ExitCode::from(1)
         }
     }
+}
+
+/// One line on stderr, which ssofresh reads back. A write that fails is dropped: `eprintln!`
+/// would panic (and abort) when ssofresh has gone away.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

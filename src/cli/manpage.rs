@@ -46,6 +46,8 @@ pub fn whole() -> Vec<u8> {
         exit_status(r);
         environment(r, &root);
         files(r);
+        examples(r);
+        see_also(r);
     });
     out += &fragment(&man, Man::render_version_section);
     out.into_bytes()
@@ -72,7 +74,7 @@ pub fn command(path: &[String]) -> Result<Vec<u8>, Error> {
             prose(r, &after);
         }
         r.control("SH", ["SEE ALSO"]);
-        r.text([bold("ssofresh"), roman("(1): the global options, exit status, environment and files.")]);
+        r.text([bold("ssofresh"), roman("(1): the global options, exit status, environment, files and examples.")]);
     });
     out += &fragment(&man, Man::render_version_section);
     Ok(out.into_bytes())
@@ -262,7 +264,7 @@ fn environment(r: &mut Roff, root: &Command) {
         r.text([bold(var.as_str())]);
         r.text([roman("Sets "), bold(flag.as_str()), roman(format!(" ({}).", commands.join(", ")))]);
     }
-    let others: [(&str, &[Inline]); 7] = [
+    let others: [(&str, &[Inline]); 8] = [
         (
             "SSOFRESH_LOG",
             &[
@@ -275,7 +277,15 @@ fn environment(r: &mut Roff, root: &Command) {
         ),
         (
             "AWS_PROFILE",
-            &[roman("The profile for login, logout, credential-process, env and configure when none is given.")],
+            &[roman(
+                "The profile for login, logout, credential-process, env, exec and configure when none is given; \
+                 without --session or --profile it selects the session of status, tick (not tick --auto) and \
+                 doctor, and puts its session first in prompt.",
+            )],
+        ),
+        (
+            "AWS_SSOFRESH_PROFILE",
+            &[roman("Set by exec for the command it runs (the profile); an exec that finds it set refuses to nest.")],
         ),
         ("NO_COLOR", &[roman("When set and not empty: no colour, whatever the terminal.")]),
         (
@@ -297,10 +307,70 @@ fn environment(r: &mut Roff, root: &Command) {
     }
 }
 
+/// A newcomer's path through the commands, as commands to copy.
+fn examples(r: &mut Roff) {
+    r.control("SH", ["EXAMPLES"]);
+    prose(
+        r,
+        "Set up from nothing (no AWS CLI needed), sign in, and write a profile for every account and role:
+
+  ssofresh configure sso-session corp \\
+      --start-url https://d-1234567890.awsapps.com/start --region eu-west-1 --write
+  ssofresh login corp
+  ssofresh configure profiles corp --write
+
+Keep the tokens fresh from the shell prompt (bash and fish alike), or from a timer:
+
+  echo 'eval \"$(ssofresh init zsh)\"' >> ~/.zshrc
+  ssofresh init systemd --install
+
+See how each session stands; fail a script when a login is needed:
+
+  ssofresh status
+  ssofresh status --check || ssofresh login
+
+Run one command with a profile's credentials, or give them to a tool that reads only
+credential_process or variables:
+
+  ssofresh exec --profile Prod-AdministratorAccess -- terraform plan
+  ssofresh configure credential-process --profile dev --write
+  eval \"$(ssofresh env --profile dev)\"
+
+Find out what is wrong, and what happened:
+
+  ssofresh doctor
+  ssofresh log --follow",
+    );
+}
+
+/// Where to read more, and the tools ssofresh works beside.
+fn see_also(r: &mut Roff) {
+    r.control("SH", ["SEE ALSO"]);
+    r.text([
+        bold("ssofresh-COMMAND"),
+        roman("(1) (one command's page: "),
+        bold("ssofresh man tick"),
+        roman("); "),
+        bold("aws"),
+        roman("(1), whose "),
+        bold("aws sso login"),
+        roman(" writes the same token cache; the documentation in the source's "),
+        italic("docs/"),
+        roman(
+            " (configure.md, login.md, shell.md, status.md, credentials.md, settings.md, how-it-works.md, \
+               notifications.md, hardening.md, platforms.md, performance.md, limits.md); the IAM Identity Center \
+               user guide, ",
+        ),
+        italic("https://docs.aws.amazon.com/singlesignon/latest/userguide/"),
+        roman("; granted, aws-vault and aws-sso-cli, compared in the README."),
+    ]);
+}
+
 fn files(r: &mut Roff) {
     r.control("SH", ["FILES"]);
     let files = [
         ("~/.aws/config", "The AWS config: sso-sessions and profiles (AWS_CONFIG_FILE, --config-file)."),
+        ("~/.aws/config.ssofresh.bak", "The config as it was before the last configure --write that changed it."),
         ("~/.aws/sso/cache/<sha1>.json", "The token cache, shared with the AWS CLI and SDKs."),
         ("~/.aws/sso/cache/.<sha1>.ssofresh.lock", "The refresh lock beside each token cache, shared by every ssofresh that uses the cache (always empty)."),
         ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env), each with its lock beside it."),

@@ -21,7 +21,8 @@ use std::time::Duration;
         token the last login left there, so tools that read the cache keep working until the \
         Identity Center session itself ends.\n\n\
         Exit codes: 0 all selected tokens valid (or refreshed), 1 transient failure (try again \
-        later), 2 usage or configuration error, 3 a new login is required.",
+        later), 2 usage or configuration error, 3 a new login is required. A reader that goes \
+        away (`| head`) ends a command quietly with 0; what it did before stays done.",
     after_help = "Logging: SSOFRESH_LOG=debug (env_logger filter syntax). Tokens are never logged.\n\
         Proxy: HTTPS_PROXY (else ALL_PROXY) for the AWS endpoints, NO_PROXY for hosts that bypass it; \
         loopback endpoints never use a proxy, HTTP_PROXY is not used."
@@ -50,15 +51,19 @@ impl Cli {
             Some("credential-process") => only(RoleArgs::augment_args(clap::Command::new("credential-process"))),
             Some("hook") => only(HookArgs::augment_args(clap::Command::new("hook"))),
             Some("prompt") => only(PromptArgs::augment_args(clap::Command::new("prompt"))),
+            // At every TAB on a --profile or --session value.
+            Some("complete-names") => only(CompleteNamesArgs::augment_args(clap::Command::new("complete-names"))),
             _ => None,
         };
         fast.unwrap_or_else(<Cli as Parser>::parse)
     }
 }
 
+/// The options every command takes, under their own heading in every command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The AWS config file [default: ~/.aws/config]
+    /// The AWS config file: a regular file of at most 16 MiB [default: ~/.aws/config]
     #[arg(long, global = true, env = "AWS_CONFIG_FILE", value_name = "PATH", hide_env_values = true)]
     pub config_file: Option<PathBuf>,
     /// The SSO token cache directory [default: ~/.aws/sso/cache]
@@ -80,19 +85,27 @@ pub struct Global {
     pub log_max_files: Option<u32>,
 }
 
+/// In the order a user meets them: the help, the man page and the completion scripts list
+/// them so.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Refresh every selected token that is due; for cron, timers and by hand
-    Tick(TickArgs),
+    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
+    Login(LoginArgs),
+    /// Show each session's state: when the session ends, the token's time left, last refresh and login, activity
+    Status(StatusArgs),
     /// Print the prompt hook for a shell, or a scheduler entry that runs `tick`
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
-    /// The prompt hook's check: local files only, starts a refresh in the background when due
-    #[command(hide = true)]
-    Hook(HookArgs),
-    /// A short segment for the shell prompt: `corp`, `corp 25m` (the session's last hour), `corp ⚠ login`
-    #[command(after_help = PROMPT_HELP)]
-    Prompt(PromptArgs),
+    /// Refresh every selected token that is due; for cron, timers and by hand
+    Tick(TickArgs),
+    /// Write the config sections ssofresh needs: an sso-session, a profile per role, credential_process
+    #[command(subcommand)]
+    Configure(ConfigureCommand),
+    /// Run a command with a profile's role credentials and region in its environment
+    #[command(after_help = EXEC_HELP)]
+    Exec(ExecArgs),
+    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
+    Env(EnvArgs),
     /// Print role credentials in the credential_process format (for ~/.aws/config)
     #[command(long_about = "Print role credentials in the credential_process format, for the \
         `credential_process` line of a profile in ~/.aws/config (see `ssofresh configure \
@@ -104,29 +117,45 @@ pub enum Command {
         configuration error (unknown profile, no SSO settings, account or role not assigned to \
         you), 3 a new login is required.")]
     CredentialProcess(RoleArgs),
-    /// Print role credentials as shell exports: eval "$(ssofresh env --profile dev)"
-    Env(EnvArgs),
-    /// Print configuration to paste into ~/.aws/config
-    #[command(subcommand)]
-    Configure(ConfigureCommand),
-    /// Show each session's state: when the session ends, the token's time left, last refresh and login, activity
-    Status(StatusArgs),
+    /// A short segment for the shell prompt: `corp`, `corp 25m` (the session's last hour), `corp ⚠ login`
+    #[command(after_help = PROMPT_HELP)]
+    Prompt(PromptArgs),
     /// Show the activity log (refreshes, logins, notifications); --follow to watch it
     Log(LogArgs),
     /// Check the setup (config, permissions, hooks, endpoints) and explain what is wrong
     Doctor(DoctorArgs),
-    /// Sign in to an sso-session (in the browser, or with a device code) and cache the token
-    Login(LoginArgs),
-    /// Sign out at the SSO portal and remove the session's cached token and role credentials
-    Logout(LogoutArgs),
     /// Show the notification settings; `--test` sends a sample through them
     Notify(NotifyCmdArgs),
+    /// Sign out at the SSO portal and remove the session's cached token and role credentials
+    Logout(LogoutArgs),
     /// Print the shell completion script for bash, zsh, fish, PowerShell or elvish
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
     /// Print the man page (roff): every command in one page, or one command's page
     #[command(after_help = "Install: ssofresh man > ~/.local/share/man/man1/ssofresh.1")]
     Man(ManArgs),
+    /// The prompt hook's check: local files only, starts a refresh in the background when due
+    #[command(hide = true)]
+    Hook(HookArgs),
+    /// The completion scripts' source of names: profiles or sessions in the config, one a line
+    #[command(hide = true)]
+    CompleteNames(CompleteNamesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteNamesArgs {
+    /// Which names
+    #[arg(value_enum)]
+    pub kind: NameKind,
+}
+
+/// What `complete-names` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NameKind {
+    /// Profiles with SSO settings (what --profile takes)
+    Profiles,
+    /// sso-sessions
+    Sessions,
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -151,34 +180,99 @@ pub struct ManArgs {
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct Selection {
-    /// An sso-session to work on (repeatable, or a comma list) [default: every session with a cached token]
-    #[arg(
-        long = "session",
-        short = 's',
-        env = "SSOFRESH_SESSION",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
-    pub sessions: Vec<String>,
-    /// A profile whose token to work on (repeatable, or a comma list)
-    #[arg(
-        long = "profile",
-        short = 'p',
-        env = "SSOFRESH_PROFILE",
-        hide_env_values = true,
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
-    pub profiles: Vec<String>,
+/// `--session`/`--profile`: which tokens a command works on. What a command does without them
+/// differs, and each says so in its own words: one struct per wording, made by this macro,
+/// because rewording a flattened argument (`mut_arg`) costs the no-op tick at every run.
+// The comma lists are split by `sessions()`/`profiles()`, not by clap, so that `--exact-names`
+// can keep a name with a comma whole.
+macro_rules! selection {
+    ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal) => {
+        selection!($(#[$meta])* $name, $session_help, $profile_help, Some("sso-session"));
+    };
+    ($(#[$meta:meta])* $name:ident, $session_help:literal, $profile_help:literal, $alias:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            #[doc = $session_help]
+            #[arg(
+                long = "session",
+                visible_alias = $alias,
+                short = 's',
+                env = "SSOFRESH_SESSION",
+                hide_env_values = true,
+                value_name = "SESSION"
+            )]
+            pub sessions: Vec<String>,
+            #[doc = $profile_help]
+            #[arg(
+                long = "profile",
+                short = 'p',
+                env = "SSOFRESH_PROFILE",
+                hide_env_values = true,
+                value_name = "PROFILE"
+            )]
+            pub profiles: Vec<String>,
+            /// The --session and --profile values are names as written, never comma lists (the
+            /// command lines ssofresh writes add it for a name with a comma)
+            // An Option without a default: a plain bool flag has one, which clap fills in at
+            // every start, a cost the prompt hook would pay at every prompt.
+            #[arg(long, hide = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true",
+                  value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+            pub exact_names: Option<bool>,
+        }
+
+        impl $name {
+            /// Neither a session nor a profile named (blank names do not count).
+            pub fn is_empty(&self) -> bool {
+                self.sessions().iter().chain(&self.profiles()).all(|s| s.trim().is_empty())
+            }
+
+            /// Every session named: each `--session` value, a comma list unless `--exact-names`.
+            pub fn sessions(&self) -> Vec<String> {
+                names(&self.sessions, self.exact_names.unwrap_or(false))
+            }
+
+            /// Every profile named: each `--profile` value, a comma list unless `--exact-names`.
+            pub fn profiles(&self) -> Vec<String> {
+                names(&self.profiles, self.exact_names.unwrap_or(false))
+            }
+        }
+    };
 }
 
-impl Selection {
-    pub fn is_empty(&self) -> bool {
-        self.sessions.iter().chain(&self.profiles).all(|s| s.trim().is_empty())
+selection!(
+    /// The prompt hook's selection: nobody types `hook`, so no alias to pay for at every prompt.
+    Selection,
+    "An sso-session to watch (repeatable, or a comma list) [default: every logged-in session]",
+    "A profile whose session to watch (repeatable, or a comma list)",
+    None::<&'static str>
+);
+selection!(
+    TickSelection,
+    "An sso-session to refresh (repeatable, or a comma list) [default: that of AWS_PROFILE, else every logged-in session]",
+    "A profile whose session to refresh (repeatable, or a comma list)"
+);
+selection!(
+    StatusSelection,
+    "An sso-session to show (repeatable, or a comma list) [default: that of AWS_PROFILE, else every configured session]",
+    "A profile whose session to show (repeatable, or a comma list)"
+);
+selection!(
+    PromptSelection,
+    "An sso-session to show (repeatable, or a comma list) [default: every logged-in session, that of AWS_PROFILE first]",
+    "A profile whose session to show (repeatable, or a comma list)"
+);
+selection!(
+    InitSelection,
+    "An sso-session to keep fresh (repeatable, or a comma list) [default: every logged-in session]",
+    "A profile whose session to keep fresh (repeatable, or a comma list)"
+);
+
+fn names(values: &[String], exact: bool) -> Vec<String> {
+    if exact {
+        return values.to_vec();
     }
+    values.iter().flat_map(|v| v.split(',')).map(str::to_string).collect()
 }
 
 // The shared groups below are flattened without an `ArgGroup` (`group(skip)`): nothing refers
@@ -287,9 +381,9 @@ pub struct RefreshArgs {
     /// How often a transient failure is retried
     #[arg(long, env = "SSOFRESH_MAX_RETRY_ATTEMPTS", hide_env_values = true, default_value_t = 3, value_name = "N")]
     pub max_retry_attempts: u32,
-    /// Pause before the first retry; each further retry waits one more of it
-    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    pub retry_backoff: Duration,
+    /// Pause before the first retry; each further retry waits one more of it [default: 10s; 2s for `tick` on a terminal without --auto, where a person waits]
+    #[arg(long, env = "SSOFRESH_RETRY_BACKOFF", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub retry_backoff: Option<Duration>,
     #[command(flatten)]
     pub timeouts: Timeouts,
     #[command(flatten)]
@@ -305,37 +399,50 @@ pub struct NotifyArgs {
     /// Where notifications go: desktop, command or none [default: command if --notify-command is set, else desktop]
     // Listed in the line above: clap would otherwise build the list at every start to decide on
     // long help.
-    #[arg(long = "notify", env = "SSOFRESH_NOTIFY", value_enum, value_name = "BACKEND", hide_possible_values = true)]
+    #[arg(
+        long = "notify",
+        env = "SSOFRESH_NOTIFY",
+        hide_env_values = true,
+        value_enum,
+        value_name = "BACKEND",
+        hide_possible_values = true
+    )]
     pub backend: Option<NotifyBackend>,
     /// Run this through `sh -c` for each notification, with the event as JSON on stdin
-    #[arg(long, env = "SSOFRESH_NOTIFY_COMMAND", value_name = "COMMAND", required_if_eq("backend", "command"))]
+    #[arg(
+        long,
+        env = "SSOFRESH_NOTIFY_COMMAND",
+        hide_env_values = true,
+        value_name = "COMMAND",
+        required_if_eq("backend", "command")
+    )]
     pub notify_command: Option<String>,
     // The defaults below live in `resolve::notify`, not in clap: a default clap holds is parsed
     // at every start, and the no-op tick should not pay for settings it does not use.
     /// Sound of desktop notifications: default, a sound name (Glass, message-new-instant), or none [default: default]
-    #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", value_name = "SOUND")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_SOUND", hide_env_values = true, value_name = "SOUND")]
     pub notify_sound: Option<String>,
     /// Notify when a token was refreshed [default: false]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SUCCESS", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SUCCESS", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_success: Option<bool>,
     /// Notify when a refresh failed, a token is about to expire, or a new login is required [default: true]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_ERROR", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_ERROR", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_error: Option<bool>,
     /// Notify when a new login appears in the token cache [default: false]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_LOGIN", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_login: Option<bool>,
     /// Notify once per login when the Identity Center session nears its estimated end (--warn-before) [default: true]
-    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SESSION_ENDING", value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
+    #[arg(long, env = "SSOFRESH_NOTIFY_ON_SESSION_ENDING", hide_env_values = true, value_name = "BOOL", action = ArgAction::Set, num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub notify_on_session_ending: Option<bool>,
     /// Send the same event for the same session at most this often [default: 1h]
-    #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_INTERVAL", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
     pub notify_interval: Option<Duration>,
     /// Time one notification may take; a notify command still running then is killed [default: 5s]
-    #[arg(long, env = "SSOFRESH_NOTIFY_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_NOTIFY_TIMEOUT", hide_env_values = true, value_parser = parse_duration, value_name = "DURATION")]
     pub notify_timeout: Option<Duration>,
 }
 
@@ -378,24 +485,39 @@ pub struct NotifyCmdArgs {
     #[arg(long, value_enum, value_name = "EVENT", requires = "test")]
     pub event: Option<NotifyEvent>,
     /// The session the sample names
-    #[arg(long, default_value = "example", value_name = "NAME", requires = "test")]
+    #[arg(long, visible_alias = "sso-session", default_value = "example", value_name = "SESSION", requires = "test")]
     pub session: String,
     #[command(flatten)]
     pub notify: NotifyArgs,
 }
 
+/// Whether a flag of the commands that run at every prompt was given. Those flags are
+/// `Option<bool>` (`Set` with no value, `true` when given, `None` when not) rather than `bool`
+/// (`SetTrue`): a `SetTrue` flag holds the default `false`, which clap parses at every start,
+/// about 20k instructions each, 3% of a no-op tick. (The field must say `Option<bool>` itself:
+/// the derive reads the type's spelling.)
+pub fn on(flag: Option<bool>) -> bool {
+    flag == Some(true)
+}
+
 #[derive(Debug, Args)]
 pub struct TickArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: TickSelection,
+    // The flags of the commands that run at every prompt are `Option<bool>`: see `on`.
+    /// Every logged-in session, whatever --session, --profile and AWS_PROFILE say
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub all: Option<bool>,
+    /// Called automatically (prompt hook, timers): skip the request while backing off after a
+    /// failure; AWS_PROFILE does not select
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub auto: Option<bool>,
+    /// Print nothing but problems
+    #[arg(long, short = 'q', action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub quiet: Option<bool>,
+    // Last: the notification options that come with it go under their own heading.
     #[command(flatten)]
     pub refresh: RefreshArgs,
-    /// Called automatically (prompt hook): skip the request while backing off after a failure
-    #[arg(long)]
-    pub auto: bool,
-    /// Print nothing but problems
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
 }
 
 const INIT_HELP: &str = "\
@@ -463,7 +585,7 @@ pub struct InitArgs {
     #[arg(value_enum)]
     pub target: InitTarget,
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: InitSelection,
     #[command(flatten)]
     pub threshold: Threshold,
     /// Shells: never print re-login hints
@@ -495,8 +617,11 @@ pub struct HookArgs {
     #[command(flatten)]
     pub session_end: SessionEnd,
     /// Print for how many seconds (at most 60) the next prompts need no check
-    #[arg(long)]
-    pub print_next: bool,
+    #[arg(long, action = ArgAction::Set, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool))]
+    pub print_next: Option<bool>,
+    /// The shell's own id (set by the hook `init` prints): each shell hears each hint once
+    #[arg(long, value_name = "ID")]
+    pub shell_id: Option<String>,
 }
 
 /// Which characters the prompt segment may use.
@@ -512,7 +637,7 @@ pub enum Symbols {
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as due")))]
 pub struct PromptArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: PromptSelection,
     /// What to print per session (placeholders below)
     #[arg(
         long,
@@ -528,9 +653,10 @@ pub struct PromptArgs {
     /// Between sessions
     #[arg(long, env = "SSOFRESH_PROMPT_SEPARATOR", hide_env_values = true, default_value = " ", value_name = "TEXT")]
     pub separator: String,
-    /// `⚠` or `!`
-    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum, default_value = "auto")]
-    pub symbols: Symbols,
+    /// `⚠` or `!` [default: auto]
+    // No default in clap (it would be parsed at every prompt): `None` is `auto`.
+    #[arg(long, env = "SSOFRESH_SYMBOLS", hide_env_values = true, value_enum)]
+    pub symbols: Option<Symbols>,
     #[command(flatten)]
     pub threshold: Threshold,
     #[command(flatten)]
@@ -543,10 +669,10 @@ pub struct PromptArgs {
 #[command(mut_arg("retry_backoff", |a| a.default_value("1s")))]
 pub struct RoleArgs {
     /// The SSO profile (sso_session or sso_start_url, sso_account_id, sso_role_name) [env: AWS_PROFILE]
-    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "session")]
+    #[arg(long, short = 'p', value_name = "PROFILE", conflicts_with = "session")]
     pub profile: Option<String>,
     /// Without a profile: the sso-session to use (with --account-id and --role-name)
-    #[arg(long, short = 's', value_name = "NAME")]
+    #[arg(long, visible_alias = "sso-session", short = 's', value_name = "SESSION")]
     pub session: Option<String>,
     /// The AWS account (overrides the profile's sso_account_id)
     #[arg(long, value_name = "ID")]
@@ -555,13 +681,13 @@ pub struct RoleArgs {
     #[arg(long, value_name = "NAME")]
     pub role_name: Option<String>,
     /// Reuse cached role credentials until less than this is left (the AWS CLI's own 15m)
-    #[arg(long, env = "SSOFRESH_WINDOW", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_WINDOW", hide_env_values = true, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
     pub window: Duration,
     /// Neither read nor write the role-credential cache
-    #[arg(long, env = "SSOFRESH_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, env = "SSOFRESH_NO_CACHE", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
     /// The role-credential cache shared with the AWS CLI v2 [default: ~/.aws/cli/cache]
-    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", value_name = "DIR")]
+    #[arg(long, env = "SSOFRESH_ROLE_CACHE_DIR", hide_env_values = true, value_name = "DIR")]
     pub role_cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub refresh: RefreshArgs,
@@ -581,29 +707,137 @@ pub enum EnvFormat {
     Dotenv,
 }
 
+const EXEC_HELP: &str = "\
+Examples:
+  ssofresh exec --profile prod -- aws s3 ls
+  ssofresh exec -p dev -- terraform plan
+  AWS_PROFILE=dev ssofresh exec -- $SHELL      a shell with dev's credentials
+
+The command gets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID, AWS_REGION and AWS_DEFAULT_REGION (the profile's
+region), and AWS_SSOFRESH_PROFILE; AWS_PROFILE and AWS_DEFAULT_PROFILE are removed, so the
+credentials in the environment are the only ones it sees. ssofresh replaces itself with the
+command (exec), so signals, job control and the exit status are the command's own.
+
+Exit codes: the command's; before it starts, 1 transient failure, 2 usage or configuration
+error (or already inside ssofresh exec), 3 a new login is required, 126 the command cannot be
+run, 127 it was not found.";
+
 #[derive(Debug, Clone, Args)]
-pub struct EnvArgs {
+pub struct ExecArgs {
+    /// The command to run, after `--`, with its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND", value_parser = clap::value_parser!(std::ffi::OsString))]
+    pub command: Vec<std::ffi::OsString>,
+    // Last: the notification options that come with it go under their own heading.
     #[command(flatten)]
     pub role: RoleArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
     /// Output format
-    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", value_enum, default_value = "sh")]
+    #[arg(long, short = 'f', env = "SSOFRESH_ENV_FORMAT", hide_env_values = true, value_enum, default_value = "sh")]
     pub format: EnvFormat,
+    // Last: the notification options that come with it go under their own heading.
+    #[command(flatten)]
+    pub role: RoleArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigureCommand {
-    /// Print a [profile NAME-cp] block whose credential_process runs this ssofresh
+    /// Print (or --write) an [sso-session NAME] section: all that `ssofresh login NAME` needs
+    #[command(after_help = SSO_SESSION_HELP)]
+    SsoSession(ConfigureSsoSessionArgs),
+    /// After a login: print (or --write) a profile for every account and role you can reach
+    #[command(after_help = PROFILES_HELP)]
+    Profiles(ConfigureProfilesArgs),
+    /// Print (or --write) a profile whose credential_process runs this ssofresh
     CredentialProcess(ConfigureCredentialProcessArgs),
+}
+
+const SSO_SESSION_HELP: &str = "\
+Example:
+  ssofresh configure sso-session corp --start-url https://d-1234567890.awsapps.com/start \\
+      --region eu-west-1 --write
+  ssofresh login corp
+
+--write adds the section to the config file, or updates its keys in place; every other line
+stays as it was, the previous file is kept as config.ssofresh.bak, and a new file is created
+0600. Exit codes: 0 printed or written, 2 invalid name, URL or region, or the file cannot be
+written (it is then unchanged).";
+
+const PROFILES_HELP: &str = "\
+Profiles ssofresh writes carry `ssofresh_generated = true` (botocore ignores the key). --write
+adds the missing profiles and updates those it wrote before; it never changes, renames or
+removes any other profile (one that already points at the same account and role is kept as
+yours), and running it again changes nothing. Delete the ssofresh_generated line to make a
+profile yours.
+
+Name placeholders: {account_name} {account_id} {role_name} {session}. Names keep letters,
+digits and . _ - / + @; anything else becomes -. Two accounts that would share a name get
+-ACCOUNT_ID appended.
+
+Exit codes: 0 printed or written, 1 the portal could not be reached (try again), 2 usage or
+configuration error, 3 not logged in (run ssofresh login).";
+
+#[derive(Debug, Args)]
+pub struct ConfigureSsoSessionArgs {
+    /// The sso-session's name, the word you will log in with (corp, my-company)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Your AWS access portal URL (https://d-1234567890.awsapps.com/start) [default: as configured]
+    #[arg(long, visible_alias = "sso-start-url", value_name = "URL")]
+    pub start_url: Option<String>,
+    /// The region IAM Identity Center runs in (us-east-1, eu-west-1) [default: as configured]
+    #[arg(long, visible_alias = "sso-region", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Registration scopes, a comma list [default: as configured, else sso:account:access (needed for refresh tokens)]
+    #[arg(long, visible_alias = "sso-registration-scopes", value_delimiter = ',', value_name = "SCOPES")]
+    pub scopes: Vec<String>,
+    /// Add the section to the config file (or update it), keeping everything else
+    #[arg(long)]
+    pub write: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg(THRESHOLD, |a| a.help("Refresh the token first when less than this is left")))]
+pub struct ConfigureProfilesArgs {
+    /// The sso-session whose accounts and roles to list [default: that of AWS_PROFILE, else the only one]
+    #[arg(value_name = "SESSION", conflicts_with = "session_flag")]
+    pub session: Option<String>,
+    /// The same, as a flag
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION")]
+    pub session_flag: Option<String>,
+    /// The profiles' region [default: the session's sso_region]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How to name each profile (placeholders below)
+    #[arg(
+        long,
+        env = "SSOFRESH_PROFILE_TEMPLATE",
+        hide_env_values = true,
+        default_value = "{account_name}-{role_name}",
+        value_name = "TEMPLATE"
+    )]
+    pub template: String,
+    /// Add the missing profiles to the config file and update those ssofresh wrote before
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ConfigureCredentialProcessArgs {
     /// The SSO profile the new profile gets its credentials from [env: AWS_PROFILE]
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "PROFILE")]
     pub profile: Option<String>,
     /// The new profile's name [default: PROFILE-cp]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Add the profile to the config file, or replace the one ssofresh wrote before
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args)]
@@ -618,7 +852,10 @@ pub struct ConfigureCredentialProcessArgs {
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as expiring")))]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: StatusSelection,
+    /// Every configured session, whatever --session, --profile and AWS_PROFILE say
+    #[arg(long)]
+    pub all: bool,
     /// Print JSON for scripts (schema_version 1, documented in docs/status.md)
     #[arg(long)]
     pub json: bool,
@@ -649,7 +886,7 @@ pub struct LogArgs {
     #[arg(long)]
     pub json: bool,
     /// Only lines about this session (or legacy profile); repeatable, or a comma list
-    #[arg(long = "session", short = 's', value_delimiter = ',', value_name = "NAME")]
+    #[arg(long = "session", visible_alias = "sso-session", short = 's', value_delimiter = ',', value_name = "SESSION")]
     pub sessions: Vec<String>,
     #[command(flatten)]
     pub color: Color,
@@ -688,30 +925,33 @@ pub struct LoginArgs {
     /// The sso-session to sign in to [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with = "profile")]
     pub session: Option<String>,
+    /// The same, as a flag (the AWS CLI's --sso-session)
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION", conflicts_with_all = ["session", "profile"])]
+    pub session_flag: Option<String>,
     /// Sign in to the sso-session this profile uses (or to a legacy SSO profile)
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "PROFILE")]
     pub profile: Option<String>,
     /// Sign in even while the session is valid and not near its estimated end
     #[arg(long)]
     pub force: bool,
     /// Sign in with a device code (same as --flow device-code)
-    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE")]
+    #[arg(long, env = "SSOFRESH_USE_DEVICE_CODE", hide_env_values = true)]
     pub use_device_code: bool,
     /// How to sign in
-    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", value_enum, default_value_t = LoginFlow::Auto)]
+    #[arg(long, env = "SSOFRESH_LOGIN_FLOW", hide_env_values = true, value_enum, default_value_t = LoginFlow::Auto)]
     pub flow: LoginFlow,
     /// Print the sign-in URL instead of opening a browser (with --flow auto: use the device code)
-    #[arg(long, env = "SSOFRESH_NO_BROWSER")]
+    #[arg(long, env = "SSOFRESH_NO_BROWSER", hide_env_values = true)]
     pub no_browser: bool,
     /// How long to wait for the sign-in to be completed in the browser
-    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "SSOFRESH_LOGIN_TIMEOUT", hide_env_values = true, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
     pub login_timeout: Duration,
     #[command(flatten)]
     pub timeouts: Timeouts,
     #[command(flatten)]
     pub session_end: SessionEnd,
     /// Test only: multiplies the device flow's waits (interval, slow_down, expiry), e.g. 0.01
-    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", default_value_t = 1.0, value_parser = parse_scale)]
+    #[arg(long, hide = true, env = "SSOFRESH_TEST_WAIT_SCALE", hide_env_values = true, default_value_t = 1.0, value_parser = parse_scale)]
     pub test_wait_scale: f64,
 }
 
@@ -729,8 +969,11 @@ pub struct LogoutArgs {
     /// The sso-session to sign out of [default: that of AWS_PROFILE, else the only one]
     #[arg(value_name = "SESSION", conflicts_with_all = ["profile", "all"])]
     pub session: Option<String>,
+    /// The same, as a flag (the AWS CLI's --sso-session)
+    #[arg(id = "session_flag", long = "session", visible_alias = "sso-session", short = 's', value_name = "SESSION", conflicts_with_all = ["session", "profile", "all"])]
+    pub session_flag: Option<String>,
     /// Sign out of the sso-session this profile uses (or of a legacy SSO profile)
-    #[arg(long, short = 'p', value_name = "NAME", conflicts_with = "all")]
+    #[arg(long, short = 'p', value_name = "PROFILE", conflicts_with = "all")]
     pub profile: Option<String>,
     /// Every session and legacy profile with a cached token, and every cached SSO role
     /// credential (what `aws sso logout` does)

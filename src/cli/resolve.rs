@@ -28,7 +28,7 @@ use crate::sys::secret::Secret;
 use crate::text::style::{self, ColorChoice, Style};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Test only: pins the clock (an RFC 3339 time), so that what commands print does not depend on
@@ -84,14 +84,20 @@ fn windows_home(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Path
     Some(PathBuf::from(home))
 }
 
-/// The platform's directory that ssofresh's state goes under: `$XDG_STATE_HOME` (Linux),
-/// `%LOCALAPPDATA%` (Windows, the variable first, as documented), else the local data directory.
-fn state_base() -> Option<PathBuf> {
-    #[cfg(windows)]
-    if let Some(dir) = std::env::var_os("LOCALAPPDATA").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
+/// The platform's directory that ssofresh's state goes under, from the HOME already found:
+/// `dirs::state_dir` would look HOME up again, and with HOME unset that is another pass over the
+/// password database at every prompt. `$XDG_STATE_HOME` when absolute (else ignored), else
+/// `~/.local/state` (Linux, the BSDs); `~/Library/Application Support` (macOS, which has no
+/// state directory); `%LOCALAPPDATA%` (Windows, the variable first, as documented), else the
+/// local data directory.
+fn state_base(home: &Path) -> Option<PathBuf> {
+    if cfg!(windows) {
+        std::env::var_os("LOCALAPPDATA").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(dirs::data_local_dir)
+    } else if cfg!(target_os = "macos") {
+        Some(home.join("Library").join("Application Support"))
+    } else {
+        Some(paths::xdg_state_home(std::env::var_os("XDG_STATE_HOME"), home))
     }
-    dirs::state_dir().or_else(dirs::data_local_dir)
 }
 
 fn clock() -> Result<Clock, Error> {
@@ -115,6 +121,21 @@ fn aws_env() -> AwsEnv {
             no_proxy: ProxyEnv::NO_PROXY_VARS.iter().find_map(|k| set(k)),
         },
     }
+}
+
+/// `AWS_PROFILE` alone, for the prompt segment: one variable at every prompt, not the whole
+/// snapshot of endpoint and proxy variables that `Context::aws` reads.
+pub fn aws_profile() -> Option<String> {
+    std::env::var("AWS_PROFILE").ok()
+}
+
+/// What `ssofresh exec` sets in the environment of the command it runs: the profile whose
+/// credentials are there. Seeing it, a second `exec` refuses to nest one identity in another.
+pub const EXEC_MARKER: &str = "AWS_SSOFRESH_PROFILE";
+
+/// The profile of the `ssofresh exec` this process runs inside, if any.
+pub fn exec_marker() -> Option<String> {
+    std::env::var(EXEC_MARKER).ok().filter(|v| !v.is_empty())
 }
 
 /// Where the user's shell and desktop keep their files (`init`, `doctor`).
@@ -177,12 +198,26 @@ pub fn http(t: &Timeouts) -> HttpSettings {
     HttpSettings { connect_timeout: t.connect_timeout, timeout: t.timeout }
 }
 
+/// Pause before the first retry when nobody waits (a timer, the prompt hook's background tick).
+const RETRY_BACKOFF: Duration = Duration::from_secs(10);
+/// … and when a person does: `tick` run by hand on a terminal retries 2 s, 4 s, 6 s after the
+/// failures rather than 10 s, 20 s, 30 s.
+const RETRY_BACKOFF_WAITING: Duration = Duration::from_secs(2);
+
+/// Whether a person is watching stderr (a terminal), to be told of each retry.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 /// How the engine refreshes: `auto` when the prompt hook (or a scheduler) started the tick.
+/// Without `--retry-backoff`, a person waiting at a terminal gets the shorter schedule.
 pub fn refresh(ctx: &Context, r: &RefreshArgs, auto: bool) -> refresh::Settings {
+    let waiting = !auto && stderr_is_terminal();
     refresh::Settings {
         threshold: r.threshold.value,
         max_retry_attempts: r.max_retry_attempts,
-        retry_backoff: r.retry_backoff,
+        retry_backoff: r.retry_backoff.unwrap_or(if waiting { RETRY_BACKOFF_WAITING } else { RETRY_BACKOFF }),
+        on_retry: None,
         http: http(&r.timeouts),
         auto,
         state_dir: ctx.paths.state_dir.clone(),
@@ -201,6 +236,7 @@ pub fn login_refresh(ctx: &Context, timeouts: &Timeouts, ends: &SessionEnd) -> r
         threshold: Duration::from_secs(20 * 60),
         max_retry_attempts: 0,
         retry_backoff: Duration::ZERO,
+        on_retry: None,
         http: http(timeouts),
         auto: false,
         state_dir: ctx.paths.state_dir.clone(),
@@ -276,6 +312,16 @@ pub fn notify_from_env() -> Result<notify::Settings, String> {
             let joined = lines.join(" ");
             joined.strip_prefix("error: ").unwrap_or(&joined).to_string()
         })
+}
+
+/// Where the notification backends would look (`doctor`, `notify --test`): the session bus's
+/// address and directory, and PATH.
+pub fn notify_reach() -> notify::check::Reach {
+    notify::check::Reach {
+        dbus_address: std::env::var("DBUS_SESSION_BUS_ADDRESS").ok(),
+        runtime_dir: std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+        path: std::env::var_os("PATH"),
+    }
 }
 
 pub fn notify_event(e: Option<NotifyEvent>) -> Kind {

@@ -2,6 +2,7 @@
 //! directories, the role credentials of `credential-process` and `env`, writing to stdout.
 
 use crate::aws::config::AwsConfig;
+use crate::aws::config_edit::{self, Written};
 use crate::cli::{resolve, RoleArgs};
 use crate::context::Context;
 use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
@@ -10,8 +11,10 @@ use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::notify::Notifier;
 use crate::sys::lock::{self, Lock};
 use crate::sys::paths::Paths;
+use crate::sys::stdio::errln;
 use crate::text::timefmt;
 use std::io::Write;
+use std::path::Path;
 
 /// The whole AWS config file.
 pub fn load_config(ctx: &Context) -> Result<AwsConfig, Error> {
@@ -40,7 +43,7 @@ pub fn combine(a: u8, b: u8) -> u8 {
 pub fn refuse_unsafe_dirs(paths: &Paths) -> Result<(), u8> {
     for dir in [&paths.cache_dir, &paths.state_dir] {
         if let Err(u) = crate::sys::guard::check_dir(dir) {
-            eprintln!("ssofresh: {u}");
+            errln!("ssofresh: {u}");
             return Err(EXIT_USAGE);
         }
     }
@@ -73,7 +76,7 @@ pub fn wait_for_cache_lock(target: &Target) -> Result<Option<Lock>, (String, u8)
         }
         Err(e) => return Err(failed(e)),
     }
-    eprintln!("ssofresh: {}: waiting for another ssofresh process to finish refreshing it…", target.label());
+    errln!("ssofresh: {}: waiting for another ssofresh process to finish refreshing it…", target.label());
     match lock::acquire(&path, CACHE_LOCK_PATIENCE) {
         Ok(Some(l)) => Ok(Some(l)),
         Ok(None) => Err((
@@ -90,13 +93,21 @@ pub fn wait_for_cache_lock(target: &Target) -> Result<Option<Lock>, (String, u8)
 
 /// Says what is wrong. Every `Error` is a usage or configuration problem: exit 2.
 pub fn fail(e: &Error) -> u8 {
-    eprintln!("ssofresh: {e}");
+    errln!("ssofresh: {e}");
     EXIT_USAGE
 }
 
-/// credential-process and env: resolves the role named by the arguments and gets its
+/// Role credentials, and the region of the profile they were named by (if it has one).
+pub struct RoleOutput {
+    pub fetched: Fetched,
+    pub region: Option<String>,
+    /// How the role was named: the profile, else `sso-session NAME (account …, role …)`.
+    pub label: String,
+}
+
+/// credential-process, env and exec: resolves the role named by the arguments and gets its
 /// credentials (cached or fetched), notifying about a token refresh on the way.
-pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleError> {
+pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<RoleOutput, RoleError> {
     // Like the AWS CLI, the active profile is the default; but not when a session is named.
     let env_profile = ctx.aws().profile.clone().filter(|_| args.session.is_none());
     let profile = args.profile.clone().or(env_profile);
@@ -128,7 +139,7 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
     let fetched = role::credentials(&spec, &cfg, &opts, &mut |report| {
         notifier.report(&spec.target, report, ctx.clock.now());
         if let Some(w) = report.clock_skew.and_then(crate::engine::refresh::skew_warning) {
-            eprintln!("ssofresh: warning: {}: {w}", spec.target.label());
+            errln!("ssofresh: warning: {}: {w}", spec.target.label());
         }
     })?;
     ::log::debug!(
@@ -138,9 +149,11 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<Fetched, RoleE
         timefmt::format(fetched.creds.expiration)
     );
     if let Some(w) = &fetched.cache_warning {
-        eprintln!("ssofresh: warning: {w}");
+        errln!("ssofresh: warning: {w}");
     }
-    Ok(fetched)
+    let region = spec.profile.as_deref().and_then(|p| cfg.profile(p)).and_then(|p| p.region.clone());
+    let label = spec.profile.clone().unwrap_or_else(|| spec.label());
+    Ok(RoleOutput { fetched, region, label })
 }
 
 /// Writes the one thing that may carry secrets to stdout, in one write.
@@ -149,7 +162,7 @@ pub fn emit(bytes: &[u8]) -> u8 {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write the credentials to stdout: {e}");
+            errln!("ssofresh: cannot write the credentials to stdout: {e}");
             EXIT_TRANSIENT
         }
     }
@@ -163,8 +176,42 @@ pub fn print_generated(bytes: &[u8], what: &str) -> u8 {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
-            eprintln!("ssofresh: cannot write {what} to stdout: {e}");
+            errln!("ssofresh: cannot write {what} to stdout: {e}");
             EXIT_TRANSIENT
         }
     }
+}
+
+/// Changes the config file through `edit` (which gets the current text and returns the new
+/// one, or a message for the user); says what went wrong and returns the exit code when it
+/// could not.
+pub fn write_config(ctx: &Context, edit: impl Fn(&str) -> Result<String, String>) -> Result<(Written, String), u8> {
+    match config_edit::update(&ctx.paths.config_file, &ctx.paths.state_dir, edit) {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(msg)) => {
+            errln!("ssofresh: {msg}");
+            Err(EXIT_USAGE)
+        }
+        Err(e) => {
+            errln!("ssofresh: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// How a write ended, in one line: `Updated ~/.aws/config (previous version: …)`.
+pub fn written(path: &Path, how: &Written, home: &Path) -> String {
+    let show = |p: &Path| crate::text::style::home_relative(&p.display().to_string(), home);
+    match how {
+        Written::Unchanged => format!("{} already says so; nothing changed", show(path)),
+        Written::Created => format!("created {}", show(path)),
+        Written::Updated { backup } => format!("updated {} (previous version: {})", show(path), show(backup)),
+    }
+}
+
+pub fn region_error(flag: &str, r: &str) -> String {
+    format!(
+        "{flag} {r:?} is not an AWS region (such as us-east-1 or eu-west-1); use the region IAM Identity Center \
+         runs in (its console's Settings page shows it)"
+    )
 }

@@ -4,6 +4,7 @@ use super::common::{emit, role_credentials};
 use crate::aws::portal::RoleCredentials;
 use crate::cli::RoleArgs;
 use crate::context::Context;
+use crate::sys::stdio::errln;
 use crate::text::timefmt;
 use serde::Serialize;
 
@@ -38,9 +39,9 @@ pub fn run(ctx: &Context, args: &RoleArgs) -> u8 {
         return code;
     }
     match role_credentials(ctx, args) {
-        Ok(f) => emit(&process_json(&f.creds)),
+        Ok(r) => emit(&process_json(&r.fetched.creds)),
         Err(e) => {
-            eprintln!("ssofresh: {e}");
+            errln!("ssofresh: {e}");
             e.exit_code()
         }
     }

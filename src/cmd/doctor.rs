@@ -10,18 +10,18 @@ use crate::cli::{resolve, DoctorArgs};
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
 use crate::engine::horizon::{self, Basis};
-use crate::engine::session_status;
+use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
-use crate::engine::target::{self, Target};
+use crate::engine::target::{self, Active, Target};
 use crate::notify::{self, Backend};
 use crate::shell::installed;
 use crate::sys::guard::Unsafe;
 use crate::text::duration::human;
 use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
 use crate::text::style::{self, Style, Tone};
 use crate::text::timefmt;
 use chrono::{DateTime, Utc};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,8 @@ pub struct Setup {
     pub notify: Result<notify::Settings, String>,
     /// The session lengths stated (`--session-duration`), for the session-end estimates.
     pub ends: horizon::Settings,
+    /// Where the notification backends would look for the session bus and `sh`.
+    pub notify_reach: notify::check::Reach,
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
@@ -83,10 +85,11 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> u8 {
         user: resolve::user_env(),
         notify: resolve::notify_from_env(),
         ends: resolve::horizon(&args.session_end),
+        notify_reach: resolve::notify_reach(),
     };
     let findings = check(&setup, ctx.clock.now());
     let style = resolve::style(&args.color);
-    let _ = std::io::stdout().lock().write_all(render(&findings, style, &setup.home).as_bytes());
+    crate::sys::stdio::out_bytes(render(&findings, style, &setup.home).as_bytes());
     if findings.iter().any(|f| f.level == Level::Problem) {
         1
     } else {
@@ -102,7 +105,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
         }
         Ok(cfg) if !cfg.found => out.push(
             Finding::new(Level::Problem, format!("no AWS config at {}", s.config_path.display()))
-                .detail("set up an sso-session: aws configure sso")
+                .detail(format!("set up an sso-session: {}", target::session_setup_command(None)))
                 .detail("(or point AWS_CONFIG_FILE at your config)"),
         ),
         Ok(cfg) => {
@@ -118,6 +121,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
                 ),
             ));
             config_findings(cfg, &mut out);
+            active_profile_finding(cfg, s, now, &mut out);
             let targets = target::all(cfg, &s.cache_dir);
             cache_findings(&targets, &mut out);
             clock_findings(&targets, &s.state_dir, now, &mut out);
@@ -128,7 +132,7 @@ pub fn check(s: &Setup, now: DateTime<Utc>) -> Vec<Finding> {
     permission_findings(s, &mut out);
     out.push(log_finding(&s.activity_log, s.log_limits));
     out.push(automation_finding(&s.home, &s.user));
-    out.push(notification_finding(&s.notify));
+    out.push(notification_finding(&s.notify, &s.notify_reach));
     out
 }
 
@@ -156,9 +160,13 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(
                     Level::Problem,
-                    format!("sso-session '{}' has no {}: nobody can log in to it", s.name, missing.join(" or ")),
+                    format!(
+                        "sso-session '{}' has no {}: nobody can log in to it",
+                        shown(&s.name),
+                        missing.join(" or ")
+                    ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail(format!("    {} = …", missing.join(" = …\n    "))),
             );
         }
@@ -169,10 +177,10 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
                     Level::Problem,
                     format!(
                         "sso-session '{}' has no sso_registration_scopes: logins get no refresh token, so the token cannot be refreshed",
-                        s.name
+                        shown(&s.name)
                     ),
                 )
-                .detail(format!("add to [sso-session {}] in {path}:", s.name))
+                .detail(format!("add to [sso-session {}] in {path}:", header_name(&s.name)))
                 .detail("    sso_registration_scopes = sso:account:access")
                 .detail(format!("then log in again: {}", target::session_login_command(&s.name))),
             );
@@ -182,12 +190,17 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         if let Some(name) = &p.sso_session {
             if cfg.session(name).is_none() {
                 fine = false;
-                let known: Vec<&str> = cfg.sessions.iter().map(|s| s.name.as_str()).collect();
+                let known: Vec<std::borrow::Cow<'_, str>> = cfg.sessions.iter().map(|s| shown(&s.name)).collect();
                 let mut f = Finding::new(
                     Level::Problem,
-                    format!("profile '{}' uses sso-session '{name}', which {path} does not define", p.name),
+                    format!(
+                        "profile '{}' uses sso-session '{}', which {path} does not define",
+                        shown(&p.name),
+                        shown(name)
+                    ),
                 )
-                .detail(format!("add an [sso-session {name}] section (aws configure sso-session), or point the profile at one that exists"));
+                .detail(format!("add it: {}", target::session_setup_command(Some(name))))
+                .detail("or point the profile at a session that exists");
                 if !known.is_empty() {
                     f = f.detail(format!("sessions defined: {}", known.join(", ")));
                 }
@@ -196,16 +209,20 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
         }
     }
     // One migration per start URL: the profiles that share it share one cache and one session.
-    let mut seen: Vec<&str> = Vec::new();
+    // Grouped in one pass, in file order: big configs have thousands of profiles.
+    let mut groups: Vec<(&str, Vec<&Profile>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in cfg.legacy_profiles() {
         let Some(url) = p.sso_start_url.as_deref() else { continue };
-        if seen.contains(&url) {
-            continue;
-        }
-        seen.push(url);
+        let i = *group_of.entry(url).or_insert_with(|| {
+            groups.push((url, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(p);
+    }
+    for (url, group) in &groups {
         fine = false;
-        let group: Vec<&Profile> = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url)).collect();
-        out.push(legacy_migration(cfg, &group, url));
+        out.push(legacy_migration(cfg, group, url));
     }
     if fine && !cfg.sessions.is_empty() {
         out.push(Finding::new(
@@ -215,12 +232,53 @@ fn config_findings(cfg: &AwsConfig, out: &mut Vec<Finding>) {
     }
 }
 
+/// `AWS_PROFILE`, as `login`, `status` and `tick` take it: does it name a profile, and does its
+/// session have a token that works?
+fn active_profile_finding(cfg: &AwsConfig, s: &Setup, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let name = s.aws.profile.as_deref().map(str::trim).unwrap_or_default();
+    let t = match target::active(cfg, Some(name), &s.cache_dir) {
+        Ok(Active::Unset) => return,
+        Ok(Active::NotSso(p)) => {
+            out.push(Finding::new(
+                Level::Note,
+                format!("AWS_PROFILE={p} has no SSO settings: ssofresh has no token to keep fresh for it"),
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(
+                Finding::new(Level::Problem, e.to_string()).detail("fix AWS_PROFILE, or add the profile to the config"),
+            );
+            return;
+        }
+        Ok(Active::Selects(t)) => t,
+    };
+    // The default threshold: whether the token counts as expiring changes nothing here.
+    let st = session_status::inspect(&t, &s.state_dir, now, chrono::Duration::minutes(20), &s.ends);
+    let what = format!("AWS_PROFILE={name} uses {}", t.label());
+    let left = st.expires_in(now).filter(|d| *d > chrono::Duration::zero()).map(|d| format!(", {} left", human(d)));
+    match st.state {
+        State::NotLoggedIn | State::ReloginRequired | State::Unreadable => {
+            let why = st.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+            out.push(
+                Finding::new(Level::Problem, format!("{what}: {}{why}", st.state.words()))
+                    .detail(format!("run: {}", t.login_command())),
+            )
+        }
+        State::Legacy => out.push(Finding::new(
+            Level::Note,
+            format!("{what}: a legacy profile{}; it cannot be refreshed", left.unwrap_or_default()),
+        )),
+        _ => out.push(Finding::new(Level::Ok, format!("{what}: {}{}", st.state.words(), left.unwrap_or_default()))),
+    }
+}
+
 /// The exact lines that turn legacy profiles into users of one new sso-session.
 fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
     let name = session_name_for(cfg, url, &group[0].name);
     // Without one the AWS CLI cannot log in either; say what belongs there.
     let region = group.iter().find_map(|p| p.sso_region.clone()).unwrap_or_else(|| "<your SSO region>".into());
-    let names: Vec<String> = group.iter().map(|p| format!("'{}'", p.name)).collect();
+    let names: Vec<String> = group.iter().map(|p| format!("'{}'", shown(&p.name))).collect();
     let which = if group.len() == 1 {
         format!("profile {} is a legacy SSO profile", names[0])
     } else {
@@ -231,25 +289,35 @@ fn legacy_migration(cfg: &AwsConfig, group: &[&Profile], url: &str) -> Finding {
         format!("{which} (sso_start_url in the profile): its token lasts one session and cannot be refreshed"),
     )
     .detail(format!("migrate: add to {}", cfg.path.display()))
-    .detail(format!("    [sso-session {name}]"))
-    .detail(format!("    sso_start_url = {url}"))
+    .detail(format!("    [sso-session {}]", header_name(&name)))
+    .detail(format!("    sso_start_url = {}", shown(url)))
     .detail(format!("    sso_region = {region}"))
     .detail("    sso_registration_scopes = sso:account:access");
     for p in group {
         f = f
             .detail(format!("in [{}] remove sso_start_url and sso_region, and add", section_name(&p.name)))
-            .detail(format!("    sso_session = {name}"));
+            .detail(format!("    sso_session = {}", shown(&name)));
     }
     f.detail(format!("then log in: {}", target::session_login_command(&name)))
-        .detail("(aws configure sso-session asks for the same)")
+        .detail(format!("(or: ssofresh configure sso-session {name} --start-url {url} --region {region} --write)"))
 }
 
 fn section_name(profile: &str) -> String {
     if profile == "default" {
         "default".into()
     } else {
-        format!("profile {profile}")
+        format!("profile {}", header_name(profile))
     }
+}
+
+/// A name as a section header must spell it: in double quotes when it holds what botocore's
+/// split would break at (whitespace, quotes, a backslash); shown with control characters
+/// escaped.
+fn header_name(name: &str) -> String {
+    let plain = !name.is_empty() && !name.contains([' ', '\t', '\r', '\n', '\'', '"', '\\']);
+    let spelled =
+        if plain { name.to_string() } else { format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\"")) };
+    shown(&spelled).into_owned()
 }
 
 /// `corp` for `https://corp.awsapps.com/start`, else the profile's name; never one in use.
@@ -637,9 +705,10 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// The notifications a tick started from this environment sends: where to, about what, and
-/// how often. Whether they arrive only a sample shows (`ssofresh notify --test`).
-fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding {
+/// The notifications a tick started from this environment sends: where to, about what, how
+/// often, and whether the backend can deliver here (the helper and a session bus for the
+/// desktop, `sh` for a command; checked without sending: `ssofresh notify --test` sends one).
+fn notification_finding(settings: &Result<notify::Settings, String>, reach: &notify::check::Reach) -> Finding {
     let s = match settings {
         Ok(s) => s,
         Err(e) => {
@@ -666,10 +735,20 @@ fn notification_finding(settings: &Result<notify::Settings, String>) -> Finding 
             format!("notifications: {}, but every event is turned off (SSOFRESH_NOTIFY_ON_*)", s.describe_backend()),
         );
     }
+    let how = match notify::check::check(s, reach) {
+        Ok(how) => how,
+        Err(e) => {
+            return Finding::new(
+                Level::Problem,
+                format!("notifications: {}, but {}, so none would arrive", s.describe_backend(), e.why),
+            )
+            .detail(format!("fix: {}", e.fix))
+        }
+    };
     Finding::new(
         Level::Note,
         format!(
-            "notifications: {} about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
+            "notifications: {} ({how}) about {}, the same one at most every {}; send a sample with: ssofresh notify --test",
             s.describe_backend(),
             match about.split_last() {
                 Some((last, [])) => last.to_string(),
@@ -745,6 +824,9 @@ mod tests {
 
     #[test]
     fn notifications_are_described_as_a_tick_would_send_them() {
+        // The test's own PATH, where sh (or on Windows cmd) is.
+        let reach = notify::check::Reach { path: std::env::var_os("PATH"), ..Default::default() };
+        let notification_finding = |s: &Result<notify::Settings, String>| notification_finding(s, &reach);
         let f = notification_finding(&Ok(settings(Backend::Command, true)));
         assert_eq!(f.level, Level::Note);
         assert!(f.title.contains("command") && f.title.contains("about problems and refreshes"), "{}", f.title);
@@ -753,6 +835,10 @@ mod tests {
         assert!(f.title.contains("off"), "{}", f.title);
         let f = notification_finding(&Ok(notify::Settings { on_success: false, ..settings(Backend::Desktop, false) }));
         assert!(f.title.contains("every event is turned off"), "{}", f.title);
+        let nowhere = notify::check::Reach { path: Some("/nowhere".into()), ..Default::default() };
+        let f = super::notification_finding(&Ok(settings(Backend::Command, true)), &nowhere);
+        assert_eq!(f.level, Level::Problem);
+        assert!(f.title.contains(", which is not on PATH"), "{}", f.title);
         let f = notification_finding(&Err("invalid value 'soon' for '--notify-interval <DURATION>'".into()));
         assert_eq!(f.level, Level::Problem);
         assert!(f.title.contains("refuses to start") && f.title.contains("'soon'"), "{}", f.title);

@@ -1,6 +1,6 @@
 //! `ssofresh hook`: what the shell runs before each prompt. Local files only: when a token is
 //! due it starts a detached `ssofresh tick` and returns at once; when only a new login helps it
-//! says so, at most once an hour per session; when the Identity Center session nears its
+//! says so, once per shell (`shell::hint`); when the Identity Center session nears its
 //! estimated end it says when, and starts a tick that sends the `session_ending` notification.
 //! Always exits 0: a prompt has no use for errors.
 
@@ -15,6 +15,7 @@ use crate::error::EXIT_OK;
 use crate::shell::hint;
 use crate::sys::lock;
 use crate::sys::paths::Paths;
+use crate::sys::stdio::{errln, outln};
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::path::Path;
@@ -37,12 +38,17 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
     let paths = &ctx.paths;
     let state = &paths.state_dir;
     let hints = !args.no_hints;
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
+    let scope = hint::Scope::of(args.shell_id.as_deref());
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
+    // Every session, whatever the shell's AWS_PROFILE: the hook keeps them all fresh.
+    let watched = match watch::select(&paths.config_file, sessions, profiles, None, &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => {
             if hints {
-                until(say_once(state, "config", "-", now, &format!("ssofresh: {e}")));
+                // A different problem with the config is news at once.
+                let msg = format!("ssofresh: {e}");
+                let id = crate::sys::secret::Secret::new(msg.as_str()).fingerprint();
+                until(say_once(state, scope, "config", &id, None, now, &msg));
             }
             return finish(args, quiet, 0, started);
         }
@@ -69,7 +75,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
                         if let Some(h) =
                             exact(&w.target, t, refreshable, &saved, now, &ends).filter(|h| h.ending(now, warn))
                         {
-                            ending(paths, args, w, &h, hints, true, now, &mut until);
+                            ending(paths, args, scope, w, &h, hints, true, now, &mut until);
                         }
                     }
                     Some(h) => until(h.ends_at - warn),
@@ -91,7 +97,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
         match &s.horizon {
             // A due token starts its own tick below, which sends the notification too.
             Some(h) if h.ending(now, warn) && s.state != State::Legacy => {
-                ending(paths, args, w, h, hints, s.state == State::Valid, now, &mut until)
+                ending(paths, args, scope, w, h, hints, s.state == State::Valid, now, &mut until)
             }
             Some(h) => until(h.ends_at - warn),
             None => {}
@@ -143,7 +149,7 @@ pub fn run(ctx: &Context, args: &HookArgs) -> u8 {
             )),
         };
         if let (true, Some(m)) = (hints, message) {
-            until(say_once(state, &w.target.cache_key, &login, now, &m));
+            until(say_once(state, scope, &w.target.cache_key, &login, expires, now, &m));
         }
     }
     finish(args, quiet, watched.len(), started)
@@ -171,6 +177,7 @@ fn exact(
 fn ending(
     paths: &Paths,
     args: &HookArgs,
+    scope: hint::Scope<'_>,
     w: &Watched,
     h: &Horizon,
     hints: bool,
@@ -185,19 +192,25 @@ fn ending(
         let when = if h.ends_at > now {
             format!(
                 "ends ~{} (in {}; estimate, {})",
-                local_hm(h.ends_at),
+                crate::text::timefmt::local_hm(h.ends_at),
                 crate::text::duration::human(h.ends_at - now),
                 h.basis_words()
             )
         } else {
-            format!("was estimated to end at {} ({}) and may end any moment", local_hm(h.ends_at), h.basis_words())
+            format!(
+                "was estimated to end at {} ({}) and may end any moment",
+                crate::text::timefmt::local_hm(h.ends_at),
+                h.basis_words()
+            )
         };
         let who = watch::describe(&w.target);
         let run = w.target.login_command();
         until(say_once(
             state,
+            scope,
             &key,
             &id,
+            None,
             now,
             &format!("ssofresh: {who} {when} — log in now to start a new one: {run}"),
         ));
@@ -205,20 +218,17 @@ fn ending(
     if !spawn {
         return;
     }
-    let marker = hint::path(state, &format!("{key}-notify"));
-    if hint::due(&marker, &id, now) {
+    // Shared by every shell: one tick per login sends the notification, whichever shell starts it.
+    let shared = hint::Scope::Shared;
+    let marker = hint::path(state, &format!("{key}-notify"), shared);
+    if hint::due(&marker, shared, &id, None, now) {
         if start_refresh(paths, args, w) {
-            hint::record(&marker, &id, now);
+            hint::record(&marker, shared, &id, None, now);
         }
         until(now + chrono::Duration::seconds(2));
     } else {
-        until(hint::next(&marker, &id, now));
+        until(hint::next(&marker, shared, &id, None, now));
     }
-}
-
-/// Local wall-clock time, as the user reads their clock.
-fn local_hm(t: DateTime<Utc>) -> String {
-    t.with_timezone(&chrono::Local).format("%H:%M").to_string()
 }
 
 fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
@@ -227,8 +237,8 @@ fn finish(args: &HookArgs, quiet: i64, checked: usize, started: Instant) -> u8 {
         args.shell.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
         started.elapsed()
     );
-    if args.print_next {
-        println!("{quiet}");
+    if crate::cli::on(args.print_next) {
+        outln!("{quiet}");
     }
     EXIT_OK
 }
@@ -241,16 +251,24 @@ fn when(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Prints `message` unless the same hint about the same login was printed within the hour;
-/// returns when it may be printed again.
-fn say_once(state: &Path, key: &str, login: &str, now: DateTime<Utc>, message: &str) -> DateTime<Utc> {
-    let path = hint::path(state, key);
-    if hint::due(&path, login, now) {
-        eprintln!("{}", crate::sys::secret::one_line(message, 400));
-        hint::record(&path, login, now);
-        return now + hint::EVERY;
+/// Prints `message` unless this shell (or, without a shell id, any caller within the hour) has
+/// had the same hint about the same login (`hint`); returns when it may be printed again.
+fn say_once(
+    state: &Path,
+    scope: hint::Scope<'_>,
+    key: &str,
+    login: &str,
+    expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    message: &str,
+) -> DateTime<Utc> {
+    let path = hint::path(state, key, scope);
+    if hint::due(&path, scope, login, expires, now) {
+        errln!("{}", crate::sys::secret::one_line(message, 400));
+        hint::record(&path, scope, login, expires, now);
+        return hint::after_printing(scope, expires, now);
     }
-    hint::next(&path, login, now)
+    hint::next(&path, scope, login, expires, now)
 }
 
 /// Starts `ssofresh tick` for this target, detached, unless one already holds its lock;

@@ -4,9 +4,11 @@
 use super::common::fail;
 use crate::cli::{duration_arg, resolve, Cli, InitArgs, InitTarget, THRESHOLD};
 use crate::context::Context;
+use crate::engine::target;
 use crate::error::{Error, EXIT_OK, EXIT_USAGE};
 use crate::shell::hook::Shell;
 use crate::shell::schedule::{self, Job};
+use crate::sys::stdio::{errln, out, outln};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory};
 use std::path::{Path, PathBuf};
@@ -96,22 +98,21 @@ fn print_hook(ctx: &Context, args: &InitArgs, sh: Shell) -> u8 {
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("ssofresh"));
     let program = crate::shell::hook::program_word(sh, &exe, resolve::user_env().path.as_deref());
-    print!("{}", crate::shell::hook::render(sh, &program, &hook));
+    out!("{}", crate::shell::hook::render(sh, &program, &hook));
     EXIT_OK
 }
 
+/// The sessions and profiles `init` was given, named so that the hook or the scheduled tick
+/// reads exactly these names (`selection_args`: a comma or a leading `-` survives).
 fn push_selection(args: &InitArgs, given: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
-    let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
-    if given("sessions") {
-        for s in clean(&args.selection.sessions) {
-            out.extend(["--session".into(), s]);
+    let sel = &args.selection;
+    let clean = |v: Vec<String>, id: &str| -> Vec<String> {
+        if !given(id) {
+            return Vec::new();
         }
-    }
-    if given("profiles") {
-        for p in clean(&args.selection.profiles) {
-            out.extend(["--profile".into(), p]);
-        }
-    }
+        v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    out.extend(target::selection_args(&clean(sel.sessions(), "sessions"), &clean(sel.profiles(), "profiles")));
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -177,7 +178,7 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
     };
     let threshold = args.threshold.value;
     if job.interval >= threshold {
-        eprintln!(
+        errln!(
             "ssofresh: warning: --interval {} is not shorter than the threshold ({}), so a token can expire between two runs",
             crate::text::duration::show(job.interval, crate::text::duration::Form::Flag),
             crate::text::duration::show(threshold, crate::text::duration::Form::Flag)
@@ -220,7 +221,7 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
                     "cron keeps no file of ours to write; add the line with: (crontab -l 2>/dev/null; ssofresh init cron) | crontab -".into(),
                 ));
             }
-            print!("{lines}");
+            out!("{lines}");
             return EXIT_OK;
         }
         InitTarget::Schtasks => {
@@ -240,14 +241,14 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
     if !args.install {
         if let [(_, text)] = files.as_slice() {
             // One file (the plist): exactly its contents, ready to redirect.
-            print!("{text}");
+            out!("{text}");
         } else {
             for (path, text) in &files {
-                println!("# {}\n{text}", crate::text::style::home_path(path, home));
+                outln!("# {}\n{text}", crate::text::style::home_path(path, home));
             }
         }
         let paths: Vec<String> = files.iter().map(|(p, _)| crate::text::style::home_path(p, home)).collect();
-        eprintln!(
+        errln!(
             "ssofresh: to write {} and enable it: ssofresh init {} --install",
             paths.join(" and "),
             target_name(args.target)
@@ -265,17 +266,17 @@ fn scheduler(ctx: &Context, args: &InitArgs) -> u8 {
         };
         let same = std::fs::read(path).map(|b| b == bytes).unwrap_or(false);
         if same {
-            eprintln!("ssofresh: {} is up to date", path.display());
+            errln!("ssofresh: {} is up to date", path.display());
             continue;
         }
         if let Err(e) = crate::sys::fs::write_atomic(path, &bytes) {
-            eprintln!("ssofresh: cannot write {}: {e}", path.display());
+            errln!("ssofresh: cannot write {}: {e}", path.display());
             return EXIT_USAGE;
         }
-        eprintln!("ssofresh: wrote {}", path.display());
+        errln!("ssofresh: wrote {}", path.display());
     }
-    eprintln!("ssofresh: enable it with:");
-    println!("{enable}");
+    errln!("ssofresh: enable it with:");
+    outln!("{enable}");
     EXIT_OK
 }
 

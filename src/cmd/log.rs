@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::error::EXIT_OK;
 use crate::sys::clock::Clock;
+use crate::sys::stdio::errln;
 use crate::text::style::{Style, Tone};
 use chrono::Local;
 use std::fs::File;
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, args: &LogArgs) -> u8 {
     let mut current = if args.follow { Followed::open(path) } else { None };
     let lines = activity::tail(path, args.lines, u64::MAX, current.as_ref().map(|c| c.pos), keep);
     if lines.is_empty() && !args.follow && activity::files(path).is_empty() {
-        eprintln!("ssofresh: no activity yet ({} does not exist)", path.display());
+        errln!("ssofresh: no activity yet ({} does not exist)", path.display());
         return EXIT_OK;
     }
     let mut out = io::stdout().lock();
@@ -148,7 +149,7 @@ fn show(out: &mut impl Write, line: &[u8], json: bool, style: Style, clock: &Clo
         out,
         "{}  {:<12}  {}",
         style.paint(Tone::Dim, &time),
-        crate::sys::secret::one_line(&e.session, 60),
+        crate::sys::secret::one_line(&crate::text::shown::shown(&e.session), 60),
         style.paint(tone, &e.summary(now, true))
     )
 }

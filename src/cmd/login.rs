@@ -18,9 +18,11 @@ use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE};
+use crate::sys::stdio::{errln, outln};
 use crate::sys::{interrupt, lock};
 use crate::text::duration::human;
-use chrono::{DateTime, Local, Utc};
+use crate::text::shown::shown;
+use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::Duration;
 
@@ -51,21 +53,22 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
         Err(e) => return fail(&e),
     };
     if !cfg.found {
-        eprintln!(
-            "ssofresh: {} does not exist; configure an sso-session first (aws configure sso-session)",
-            paths.config_file.display()
+        errln!(
+            "ssofresh: {} does not exist; add an sso-session first: {}",
+            paths.config_file.display(),
+            target::session_setup_command(args.session.as_deref().or(args.session_flag.as_deref()))
         );
         return EXIT_USAGE;
     }
     let dir = &paths.cache_dir;
-    let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+    let (session, profile) = (args.session.as_deref().or(args.session_flag.as_deref()), args.profile.as_deref());
     let target = match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "login") {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
     let label = target.label();
     if let Err(e) = login::check(&target, &cfg, ctx.aws()) {
-        eprintln!("ssofresh: {label}: {e}");
+        errln!("ssofresh: {label}: {e}");
         return e.exit_code();
     }
     let state_dir = &paths.state_dir;
@@ -73,7 +76,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     if !args.force {
         if let Some(h) = logged_in(ctx, args, &cfg, &target, &ends) {
             let now = ctx.clock.now();
-            println!(
+            outln!(
                 "{label}: already logged in; session ends {} ({}); --force signs in again",
                 when(&h, now),
                 h.basis_words()
@@ -101,7 +104,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     let _login_lock = match lock::acquire(&login_lock, Duration::ZERO) {
         Ok(Some(l)) => l,
         Ok(None) => {
-            eprintln!("ssofresh: {label}: another ssofresh login is in progress; waiting for it to finish…");
+            errln!("ssofresh: {label}: another ssofresh login is in progress; waiting for it to finish…");
             let patience = args.login_timeout + Duration::from_secs(60);
             match lock::acquire(&login_lock, patience) {
                 Ok(Some(l)) => {
@@ -111,25 +114,25 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
                             summary(ctx, &target, &t, "by the other ssofresh login", &ends);
                             return EXIT_OK;
                         }
-                        _ => eprintln!("ssofresh: {label}: the other login did not succeed; signing in now"),
+                        _ => errln!("ssofresh: {label}: the other login did not succeed; signing in now"),
                     }
                     l
                 }
                 Ok(None) => {
-                    eprintln!(
+                    errln!(
                         "ssofresh: {label}: the other login is still running after {}; try again later",
                         human(chrono::Duration::from_std(patience).unwrap_or_default())
                     );
                     return EXIT_TRANSIENT;
                 }
                 Err(e) => {
-                    eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+                    errln!("ssofresh: cannot lock {}: {e}", login_lock.display());
                     return EXIT_USAGE;
                 }
             }
         }
         Err(e) => {
-            eprintln!("ssofresh: cannot lock {}: {e}", login_lock.display());
+            errln!("ssofresh: cannot lock {}: {e}", login_lock.display());
             return EXIT_USAGE;
         }
     };
@@ -138,7 +141,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
     let signed = match login::sign_in(&target, &cfg, dir, &opts) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ssofresh: {label}: {e}; the token cache was not changed");
+            errln!("ssofresh: {label}: {e}; the token cache was not changed");
             return e.exit_code();
         }
     };
@@ -148,7 +151,7 @@ pub fn run(ctx: &Context, args: &LoginArgs) -> u8 {
             EXIT_OK
         }
         Err((msg, code)) => {
-            eprintln!("ssofresh: {label}: {msg}");
+            errln!("ssofresh: {label}: {msg}");
             code
         }
     }
@@ -233,7 +236,7 @@ fn logged_in(
     // A token nobody can refresh has no warning of its own: its expiry is the end.
     let unrenewable_soon = h.length.basis == horizon::Basis::Token && h.ends_at - now <= ends.warn_before();
     if h.ending(now, ends.warn_before()) || unrenewable_soon {
-        eprintln!(
+        errln!(
             "ssofresh: {}: the session ends {} ({}); signing in again to start a new one",
             target.label(),
             when(&h, now),
@@ -259,30 +262,27 @@ fn summary(ctx: &Context, target: &Target, token: &CachedToken, how: &str, ends:
     let expires = token.expires();
     let start = token.start_url.as_deref().or(target.start_url.as_deref()).unwrap_or("");
     let how = if how.is_empty() { String::new() } else { format!(" {how}") };
-    println!("Logged in to {}{how} ({start}).", target.label());
+    outln!("Logged in to {}{how} ({}).", target.label(), shown(start));
     if target.profiles.is_empty() {
-        println!("  Profiles: none yet (add sso_session = {} to a profile)", target.name);
+        outln!("  Profiles: none yet (add sso_session = {} to a profile)", shown(&target.name));
     } else {
-        println!("  Profiles: {}", target.profiles.join(", "));
+        outln!("  Profiles: {}", target.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "));
     }
-    println!(
-        "  Access token valid until {} ({} left).",
-        expires.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z"),
-        human(expires - now)
-    );
+    let until = crate::text::timefmt::local(expires);
+    outln!("  Access token valid until {} {} {} ({} left).", until.date, until.time, until.zone, human(expires - now));
     if target.is_legacy() {
-        println!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (aws configure sso-session).");
+        outln!("  Legacy profile: no refresh token; log in again when it expires, or move it to an [sso-session] (ssofresh doctor prints the lines).");
         return;
     }
     if token.refresh_token.is_none() {
-        println!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
+        outln!("  No refresh token was issued (check sso_registration_scopes); log in again when it expires.");
         return;
     }
     // The session starts now: its end, as far as it can be told.
     let saved = SessionState::load(&state::state_path(&ctx.paths.state_dir, &target.cache_key));
     let length = horizon::length(ends, &target.name, &saved.observed);
     let h = horizon::horizon(now, horizon::LoginBasis::SsofreshLogin, expires, true, length);
-    println!(
+    outln!(
         "  The Identity Center session ends {} ({}; an estimate: see ssofresh doctor).",
         when(&h, now),
         h.basis_words()
@@ -295,18 +295,18 @@ fn summary(ctx: &Context, target: &Target, token: &CachedToken, how: &str, ends:
     };
     let installed = crate::shell::installed::find(places, true);
     if let Some(what) = installed.found.first() {
-        println!("  ssofresh keeps the token fresh until then ({what}).");
+        outln!("  ssofresh keeps the token fresh until then ({what}).");
     } else if let Some(timer) = installed.disabled_timers.first() {
-        println!(
+        outln!(
             "  The ssofresh timer is installed but not enabled, so the token expires in {}; enable it:",
             human(expires - now)
         );
-        println!("    systemctl --user enable --now {timer}");
+        outln!("    systemctl --user enable --now {timer}");
     } else {
-        println!(
+        outln!(
             "  Nothing runs ssofresh automatically here, so the token expires in {}; to keep it fresh until then, run:",
             human(expires - now)
         );
-        println!("    {}", crate::shell::installed::setup_line(places, user.shell.as_deref()));
+        outln!("    {}", crate::shell::installed::setup_line(places, user.shell.as_deref()));
     }
 }

@@ -14,6 +14,7 @@ use crate::engine::activity::Entry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Target};
 use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::sys::stdio::{errln, outln};
 use std::io::ErrorKind;
 
 pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
     let targets: Vec<Target> = if args.all {
         target::all(&cfg, dir).into_iter().filter(|t| t.cache_path.exists()).collect()
     } else {
-        let (session, profile) = (args.session.as_deref(), args.profile.as_deref());
+        let (session, profile) = (args.session.as_deref().or(args.session_flag.as_deref()), args.profile.as_deref());
         match target::choose(&cfg, session, profile, ctx.aws().profile.as_deref(), dir, "logout") {
             Ok(t) => vec![t],
             Err(e) => return fail(&e),
@@ -49,15 +50,15 @@ pub fn run(ctx: &Context, args: &LogoutArgs) -> u8 {
         .map(|r| r.len())
         .sum::<usize>();
     if temps > 0 {
-        println!("Removed {temps} temp file(s) that killed ssofresh processes had left behind.");
+        outln!("Removed {temps} temp file(s) that killed ssofresh processes had left behind.");
     }
     if args.all {
         let swept = logout::sweep_role_credentials(role_dir);
         if !swept.is_empty() {
-            println!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
+            outln!("Removed {} more cached SSO role credential(s) from {}.", swept.len(), role_dir.display());
         }
         if targets.is_empty() {
-            println!("No cached SSO token to remove.");
+            outln!("No cached SSO token to remove.");
         }
     }
     code
@@ -70,14 +71,14 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
     // beside the cache included (checked again below with the token read under the lock).
     let peek = CachedToken::read(&t.cache_path).ok().flatten();
     if let Some(Err(e)) = t.sso_region(&cfg.path, peek.as_ref()).map(|r| endpoint::check_region(&r)) {
-        eprintln!("ssofresh: {label}: {e}; nothing was removed");
+        errln!("ssofresh: {label}: {e}; nothing was removed");
         return EXIT_USAGE;
     }
     // A refresh running now would otherwise finish after us and could bring the token back.
     let _lock = match super::common::wait_for_cache_lock(t) {
         Ok(l) => l,
         Err((msg, code)) => {
-            eprintln!("ssofresh: {label}: not logged out: {msg}; nothing was removed");
+            errln!("ssofresh: {label}: not logged out: {msg}; nothing was removed");
             return code;
         }
     };
@@ -86,7 +87,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
     let token = match CachedToken::read(&t.cache_path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("ssofresh: {label}: {e}; removing it all the same");
+            errln!("ssofresh: {label}: {e}; removing it all the same");
             None
         }
     };
@@ -96,7 +97,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
     // A region that is no host name is a configuration error: fixed first, then logged out
     // properly, at the portal too; until then nothing is removed.
     if let Err(e) = endpoint::check_region(&region) {
-        eprintln!("ssofresh: {label}: {e}; nothing was removed");
+        errln!("ssofresh: {label}: {e}; nothing was removed");
         return EXIT_USAGE;
     }
     match &token {
@@ -118,7 +119,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
             match result {
                 Portal::SignedOut => done.push("signed out at the portal".into()),
                 Portal::AlreadyEnded => done.push("the portal had already ended the session".into()),
-                Portal::Failed(m) => eprintln!(
+                Portal::Failed(m) => errln!(
                     "ssofresh: {label}: could not sign out at the portal ({m}); the Identity Center session stays active until it ends by itself"
                 ),
             }
@@ -130,7 +131,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
         Ok(()) => done.push(format!("removed the token cache {}", t.cache_path.display())),
         Err(e) if e.kind() == ErrorKind::NotFound => done.push("no cached token".into()),
         Err(e) => {
-            eprintln!("ssofresh: {label}: cannot remove {}: {e}", t.cache_path.display());
+            errln!("ssofresh: {label}: cannot remove {}: {e}", t.cache_path.display());
             code = EXIT_USAGE;
         }
     }
@@ -155,9 +156,9 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
     e.message = Some(done.join("; "));
     ctx.activity_log().append(&e);
     if token.is_none() && removed.is_empty() && code == EXIT_OK {
-        println!("{label}: not logged in; nothing to remove.");
+        outln!("{label}: not logged in; nothing to remove.");
     } else {
-        println!("Logged out of {label}: {}.", done.join("; "));
+        outln!("Logged out of {label}: {}.", done.join("; "));
     }
     code
 }

@@ -4,11 +4,13 @@
 //! `credential-process` and `env`, writing to stdout) is in `common`.
 
 pub(crate) mod common;
+pub mod complete_names;
 pub mod completions;
 pub mod configure;
 pub mod credential_process;
 pub mod doctor;
 pub mod env;
+pub mod exec;
 pub mod hook;
 pub mod init;
 pub mod log;
@@ -32,6 +34,7 @@ pub fn run(ctx: &Context, command: &Command) -> u8 {
         Command::Prompt(args) => prompt::run(ctx, args),
         Command::CredentialProcess(args) => credential_process::run(ctx, args),
         Command::Env(args) => env::run(ctx, args),
+        Command::Exec(args) => exec::run(ctx, args),
         Command::Configure(c) => configure::run(ctx, c),
         Command::Status(args) => status::run(ctx, args),
         Command::Log(args) => log::run(ctx, args),
@@ -41,5 +44,6 @@ pub fn run(ctx: &Context, command: &Command) -> u8 {
         Command::Notify(args) => notify::run(ctx, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::CompleteNames(args) => complete_names::run(ctx, args),
     }
 }

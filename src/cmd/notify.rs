@@ -4,6 +4,7 @@ use crate::cli::{resolve, NotifyCmdArgs};
 use crate::context::Context;
 use crate::error::{EXIT_OK, EXIT_TRANSIENT};
 use crate::notify::{self, Backend, Event, Settings, Sound};
+use crate::sys::stdio::{errln, outln};
 use crate::text::duration::{self, Form};
 
 pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
@@ -13,7 +14,7 @@ pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
         return EXIT_OK;
     }
     if settings.backend == Backend::None {
-        println!("notifications are off (backend: none, from --notify / SSOFRESH_NOTIFY); nothing sent");
+        outln!("notifications are off (backend: none, from --notify / SSOFRESH_NOTIFY); nothing sent");
         return EXIT_OK;
     }
     let kind = resolve::notify_event(args.event);
@@ -22,7 +23,7 @@ pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
     notify::log_delivery(&ctx.activity_log(), &event, settings.backend, &delivery, ctx.clock.now());
     match delivery.error {
         None => {
-            println!(
+            outln!(
                 "sent a sample notification (event: {}); backend: {}",
                 event.kind.as_str(),
                 settings.describe_backend()
@@ -30,13 +31,12 @@ pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
             EXIT_OK
         }
         Some(e) => {
-            let hint = match settings.backend {
-                Backend::Desktop if cfg!(all(unix, not(target_os = "macos"))) => {
-                    " — is a desktop session running? Without one (SSH, headless machine) use SSOFRESH_NOTIFY_COMMAND"
-                }
-                _ => "",
+            // What doctor checks, said here too: why it cannot work, and what to do.
+            let hint = match notify::check::check(&settings, &resolve::notify_reach()) {
+                Err(u) => format!(" — {}; {}", u.why, u.fix),
+                Ok(_) => String::new(),
             };
-            eprintln!(
+            errln!(
                 "ssofresh: the {} backend could not deliver the test notification: {e}{hint}",
                 settings.backend.as_str()
             );
@@ -47,25 +47,25 @@ pub fn run(ctx: &Context, args: &NotifyCmdArgs) -> u8 {
 
 fn print_settings(s: &Settings) {
     let yes = |b: bool| if b { "yes" } else { "no" };
-    println!("backend      {}", s.describe_backend());
+    outln!("backend      {}", s.describe_backend());
     if s.backend == Backend::Desktop {
         let sound = match &s.sound {
             Sound::Default => "default".to_string(),
             Sound::Silent => "none".to_string(),
             Sound::Named(n) => n.clone(),
         };
-        println!("sound        {sound}");
+        outln!("sound        {sound}");
     }
-    println!("on success   {}  (refreshed)", yes(s.on_success));
-    println!("on error     {}  (refresh_failed, expiring_soon, relogin_required)", yes(s.on_error));
-    println!("on login     {}  (login_detected)", yes(s.on_login));
-    println!("on ending    {}  (session_ending, once per login)", yes(s.on_session_ending));
-    println!(
+    outln!("on success   {}  (refreshed)", yes(s.on_success));
+    outln!("on error     {}  (refresh_failed, expiring_soon, relogin_required)", yes(s.on_error));
+    outln!("on login     {}  (login_detected)", yes(s.on_login));
+    outln!("on ending    {}  (session_ending, once per login)", yes(s.on_session_ending));
+    outln!(
         "interval     {}  (the same event for the same session at most this often)",
         duration::show(s.interval, Form::Setting)
     );
-    println!("timeout      {}", duration::show(s.timeout, Form::Setting));
+    outln!("timeout      {}", duration::show(s.timeout, Form::Setting));
     if s.backend != Backend::None {
-        println!("Send a sample: ssofresh notify --test");
+        outln!("Send a sample: ssofresh notify --test");
     }
 }

@@ -8,8 +8,9 @@ use crate::context::Context;
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::watch;
 use crate::error::{Error, EXIT_OK};
+use crate::sys::stdio::outln;
 use crate::text::duration::{self, Form};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 
 pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
     let format = match Format::parse(&args.format) {
@@ -17,12 +18,13 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         Err(msg) => return fail(&Error::Usage(msg)),
     };
     let paths = &ctx.paths;
-    let (sessions, profiles) = (&args.selection.sessions, &args.selection.profiles);
-    let watched = match watch::select(&paths.config_file, sessions, profiles, &paths.cache_dir) {
+    let (sessions, profiles) = (&args.selection.sessions(), &args.selection.profiles());
+    let active = resolve::aws_profile();
+    let watched = match watch::select(&paths.config_file, sessions, profiles, active.as_deref(), &paths.cache_dir) {
         Ok(w) => w,
         Err(e) => return fail(&e),
     };
-    let unicode = resolve::unicode(args.symbols);
+    let unicode = resolve::unicode(args.symbols.unwrap_or(crate::cli::Symbols::Auto));
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
     let ends = resolve::horizon(&args.session_end);
@@ -39,7 +41,7 @@ pub fn run(ctx: &Context, args: &PromptArgs) -> u8 {
         })
         .collect();
     if !parts.is_empty() {
-        println!("{}", parts.join(&args.separator));
+        outln!("{}", parts.join(&args.separator));
     }
     EXIT_OK
 }
@@ -166,7 +168,7 @@ impl Format {
                 Piece::Var(Var::Session) => out.push_str(&crate::sys::secret::one_line(&s.target.label(), 60)),
                 Piece::Var(Var::Left) => out.push_str(&left),
                 Piece::Var(Var::Expires) => match expires {
-                    Some(e) => out.push_str(&e.with_timezone(&Local).format("%H:%M").to_string()),
+                    Some(e) => out.push_str(&crate::text::timefmt::local(e).time),
                     None => out.push('-'),
                 },
                 Piece::Var(Var::Status) => out.push_str(&status),
@@ -174,7 +176,7 @@ impl Format {
                 Piece::Var(Var::State) => out.push_str(state),
                 Piece::Var(Var::SessionLeft) => out.push_str(&session_left),
                 Piece::Var(Var::SessionEnds) => match &s.horizon {
-                    Some(h) => out.push_str(&h.ends_at.with_timezone(&Local).format("%H:%M").to_string()),
+                    Some(h) => out.push_str(&crate::text::timefmt::local(h.ends_at).time),
                     None => out.push('-'),
                 },
                 Piece::Var(Var::SessionStatus) => out.push_str(&session_status),

@@ -7,8 +7,9 @@ use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::engine::horizon::Horizon;
 use crate::engine::session_status::{self, SessionStatus, State};
-use crate::engine::target::{self, Kind, Target};
+use crate::engine::target::{self, Active, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
+use crate::sys::stdio::errln;
 use crate::text::duration::human;
 use crate::text::style::{self, clock, relative, Style, Tone};
 use chrono::{DateTime, Utc};
@@ -32,14 +33,32 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     };
     let paths = &ctx.paths;
     let dir = &paths.cache_dir;
-    let explicit = !args.selection.is_empty();
-    let targets: Vec<Target> = if explicit {
-        match target::select(&cfg, &args.selection.sessions, &args.selection.profiles, dir) {
-            Ok(t) => t,
+    // --all, else --session/--profile, else AWS_PROFILE's session, else every session.
+    let mut note = None;
+    let (targets, explicit): (Vec<Target>, bool) = if args.all {
+        (target::all(&cfg, dir), false)
+    } else if !args.selection.is_empty() {
+        match target::select(&cfg, &args.selection.sessions(), &args.selection.profiles(), dir) {
+            Ok(t) => (t, true),
             Err(e) => return fail(&e),
         }
     } else {
-        target::all(&cfg, dir)
+        match target::active(&cfg, ctx.aws().profile.as_deref(), dir) {
+            Ok(Active::Selects(t)) => {
+                note = Some(format!(
+                    "(AWS_PROFILE={} selects {}; ssofresh status --all shows every session)",
+                    ctx.aws().profile.as_deref().unwrap_or_default().trim(),
+                    t.label()
+                ));
+                (vec![t], true)
+            }
+            Ok(Active::NotSso(p)) => {
+                note = Some(format!("(AWS_PROFILE={p} has no SSO settings; every session is shown)"));
+                (target::all(&cfg, dir), false)
+            }
+            Ok(Active::Unset) => (target::all(&cfg, dir), false),
+            Err(e) => return fail(&e),
+        }
     };
     let now = ctx.clock.now();
     let threshold = chrono::Duration::from_std(args.threshold.value).unwrap_or(chrono::Duration::MAX);
@@ -63,14 +82,18 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
         let style = resolve::style(&args.color);
         if statuses.is_empty() {
             let what = if cfg.found { "has no sso-session or SSO profile" } else { "does not exist" };
-            let _ = writeln!(out, "{} {what}; set one up with: aws configure sso", cfg.path.display());
+            let setup = target::session_setup_command(None);
+            let _ = writeln!(out, "{} {what}; set one up with: {setup}", cfg.path.display());
         } else {
             let recent = recent_activity(&paths.log_file, &statuses, args.activity);
             out.extend(render(&statuses, &recent, style, now, &paths.home, ends.warn_before()).into_bytes());
         }
+        if let Some(n) = &note {
+            let _ = writeln!(out, "\n{}", style.paint(Tone::Dim, n));
+        }
     }
-    // A closed pipe (`status | head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(&out);
+    // A closed pipe (`status | head`) ends the command here, quietly (`stdio`).
+    crate::sys::stdio::out_bytes(&out);
     if args.check {
         check(&statuses, explicit)
     } else {
@@ -81,7 +104,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
 /// The `--check` verdict, with a line on stderr for each session that needs something.
 fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
     if statuses.is_empty() {
-        eprintln!("ssofresh: no sso-session is configured; set one up with: aws configure sso");
+        errln!("ssofresh: no sso-session is configured; set one up with: {}", target::session_setup_command(None));
         return EXIT_USAGE;
     }
     // Without a selection, sessions never logged in are someone's old config, not a problem,
@@ -94,15 +117,15 @@ fn check(statuses: &[SessionStatus], explicit: bool) -> u8 {
         let why = s.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
         match s.state {
             State::ReloginRequired => {
-                eprintln!("ssofresh: {label}: re-login required{why} — run: {login}");
+                errln!("ssofresh: {label}: re-login required{why} — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::NotLoggedIn if explicit || none_logged_in => {
-                eprintln!("ssofresh: {label}: not logged in — run: {login}");
+                errln!("ssofresh: {label}: not logged in — run: {login}");
                 code = combine(code, EXIT_RELOGIN);
             }
             State::Unreadable => {
-                eprintln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
+                errln!("ssofresh: {label}: {}", s.message.as_deref().unwrap_or("unreadable token cache"));
                 code = combine(code, EXIT_USAGE);
             }
             _ => {}
@@ -155,6 +178,8 @@ struct SessionJson<'a> {
     last_refresh: Option<LastRefreshJson<'a>>,
     last_login_at: Option<String>,
     backoff_until: Option<&'a str>,
+    /// Transient failures in a row behind the back-off.
+    failures: u32,
     cache_file: String,
 }
 
@@ -163,6 +188,7 @@ struct LastRefreshJson<'a> {
     time: &'a str,
     outcome: &'a str,
     error: Option<&'a str>,
+    message: Option<&'a str>,
 }
 
 impl<'a> SessionJson<'a> {
@@ -203,9 +229,11 @@ impl<'a> SessionJson<'a> {
                 time: &r.at,
                 outcome: &r.outcome,
                 error: r.error.as_deref(),
+                message: r.message.as_deref(),
             }),
             last_login_at: s.last_login.map(crate::text::timefmt::format),
             backoff_until: s.saved.backoff_until.as_deref(),
+            failures: s.saved.failures,
             cache_file: t.cache_path.display().to_string(),
         }
     }
@@ -217,10 +245,11 @@ fn recent_activity(log: &Path, statuses: &[SessionStatus], per_session: usize) -
     if per_session == 0 || statuses.is_empty() {
         return found;
     }
-    let names: Vec<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
+    // A set: the log's lines are many, and so may the sessions be.
+    let names: std::collections::HashSet<&str> = statuses.iter().map(|s| s.target.name.as_str()).collect();
     activity::tail(log, per_session * names.len(), ACTIVITY_BUDGET, None, |line| {
         let Ok(e) = serde_json::from_slice::<Entry>(line) else { return false };
-        if !names.contains(&e.session.as_str()) {
+        if !names.contains(e.session.as_str()) {
             return false;
         }
         let list = found.entry(e.session.clone()).or_default();
@@ -337,10 +366,11 @@ fn session(
         _ => {}
     }
     if !t.profiles.is_empty() {
-        let mut shown = t.profiles.join(", ");
+        let profiles: Vec<String> = t.profiles.iter().map(|p| crate::text::shown::shown(p).into_owned()).collect();
+        let mut shown = profiles.join(", ");
         if shown.chars().count() > VALUE {
             let mut list = String::new();
-            for (i, p) in t.profiles.iter().enumerate() {
+            for (i, p) in profiles.iter().enumerate() {
                 let more = format!(", {} more", t.profiles.len() - i);
                 let next = if i == 0 { p.clone() } else { format!("{list}, {p}") };
                 if next.chars().count() + more.chars().count() > VALUE {
@@ -354,8 +384,8 @@ fn session(
         line("profiles", &shown);
     }
     if let Some(url) = &t.start_url {
-        let region = t.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        line("start URL", &format!("{url}{region}"));
+        let region = t.region.as_deref().map(|r| format!(" ({})", crate::text::shown::shown(r))).unwrap_or_default();
+        line("start URL", &format!("{}{region}", crate::text::shown::shown(url)));
     }
     if let Some(k) = token {
         let registration = k
@@ -390,14 +420,28 @@ fn session(
             "relogin" => format!("rejected{error}"),
             other => format!("{other}{error}"),
         };
-        line("last refresh", &format!("{what}, {}", when.unwrap_or_else(|| r.at.clone())));
+        let words =
+            r.message.as_deref().map(|m| format!(" ({})", crate::sys::secret::one_line(m, 160))).unwrap_or_default();
+        line("last refresh", &format!("{what}{words}, {}", when.unwrap_or_else(|| r.at.clone())));
+    }
+    if let Some(until) = s.saved.backoff_until().filter(|u| *u > now) {
+        let n = s.saved.failures;
+        line(
+            "back-off",
+            &format!(
+                "backing off until {} after {n} failure{}: the prompt hook and timers wait; ssofresh tick tries now",
+                clock(until, now),
+                if n == 1 { "" } else { "s" }
+            ),
+        );
     }
     if let Some(at) = s.last_login {
         let how = s.login_basis.map(|b| format!(", {}", b.words())).unwrap_or_default();
         line("last login", &format!("{} ({}{how})", relative(at, now), clock(at, now)));
     }
     for (i, e) in recent.iter().enumerate() {
-        let when = crate::text::timefmt::parse(&e.time).map(|t| clock(t, now)).unwrap_or_else(|| e.time.clone());
+        let when =
+            crate::text::timefmt::parse(&e.time).map(|t| style::clock_column(t, now)).unwrap_or_else(|| e.time.clone());
         let text = format!("{when}  {}", e.summary(now, false));
         line(if i == 0 { "activity" } else { "" }, &style.fit(&text, VALUE));
     }

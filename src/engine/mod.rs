@@ -1,10 +1,12 @@
 //! What ssofresh decides: which token caches a command works on (`target`, `watch`), whether a
-//! token is due and refreshing it once under a lock (`refresh`), role credentials (`role`),
-//! retrying both after transient failures (`retry`), what it remembers between runs (`state`),
-//! when the Identity Center session ends (`horizon`), how each session stands
-//! (`session_status`), and the activity log (`activity`).
+//! token is due and refreshing it once under a lock (`refresh`), role credentials (`role`), the
+//! accounts and roles a login reaches (`assignments`), retrying requests after transient
+//! failures (`retry`), what it remembers between runs (`state`), when the Identity Center
+//! session ends (`horizon`), how each session stands (`session_status`), and the activity log
+//! (`activity`).
 
 pub mod activity;
+pub(crate) mod assignments;
 pub(crate) mod horizon;
 pub(crate) mod refresh;
 pub(crate) mod retry;

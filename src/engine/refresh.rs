@@ -30,6 +30,8 @@ pub struct Settings {
     pub max_retry_attempts: u32,
     /// Pause before the first retry; the n-th retry waits n times this.
     pub retry_backoff: Duration,
+    /// Told of each retry (a person on a terminal sees them: `cmd::tick`).
+    pub on_retry: Option<retry::Notice>,
     pub http: HttpSettings,
     /// Called automatically (prompt hook): honour the persisted back-off.
     pub auto: bool,
@@ -132,6 +134,10 @@ impl Outcome {
 
     /// One line for stderr that names the session and the next step; `None` when all is well.
     pub fn problem(&self, target: &Target, now: DateTime<Utc>) -> Option<String> {
+        if matches!(self, Outcome::Fresh { .. } | Outcome::Refreshed { .. } | Outcome::NotLoggedIn) {
+            // The no-op tick asks this of every session: no words to build.
+            return None;
+        }
         let label = target.label();
         let login = target.login_command();
         match self {
@@ -197,7 +203,7 @@ fn unsaved(
         ),
     };
     if class != "cache_busy" {
-        st.record_transient(now, class.to_string());
+        st.record_transient(now, class.to_string(), Some(reason.clone()));
     }
     Outcome::Transient { class: class.into(), reason, expires: Some(token.expires()) }
 }
@@ -217,7 +223,7 @@ pub fn local_obstacle(target: &Target, token: &CachedToken, st: &SessionState, n
         return relogin(
             "legacy",
             format!(
-                "token {}; legacy SSO profiles (sso_start_url in the profile) get no refresh token — move it to an [sso-session] (aws configure sso-session)",
+                "token {}; legacy SSO profiles (sso_start_url in the profile) get no refresh token — move it to an [sso-session] (ssofresh doctor prints the lines)",
                 when(token.expires())
             ),
         );
@@ -537,11 +543,12 @@ fn round(
     };
 
     let started = Instant::now();
-    let (result, attempt) = retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, || {
-        let sent_at = settings.clock.now();
-        oidc::refresh(&client, &url, client_id, client_secret, refresh_token)
-            .map(|r| (r, sent_at, settings.clock.now()))
-    });
+    let (result, attempt) =
+        retry::run(&target.label(), settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+            let sent_at = settings.clock.now();
+            oidc::refresh(&client, &url, client_id, client_secret, refresh_token)
+                .map(|r| (r, sent_at, settings.clock.now()))
+        });
     let skew = result.as_ref().ok().and_then(|(r, sent, received)| Some(clock::skew(*sent, *received, r.server_date?)));
     seen.clock_skew = skew;
     // Never an expiry beyond the endpoint's view: with the local clock ahead, counted from the
@@ -603,7 +610,7 @@ fn round(
             if changed(&target.cache_path, &token) {
                 return superseded("the cache changed during the refresh");
             }
-            st.record_transient(now, kind.as_str().to_string());
+            st.record_transient(now, kind.as_str().to_string(), Some(message.clone()));
             let tries = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
             Outcome::Transient {
                 class: kind.as_str().into(),
@@ -778,6 +785,7 @@ mod tests {
             threshold: Duration::from_secs(1200),
             max_retry_attempts: 0,
             retry_backoff: Duration::ZERO,
+            on_retry: None,
             http: HttpSettings { connect_timeout: Duration::from_secs(1), timeout: Duration::from_secs(1) },
             auto: false,
             state_dir: dir.path().join("state"),

@@ -31,22 +31,29 @@ impl Retryable for PortalError {
     }
 }
 
+/// Told of each failed attempt that will be retried: what is fetched (`label`), the attempt's
+/// number, the failure's message and the pause before the next one. The engine only reports;
+/// a command with a person watching (`tick` on a terminal) prints it.
+pub type Notice = fn(label: &str, attempt: u32, message: &str, pause: Duration);
+
 /// Runs `attempt` until it succeeds, fails for good, or has been retried `max_retries` times;
 /// returns the last result and how many attempts were made. `label` names what is fetched in
-/// the log.
+/// the log and in `notice`.
 pub fn run<T, E: Retryable>(
     label: &str,
     max_retries: u32,
     backoff: Duration,
+    notice: Option<Notice>,
     attempt: impl FnMut() -> Result<T, E>,
 ) -> (Result<T, E>, u32) {
-    run_with(label, max_retries, backoff, attempt, std::thread::sleep)
+    run_with(label, max_retries, backoff, notice, attempt, std::thread::sleep)
 }
 
 fn run_with<T, E: Retryable>(
     label: &str,
     max_retries: u32,
     backoff: Duration,
+    notice: Option<Notice>,
     mut attempt: impl FnMut() -> Result<T, E>,
     mut sleep: impl FnMut(Duration),
 ) -> (Result<T, E>, u32) {
@@ -58,6 +65,9 @@ fn run_with<T, E: Retryable>(
             Some(message) if n <= max_retries => {
                 let pause = backoff * n;
                 log::info!("{label}: attempt {n} failed ({message}); retrying in {pause:?}");
+                if let Some(tell) = notice {
+                    tell(label, n, message, pause);
+                }
                 sleep(pause);
             }
             _ => return (result, n),
@@ -82,6 +92,7 @@ mod tests {
             "corp",
             max_retries,
             Duration::from_millis(100),
+            None,
             || {
                 calls += 1;
                 answers[(calls as usize - 1).min(answers.len() - 1)].clone()
@@ -104,6 +115,37 @@ mod tests {
     }
 
     #[test]
+    fn each_retried_attempt_is_told() {
+        use std::sync::Mutex;
+        static TOLD: Mutex<Vec<(String, u32, String, Duration)>> = Mutex::new(Vec::new());
+        fn tell(label: &str, n: u32, message: &str, pause: Duration) {
+            TOLD.lock().unwrap().push((label.into(), n, message.into(), pause));
+        }
+        let answers = [Err(transient(Transient::Connect)), Err(transient(Transient::Connect)), Ok(1)];
+        let mut calls = 0;
+        let (r, n) = run_with(
+            "corp",
+            3,
+            Duration::from_secs(2),
+            Some(tell),
+            || {
+                calls += 1;
+                answers[calls - 1].clone()
+            },
+            |_| {},
+        );
+        assert_eq!((r, n), (Ok(1), 3));
+        let told = TOLD.lock().unwrap().clone();
+        assert_eq!(
+            told,
+            [
+                ("corp".to_string(), 1, "down".to_string(), Duration::from_secs(2)),
+                ("corp".to_string(), 2, "down".to_string(), Duration::from_secs(4))
+            ]
+        );
+    }
+
+    #[test]
     fn other_failures_end_at_once() {
         let refused = OidcError::Relogin { code: "invalid_grant".into(), description: None };
         assert_eq!(trace(5, &[Err(refused.clone())]), (Err(refused), 1, vec![]));
@@ -116,8 +158,7 @@ mod tests {
         let t = |kind| PortalError::Transient { kind, message: "m".into() };
         assert_eq!(t(Transient::Throttled).retry_message(), Some("m"));
         assert_eq!(t(Transient::Other).retry_message(), None);
-        let refused =
-            PortalError::Refused { account: "1".into(), role: "r".into(), code: "x".into(), description: None };
+        let refused = PortalError::Refused { what: "role r in account 1".into(), code: "x".into(), description: None };
         assert_eq!(refused.retry_message(), None);
     }
 }

@@ -15,6 +15,7 @@ use crate::engine::target::{self, Kind, Target};
 use crate::error::{Error, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::lock;
 use crate::sys::secret::Secret;
+use crate::text::shown::shown;
 use crate::text::timefmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -66,8 +67,12 @@ impl RoleError {
 fn config_error(e: Error) -> RoleError {
     let hint = match &e {
         Error::UnknownProfile { .. } => " — check the profile name".to_string(),
-        Error::NotSso(p) => format!(" — set it up with: aws configure sso --profile {p}"),
-        Error::MissingSession { session, .. } => format!(" — add it with: aws configure sso-session (name {session})"),
+        Error::NotSso(p) => format!(
+            " — give [profile {p}] sso_session, sso_account_id and sso_role_name (ssofresh configure profiles lists what you can reach)"
+        ),
+        Error::MissingSession { session, .. } => {
+            format!(" — add it with: {}", crate::engine::target::session_setup_command(Some(session)))
+        }
         _ => String::new(),
     };
     RoleError::Config { source: e, hint }
@@ -109,8 +114,8 @@ impl RoleSpec {
             ))),
         };
         let label = match &profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {}", target.name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!("sso-session {}", shown(&target.name)),
         };
         let account_id = nonempty(account).or_else(|| from_profile.as_ref().and_then(|p| p.sso_account_id.clone()));
         let role_name = nonempty(role).or_else(|| from_profile.as_ref().and_then(|p| p.sso_role_name.clone()));
@@ -155,8 +160,13 @@ impl RoleSpec {
     /// `profile dev`, or `sso-session corp` when named without a profile.
     pub fn label(&self) -> String {
         match &self.profile {
-            Some(p) => format!("profile {p}"),
-            None => format!("sso-session {} (account {}, role {})", self.target.name, self.account_id, self.role_name),
+            Some(p) => format!("profile {}", shown(p)),
+            None => format!(
+                "sso-session {} (account {}, role {})",
+                shown(&self.target.name),
+                shown(&self.account_id),
+                shown(&self.role_name)
+            ),
         }
     }
 
@@ -170,10 +180,7 @@ impl RoleSpec {
     }
 
     fn session_label(&self) -> String {
-        match &self.target.kind {
-            Kind::Session => format!("sso-session {}", self.target.name),
-            Kind::Legacy { profile } => format!("legacy profile {profile}"),
-        }
+        session_label(&self.target)
     }
 }
 
@@ -271,18 +278,19 @@ pub fn credentials(
 }
 
 /// A token fresh enough to send, refreshed first when inside the threshold. When the refresh
-/// fails but the token still works, it is used all the same, as the SDKs do.
-fn fresh_token(
-    spec: &RoleSpec,
+/// fails but the token still works, it is used all the same, as the SDKs do. `label` names what
+/// the token is for in messages (`profile dev`).
+pub(crate) fn fresh_token(
+    t: &Target,
+    label: &str,
     cfg: &AwsConfig,
     settings: &Settings,
     refreshed: &mut dyn FnMut(&Report),
 ) -> Result<Secret, RoleError> {
-    let t = &spec.target;
-    let label = spec.label();
+    let label = label.to_string();
     let broken = |e: CacheError| RoleError::Broken { label: label.clone(), reason: refresh::cache_problem(t, &e) };
     let not_logged_in =
-        || RoleError::NotLoggedIn { label: label.clone(), session: spec.session_label(), login: t.login_command() };
+        || RoleError::NotLoggedIn { label: label.clone(), session: session_label(t), login: t.login_command() };
     // By the endpoint's time when the token was counted from it (the local clock far ahead).
     let usable = |tok: &CachedToken| {
         tok.expires() - refresh::endpoint_now(t, tok, settings) > chrono::Duration::seconds(MIN_TOKEN_LIFE)
@@ -313,7 +321,7 @@ fn fresh_token(
             if usable(&now) {
                 Ok(now.access_token)
             } else {
-                Err(expired(format!("the {} token has expired", spec.session_label())))
+                Err(expired(format!("the {} token has expired", session_label(t))))
             }
         }
         Outcome::NotLoggedIn => Err(not_logged_in()),
@@ -322,11 +330,19 @@ fn fresh_token(
             log::info!("{label}: refresh failed ({reason}); the token still works, using it");
             Ok(token.access_token)
         }
-        Outcome::Relogin { reason, .. } => Err(expired(format!("{}: {reason}", spec.session_label()))),
+        Outcome::Relogin { reason, .. } => Err(expired(format!("{}: {reason}", session_label(t)))),
         Outcome::Transient { reason, .. } => Err(RoleError::Transient {
             label,
-            reason: format!("the {} token has expired and {reason}", spec.session_label()),
+            reason: format!("the {} token has expired and {reason}", session_label(t)),
         }),
+    }
+}
+
+/// `sso-session corp`, `legacy profile old`: the token's owner in messages.
+pub(crate) fn session_label(t: &Target) -> String {
+    match &t.kind {
+        Kind::Session => format!("sso-session {}", shown(&t.name)),
+        Kind::Legacy { profile } => format!("legacy profile {}", shown(profile)),
     }
 }
 
@@ -338,7 +354,7 @@ fn fetch(
     refreshed: &mut dyn FnMut(&Report),
 ) -> Result<RoleCredentials, RoleError> {
     let label = spec.label();
-    let token = fresh_token(spec, cfg, settings, refreshed)?;
+    let token = fresh_token(&spec.target, &label, cfg, settings, refreshed)?;
     let t = &spec.target;
     let region = t.sso_region(&cfg.path, None).unwrap_or_else(|| Region::new("us-east-1", "the default region"));
     // Endpoint settings live in profiles and [services], which a partial config lacks.
@@ -358,9 +374,10 @@ fn fetch(
     })?;
     let call = |token: &Secret| {
         let started = Instant::now();
-        let (result, attempt) = retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, || {
-            portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
-        });
+        let (result, attempt) =
+            retry::run(&label, settings.max_retry_attempts, settings.retry_backoff, settings.on_retry, || {
+                portal::get_role_credentials(&client, &url, &spec.account_id, &spec.role_name, token)
+            });
         record(spec, &result, attempt, started.elapsed(), settings);
         (result, attempt)
     };
@@ -503,7 +520,10 @@ mod tests {
         let m = msg(resolve(Some("badacct"), None, None, None));
         assert!(m.contains("12 digits"), "{m}");
         let m = msg(resolve(Some("static"), None, None, None));
-        assert!(m.contains("'static'") && m.contains("aws configure sso --profile static"), "{m}");
+        assert!(
+            m.contains("'static'") && m.contains("sso_session") && m.contains("ssofresh configure profiles"),
+            "{m}"
+        );
         let m = msg(resolve(Some("nope"), None, None, None));
         assert!(m.contains("unknown profile 'nope'"), "{m}");
         let m = msg(resolve(None, Some("corp"), None, Some("Dev")));

@@ -198,6 +198,14 @@ pub fn classify(
     let login = horizon::current_login(&target.name, &token, renewable, &s.saved, written, now, settings);
     s.last_login = login.map(|(at, _)| at);
     s.login_basis = login.map(|(_, basis)| basis);
+    let current = token.refresh_token.as_ref().unwrap_or(&token.access_token).fingerprint();
+    // A login ssofresh has not seen yet (the AWS CLI's, before the next tick notices it): what
+    // the state says about refreshes and back-off was about the old login, not this one.
+    if s.saved.seen_login.as_deref().is_some_and(|seen| seen != current) {
+        s.saved.last_refresh = None;
+        s.saved.backoff_until = None;
+        s.saved.failures = 0;
+    }
     let left = token.expires() - now;
     let block = blocker(target, &token, &s.saved, now);
     s.refreshable = block.is_none();

@@ -86,6 +86,9 @@ pub struct LastRefresh {
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The failure in words (`cannot connect to …`), for `status`; never holds a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
 }
@@ -112,8 +115,9 @@ impl SessionState {
         self.backoff_until.as_deref().and_then(timefmt::parse)
     }
 
-    /// 1, 2, 4 … minutes after each failure in a row, at most 15.
-    pub fn record_transient(&mut self, now: DateTime<Utc>, error: String) {
+    /// 1, 2, 4 … minutes after each failure in a row, at most 15. `error` is the failure's
+    /// class (`connect`), `message` its words.
+    pub fn record_transient(&mut self, now: DateTime<Utc>, error: String, message: Option<String>) {
         self.failures = self.failures.saturating_add(1);
         let minutes = 1u64 << self.failures.saturating_sub(1).min(4);
         let wait = Duration::from_secs(60 * minutes.min(15));
@@ -122,16 +126,19 @@ impl SessionState {
             at: timefmt::format(now),
             outcome: "transient".into(),
             error: Some(error),
+            message,
             expires_at: None,
         });
     }
 
-    /// A new login: forget the rejected token and the back-off, remember the login, when it
+    /// A new login: forget what the old one left (the rejected token, the back-off, the last
+    /// refresh and its error: they were about another login), remember the login, when it
     /// happened and how that is known (`basis`), and the token it left (`expires_at`).
     pub fn record_login(&mut self, fingerprint: String, at: DateTime<Utc>, basis: &str, expires_at: &str) {
         self.failures = 0;
         self.backoff_until = None;
         self.rejected = None;
+        self.last_refresh = None;
         self.seen_login = Some(fingerprint);
         self.login_at = Some(timefmt::format(at));
         self.login_at_basis = Some(basis.to_string());
@@ -149,6 +156,7 @@ impl SessionState {
         self.seen_expires_at = None;
         self.alive_at = None;
         self.rejected = None;
+        self.last_refresh = None;
         self.failures = 0;
         self.backoff_until = None;
     }
@@ -195,6 +203,7 @@ impl SessionState {
             at: timefmt::format(now),
             outcome: "ok".into(),
             error: None,
+            message: None,
             expires_at: Some(expires_at.to_string()),
         });
     }
@@ -231,6 +240,7 @@ impl SessionState {
             at: timefmt::format(now),
             outcome: "relogin".into(),
             error: Some(error),
+            message: None,
             expires_at: None,
         });
     }
@@ -247,12 +257,23 @@ mod tests {
         let mut s = SessionState::default();
         let mut waits = vec![];
         for _ in 0..7 {
-            s.record_transient(now, "x".into());
+            s.record_transient(now, "x".into(), None);
             waits.push((s.backoff_until().unwrap() - now).num_minutes());
         }
         assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15]);
         s.record_success(now, "2026-01-01T00:00:00Z");
         assert_eq!((s.failures, s.backoff_until), (0, None));
+    }
+
+    #[test]
+    fn a_new_login_forgets_what_the_old_one_left() {
+        let now = Utc::now();
+        let mut s = SessionState::default();
+        s.record_transient(now, "connect".into(), Some("cannot connect".into()));
+        s.record_rejected(now, "fp".into(), "invalid_grant".into());
+        s.record_login("fp2".into(), now, "ssofresh_login", "2026-01-01T00:00:00Z");
+        assert_eq!((s.rejected, s.last_refresh, s.backoff_until, s.failures), (None, None, None, 0));
+        assert_eq!(s.seen_login.as_deref(), Some("fp2"));
     }
 
     #[test]

@@ -5,6 +5,9 @@ use crate::aws::config::{AwsConfig, Profile};
 use crate::aws::endpoint::Region;
 use crate::aws::token_cache::{self, CachedToken};
 use crate::error::{known_list, Error};
+use crate::text::quote::{self, Dialect};
+use crate::text::shown::shown;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +35,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// `corp`, or `profile old` for legacy profiles: how messages name it.
+    /// `corp`, or `profile old` for legacy profiles: how messages name it (control characters
+    /// escaped, `text::shown`).
     pub fn label(&self) -> String {
         match &self.kind {
-            Kind::Session => self.name.clone(),
-            Kind::Legacy { profile } => format!("profile {profile}"),
+            Kind::Session => shown(&self.name).into_owned(),
+            Kind::Legacy { profile } => format!("profile {}", shown(profile)),
         }
     }
 
@@ -44,7 +48,7 @@ impl Target {
     pub fn login_command(&self) -> String {
         match &self.kind {
             Kind::Session => session_login_command(&self.name),
-            Kind::Legacy { profile } => format!("ssofresh login --profile {profile}"),
+            Kind::Legacy { profile } => profile_login_command(profile),
         }
     }
 
@@ -76,20 +80,16 @@ impl Target {
         if let Some(p) = self.via.as_deref().and_then(|v| cfg.profile(v)) {
             return Some(p);
         }
-        let uses = |p: &&Profile| match &self.kind {
-            Kind::Session => p.sso_session.as_deref() == Some(&self.name),
-            Kind::Legacy { .. } => p.is_legacy_sso() && p.sso_start_url == self.start_url,
+        let users: Vec<&Profile> = match &self.kind {
+            Kind::Session => cfg.profiles_of(&self.name),
+            Kind::Legacy { .. } => cfg.legacy_profiles().filter(|p| p.sso_start_url == self.start_url).collect(),
         };
-        cfg.profiles
-            .iter()
-            .filter(uses)
-            .find(|p| Some(p.name.as_str()) == active)
-            .or_else(|| cfg.profiles.iter().find(uses))
+        users.iter().find(|p| Some(p.name.as_str()) == active).or(users.first()).copied()
     }
 
     fn session(cfg: &AwsConfig, name: &str, cache_dir: &Path, via: Option<&Profile>) -> Option<Target> {
         let s = cfg.session(name)?;
-        let profiles: Vec<&Profile> = cfg.profiles_of(name).collect();
+        let profiles = cfg.profiles_of(name);
         Some(Target {
             name: s.name.clone(),
             kind: Kind::Session,
@@ -104,6 +104,12 @@ impl Target {
 
     fn legacy(cfg: &AwsConfig, p: &Profile, cache_dir: &Path) -> Option<Target> {
         let url = p.sso_start_url.as_deref()?;
+        let sharing = cfg.legacy_profiles().filter(|q| q.sso_start_url.as_deref() == Some(url));
+        Target::legacy_of(p, url, sharing.map(|q| q.name.clone()).collect(), cache_dir)
+    }
+
+    /// The legacy target of profile `p`, whose start URL `url` the `profiles` share.
+    fn legacy_of(p: &Profile, url: &str, profiles: Vec<String>, cache_dir: &Path) -> Option<Target> {
         Some(Target {
             name: p.name.clone(),
             kind: Kind::Legacy { profile: p.name.clone() },
@@ -111,28 +117,84 @@ impl Target {
             region: p.sso_region.clone(),
             cache_key: token_cache::cache_key(url),
             cache_path: token_cache::cache_path(cache_dir, url),
-            profiles: cfg
-                .legacy_profiles()
-                .filter(|q| q.sso_start_url.as_deref() == Some(url))
-                .map(|q| q.name.clone())
-                .collect(),
+            profiles,
             via: Some(p.name.clone()),
         })
     }
 }
 
-/// How every message tells the user to log in to an sso-session.
+/// The arguments that name these sessions and profiles to another ssofresh, as the command lines
+/// ssofresh writes do (the hook's tick, `init`'s hooks and scheduler entries): `--session=NAME`,
+/// so that a name starting with `-` is not taken for a flag, and `--exact-names` when a name
+/// has a comma, which would otherwise make it a list.
+pub fn selection_args(sessions: &[String], profiles: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = sessions.iter().map(|s| format!("--session={s}")).collect();
+    out.extend(profiles.iter().map(|p| format!("--profile={p}")));
+    if sessions.iter().chain(profiles).any(|n| n.contains(',')) {
+        out.push("--exact-names".into());
+    }
+    out
+}
+
+/// How every message tells the user to log in to an sso-session: a command to paste into a
+/// shell, so the name is one shell word (`'x y'`, `'$(id)'`), after `--` when it starts with `-`.
 pub fn session_login_command(session: &str) -> String {
-    format!("ssofresh login {session}")
+    command_naming("ssofresh login", None, session)
+}
+
+/// How every message tells the user to log in through a (legacy) profile.
+pub fn profile_login_command(profile: &str) -> String {
+    command_naming("ssofresh login", Some("--profile"), profile)
+}
+
+/// `COMMAND NAME` (or `COMMAND FLAG NAME`) with the name as one POSIX shell word that no
+/// option parser takes for a flag; control characters in it are shown escaped (`text::shown`).
+pub fn command_naming(command: &str, flag: Option<&str>, name: &str) -> String {
+    let word = quote::word(Dialect::Posix, name);
+    let word = shown(&word);
+    match (flag, name.starts_with('-')) {
+        (None, false) => format!("{command} {word}"),
+        (None, true) => format!("{command} -- {word}"),
+        (Some(f), false) => format!("{command} {f} {word}"),
+        (Some(f), true) => format!("{command} {f}={word}"),
+    }
+}
+
+/// How every message tells the user to add an sso-session: ssofresh's own command, which needs
+/// no AWS CLI.
+pub fn session_setup_command(session: Option<&str>) -> String {
+    let options = "--start-url URL --region REGION --write";
+    match session {
+        // After `--` nothing is an option, so the options go first.
+        Some(name) if name.starts_with('-') => {
+            command_naming(&format!("ssofresh configure sso-session {options}"), None, name)
+        }
+        Some(name) => format!("{} {options}", command_naming("ssofresh configure sso-session", None, name)),
+        None => format!("ssofresh configure sso-session NAME {options}"),
+    }
 }
 
 /// Every sso-session, then every legacy SSO profile (one per start URL, as they share a cache).
+/// Linear in the size of the config: one pass groups the legacy profiles by start URL, and a
+/// set of cache keys keeps the first of each.
 pub fn all(cfg: &AwsConfig, cache_dir: &Path) -> Vec<Target> {
     let mut out: Vec<Target> =
         cfg.sessions.iter().filter_map(|s| Target::session(cfg, &s.name, cache_dir, None)).collect();
+    let mut by_url: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for p in cfg.legacy_profiles() {
-        if let Some(t) = Target::legacy(cfg, p, cache_dir) {
-            if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if let Some(url) = p.sso_start_url.as_deref() {
+            by_url.entry(url).or_default().push(p.name.clone());
+        }
+    }
+    if by_url.is_empty() {
+        return out;
+    }
+    let mut seen: BTreeSet<String> = out.iter().map(|t| t.cache_key.clone()).collect();
+    for p in cfg.legacy_profiles() {
+        let Some(url) = p.sso_start_url.as_deref() else { continue };
+        let Some(profiles) = by_url.remove(url) else { continue };
+        if let Some(t) = Target::legacy_of(p, url, profiles, cache_dir) {
+            if seen.insert(t.cache_key.clone()) {
                 out.push(t);
             }
         }
@@ -149,14 +211,15 @@ pub fn select(
     cache_dir: &Path,
 ) -> Result<Vec<Target>, Error> {
     let mut out: Vec<Target> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut push = |t: Target| {
-        if !out.iter().any(|o| o.cache_key == t.cache_key) {
+        if seen.insert(t.cache_key.clone()) {
             out.push(t);
         }
     };
     for name in sessions.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let t = Target::session(cfg, name, cache_dir, None).ok_or_else(|| Error::UnknownSession {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.sessions.iter().map(|s| s.name.as_str())),
         })?;
@@ -164,22 +227,47 @@ pub fn select(
     }
     for name in profiles.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let p = cfg.profile(name).ok_or_else(|| Error::UnknownProfile {
-            name: name.to_string(),
+            name: shown(name).into_owned(),
             path: cfg.path.clone(),
             known: known_list(cfg.profiles.iter().map(|p| p.name.as_str())),
         })?;
         let t = match (&p.sso_session, p.is_legacy_sso()) {
             (Some(s), _) => Target::session(cfg, s, cache_dir, Some(p)).ok_or_else(|| Error::MissingSession {
-                profile: p.name.clone(),
-                session: s.clone(),
+                profile: shown(&p.name).into_owned(),
+                session: shown(s).into_owned(),
                 path: cfg.path.clone(),
             })?,
-            (None, true) => Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(p.name.clone()))?,
-            (None, false) => return Err(Error::NotSso(p.name.clone())),
+            (None, true) => {
+                Target::legacy(cfg, p, cache_dir).ok_or_else(|| Error::NotSso(shown(&p.name).into_owned()))?
+            }
+            (None, false) => return Err(Error::NotSso(shown(&p.name).into_owned())),
         };
         push(t);
     }
     Ok(out)
+}
+
+/// What `AWS_PROFILE` selects for a command given no `--session`/`--profile`.
+#[derive(Debug, Clone)]
+pub enum Active {
+    /// Not set (or empty): the command's own default applies.
+    Unset,
+    /// The token of this SSO profile (its sso-session, or the legacy profile itself).
+    Selects(Target),
+    /// A profile without SSO settings (static keys, a role to assume): nothing of ssofresh's
+    /// to select, so the command's own default applies.
+    NotSso(String),
+}
+
+/// `AWS_PROFILE`, as a selection: the profile's token, as `--profile` would select it. An
+/// unknown profile, or one whose sso-session is missing, is an error that names the variable.
+pub fn active(cfg: &AwsConfig, profile: Option<&str>, cache_dir: &Path) -> Result<Active, Error> {
+    let Some(name) = profile.map(str::trim).filter(|p| !p.is_empty()) else { return Ok(Active::Unset) };
+    match select(cfg, &[], &[name.to_string()], cache_dir) {
+        Ok(mut t) if !t.is_empty() => Ok(Active::Selects(t.remove(0))),
+        Ok(_) | Err(Error::NotSso(_)) => Ok(Active::NotSso(name.to_string())),
+        Err(e) => Err(Error::Usage(format!("AWS_PROFILE={name}: {e}"))),
+    }
 }
 
 /// The one session a command acts on: SESSION, else --profile, else the active profile
@@ -199,9 +287,10 @@ pub fn choose(
     if let Some(s) = session.map(str::trim).filter(|s| !s.is_empty()) {
         return one(&[s.to_string()], &[]).map_err(|e| match (e, cfg.profile(s)) {
             // `ssofresh login dev` where dev is a profile: say how to name it.
-            (Error::UnknownSession { .. }, Some(_)) => {
-                Error::Usage(format!("'{s}' is a profile, not an sso-session: run ssofresh {command} --profile {s}"))
-            }
+            (Error::UnknownSession { .. }, Some(_)) => Error::Usage(format!(
+                "'{s}' is a profile, not an sso-session: run {}",
+                command_naming(&format!("ssofresh {command}"), Some("--profile"), s)
+            )),
             (e, _) => e,
         });
     }
@@ -223,21 +312,21 @@ pub fn choose(
     }
     if all.is_empty() {
         return Err(Error::Usage(format!(
-            "{} has no sso-session; add one ([sso-session NAME] with sso_start_url and sso_region, \
-             e.g. with aws configure sso-session), then run ssofresh {command} NAME",
-            cfg.path.display()
+            "{} has no sso-session; add one with: {}, then run ssofresh {command} NAME",
+            cfg.path.display(),
+            session_setup_command(None)
         )));
     }
     let mut msg = format!("several SSO sessions are configured in {}; name one:\n", cfg.path.display());
     for t in &all {
         let how = match &t.kind {
-            Kind::Session => format!("ssofresh {command} {}", t.name),
-            Kind::Legacy { profile } => format!("ssofresh {command} --profile {profile}"),
+            Kind::Session => command_naming(&format!("ssofresh {command}"), None, &t.name),
+            Kind::Legacy { profile } => command_naming(&format!("ssofresh {command}"), Some("--profile"), profile),
         };
         let profiles = if t.profiles.is_empty() {
             "no profiles".to_string()
         } else {
-            format!("profiles: {}", t.profiles.join(", "))
+            format!("profiles: {}", t.profiles.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", "))
         };
         msg += &format!("  {how:<40} ({profiles})\n");
     }
@@ -280,6 +369,52 @@ mod tests {
         assert_eq!(s[0].login_command(), "ssofresh login corp");
         let s = select(&cfg(), &[], &["old2".into()], Path::new("/c")).unwrap();
         assert_eq!(s[0].login_command(), "ssofresh login --profile old2");
+    }
+
+    #[test]
+    fn aws_profile_selects_like_profile_and_says_so_when_it_cannot() {
+        let c = cfg();
+        let dir = Path::new("/c");
+        assert!(matches!(active(&c, None, dir), Ok(Active::Unset)));
+        assert!(matches!(active(&c, Some(" "), dir), Ok(Active::Unset)));
+        match active(&c, Some("b"), dir) {
+            Ok(Active::Selects(t)) => assert_eq!((t.label(), t.via.as_deref()), ("corp".to_string(), Some("b"))),
+            other => panic!("{other:?}"),
+        }
+        match active(&c, Some("old2"), dir) {
+            Ok(Active::Selects(t)) => assert_eq!(t.label(), "profile old2"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(active(&c, Some("static"), dir), Ok(Active::NotSso(p)) if p == "static"));
+        let e = active(&c, Some("nope"), dir).unwrap_err().to_string();
+        assert!(e.starts_with("AWS_PROFILE=nope: unknown profile 'nope'"), "{e}");
+        let e = active(&c, Some("ghost"), dir).unwrap_err().to_string();
+        assert!(e.contains("AWS_PROFILE=ghost") && e.contains("'nowhere'"), "{e}");
+    }
+
+    #[test]
+    fn commands_name_targets_as_one_shell_word_that_is_no_flag() {
+        assert_eq!(session_login_command("corp"), "ssofresh login corp");
+        assert_eq!(session_login_command("a,b"), "ssofresh login a,b");
+        assert_eq!(session_login_command("x y"), "ssofresh login 'x y'");
+        assert_eq!(session_login_command("$(id)"), "ssofresh login '$(id)'");
+        assert_eq!(session_login_command("-x"), "ssofresh login -- -x");
+        assert_eq!(
+            session_setup_command(Some("x y")),
+            "ssofresh configure sso-session 'x y' --start-url URL --region REGION --write"
+        );
+        assert_eq!(
+            session_setup_command(Some("-x")),
+            "ssofresh configure sso-session --start-url URL --region REGION --write -- -x"
+        );
+        assert_eq!(profile_login_command("old"), "ssofresh login --profile old");
+        assert_eq!(profile_login_command("-p"), "ssofresh login --profile=-p");
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(selection_args(&strings(&["-x"]), &[]), ["--session=-x"]);
+        assert_eq!(
+            selection_args(&strings(&["a,b", "c"]), &strings(&["p"])),
+            ["--session=a,b", "--session=c", "--profile=p", "--exact-names"]
+        );
     }
 
     #[test]

@@ -46,8 +46,8 @@ impl Sound {
 pub const HELPER: &str = "ssofresh-notify-desktop";
 
 /// Where the helper is: beside the running binary (where `cargo install` puts both), else on
-/// PATH.
-fn helper() -> PathBuf {
+/// PATH (then only its name).
+pub(crate) fn helper_path() -> PathBuf {
     let name = format!("{HELPER}{}", std::env::consts::EXE_SUFFIX);
     std::env::current_exe()
         .ok()
@@ -60,7 +60,7 @@ fn helper() -> PathBuf {
 /// session, headless CI) gives an error, with the helper's reason, for the caller to log at
 /// debug level.
 pub(crate) fn show(event: &Event, sound: &Sound, timeout: Duration) -> Result<(), String> {
-    let mut c = std::process::Command::new(helper());
+    let mut c = std::process::Command::new(helper_path());
     c.arg(sound.as_setting());
     command::run_process(c, "the desktop notifier", event, timeout, Output::Explain).map_err(|e| {
         if e.contains("cannot start") {

@@ -5,7 +5,7 @@ use crate::engine::target::Target;
 use crate::sys::secret::one_line;
 use crate::text::duration::human;
 use crate::text::timefmt;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -162,7 +162,7 @@ impl Event {
         Event {
             kind,
             session: session.to_string(),
-            title: one_line(&format!("AWS SSO {session}: {title}"), 120),
+            title: one_line(&format!("AWS SSO {}: {title}", crate::text::shown::shown(session)), 120),
             message: one_line(&message, MAX_MESSAGE),
             time: timefmt::format(now),
             expires_at: (kind != Kind::Test).then(|| timefmt::format(expires)),
@@ -183,9 +183,9 @@ impl Event {
     }
 }
 
-/// Local wall-clock time, as the user reads their clock.
+/// Local wall-clock time with its zone, as the user reads their clock: `14:05 CET`.
 fn hm(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Local).format("%H:%M").to_string()
+    crate::text::timefmt::local_hm(t)
 }
 
 /// `Refresh failed: …` from `refresh failed: …`, cut short so the next step after it survives.

@@ -7,6 +7,7 @@
 //! under a lock (so the same event reaches the user once per interval however many processes
 //! see it), delivers them and logs each one in the activity log.
 
+pub(crate) mod check;
 mod command;
 pub mod desktop;
 mod event;

@@ -19,19 +19,26 @@ pub enum Format {
     Dotenv,
 }
 
-/// The variables every SDK reads, in the order `aws configure export-credentials` prints them.
-pub fn variables(c: &RoleCredentials) -> [(&'static str, String); 5] {
-    [
+/// The variables every SDK reads, in the order `aws configure export-credentials` prints them,
+/// then the profile's region (when it has one) as both the SDKs' `AWS_REGION` and the AWS
+/// CLI's `AWS_DEFAULT_REGION`.
+pub fn variables(c: &RoleCredentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", c.access_key_id.expose().to_string()),
         ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.expose().to_string()),
         ("AWS_SESSION_TOKEN", c.session_token.expose().to_string()),
         ("AWS_CREDENTIAL_EXPIRATION", timefmt::format(c.expiration)),
         ("AWS_ACCOUNT_ID", c.account_id.clone()),
-    ]
+    ];
+    if let Some(r) = region {
+        vars.push(("AWS_REGION", r.to_string()));
+        vars.push(("AWS_DEFAULT_REGION", r.to_string()));
+    }
+    vars
 }
 
-pub fn render(format: Format, c: &RoleCredentials) -> String {
-    let vars = variables(c);
+pub fn render(format: Format, c: &RoleCredentials, region: Option<&str>) -> String {
+    let vars = variables(c, region);
     if format == Format::Json {
         let map: serde_json::Map<String, serde_json::Value> =
             vars.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v))).collect();
@@ -83,20 +90,22 @@ mod tests {
     #[test]
     fn every_format() {
         let c = creds("it's");
-        let sh = render(Format::Sh, &c);
+        let sh = render(Format::Sh, &c, None);
         assert!(
             sh.starts_with("export AWS_ACCESS_KEY_ID='ASIAEXAMPLE'\nexport AWS_SECRET_ACCESS_KEY='it'\\''s'\n"),
             "{sh}"
         );
         assert!(sh.contains("export AWS_CREDENTIAL_EXPIRATION='2026-01-01T00:00:00Z'\n"), "{sh}");
-        assert!(render(Format::Fish, &c).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
-        assert!(render(Format::Powershell, &c).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));
-        let dotenv = render(Format::Dotenv, &creds("plain/value+="));
+        assert!(render(Format::Fish, &c, None).contains("set -gx AWS_SECRET_ACCESS_KEY 'it\\'s'\n"));
+        assert!(render(Format::Powershell, &c, None).contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"));
+        let dotenv = render(Format::Dotenv, &creds("plain/value+="), None);
         assert!(dotenv.contains("AWS_SECRET_ACCESS_KEY=plain/value+=\nAWS_SESSION_TOKEN=tok/en+==\n"), "{dotenv}");
-        assert!(render(Format::Dotenv, &c).contains("AWS_SECRET_ACCESS_KEY=\"it's\"\n"));
-        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &c)).unwrap();
+        assert!(render(Format::Dotenv, &c, None).contains("AWS_SECRET_ACCESS_KEY=\"it's\"\n"));
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &c, None)).unwrap();
         assert_eq!(json["AWS_SECRET_ACCESS_KEY"], "it's");
         assert_eq!(json["AWS_ACCOUNT_ID"], "111122223333");
         assert_eq!(json.as_object().unwrap().len(), 5);
+        let with_region = render(Format::Sh, &c, Some("eu-west-1"));
+        assert!(with_region.ends_with("export AWS_REGION='eu-west-1'\nexport AWS_DEFAULT_REGION='eu-west-1'\n"));
     }
 }

@@ -100,7 +100,12 @@ mod tests {
         let plain = render(Shell::Powershell, &quote(Shell::Powershell, "ssofresh"), &[]);
         assert!(!plain.contains("__"), "{plain}");
         assert!(plain.contains("$global:_ssofresh_program = 'ssofresh'\n"), "{plain}");
-        assert!(plain.contains("@('hook', '--shell', 'powershell', '--print-next')\n"), "{plain}");
+        assert!(
+            plain.contains(
+                "@('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next')\n"
+            ),
+            "{plain}"
+        );
         let with = render(
             Shell::Powershell,
             &quote(Shell::Powershell, r"C:\Program Files\it's\ssofresh.exe"),

@@ -28,8 +28,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// the user's (`~/.aws` or one cache file kept in a dotfiles repository) is written through:
 /// the file it names is replaced, atomically in its own directory, and the link stays.
 pub fn write_through_own_link(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_through_own_link_with_mode(path, bytes, None)
+}
+
+/// [`write_through_own_link`], with the new file's permission bits set to `mode` (Unix) before
+/// it takes the old one's place: a file the user keeps readable (the AWS config, often 0644)
+/// stays so. `None` keeps the private 0600.
+pub fn write_through_own_link_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     let mut staged = Staged::through_own_link(path, 0)?;
     staged.fill(bytes)?;
+    staged.set_mode(mode)?;
     staged.commit()
 }
 
@@ -92,6 +100,19 @@ impl Staged {
             f.set_len(bytes.len() as u64)?;
         }
         f.sync_all()
+    }
+
+    /// Sets the temp file's permission bits (Unix; `None` and other platforms: no change).
+    pub fn set_mode(&mut self, mode: Option<u32>) -> io::Result<()> {
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            let f = self.file.as_ref().ok_or_else(|| io::Error::other("no temp file"))?;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        Ok(())
     }
 
     /// Renames the temp file over the target, then makes the rename durable.

@@ -2,6 +2,7 @@
 //! directories. `~` means HOME in every path the user sets, as in botocore's `expanduser`. Only
 //! HOME matters for the AWS caches: no SDK reads a variable for them.
 
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 /// Every place ssofresh reads or writes.
@@ -40,14 +41,15 @@ pub struct Requested<'a> {
 
 impl Paths {
     /// Fills what the user did not set with the defaults under `home`; `platform_state_dir` (the
-    /// platform's state directory, else its local data directory) is asked only when needed.
-    pub fn resolve(req: Requested, home: PathBuf, platform_state_dir: impl FnOnce() -> Option<PathBuf>) -> Paths {
+    /// platform's state directory, else its local data directory, given `home`) is asked only
+    /// when needed.
+    pub fn resolve(req: Requested, home: PathBuf, platform_state_dir: impl FnOnce(&Path) -> Option<PathBuf>) -> Paths {
         let expand = |p: &Path| expand_tilde(p, &home);
         let config_file = req.config_file.map(expand).unwrap_or_else(|| home.join(".aws").join("config"));
         let cache_dir = req.cache_dir.map(expand).unwrap_or_else(|| home.join(".aws").join("sso").join("cache"));
         let state_dir = match req.state_dir {
             Some(p) => expand(p),
-            None => platform_state_dir().unwrap_or_else(|| home.join(".local").join("state")).join("ssofresh"),
+            None => platform_state_dir(&home).unwrap_or_else(|| home.join(".local").join("state")).join("ssofresh"),
         };
         // A state directory the user chose keeps the log too; macOS keeps logs apart by default.
         let log_file = match (req.log_file, req.state_dir) {
@@ -67,6 +69,15 @@ impl Paths {
     /// The AWS CLI v2's role-credential cache (`~/.aws/cli/cache`), for the commands that use it.
     pub fn role_cache_dir(&self) -> PathBuf {
         self.home.join(".aws").join("cli").join("cache")
+    }
+}
+
+/// The XDG state directory: `$XDG_STATE_HOME` if it is an absolute path (the XDG spec has
+/// relative ones ignored), else `~/.local/state`.
+pub fn xdg_state_home(var: Option<OsString>, home: &Path) -> PathBuf {
+    match var.map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => home.join(".local").join("state"),
     }
 }
 
@@ -138,7 +149,7 @@ mod tests {
     #[test]
     fn defaults_and_expansion() {
         let home = PathBuf::from("/home/u");
-        let p = Paths::resolve(Requested::default(), home.clone(), || Some(home.join(".local/state")));
+        let p = Paths::resolve(Requested::default(), home.clone(), |_| Some(home.join(".local/state")));
         assert_eq!(p.config_file, home.join(".aws/config"));
         assert_eq!(p.cache_dir, home.join(".aws/sso/cache"));
         assert_eq!(p.state_dir, home.join(".local/state/ssofresh"));
@@ -155,15 +166,34 @@ mod tests {
             state_dir: Some(Path::new("~/state")),
             log_file: None,
         };
-        let p = Paths::resolve(req, home.clone(), || panic!("not needed"));
+        let p = Paths::resolve(req, home.clone(), |_| panic!("not needed"));
         assert_eq!((p.config_file, p.cache_dir), (home.join("cfg"), home.join("cache")));
         assert_eq!((p.state_dir, p.log_file), (home.join("state"), home.join("state/activity.log")));
         assert!(p.given.config_file && p.given.cache_dir && p.given.state_dir && !p.given.log_file);
         let req = Requested { log_file: Some(Path::new("~/a.log")), ..Requested::default() };
-        assert_eq!(Paths::resolve(req, home.clone(), || None).log_file, home.join("a.log"));
+        assert_eq!(Paths::resolve(req, home.clone(), |_| None).log_file, home.join("a.log"));
         assert_eq!(
-            Paths::resolve(Requested::default(), home.clone(), || None).state_dir,
+            Paths::resolve(Requested::default(), home.clone(), |_| None).state_dir,
             home.join(".local/state/ssofresh")
         );
+    }
+
+    #[test]
+    fn xdg_state_home_only_when_absolute() {
+        let home = Path::new("/home/u");
+        let x = |v: Option<&str>| xdg_state_home(v.map(OsString::from), home);
+        assert_eq!(x(None), home.join(".local/state"));
+        assert_eq!(x(Some("/var/state")), PathBuf::from("/var/state"));
+        assert_eq!(x(Some("rel/state")), home.join(".local/state"));
+        assert_eq!(x(Some("")), home.join(".local/state"));
+    }
+
+    /// The platform's default, handed the HOME that was found, is what the state directory
+    /// defaults to.
+    #[test]
+    fn the_platform_default_gets_home() {
+        let home = PathBuf::from("/home/u");
+        let p = Paths::resolve(Requested::default(), home.clone(), |h| Some(h.join("st")));
+        assert_eq!(p.state_dir, home.join("st/ssofresh"));
     }
 }

@@ -44,11 +44,13 @@ pub fn quoted(dialect: Dialect, s: &str) -> String {
 const POWERSHELL_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
 /// `s` as one word: bare when it is made of characters no shell treats specially anywhere in
-/// a word, else `quoted`. `~`, `=` and `%` are not among them: `~` and `=` expand at the start
-/// of a zsh word, `%self` in fish. PowerShell words are always quoted (`@`, `,` and `-` mean
-/// something there).
+/// a word, else `quoted`. `~` and `%` are not among them: `~` expands at the start of a zsh
+/// word, `%self` in fish; `=` is, after the first character (`--session=corp`: only a leading
+/// `=` expands, in zsh). PowerShell words are always quoted (`@`, `,` and `-` mean something
+/// there).
 pub fn word(dialect: Dialect, s: &str) -> String {
-    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_-".contains(c));
+    let plain =
+        !s.is_empty() && !s.starts_with('=') && s.chars().all(|c| c.is_ascii_alphanumeric() || "@+:,./_=-".contains(c));
     if plain && dialect != Dialect::PowerShell {
         s.to_string()
     } else {
@@ -107,10 +109,18 @@ mod tests {
             (Dialect::Posix, "$HOME", "'$HOME'", "'$HOME'"),
             (Dialect::Posix, "~/x", "'~/x'", "'~/x'"),
             (Dialect::Posix, "=ls", "'=ls'", "'=ls'"),
+            (Dialect::Posix, "--session=corp", "--session=corp", "'--session=corp'"),
             (Dialect::Fish, "o'b\\x", r"'o\'b\\x'", r"'o\'b\\x'"),
             (Dialect::Fish, "%self", "'%self'", "'%self'"),
             (Dialect::PowerShell, "plain", "'plain'", "'plain'"),
             (Dialect::PowerShell, "it's", "'it''s'", "'it''s'"),
+            (Dialect::PowerShell, "it\u{2019}s", "'it\u{2019}\u{2019}s'", "'it\u{2019}\u{2019}s'"),
+            (
+                Dialect::PowerShell,
+                "\u{2018}a\u{201A}b\u{201B}",
+                "'\u{2018}\u{2018}a\u{201A}\u{201A}b\u{201B}\u{201B}'",
+                "'\u{2018}\u{2018}a\u{201A}\u{201A}b\u{201B}\u{201B}'",
+            ),
             (Dialect::PowerShell, "it’s ‘x‚‛", "'it’’s ‘‘x‚‚‛‛'", "'it’’s ‘‘x‚‚‛‛'"),
         ];
         for (dialect, input, as_word, always) in cases {

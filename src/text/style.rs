@@ -91,13 +91,21 @@ impl Style {
     }
 }
 
-/// A local time for people: `14:05` today, `2026-01-02 14:05` on another day.
+/// A local time in a sentence: `14:05 CET` today, `2026-01-02 14:05 CET` on another day (the
+/// zone as `timefmt::local` names it).
 pub fn clock(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
-    let (t, now) = (t.with_timezone(&chrono::Local), now.with_timezone(&chrono::Local));
-    if t.date_naive() == now.date_naive() {
-        t.format("%H:%M").to_string()
+    let local = crate::text::timefmt::local(t);
+    format!("{} {}", clock_column(t, now), local.zone)
+}
+
+/// A local time in a column of times (the activity lines): `14:05`, or `2026-01-02 14:05`,
+/// without the zone, which the sentences around it give.
+pub fn clock_column(t: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let (t, today) = (crate::text::timefmt::local(t), crate::text::timefmt::local(now));
+    if t.date == today.date {
+        t.time
     } else {
-        t.format("%Y-%m-%d %H:%M").to_string()
+        format!("{} {}", t.date, t.time)
     }
 }
 

@@ -272,7 +272,18 @@ fn the_man_page_renders_without_warnings_and_documents_every_command() {
     let _ = render(&home, &page, "C");
     let text = render(&home, &page, "C.UTF-8");
     assert!(text.starts_with("ssofresh(1)"), "{}", &text[..text.len().min(200)]);
-    for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS", "EXIT STATUS", "ENVIRONMENT", "FILES"] {
+    for heading in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "OPTIONS",
+        "COMMANDS",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "FILES",
+        "EXAMPLES",
+        "SEE ALSO",
+    ] {
         assert!(text.lines().any(|l| l == heading), "no {heading} section");
     }
     // A subsection per command the user can run, with its options; nested ones by full name.
@@ -297,6 +308,9 @@ fn the_man_page_renders_without_warnings_and_documents_every_command() {
         assert!(text.contains(var), "{var} undocumented");
     }
     assert!(flat.contains("--threshold <DURATION> [default: 20m]"));
+    // Examples keep their lines, as in a terminal.
+    assert!(text.contains("\n         ssofresh login corp\n"), "the examples lost their layout");
+    assert!(flat.contains("ssofresh exec --profile Prod-AdministratorAccess -- terraform plan"));
     assert!(text.contains("  {left}     time left"), "the prompt's placeholder table lost its layout");
 }
 
@@ -317,7 +331,9 @@ fn one_commands_page_and_unknown_commands() {
 
     let nested = write(&home, "ssofresh-cp.1", &generate(&home, &["man", "configure", "credential-process"]));
     let text = render(&home, &nested, "C.UTF-8");
-    assert!(text.contains("ssofresh-configure-credential-process - Print a [profile"), "{text}");
+    // man justifies the NAME line: compare the words.
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("ssofresh-configure-credential-process - Print (or --write) a profile whose"), "{text}");
 
     let run = Run::of(home.cmd().args(["man", "tock"]));
     assert_eq!(run.code, 2);
@@ -335,4 +351,176 @@ fn a_reader_that_stops_early_is_no_error() {
     let out = run(home.cmd().arg("man").stdout(writer));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+// ---- profile and session names, from the config at each TAB ----
+
+/// SSO profiles dev, old (legacy), prod-admin, prod-read; a static one; sessions corp, prod.
+fn names_home() -> Home {
+    let home = Home::new();
+    home.config(&format!(
+        "{CONFIG}\n[profile prod-admin]\nsso_session = prod\nsso_account_id = 444455556666\nsso_role_name = Admin\n\
+         [profile prod-read]\nsso_session = prod\nsso_account_id = 444455556666\nsso_role_name = Read\n\
+         [sso-session prod]\nsso_start_url = https://prod.awsapps.com/start\nsso_region = eu-west-1\n"
+    ));
+    home
+}
+
+/// `shell`, with the ssofresh under test first on PATH (the scripts run `ssofresh complete-names`).
+#[cfg(not(windows))]
+fn shell_with_ssofresh(home: &Home, program: &str) -> Command {
+    let bin = Path::new(env!("CARGO_BIN_EXE_ssofresh")).parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let mut c = shell(home, program);
+    c.env("PATH", path);
+    c
+}
+
+#[cfg(not(windows))]
+fn bash_names(home: &Home, script: &Path, words: &[&str]) -> Vec<String> {
+    let out = run(shell_with_ssofresh(home, "bash")
+        .args(["--norc", "--noprofile", "-c", BASH_COMPLETE, "bash"])
+        .arg(script)
+        .args(words));
+    assert_eq!(out.code, 0, "bash completing {words:?}: {}", out.stderr);
+    assert!(out.stderr.is_empty(), "bash completing {words:?} warned: {}", out.stderr);
+    out.stdout.lines().filter(|l| !l.is_empty() && !l.starts_with('-')).map(str::to_string).collect()
+}
+
+#[test]
+fn complete_names_lists_sso_profiles_and_sessions() {
+    let home = names_home();
+    let names = |kind: &str| Run::of(home.cmd().args(["complete-names", kind])).stdout;
+    assert_eq!(names("profiles"), "dev\nold\nprod-admin\nprod-read\n", "SSO profiles only, in file order");
+    assert_eq!(names("sessions"), "corp\nprod\n");
+    // AWS_CONFIG_FILE, as everywhere; no config completes nothing, quietly.
+    let other = home.path().join("other-config");
+    std::fs::write(&other, "[sso-session lab]\nsso_region = us-east-1\n").unwrap();
+    assert_eq!(Run::of(home.cmd().args(["complete-names", "sessions"]).env("AWS_CONFIG_FILE", &other)).stdout, "lab\n");
+    std::fs::remove_file(home.path().join(".aws/config")).unwrap();
+    let run = Run::of(home.cmd().args(["complete-names", "profiles"]));
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+}
+
+// Not on Windows: runs bash, which Windows does not have.
+#[cfg(not(windows))]
+#[test]
+fn bash_completes_profile_and_session_names() {
+    if !require_tool("bash") {
+        return;
+    }
+    let home = names_home();
+    let script = write(&home, "ssofresh.bash", &generate(&home, &["completions", "bash"]));
+    assert_eq!(
+        bash_names(&home, &script, &["ssofresh", "exec", "--profile", ""]),
+        ["dev", "old", "prod-admin", "prod-read"]
+    );
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "credential-process", "-p", "prod-r"]), ["prod-read"]);
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "status", "--sso-session", ""]), ["corp", "prod"]);
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "tick", "-s", "p"]), ["prod"]);
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "login", "c"]), ["corp"]);
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "logout", ""]), ["corp", "prod"]);
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "configure", "profiles", "pr"]), ["prod"]);
+    // Other values still complete as before: files for paths, the fixed choices.
+    assert_eq!(bash_names(&home, &script, &["ssofresh", "login", "--flow", "dev"]), ["device-code"]);
+}
+
+// Not on Windows: runs fish, which Windows does not have.
+#[cfg(not(windows))]
+#[test]
+fn fish_completes_profile_and_session_names() {
+    if !require_tool("fish") {
+        return;
+    }
+    let home = names_home();
+    let script = write(&home, "ssofresh.fish", &generate(&home, &["completions", "fish"]));
+    let complete = |line: &str| {
+        let out = run(shell_with_ssofresh(&home, "fish")
+            .args(["--no-config", "-c", "source $argv[1]; and complete -C $argv[2]"])
+            .arg(&script)
+            .arg(line));
+        assert_eq!(out.code, 0, "fish completing {line:?}: {}", out.stderr);
+        assert!(out.stderr.is_empty(), "fish completing {line:?} warned: {}", out.stderr);
+        let mut words: Vec<String> =
+            out.stdout.lines().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect();
+        words.retain(|w| !w.starts_with('-'));
+        words.sort();
+        words
+    };
+    assert_eq!(complete("ssofresh exec --profile "), ["dev", "old", "prod-admin", "prod-read"]);
+    assert_eq!(complete("ssofresh env -p prod-"), ["prod-admin", "prod-read"]);
+    assert_eq!(complete("ssofresh status --session "), ["corp", "prod"]);
+    assert_eq!(complete("ssofresh tick --sso-session p"), ["prod"]);
+    assert_eq!(complete("ssofresh login "), ["corp", "prod"]);
+    assert_eq!(complete("ssofresh configure profiles c"), ["corp"]);
+}
+
+// Not on Windows: runs zsh in tmux, which Windows does not have.
+#[cfg(not(windows))]
+#[test]
+fn zsh_completes_profile_and_session_names_in_a_terminal() {
+    if !require_tool("zsh") || !require_tool("tmux") {
+        return;
+    }
+    let home = names_home();
+    let dir = home.path().join(".zfunc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("_ssofresh"), generate(&home, &["completions", "zsh"])).unwrap();
+    let sock = home.path().join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&sock).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        c.output().unwrap()
+    };
+    let env = shell_with_ssofresh(&home, "zsh");
+    let mut start = Command::new("tmux");
+    start
+        .arg("-S")
+        .arg(&sock)
+        .args(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "150", "-y", "40"])
+        .args(["zsh", "-f", "-i"])
+        .env_clear()
+        .envs(env.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("TERM", "xterm-256color")
+        .env("PS1", "> ")
+        .current_dir(home.path());
+    assert!(start.status().unwrap().success());
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let pane = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let send = |keys: &[&str]| {
+        for k in keys {
+            tmux(&["send-keys", "-t", "t", k]);
+        }
+    };
+    send(&["PS1='> '; fpath=(~/.zfunc $fpath); autoload -U compinit && compinit -D -u && echo loaded", "Enter"]);
+    assert!(wait_until(std::time::Duration::from_secs(10), || pane().contains("\nloaded")), "{}", pane());
+    // An ambiguous prefix lists the candidates; a unique one is completed in the line.
+    send(&["ssofresh exec --profile prod-", "Tab"]);
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || {
+            let p = pane();
+            p.contains("prod-admin") && p.contains("prod-read")
+        }),
+        "no profile names listed:\n{}",
+        pane()
+    );
+    send(&["C-u", "C-l"]);
+    send(&["ssofresh login co", "Tab"]);
+    assert!(wait_until(std::time::Duration::from_secs(10), || pane().contains("ssofresh login corp")), "{}", pane());
+    send(&["C-u", "C-l"]);
+    send(&["ssofresh status --sso-session pr", "Tab"]);
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || pane().contains("ssofresh status --sso-session prod")),
+        "{}",
+        pane()
+    );
 }

@@ -297,7 +297,7 @@ fn configuration_errors_exit_2_before_any_request() {
     let stub = portal_stub();
     for (args, who, needle) in [
         (vec!["--profile", "nope"], "'nope'", "unknown profile"),
-        (vec!["--profile", "static"], "'static'", "aws configure sso --profile static"),
+        (vec!["--profile", "static"], "'static'", "ssofresh configure profiles"),
         (vec!["--profile", "half"], "profile half", "sso_account_id"),
         (vec!["--profile", "norole"], "profile norole", "sso_role_name"),
         (vec!["--profile", "ghost"], "'ghost'", "nowhere"),

@@ -344,7 +344,8 @@ fn missing_or_broken_config_is_found() {
     std::fs::remove_file(home.path().join(".aws/config")).unwrap();
     let run = doctor(&home);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("no AWS config at") && run.stdout.contains("aws configure sso"), "{}", run.stdout);
+    assert!(run.stdout.contains("no AWS config at"), "{}", run.stdout);
+    assert!(run.stdout.contains("set up an sso-session: ssofresh configure sso-session NAME"), "{}", run.stdout);
     home.config("[profile x\nbroken = \n");
     let run = doctor(&home);
     assert_eq!(run.code, 1);
@@ -396,14 +397,53 @@ fn each_session_ends_estimate_is_explained() {
     );
     assert!(out.contains("ssofresh login recorded the login time"), "{out}");
     // The command on a line of its own, exact, to paste.
-    assert!(
-        run.stdout.contains("\n             export SSOFRESH_SESSION_DURATION='corp=8h,lab=8h'\n"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("\n             export SSOFRESH_SESSION_DURATION=corp=8h,lab=8h\n"), "{}", run.stdout);
     // The line it offers makes the estimate exact.
     let run = Run::of(home.cmd().arg("doctor").env("SSOFRESH_SESSION_DURATION", "lab=8h,corp=8h"));
     let out = flat(&run);
     assert!(out.contains("ok       lab: the session ends ~") && out.contains("8h after the login, as stated"), "{out}");
     assert!(!out.contains("export SSOFRESH_SESSION_DURATION"), "nothing left to make exact: {out}");
+}
+
+/// doctor checks, without sending, that the notification backend can deliver here: the desktop
+/// backend needs its helper and a D-Bus session bus, the command backend `sh`. Without a
+/// session bus (an SSH login, a headless machine) it says so, with what to do instead.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn notifications_that_cannot_arrive_are_found() {
+    let home = clean();
+    let finding = |run: &Run| flat(run).lines().find(|l| l.contains("notifications:")).unwrap_or_default().to_string();
+    // The default backend, in a session without a bus (the fixture's XDG_RUNTIME_DIR is empty).
+    let run = Run::of(home.cmd().arg("doctor").env_remove("SSOFRESH_NOTIFY").env_remove("DBUS_SESSION_BUS_ADDRESS"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let f = finding(&run);
+    assert!(f.starts_with("problem") && f.contains("no desktop session bus"), "{f}");
+    assert!(
+        flat(&run).contains("SSOFRESH_NOTIFY_COMMAND") && flat(&run).contains("SSOFRESH_NOTIFY=none"),
+        "{}",
+        run.stdout
+    );
+    assert!(home.state_dir().join("notify").read_dir().is_err(), "nothing was sent");
+
+    // A session bus where zbus looks for it: ready (doctor does not connect to it).
+    let runtime = home.path().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let _bus = std::os::unix::net::UnixListener::bind(runtime.join("bus")).unwrap();
+    let run = Run::of(home.cmd().arg("doctor").env_remove("SSOFRESH_NOTIFY").env_remove("DBUS_SESSION_BUS_ADDRESS"));
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let f = finding(&run);
+    assert!(f.starts_with("note") && f.contains("ssofresh-notify-desktop") && f.contains("session bus at"), "{f}");
+
+    // A command, but no sh on PATH.
+    let run = Run::of(
+        home.cmd()
+            .arg("doctor")
+            .env("SSOFRESH_NOTIFY_COMMAND", "cat")
+            .env_remove("SSOFRESH_NOTIFY")
+            .env("PATH", "/nowhere"),
+    );
+    let f = finding(&run);
+    assert!(f.starts_with("problem") && f.contains("sh, which is not on PATH"), "{f}");
+    let run = Run::of(home.cmd().arg("doctor").env("SSOFRESH_NOTIFY_COMMAND", "cat").env_remove("SSOFRESH_NOTIFY"));
+    assert!(finding(&run).starts_with("note"), "{}", run.stdout);
 }

@@ -4,8 +4,16 @@ use crate::common::aws::*;
 use crate::common::*;
 use serde_json::Value;
 
-const VARS: [&str; 5] =
-    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID"];
+/// The credentials, then the region of profile dev.
+const VARS: [&str; 7] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCOUNT_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+];
 
 fn expected(c: &RoleCreds) -> Vec<String> {
     vec![
@@ -14,6 +22,8 @@ fn expected(c: &RoleCreds) -> Vec<String> {
         c.session_token.clone(),
         c.expiration(),
         ACCOUNT.to_string(),
+        "us-east-1".into(),
+        "us-east-1".into(),
     ]
 }
 
@@ -160,6 +170,7 @@ fn configure_prints_a_block_with_the_absolute_path() {
             "[profile dev-cp]".to_string(),
             format!("credential_process = {} credential-process --profile dev", exe.display()),
             "region = us-east-1".to_string(),
+            "ssofresh_generated = true".to_string(),
         ]
     );
     assert!(exe.is_absolute());

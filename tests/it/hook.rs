@@ -224,11 +224,11 @@ fn configuration_problems_are_said_once_not_at_every_prompt() {
     {
         let home = Home::new();
         let config = home.path().join(".aws/config");
-        // An unreadable config (a directory where the file should be, which stops root too).
+        // An unusable config (a directory where the file should be, which stops root too).
         std::fs::remove_file(&config).unwrap();
         std::fs::create_dir(&config).unwrap();
         let first = Run::of(&mut hook(&home, "http://127.0.0.1:9"));
-        assert!(first.stderr.contains("cannot read the AWS config"), "{}", first.stderr);
+        assert!(first.stderr.contains("is a directory, not a file"), "{}", first.stderr);
         assert_eq!(Run::of(&mut hook(&home, "http://127.0.0.1:9")).stderr, "");
     }
 }

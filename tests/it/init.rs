@@ -108,14 +108,17 @@ fn hooks_name_the_binary_by_path_only_when_path_does_not_find_it() {
     }
 }
 
-/// The command in a hook script that runs the binary, without what the shell wraps around it
-/// and without `--print-next` (which bash and zsh add to skip prompts).
+/// The command in a hook script that runs the binary, without what the shell wraps around it,
+/// without `--print-next` (which bash and zsh add to skip prompts) and without the shell's id
+/// (every hook passes it; `shell::each_shell_hears_the_relogin_hint_once_and_again_at_expiry`).
 fn hook_line(script: &str) -> String {
     let line =
         script.lines().find(|l| l.contains(" hook --shell ")).unwrap_or_else(|| panic!("no hook line:\n{script}"));
     let start = line.find("command ").unwrap();
     let end = line[start..].find(')').map(|i| start + i).unwrap_or(line.len());
-    line[start..end].trim().replace(" --print-next", "")
+    let line = line[start..end].trim().replace(" --print-next", "");
+    assert!(line.contains(" --shell-id "), "no shell id: {line}");
+    line.replace(" --shell-id \"$_ssofresh_shell\"", "").replace(" --shell-id $_ssofresh_shell", "")
 }
 
 // Not on Windows: reads the POSIX shells' hooks; the PowerShell hook has its own test.
@@ -127,7 +130,7 @@ fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
         Run::of(init(&home).args(["zsh", "--session", "corp", "--profile", "dev", "--threshold", "30m", "--no-hints"]));
     assert_eq!(
         hook_line(&run.stdout),
-        "command ssofresh hook --shell zsh --session corp --profile dev --threshold 30m --no-hints"
+        "command ssofresh hook --shell zsh --session=corp --profile=dev --threshold 30m --no-hints"
     );
     // Read again at every prompt; baking them in would pin today's values.
     let run = Run::of(
@@ -145,7 +148,7 @@ fn init_bakes_in_options_given_on_the_command_line_but_not_the_environment() {
     let run = Run::of(init(&home).args(["zsh", "--session-duration", "8h,corp=12h", "--warn-before", "45m"]));
     assert_eq!(
         hook_line(&run.stdout),
-        "command ssofresh hook --shell zsh --session-duration 8h --session-duration 'corp=12h' --warn-before 45m"
+        "command ssofresh hook --shell zsh --session-duration 8h --session-duration corp=12h --warn-before 45m"
     );
     let run = Run::of(init(&home).arg("zsh").env("SSOFRESH_SESSION_DURATION", "8h"));
     assert_eq!(hook_line(&run.stdout), "command ssofresh hook --shell zsh");
@@ -264,7 +267,7 @@ fn systemd_units_verify_and_install_writes_exactly_them() {
     assert_eq!(get(&service, "Service", "Type"), Some("oneshot"));
     assert_eq!(
         get(&service, "Service", "ExecStart"),
-        Some(format!("{} tick --auto --quiet --session corp", env!("CARGO_BIN_EXE_ssofresh")).as_str())
+        Some(format!("{} tick --auto --quiet --session=corp", env!("CARGO_BIN_EXE_ssofresh")).as_str())
     );
     assert_eq!(
         get(&service, "Service", "Environment"),
@@ -454,7 +457,9 @@ fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
     assert!(script.contains(&format!("$global:_ssofresh_program = '{name}'\n")), "{script}");
     assert!(script.contains("-CommandType Application"), "{script}");
     assert!(
-        script.contains("$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--print-next')\n"),
+        script.contains(
+            "$global:_ssofresh_args = @('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next')\n"
+        ),
         "{script}"
     );
     // The prompt it finds is wrapped once, however often the script is loaded.
@@ -493,7 +498,7 @@ fn powershell_hook_wraps_the_prompt_once_and_keeps_the_last_status() {
     let run = Run::of(init(&home).arg("pwsh").args(AWKWARD));
     assert!(
         run.stdout.contains(
-            "@('hook', '--shell', 'powershell', '--print-next', '--session', 'o''brien \"x\" $HOME \\n', '--threshold', '30m', '--no-hints')\n"
+            "@('hook', '--shell', 'powershell', '--shell-id', $global:_ssofresh_shell, '--print-next', '--session=o''brien \"x\" $HOME \\n', '--threshold', '30m', '--no-hints')\n"
         ),
         "{}",
         run.stdout
@@ -611,8 +616,7 @@ fn schtasks_task_is_valid_and_runs_the_tick_as_this_user() {
                 "tick",
                 "--auto",
                 "--quiet",
-                "--session",
-                "corp",
+                "--session=corp",
                 "--config-file",
                 config.to_str().unwrap()
             ])

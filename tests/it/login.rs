@@ -656,6 +656,22 @@ fn stub_ok() -> Stub {
     stub(&idc(vec!["ok"]))
 }
 
+/// `ssofresh login | head -c0`: the login is saved, then the summary meets a closed pipe, which
+/// ends the command quietly with exit 0 (it used to panic, and abort in release builds).
+#[test]
+fn a_reader_that_is_gone_does_not_undo_or_crash_a_login() {
+    let home = Home::new();
+    let stub = stub_ok();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out =
+        login(&home, &stub.url).args(["--use-device-code"]).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("failed printing") && !stderr.contains(MARK), "{stderr}");
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+}
+
 #[test]
 fn which_session_to_log_in_to() {
     let home = Home::new();
@@ -800,6 +816,38 @@ fn nothing_else_starts_a_login() {
     }
     assert!(stub.requests().is_empty());
     assert!(!opened.exists(), "no browser was opened");
+}
+
+/// `--no-browser`, as the AWS CLI v2 has it: the URL and the code are printed, and nothing is
+/// opened, even where a browser could be (a desktop and $BROWSER).
+// Not on Windows: the stand-in browser is `touch`.
+#[cfg(not(windows))]
+#[test]
+fn no_browser_prints_the_url_and_code_and_opens_nothing() {
+    let home = Home::new();
+    let opened = home.path().join("opened");
+    let browser = format!("touch {}", opened.display());
+    for (args, env) in [(vec!["--no-browser"], None), (vec![], Some("true"))] {
+        let stub = stub(&idc(vec!["pending", "ok"]));
+        let mut c = login(&home, &stub.url);
+        c.args(&args).args(["--sso-session", "corp"]).env("BROWSER", &browser).env("DISPLAY", ":0");
+        if let Some(v) = env {
+            c.env("SSOFRESH_NO_BROWSER", v);
+        }
+        let run = Run::of(&mut c);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(VERIFY_URI) && run.stderr.contains(USER_CODE), "{}", run.stderr);
+        assert!(!run.stderr.contains("Opened the page"), "{}", run.stderr);
+        assert_eq!(stub.count("/device_authorization"), 1, "the device code, which works from any device");
+        assert!(!opened.exists(), "a browser was opened");
+        std::fs::remove_file(home.token_path("corp")).unwrap();
+    }
+    // Without it, on the same desktop, the browser is opened (so the test above means something).
+    let stub = stub(&idc(vec!["ok"]));
+    let run =
+        Run::of(login(&home, &stub.url).args(["--use-device-code"]).env("BROWSER", &browser).env("DISPLAY", ":0"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(opened.exists(), "{}", run.stderr);
 }
 
 /// The real AWS CLI (v1, botocore) reads the token login wrote: portal and STS are stubbed.

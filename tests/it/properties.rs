@@ -215,3 +215,221 @@ proptest! {
         }
     }
 }
+
+// ---- config edits (`configure … --write`) ----
+
+use ssofresh::aws::config_edit::{set_keys, Section};
+
+/// One line of a generated config, and whether an edit of `target` may change it (a key the
+/// edit sets, inside one of the target's sections).
+#[derive(Debug, Clone)]
+enum Gen {
+    Blank(String),
+    Comment(String),
+    Header(String),
+    Key {
+        key: String,
+        sep: String,
+        value: String,
+    },
+    /// An indented line under the previous (unmanaged) key: `s3 =` / `  max = 20`.
+    Nested(String),
+}
+
+const MANAGED: [&str; 3] = ["sso_start_url", "sso_region", "sso_registration_scopes"];
+
+fn gen_line() -> impl Strategy<Value = Gen> {
+    let names = prop_oneof![Just("corp".to_string()), Just("other".to_string()), "[a-z][a-z0-9-]{0,6}"];
+    let header = (0usize..6, names, "[ ]{0,2}", prop_oneof![Just(String::new()), Just("  # note".to_string())])
+        .prop_map(|(kind, name, pad, trail)| match kind {
+            0 | 1 => format!("[sso-session{pad} {name}]{trail}"),
+            2 | 3 => format!("[profile {name}]{trail}"),
+            4 => "[default]".to_string(),
+            _ => format!("[services {name}]"),
+        });
+    let key = prop_oneof![
+        Just("sso_start_url".to_string()),
+        Just("sso_region".to_string()),
+        Just("sso_registration_scopes".to_string()),
+        Just("region".to_string()),
+        Just("sso_session".to_string()),
+        "x_[a-z]{1,6}",
+        "Unknown_[A-Za-z]{1,4}",
+    ];
+    let sep = prop_oneof![Just(" = ".to_string()), Just("=".to_string()), Just("  =\t".to_string())];
+    // Printable values, never ending in blanks (configparser strips them) nor starting with one,
+    // and without `\\`: rust-ini (ssofresh's reader) joins a line ending in one with the next,
+    // which configparser does not.
+    let value = "[!-\\[\\]-~]([ -\\[\\]-~]{0,16}[!-\\[\\]-~])?";
+    prop_oneof![
+        3 => (key, sep, value).prop_map(|(key, sep, value)| Gen::Key { key, sep, value }),
+        2 => header.prop_map(Gen::Header),
+        1 => "[ \t]{0,2}".prop_map(Gen::Blank),
+        1 => "[#;][ -~]{0,20}".prop_map(Gen::Comment),
+        1 => "  [a-z_]{1,8} = [a-z0-9]{1,6}".prop_map(Gen::Nested),
+    ]
+}
+
+/// Lines that make a config both configparser and ssofresh read: nested lines only right after
+/// an unmanaged key or another nested line; no key before the first header; no key twice in a
+/// section (botocore refuses duplicates).
+fn well_formed(lines: Vec<Gen>) -> Vec<Gen> {
+    let mut out: Vec<Gen> = Vec::new();
+    let mut in_section = false;
+    let mut keys: Vec<String> = Vec::new();
+    let mut headers: Vec<String> = Vec::new();
+    for l in lines {
+        match &l {
+            Gen::Header(h) => {
+                let inner = h[1..h.rfind(']').unwrap()].split_whitespace().collect::<Vec<_>>().join(" ");
+                if headers.contains(&inner) {
+                    continue;
+                }
+                headers.push(inner);
+                in_section = true;
+                keys.clear();
+            }
+            Gen::Key { key, .. } => {
+                let k = key.to_lowercase();
+                if !in_section || keys.contains(&k) {
+                    continue;
+                }
+                keys.push(k);
+            }
+            Gen::Nested(_) => match out.last() {
+                Some(Gen::Key { key, .. }) if !MANAGED.contains(&key.as_str()) => {}
+                Some(Gen::Nested(_)) => {}
+                _ => continue,
+            },
+            Gen::Blank(_) | Gen::Comment(_) => {}
+        }
+        out.push(l);
+    }
+    out
+}
+
+fn gen_config() -> impl Strategy<Value = (Vec<Gen>, bool, bool)> {
+    (prop::collection::vec(gen_line(), 0..40).prop_map(well_formed), any::<bool>(), any::<bool>())
+}
+
+fn config_text(lines: &[Gen], crlf: bool, final_newline: bool) -> Vec<String> {
+    let nl = if crlf { "\r\n" } else { "\n" };
+    let n = lines.len();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let body = match l {
+                Gen::Blank(s) | Gen::Comment(s) | Gen::Header(s) | Gen::Nested(s) => s.clone(),
+                Gen::Key { key, sep, value } => format!("{key}{sep}{value}"),
+            };
+            let end = if i + 1 == n && !final_newline { "" } else { nl };
+            body + end
+        })
+        .collect()
+}
+
+/// Which lines an edit of `target` may touch: the keys it sets, inside the target's sections.
+fn managed_lines(lines: &[Gen], target: &str, set: &[&str]) -> Vec<bool> {
+    let mut inside = false;
+    lines
+        .iter()
+        .map(|l| match l {
+            Gen::Header(h) => {
+                let inner: Vec<&str> = h[1..h.rfind(']').unwrap()].split_whitespace().collect();
+                inside = inner == ["sso-session", target];
+                false
+            }
+            Gen::Key { key, .. } => inside && set.contains(&key.as_str()),
+            _ => false,
+        })
+        .collect()
+}
+
+fn split_lines(text: &str) -> Vec<String> {
+    text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+/// A config (lines, CRLF, final newline), the session to edit, and which keys get which value.
+type EditCase = ((Vec<Gen>, bool, bool), String, Vec<(usize, String)>);
+
+fn edit_case() -> impl Strategy<Value = EditCase> {
+    let target = prop_oneof![Just("corp".to_string()), Just("other".to_string()), Just("new".to_string())];
+    let keys = prop::collection::btree_map(0usize..3, "[a-z0-9:/.-]{1,24}", 1..4)
+        .prop_map(|m| m.into_iter().collect::<Vec<_>>());
+    (gen_config(), target, keys)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Setting keys of one sso-session keeps every other line byte for byte and in order (a
+    /// comment, a key ssofresh does not know, another session's keys, the line endings); what
+    /// changes is only the managed keys of that session, a header and a blank line when it is
+    /// new. The result reads back with the new values and everything else as it was, and a
+    /// second edit changes nothing.
+    #[test]
+    fn config_edits_keep_every_other_byte(((lines, crlf, final_nl), target, keys) in edit_case()) {
+        let orig_lines = config_text(&lines, crlf, final_nl);
+        let orig: String = orig_lines.concat();
+        let keys: Vec<(&str, &str)> = keys.iter().map(|(i, v)| (MANAGED[*i], v.as_str())).collect();
+        let section = Section::SsoSession(target.clone());
+        let out = set_keys(&orig, &section, &keys).unwrap();
+
+        // Kept: every unmanaged line, in order, byte for byte (the last one may gain a newline).
+        let set: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        let managed = managed_lines(&lines, &target, &set);
+        let kept: Vec<String> = orig_lines
+            .iter()
+            .zip(&managed)
+            // A last line that is empty and unterminated is no line at all.
+            .filter(|(l, m)| !**m && !l.is_empty())
+            .map(|(l, _)| l.trim_end_matches(['\r', '\n']).to_string())
+            .collect();
+        let got = split_lines(&out);
+        let mut it = got.iter().map(|l| l.trim_end_matches(['\r', '\n']).to_string()).peekable();
+        let mut extra: Vec<String> = Vec::new();
+        for want in &kept {
+            loop {
+                match it.next() {
+                    Some(l) if &l == want => break,
+                    Some(l) => extra.push(l),
+                    None => return Err(TestCaseError::fail(format!("line {want:?} lost:\n{orig}\n---\n{out}"))),
+                }
+            }
+        }
+        extra.extend(it);
+        // Added or changed: only `key = value` of the keys set, the new header, one blank line.
+        let header = format!("[sso-session {target}]");
+        for l in &extra {
+            let ok = l.is_empty() || *l == header || keys.iter().any(|(k, v)| {
+                l.to_lowercase().starts_with(k) && l.ends_with(v) && l[k.len()..l.len() - v.len()].trim() == "="
+            });
+            prop_assert!(ok, "unexpected line {:?}:\n{}\n---\n{}", l, orig, out);
+        }
+        // Line endings: every line the edit wrote ends like the file's first line.
+        if orig.contains("\r\n") {
+            prop_assert!(!out.replace("\r\n", "").contains('\n'), "a bare LF in a CRLF file:\n{:?}", out);
+        }
+
+        // Read back: the session has the new values; every other section is as it was.
+        let before = AwsConfig::parse(&orig).unwrap();
+        let after = AwsConfig::parse(&out).unwrap();
+        let s = after.sessions.iter().find(|s| s.name == target).expect("the session exists");
+        for (k, v) in &keys {
+            let got = match *k {
+                "sso_start_url" => &s.start_url,
+                "sso_region" => &s.region,
+                _ => &s.registration_scopes,
+            };
+            prop_assert_eq!(got.as_deref(), Some(*v));
+        }
+        let others = |c: &AwsConfig| c.sessions.iter().filter(|s| s.name != target).cloned().collect::<Vec<_>>();
+        prop_assert_eq!(others(&before), others(&after));
+        prop_assert_eq!(&before.profiles, &after.profiles);
+        prop_assert_eq!(&before.services, &after.services);
+
+        // Idempotent.
+        prop_assert_eq!(set_keys(&out, &section, &keys).unwrap(), out);
+    }
+}

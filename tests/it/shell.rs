@@ -280,19 +280,41 @@ fn aliases_and_functions_named_ssofresh_are_ignored() {
     }
 }
 
+/// Each shell hears the re-login hint once, not at every prompt — and not only the first shell
+/// of the hour, as when one memo served every shell — then once more when the token expires.
 #[test]
-fn the_relogin_hint_comes_once_not_at_every_prompt() {
+fn each_shell_hears_the_relogin_hint_once_and_again_at_expiry() {
     for sh in piped_shells() {
         let home = Home::new();
         home.write_token("corp", &unrefreshable(4 * 60));
         let hook = init_script(&home, sh);
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:\n:", &[]);
-        let hints: Vec<&str> = out.stderr.lines().filter(|l| l.contains("ssofresh")).collect();
-        assert_eq!(hints.len(), 1, "{sh}: {}", out.stderr);
-        assert!(hints[0].contains("SSO session corp needs a new login") && hints[0].contains("run:"), "{}", hints[0]);
-        // Another shell within the hour: quiet.
-        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:", &[]);
-        assert!(!out.stderr.contains("ssofresh"), "{sh}: {}", out.stderr);
+        let hints = |out: &Out| -> Vec<String> {
+            // zsh writes its prompts to stderr too: a hint may follow one on the same line.
+            let starts = out.stderr.match_indices("ssofresh: ").map(|(i, _)| &out.stderr[i..]);
+            starts.map(|h| h.lines().next().unwrap_or_default().to_string()).collect()
+        };
+        // Two shells, each with four prompts.
+        for shell in ["first", "second"] {
+            let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:\n:\n:\n:", &[]);
+            let hints = hints(&out);
+            assert_eq!(hints.len(), 1, "{sh}, {shell} shell: {}", out.stderr);
+            assert!(
+                hints[0].contains("SSO session corp needs a new login") && hints[0].contains("run:"),
+                "{}",
+                hints[0]
+            );
+            assert!(hints[0].contains("expires in"), "{}", hints[0]);
+        }
+        // A third shell lives past the token's expiry (the clock moves on between prompts; the
+        // check is forced, as the shell's own clock has not moved): the news once more, once.
+        let later = iso(5 * 60);
+        let script = format!(
+            "eval \"$HOOK\"\n:\n:\nexport SSOFRESH_TEST_NOW={later}\n_ssofresh_next=0\n:\n_ssofresh_next=0\n:\n_ssofresh_next=0\n:"
+        );
+        let out = piped(sh, &home, "http://127.0.0.1:9", &hook, &script, &[]);
+        let hints = hints(&out);
+        assert_eq!(hints.len(), 2, "{sh}: {}", out.stderr);
+        assert!(hints[0].contains("expires in") && hints[1].contains("expired"), "{sh}: {hints:?}");
         // Hints off in init: quiet even when due.
         std::fs::remove_dir_all(home.state_dir().join("hints")).unwrap();
         let quiet = Run::of(home.cmd().env("PATH", path_var()).args(["init", sh, "--no-hints"])).stdout;
@@ -332,6 +354,136 @@ fn a_session_name_that_needs_quoting_reaches_the_hook_intact() {
         let hook = Run::of(home.cmd().env("PATH", path_var()).args(["init", sh, "--session", name])).stdout;
         let out = piped(sh, &home, "http://127.0.0.1:9", &hook, "eval \"$HOOK\"\n:", &[]);
         assert!(out.stderr.contains("unknown sso-session 'o'brien $x'"), "{sh}: {}", out.stderr);
+    }
+}
+
+/// Sessions whose names a command line could misread — a comma (a list to `--session`), a
+/// leading `-` (a flag), a space, a `$(…)` — are refreshed from a real shell's prompt: by the
+/// hook that watches every session, and by one `init` baked the names into. The hook used to
+/// start `tick --session a,b` (two unknown sessions) or `tick --session -x` (a bad flag), and
+/// nothing was refreshed, silently.
+#[test]
+fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_prompt() {
+    let headers = [("a,b", "a,b"), ("-x", "-x"), ("x y", "\"x y\""), ("$(id)", "$(id)")];
+    let setup = || {
+        let home = Home::new();
+        let mut config = String::new();
+        for (name, header) in headers {
+            config += &format!(
+                "[sso-session {header}]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\
+                 sso_registration_scopes = sso:account:access\n"
+            );
+            home.write_token(name, &token(4 * 60));
+        }
+        home.config(&config);
+        home
+    };
+    let all_refreshed =
+        |home: &Home| headers.iter().all(|(name, _)| home.read_token(name)["accessToken"] == NEW_ACCESS);
+    for sh in piped_shells() {
+        // Every session, unnamed.
+        let home = setup();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+        let out = piped(sh, &home, &stub.url, &init_script(&home, sh), "eval \"$HOOK\"\n:", &[]);
+        assert_eq!(out.code, 0, "{sh}: {}", out.stderr);
+        assert!(
+            wait_until(Duration::from_secs(20), || all_refreshed(&home)),
+            "{sh}: not all refreshed\n{}",
+            out.stderr
+        );
+        assert_eq!(stub.count("/token"), 4, "{sh}");
+        // Named to init, as a user would type them (`--exact-names` keeps the comma).
+        let home = setup();
+        let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+        let init = Run::of(home.cmd().env("PATH", path_var()).args([
+            "init",
+            sh,
+            "--session=-x",
+            "--session",
+            "x y",
+            "--session",
+            "$(id)",
+            "--exact-names",
+            "--session",
+            "a,b",
+        ]));
+        assert_eq!(init.code, 0, "{}", init.stderr);
+        let out = piped(sh, &home, &stub.url, &init.stdout, "eval \"$HOOK\"\n:", &[]);
+        assert!(
+            wait_until(Duration::from_secs(20), || all_refreshed(&home)),
+            "{sh}: not all refreshed\n{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("ssofresh:"), "{sh}: {}", out.stderr);
+        assert!(!home.path().join("uid=0(root)").exists());
+    }
+}
+
+/// The same names in a crontab line run by `sh`, and in the hints' commands.
+#[test]
+fn odd_session_names_survive_scheduler_lines_and_hints() {
+    let home = Home::new();
+    let names = ["a,b", "-x", "x y", "$(id)"];
+    let mut config = String::new();
+    for (name, header) in names.iter().zip(["a,b", "-x", "\"x y\"", "$(id)"]) {
+        config += &format!(
+            "[sso-session {header}]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        );
+        home.write_token(name, &token(4 * 60));
+    }
+    home.config(&config);
+    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
+    let run = Run::of(home.cmd().args([
+        "init",
+        "cron",
+        "--session=-x",
+        "--session",
+        "x y",
+        "--session",
+        "$(id)",
+        "--exact-names",
+        "--session",
+        "a,b",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.lines().find(|l| !l.starts_with('#')).unwrap();
+    let command = line.splitn(6, ' ').nth(5).unwrap().replace("\\%", "%");
+    let out = Command::new("/bin/sh")
+        .args(["-c", &command])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &stub.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{command}: {out:?}");
+    for name in names {
+        assert_eq!(home.read_token(name)["accessToken"], NEW_ACCESS, "{name}: {command}");
+    }
+    // The command a hint gives runs `ssofresh login` on that very session: as sh reads it.
+    for name in names {
+        let mut t = token(-60);
+        t.as_object_mut().unwrap().remove("refreshToken");
+        home.write_token(name, &t);
+    }
+    let run = Run::of(home.cmd().args(["status", "--check"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for name in names {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("ssofresh: {name}:")))
+            .unwrap_or_else(|| panic!("{name}: {}", run.stderr));
+        let cmd = line.rsplit_once("run: ").unwrap().1;
+        // The words sh makes of it: ssofresh, login, [--], the name.
+        let out = Command::new("/bin/sh")
+            .args(["-c", &format!("printf '%s\\n' {}", cmd.trim_start_matches("ssofresh "))])
+            .output()
+            .unwrap();
+        let words: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        assert_eq!(words.last().map(String::as_str), Some(name), "{cmd}");
+        assert_eq!(words[0], "login", "{cmd}");
+        assert!(words.len() == 2 || (words.len() == 3 && words[1] == "--"), "{cmd}: {words:?}");
     }
 }
 

@@ -106,7 +106,7 @@ fn fixture() -> Home {
             "session": "lapsed",
             "failures": 2,
             "backoff_until": iso(M + 30),
-            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect"},
+            "last_refresh": {"at": iso(-(M + 30)), "outcome": "transient", "error": "connect", "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"},
         }),
     );
     let p = home.write_token("ended", &tok("https://ended.awsapps.com/start", 4 * M + 30));
@@ -325,7 +325,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
     assert!(!never.stdout.contains('\x1b'));
     if cfg!(target_os = "linux") && require_tool("script") {
         // On a terminal, colour by default, and none with NO_COLOR.
-        let bin = env!("CARGO_BIN_EXE_ssofresh");
+        let bin = ssofresh_line();
         let tty = |no_color: bool| {
             let mut c = home.cmd();
             c.env_remove("NO_COLOR");
@@ -333,7 +333,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
                 c.env("NO_COLOR", "1");
             }
             c.env("TERM", "xterm").env("SSOFRESH_TEST_NOW", NOW);
-            c.args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]);
+            // The environment `home.cmd()` sets up, for `script` to run ssofresh in.
             let mut c2 = std::process::Command::new("script");
             c2.env_clear();
             for (k, v) in c.get_envs() {
@@ -341,7 +341,7 @@ fn colour_and_symbols_only_when_asked_or_on_a_terminal() {
                     c2.env(k, v);
                 }
             }
-            c2.args(c.get_args()).stdin(std::process::Stdio::null());
+            c2.args(["-qec", &format!("{bin} status --session corp"), "/dev/null"]).stdin(std::process::Stdio::null());
             Run::of(&mut c2).stdout
         };
         assert!(tty(false).contains("\x1b["), "a terminal gets colour");
@@ -396,6 +396,7 @@ const SESSION_SCHEMA: &[(&str, &[&str])] = &[
     ("last_refresh", &["object", "null"]),
     ("last_login_at", &["string", "null"]),
     ("backoff_until", &["string", "null"]),
+    ("failures", &["int"]),
     ("cache_file", &["string"]),
 ];
 
@@ -448,7 +449,12 @@ fn json_schema_for_every_state() {
         if let Some(lr) = s["last_refresh"].as_object() {
             schema(
                 &s["last_refresh"],
-                &[("time", &["string"]), ("outcome", &["string"]), ("error", &["string", "null"])],
+                &[
+                    ("time", &["string"]),
+                    ("outcome", &["string"]),
+                    ("error", &["string", "null"]),
+                    ("message", &["string", "null"]),
+                ],
                 name,
             );
             assert!(lr["time"].as_str().unwrap().ends_with('Z'));
@@ -472,9 +478,11 @@ fn json_schema_for_every_state() {
     assert!((3 * H + 12 * M + 30..3 * H + 13 * M + 30).contains(&ago), "{ago}");
     assert_eq!(
         by("lapsed")["last_refresh"],
-        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect"})
+        json!({"time": by("lapsed")["last_refresh"]["time"], "outcome": "transient", "error": "connect",
+               "message": "cannot connect to https://oidc.us-east-1.amazonaws.com/token"})
     );
     assert!(by("lapsed")["backoff_until"].is_string());
+    assert_eq!((&by("lapsed")["failures"], &by("corp")["failures"]), (&json!(2), &json!(0)));
     assert_eq!(by("ended")["last_refresh"]["error"], "invalid_grant");
     assert_eq!(by("old")["kind"], "legacy-profile");
     assert_eq!(by("old")["profiles"], json!(["old"]));
@@ -604,10 +612,10 @@ fn check_exit_codes() {
     home.config("[profile static]\nregion = us-east-1\n");
     let run = status(&home, &["--check"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("aws configure sso"), "{}", run.stderr);
+    assert!(run.stderr.contains("ssofresh configure sso-session NAME --start-url"), "{}", run.stderr);
     // Shown, not judged, without --check.
     assert_eq!(status(&home, &[]).code, 0);
-    assert!(status(&home, &[]).stdout.contains("aws configure sso"));
+    assert!(status(&home, &[]).stdout.contains("ssofresh configure sso-session NAME --start-url"));
     // A config that cannot be read is exit 2, with or without --check.
     std::fs::write(home.path().join(".aws/config"), "[profile x\nbroken").unwrap();
     for args in [vec![], vec!["--check"], vec!["--json"]] {
@@ -677,4 +685,60 @@ fn a_refresh_shows_in_status_and_in_the_log() {
     assert_eq!(lines[1]["outcome"], "ok");
     assert_eq!(lines[1]["expires_at"], home.read_token("corp")["expiresAt"]);
     assert!(lines[1]["duration_ms"].is_u64() && lines[1]["attempts"] == 1);
+}
+
+/// After a new login, status no longer shows what happened to the old one ("last refresh
+/// rejected", a back-off): neither before ssofresh has noticed the login (the AWS CLI wrote
+/// it) nor after (a tick recorded it, and forgot the old login's refresh).
+#[test]
+fn a_new_login_clears_what_the_old_one_left() {
+    let home = Home::new();
+    home.config(STATUS_CONFIG);
+    home.write_token("corp", &tok("https://corp.awsapps.com/start", 30 * M));
+    home.write_state(
+        "corp",
+        &json!({
+            "session": "corp",
+            "rejected": {"refresh_token_fingerprint": fingerprint(REFRESH), "error": "invalid_grant", "at": iso(-(2 * M))},
+            "failures": 3,
+            "backoff_until": iso(5 * M),
+            "last_refresh": {"at": iso(-(2 * M)), "outcome": "relogin", "error": "invalid_grant"},
+            "seen_login": fingerprint(REFRESH),
+            "login_at": iso(-(5 * H)),
+        }),
+    );
+    let before = status(&home, &["--session", "corp"]);
+    assert!(
+        before.stdout.contains("re-login required") && before.stdout.contains("rejected: invalid_grant"),
+        "{}",
+        before.stdout
+    );
+
+    // A new login, by the AWS CLI: another refresh token.
+    let mut t = tok("https://corp.awsapps.com/start", 8 * H);
+    t["refreshToken"] = json!(NEW_REFRESH);
+    home.write_token("corp", &t);
+    let check = |when: &str| {
+        let run = status(&home, &["--session", "corp"]);
+        assert!(run.stdout.starts_with("corp: valid"), "{when}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("last refresh") && !run.stdout.contains("invalid_grant"),
+            "{when}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("back"), "{when}: {}", run.stdout);
+        let v: Value = serde_json::from_str(&status(&home, &["--json", "--session", "corp"]).stdout).unwrap();
+        let s = &v["sessions"][0];
+        assert_eq!((&s["last_refresh"], &s["backoff_until"]), (&Value::Null, &Value::Null), "{when}: {s}");
+    };
+    check("before ssofresh noticed the login");
+    let tick = Run::of(home.cmd().args(["tick"]).env("SSOFRESH_TEST_NOW", NOW));
+    assert_eq!(tick.code, 0, "{}", tick.stderr);
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(home.state_dir().join(format!("sessions/{}.json", sha1_hex("corp")))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["seen_login"], json!(fingerprint(NEW_REFRESH)));
+    assert!(state.get("last_refresh").is_none() && state.get("rejected").is_none(), "{state}");
+    check("after a tick recorded the login");
 }

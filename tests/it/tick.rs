@@ -452,6 +452,108 @@ fn a_session_without_any_region_is_a_configuration_error() {
     assert_eq!(stub.count("/token"), 1);
 }
 
+/// A pseudo-terminal: the master to read, and the slave for a child's stderr.
+#[cfg(target_os = "linux")]
+fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the standard pty calls; the fds are checked and handed to File once each.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(master)).to_owned();
+        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(slave >= 0, "open {name:?}");
+        (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave))
+    }
+}
+
+/// A tick run by hand on a terminal, offline: each failed attempt is shown as it happens, with
+/// the short schedule a waiting person gets (2 s, 4 s, 6 s instead of 10 s, 20 s, 30 s); with
+/// --auto the schedule stays. Once the line is there the tick is stopped: what it says is the
+/// test, not its waiting.
+#[cfg(target_os = "linux")]
+#[test]
+fn by_hand_on_a_terminal_each_attempt_is_shown_with_a_short_schedule() {
+    use std::io::{BufRead, BufReader};
+    for (extra, pause) in [(&[][..], "2s"), (&["--auto"][..], "10s")] {
+        let home = due_home();
+        let (master, slave) = pty();
+        let mut child = home
+            .cmd_at(&refused_url())
+            .env_remove("SSOFRESH_RETRY_BACKOFF")
+            .arg("tick")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(slave)
+            .spawn()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(master).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(20));
+        let _ = child.kill();
+        let _ = child.wait();
+        let line = line.unwrap_or_else(|_| panic!("{extra:?}: nothing on the terminal"));
+        assert!(!line.contains(MARK), "{line}");
+        assert!(line.starts_with("ssofresh: corp: attempt 1 failed ("), "{extra:?}: {line}");
+        assert!(
+            line.contains("connect") && line.trim_end().ends_with(&format!("; retrying in {pause}")),
+            "{extra:?}: {line}"
+        );
+    }
+    // Not on a terminal (cron, a pipe): no attempt lines, only the outcome.
+    let home = due_home();
+    let run = Run::of(home.cmd_at(&refused_url()).args(["tick", "--max-retry-attempts", "2"]));
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains("attempt 1 failed"), "{}", run.stderr);
+}
+
+/// Times people read carry the zone's name, as `date +%Z` gives it, not chrono's `+00:00`: a
+/// POSIX TZ (`XYZ-3`: three hours east, named XYZ) needs no zone database, so the words are
+/// known before the run; so do a named zone's (Europe/Berlin in July: CEST) where the
+/// database is installed.
+// Windows has no TZ variable: the zone there is the system's, named by its offset.
+#[cfg(unix)]
+#[test]
+fn times_name_their_zone() {
+    let home = Home::new();
+    // Due at the pinned time: the refreshed token expires an hour after it.
+    let mut t = token(0);
+    t["expiresAt"] = json!("2026-07-01T12:05:00Z");
+    home.write_token("corp", &t);
+    let stub = Stub::always(Reply::token(NEW_ACCESS, None, 3600));
+    let run =
+        Run::of(home.cmd_at(&stub.url).arg("tick").env("TZ", "XYZ-3").env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The pinned clock runs on from its start, so "1h left" may be "59m left".
+    assert!(run.stdout.starts_with("corp: refreshed; valid until 16:00 XYZ ("), "{}", run.stdout);
+    let status = Run::of(
+        home.cmd()
+            .args(["status", "--activity", "0"])
+            .env("TZ", "XYZ-3")
+            .env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"),
+    );
+    let token_line =
+        |out: &str| out.lines().find(|l| l.trim_start().starts_with("token ")).unwrap_or_default().to_string();
+    assert!(status.stdout.starts_with("corp: valid\n"), "{}", status.stdout);
+    assert!(token_line(&status.stdout).ends_with("(until 16:00 XYZ)"), "{}", status.stdout);
+    assert!(status.stdout.contains("  session ends  ~23:00 XYZ, in "), "{}", status.stdout);
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        let status = Run::of(
+            home.cmd()
+                .args(["status", "--activity", "0"])
+                .env("TZ", "Europe/Berlin")
+                .env("SSOFRESH_TEST_NOW", "2026-07-01T12:00:00Z"),
+        );
+        assert!(token_line(&status.stdout).ends_with("(until 15:00 CEST)"), "{}", status.stdout);
+    }
+}
+
 /// Windows will not replace a file another program has open without sharing delete, as
 /// Python's `open()` (botocore reading the token) has it: the tick retries for a moment, then
 /// leaves the file whole and no temp file behind, exits 1, and the next tick refreshes.

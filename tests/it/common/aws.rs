@@ -244,3 +244,18 @@ pub fn require_python_module(module: &str) -> bool {
     }
     ok
 }
+
+/// The AWS CLI v2 (`SSOFRESH_TEST_AWS2`: .ci/run installs it from ../shared/wheels). Like
+/// `require_tool`: in CI a missing one fails the test; elsewhere the test is skipped.
+pub fn require_aws2() -> Option<PathBuf> {
+    match std::env::var_os("SSOFRESH_TEST_AWS2").map(PathBuf::from).filter(|p| p.exists()) {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("SSOFRESH_TEST_AWS2 does not name the AWS CLI v2; .ci/run must install it")
+        }
+        None => {
+            eprintln!("notice: SSOFRESH_TEST_AWS2 is not set; skipping the AWS CLI v2 checks (CI fails instead)");
+            None
+        }
+    }
+}

@@ -319,6 +319,44 @@ pub const CONFIG: &str = "[default]\nregion = us-east-1\n\n\
 [profile static]\nregion = us-east-1\n\n\
 [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
 
+/// What the tests prefix the binary under test with (`SSOFRESH_TEST_RUNNER`, words split on
+/// spaces): an emulator such as `qemu-aarch64` when the suite is cross-built. Cargo runs the
+/// test binary itself through its runner (`CARGO_TARGET_<TRIPLE>_RUNNER`), but the `ssofresh`
+/// that test binary starts is foreign code too, and without binfmt_misc (containers, most CI
+/// machines) the kernel cannot start it by itself.
+pub fn runner() -> Vec<String> {
+    std::env::var("SSOFRESH_TEST_RUNNER").unwrap_or_default().split_whitespace().map(str::to_string).collect()
+}
+
+/// How many times longer the default timeouts are: 10 under an emulator. Emulated code runs
+/// many times slower, and a test that starts two dozen emulated processes on a small machine
+/// (tick::concurrent_ticks_make_one_request) left the waiters' 3 s too little for the holder to
+/// finish, though nothing was wrong. Tests that are about a timeout set their own.
+pub fn patience() -> u32 {
+    if runner().is_empty() {
+        1
+    } else {
+        10
+    }
+}
+
+/// The binary under test, through the runner if there is one.
+pub fn ssofresh_cmd() -> std::process::Command {
+    let mut words = runner();
+    words.push(env!("CARGO_BIN_EXE_ssofresh").to_string());
+    let mut c = std::process::Command::new(&words[0]);
+    c.args(&words[1..]);
+    c
+}
+
+/// The command line that starts the binary under test, for a shell (no quoting: neither the
+/// runner nor cargo's target directory has spaces in CI).
+pub fn ssofresh_line() -> String {
+    let mut words = runner();
+    words.push(env!("CARGO_BIN_EXE_ssofresh").to_string());
+    words.join(" ")
+}
+
 /// A temporary HOME with an AWS config; commands run with a clean environment.
 pub struct Home {
     pub dir: tempfile::TempDir,
@@ -389,12 +427,12 @@ impl Home {
     }
     /// `ssofresh` with only PATH and HOME from outside: no proxy, no AWS variables.
     pub fn cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ssofresh"));
+        let mut c = ssofresh_cmd();
         c.env_clear()
             .envs(self.os_env())
             .env("SSOFRESH_RETRY_BACKOFF", "0")
-            .env("SSOFRESH_TIMEOUT", "3s")
-            .env("SSOFRESH_CONNECT_TIMEOUT", "2s")
+            .env("SSOFRESH_TIMEOUT", format!("{}s", 3 * patience()))
+            .env("SSOFRESH_CONNECT_TIMEOUT", format!("{}s", 2 * patience()))
             .env("NO_COLOR", "1")
             // No desktop notifications from tests, even on a developer's desktop: tests that
             // want them choose a backend (tests/it/notify.rs).
