@@ -8,6 +8,7 @@
 //! without case), a line indented deeper than its key continues the key's value, and an
 //! indented `[…]` there is such a continuation, not a header.
 
+use crate::aws::ini::{self, Kind as SectionKind};
 use crate::sys::{fs, guard, lock};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,14 +32,13 @@ impl Section {
         }
     }
 
-    /// Whether a header's text (between `[` and `]`) names this section, as `AwsConfig::parse`
-    /// reads it (`[profile default]` is the default profile too).
+    /// Whether a header's text (between `[` and `]`) names this section, as botocore and
+    /// `AwsConfig::parse` read it (`aws::ini::section`: `[profile default]` is the default
+    /// profile too, `[ profile x]` is no profile).
     fn is_named_by(&self, inner: &str) -> bool {
-        let mut words = inner.split_whitespace();
-        match (words.next(), words.next(), words.next()) {
-            (Some("sso-session"), Some(n), None) => matches!(self, Section::SsoSession(s) if s == n),
-            (Some("profile"), Some(n), None) => matches!(self, Section::Profile(s) if s == n),
-            (Some("default"), None, None) => matches!(self, Section::Profile(s) if s == "default"),
+        match ini::section(inner) {
+            Some((SectionKind::SsoSession, n)) => matches!(self, Section::SsoSession(s) if *s == n),
+            Some((SectionKind::Profile, n)) => matches!(self, Section::Profile(s) if *s == n),
             _ => false,
         }
     }
