@@ -179,7 +179,14 @@ impl AwsConfig {
             _ => false,
         };
         let ini = Ini::parse_keeping(text, &keep).map_err(|e| e.to_string())?;
-        let defaults = ini.defaults();
+        // [DEFAULT]'s keys that can matter, once: each section takes them (and a big
+        // [DEFAULT] times many sections must not be a product).
+        let (mut probe_session, mut probe_profile) = (SsoSession::default(), Profile::default());
+        let for_sessions: Vec<&Entry<'_>> =
+            ini.defaults().iter().filter(|e| probe_session.field(&ini::lower(e.key)).is_some()).collect();
+        let for_profiles: Vec<&Entry<'_>> =
+            ini.defaults().iter().filter(|e| probe_profile.field(&ini::lower(e.key)).is_some()).collect();
+        let for_services: Vec<&Entry<'_>> = ini.defaults().iter().filter(|e| ini.is_nested(e)).collect();
         let mut cfg = AwsConfig::default();
         for (section, entries) in ini.sections() {
             let Some((kind, name)) = ini::section(section.header) else { continue };
@@ -189,19 +196,19 @@ impl AwsConfig {
                         name,
                         ..Default::default()
                     });
-                    fill(&ini, defaults, entries, s, SsoSession::field);
+                    fill(&ini, &for_sessions, entries, s, SsoSession::field);
                 }
                 Kind::Profile => {
                     let p = slot(&mut cfg.profiles, &mut cfg.profile_index, &name, |name| Profile {
                         name,
                         ..Default::default()
                     });
-                    fill(&ini, defaults, entries, p, Profile::field);
+                    fill(&ini, &for_profiles, entries, p, Profile::field);
                 }
                 Kind::Services if only.is_none() => {
                     // A later section of the same name replaces the earlier one, as in botocore.
                     let mut services = Services::new();
-                    for e in defaults.iter().chain(entries) {
+                    for e in for_services.iter().copied().chain(entries) {
                         let key = ini::lower(e.key).into_owned();
                         match ini.nested(e).filter(|_| ini.is_nested(e)) {
                             Some(pairs) => {
@@ -330,12 +337,12 @@ fn slot<'l, T>(
 /// string). Keys are matched in lower case, as configparser stores them.
 fn fill<T>(
     ini: &Ini<'_>,
-    defaults: &[Entry<'_>],
+    defaults: &[&Entry<'_>],
     entries: &[Entry<'_>],
     target: &mut T,
     field: for<'t> fn(&'t mut T, &str) -> Option<&'t mut Option<String>>,
 ) {
-    for e in defaults.iter().chain(entries) {
+    for e in defaults.iter().copied().chain(entries) {
         let Some(slot) = field(target, &ini::lower(e.key)) else { continue };
         *slot = if ini.is_nested(e) { None } else { Some(ini.text(e).into_owned()).filter(|v| !v.is_empty()) };
     }
