@@ -469,6 +469,21 @@ mod tests {
     }
 
     #[test]
+    fn the_section_edited_is_the_one_botocore_reads() {
+        // `[ sso-session corp]` is no session to botocore (nor to `AwsConfig::parse`): the edit
+        // adds the real one rather than changing a section nothing reads.
+        let text = "[ sso-session corp]\nsso_region = x\n";
+        let got = set_keys(text, &session("corp"), &[("sso_region", "eu-west-1")]).unwrap();
+        assert_eq!(got, format!("{text}\n[sso-session corp]\nsso_region = eu-west-1\n"));
+        let cfg = crate::aws::config::AwsConfig::parse(&got).unwrap();
+        assert_eq!(cfg.session("corp").and_then(|s| s.region.as_deref()), Some("eu-west-1"));
+        // A quoted name is the name botocore splits out.
+        let text = "[sso-session \"corp\"]\nsso_region = x\n";
+        let got = set_keys(text, &session("corp"), &[("sso_region", "eu-west-1")]).unwrap();
+        assert_eq!(got, "[sso-session \"corp\"]\nsso_region = eu-west-1\n");
+    }
+
+    #[test]
     fn a_file_without_a_final_newline_gets_one_before_new_lines() {
         let got = set_keys("[profile a]\nregion = x", &Section::Profile("a".into()), &[("output", "json")]).unwrap();
         assert_eq!(got, "[profile a]\nregion = x\noutput = json\n");
