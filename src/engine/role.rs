@@ -271,9 +271,19 @@ pub fn credentials(
     // Temp files of writers killed mid-write; only on this path, never on a cache hit.
     crate::sys::fs::remove_stale_temps(&opts.cache_dir);
     let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
-    let cache_warning = role_cache::write(&path, &creds)
-        .err()
-        .map(|e| format!("{}: cannot cache the credentials in {}: {e}", spec.label(), path.display()));
+    // Nothing is lost when this fails (a reader holding the file open on Windows, a full
+    // disk): the credentials are served all the same, and the next call fetches new ones.
+    let cache_warning = role_cache::write(&path, &creds).err().map(|e| {
+        format!(
+            "{}: cannot cache the credentials in {}: {}; they were delivered all the same, and the next call fetches new ones",
+            spec.label(),
+            path.display(),
+            match crate::sys::guard::as_unsafe(&e) {
+                Some(u) => u.to_string(),
+                None => crate::sys::fs::write_cause(&e).1,
+            }
+        )
+    });
     Ok(Fetched { creds, source: Source::Portal, cache_warning })
 }
 
