@@ -178,9 +178,14 @@ impl CachedToken {
         python_json(&Value::Object(map))
     }
 
+    /// Writes a new login over whatever the cache holds: replaced atomically, or, when another
+    /// program holds the file open (Windows), rewritten in place (`Staged::commit_or_rewrite`),
+    /// since a login that is not saved must be done again.
     pub(crate) fn write(&self, path: &Path) -> Result<(), CacheError> {
         // Through the user's own symlink: a cache file kept in a dotfiles repository stays a link.
-        fs::write_through_own_link(path, &self.to_bytes()).map_err(|source| CacheError::write(path, source))
+        fs::write_through_own_link_or_rewrite(path, &self.to_bytes())
+            .map(|_| ())
+            .map_err(|source| CacheError::write(path, source))
     }
 }
 

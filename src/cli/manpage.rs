@@ -373,6 +373,7 @@ fn files(r: &mut Roff) {
         ("~/.aws/config.ssofresh.bak", "The config as it was before the last configure --write that changed it."),
         ("~/.aws/sso/cache/<sha1>.json", "The token cache, shared with the AWS CLI and SDKs."),
         ("~/.aws/sso/cache/.<sha1>.ssofresh.lock", "The refresh lock beside each token cache, shared by every ssofresh that uses the cache (always empty)."),
+        ("~/.aws/sso/cache/.<sha1>.ssofresh.pending", "A refreshed token that could not be written to the cache (another program held it open), kept for the next tick."),
         ("~/.aws/cli/cache/", "Role credentials, shared with the AWS CLI v2 (credential-process, env), each with its lock beside it."),
         ("$XDG_STATE_HOME/ssofresh/", "ssofresh's state: back-off, rejected-token memo, the login lock, notification and hint memos (--state-dir)."),
         ("$XDG_STATE_HOME/ssofresh/activity.log", "One JSON line per refresh, login and notification, rotated (~/Library/Logs/ssofresh on macOS; --log-file)."),

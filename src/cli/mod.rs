@@ -104,6 +104,17 @@ pub enum Command {
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
     /// Refresh every selected token that is due; for cron, timers and by hand
+    // Help only: the prompt hook's ticks are parsed without it (`Cli::parse_fast`).
+    #[command(long_about = "Refresh every selected token that is due; for cron, timers and by hand.\n\n\
+        A token cache that another program holds open so that it cannot be replaced (on Windows: \
+        a reader that does not share delete, such as Python's open()) is rewritten in place. When \
+        that is refused too (a reader that does not share write), the refreshed token is kept \
+        beside the cache, private (.<sha1>.ssofresh.pending), and the next tick puts it in place \
+        without a new request, unless the cache holds a newer token by then; status and doctor \
+        show it meanwhile.\n\n\
+        Exit codes: 0 every selected token valid or refreshed, 1 transient failure (try again \
+        later; a token kept for the next tick counts), 2 usage or configuration error, 3 a new \
+        login is required.")]
     Tick(TickArgs),
     /// Write the config sections ssofresh needs: an sso-session, a profile per role, credential_process
     #[command(subcommand)]
@@ -855,6 +866,8 @@ pub struct ConfigureCredentialProcessArgs {
     session needs a login (relogin_required, or not logged in when named or when none is); \
     2 configuration error, unreadable token cache (with --check), or no sso-session configured \
     (with --check).\n\n\
+    An `unsaved` row (--json: kept_token) names a refreshed token that could not be written to \
+    the cache and waits beside it for the next tick.\n\n\
     Never refreshes and never uses the network.")]
 #[command(mut_arg(THRESHOLD, |a| a.help("A token with less than this left counts as expiring")))]
 pub struct StatusArgs {

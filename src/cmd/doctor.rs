@@ -10,6 +10,7 @@ use crate::cli::{resolve, DoctorArgs};
 use crate::context::{Context, UserEnv};
 use crate::engine::activity::Limits;
 use crate::engine::horizon::{self, Basis};
+use crate::engine::pending::Kept;
 use crate::engine::session_status::{self, State};
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::{self, Active, Target};
@@ -339,6 +340,16 @@ fn session_name_for(cfg: &AwsConfig, url: &str, fallback: &str) -> String {
 
 fn cache_findings(targets: &[Target], out: &mut Vec<Finding>) {
     for t in targets {
+        match crate::engine::pending::describe(&t.cache_path) {
+            // AWS tools see the old token, whose refresh token may already be spent.
+            Some(k @ Kept::Waiting { .. }) => out.push(
+                Finding::new(Level::Problem, format!("{}: {}", t.label(), k.words()))
+                    .detail("until then AWS tools see the old token; once the cache file can be written again (the program holding it open has let go of it), run:")
+                    .detail("    ssofresh tick"),
+            ),
+            Some(k) => out.push(Finding::new(Level::Note, format!("{}: {}", t.label(), k.words()))),
+            None => {}
+        }
         if let Err(e) = CachedToken::read(&t.cache_path) {
             // An unsafe directory is reported once, by permission_findings, with its own fix.
             if let crate::aws::token_cache::CacheError::Unsafe(Unsafe::OpenDir { .. } | Unsafe::ForeignDir { .. }) = e {

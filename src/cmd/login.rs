@@ -178,13 +178,9 @@ fn save(
     token.write(&target.cache_path).map_err(|e| match e {
         CacheError::Write { source, .. } => {
             let (_, cause) = crate::sys::fs::write_cause(&source);
-            (
-                format!(
-                    "cannot save the new login to {}: {cause}; the token cache was not changed",
-                    target.cache_path.display()
-                ),
-                EXIT_TRANSIENT,
-            )
+            let after =
+                if crate::sys::fs::rewritten_in_part(&source) { "" } else { "; the token cache was not changed" };
+            (format!("cannot save the new login to {}: {cause}{after}", target.cache_path.display()), EXIT_TRANSIENT)
         }
         e => (e.to_string(), EXIT_USAGE),
     })?;

@@ -135,6 +135,20 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
             code = EXIT_USAGE;
         }
     }
+    // A refreshed token kept for the next run holds the session's tokens too.
+    let kept = crate::engine::pending::path(&t.cache_path);
+    let mut kept_removed = false;
+    match std::fs::remove_file(&kept) {
+        Ok(()) => {
+            kept_removed = true;
+            done.push(format!("removed the unsaved refreshed token {}", kept.display()));
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => {
+            errln!("ssofresh: {label}: cannot remove {}: {e}", kept.display());
+            code = EXIT_USAGE;
+        }
+    }
     forget_login(ctx, t);
     // Role credentials are cached per account and role; only those of this session's profiles
     // can be told apart (the file names are hashes), so those are what goes.
@@ -155,7 +169,7 @@ fn one(ctx: &Context, t: &Target, cfg: &AwsConfig, http: HttpSettings, client: &
     let mut e = Entry::new("logout", &t.name, ctx.clock.now());
     e.message = Some(done.join("; "));
     ctx.activity_log().append(&e);
-    if token.is_none() && removed.is_empty() && code == EXIT_OK {
+    if token.is_none() && removed.is_empty() && !kept_removed && code == EXIT_OK {
         outln!("{label}: not logged in; nothing to remove.");
     } else {
         outln!("Logged out of {label}: {}.", done.join("; "));

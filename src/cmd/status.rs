@@ -6,6 +6,7 @@ use crate::cli::{resolve, StatusArgs};
 use crate::context::Context;
 use crate::engine::activity::{self, Entry};
 use crate::engine::horizon::Horizon;
+use crate::engine::pending::{self, Kept};
 use crate::engine::session_status::{self, SessionStatus, State};
 use crate::engine::target::{self, Active, Kind, Target};
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_USAGE};
@@ -65,6 +66,8 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
     let ends = resolve::horizon(&args.session_end);
     let statuses: Vec<SessionStatus> =
         targets.iter().map(|t| session_status::inspect(t, &paths.state_dir, now, threshold, &ends)).collect();
+    // Refreshed tokens that could not be written to the cache (one `stat` each).
+    let kept: Vec<Option<Kept>> = targets.iter().map(|t| pending::describe(&t.cache_path)).collect();
 
     let mut out = Vec::new();
     if args.json {
@@ -73,7 +76,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
             generated_at: crate::text::timefmt::format(now),
             threshold_seconds: args.threshold.value.as_secs(),
             config_file: cfg.path.display().to_string(),
-            sessions: statuses.iter().map(|s| SessionJson::of(s, now)).collect(),
+            sessions: statuses.iter().zip(&kept).map(|(s, k)| SessionJson::of(s, k.as_ref(), now)).collect(),
         };
         // Serializing plain strings and numbers into memory cannot fail.
         let _ = serde_json::to_writer_pretty(&mut out, &report);
@@ -86,7 +89,7 @@ pub fn run(ctx: &Context, args: &StatusArgs) -> u8 {
             let _ = writeln!(out, "{} {what}; set one up with: {setup}", cfg.path.display());
         } else {
             let recent = recent_activity(&paths.log_file, &statuses, args.activity);
-            out.extend(render(&statuses, &recent, style, now, &paths.home, ends.warn_before()).into_bytes());
+            out.extend(render(&statuses, &kept, &recent, style, now, &paths.home, ends.warn_before()).into_bytes());
         }
         if let Some(n) = &note {
             let _ = writeln!(out, "\n{}", style.paint(Tone::Dim, n));
@@ -181,6 +184,16 @@ struct SessionJson<'a> {
     /// Transient failures in a row behind the back-off.
     failures: u32,
     cache_file: String,
+    /// A refreshed token that could not be written to the cache, kept beside it.
+    kept_token: Option<KeptJson>,
+}
+
+#[derive(Serialize)]
+struct KeptJson {
+    /// `waiting` (the next tick puts it in place), `superseded` (the cache moved on; it is
+    /// removed unused) or `unreadable`.
+    state: &'static str,
+    file: String,
 }
 
 #[derive(Serialize)]
@@ -192,7 +205,7 @@ struct LastRefreshJson<'a> {
 }
 
 impl<'a> SessionJson<'a> {
-    fn of(s: &'a SessionStatus, now: DateTime<Utc>) -> SessionJson<'a> {
+    fn of(s: &'a SessionStatus, kept: Option<&Kept>, now: DateTime<Utc>) -> SessionJson<'a> {
         let t = &s.target;
         let token = s.token.as_ref();
         SessionJson {
@@ -235,6 +248,7 @@ impl<'a> SessionJson<'a> {
             backoff_until: s.saved.backoff_until.as_deref(),
             failures: s.saved.failures,
             cache_file: t.cache_path.display().to_string(),
+            kept_token: kept.map(|k| KeptJson { state: k.as_str(), file: k.path().display().to_string() }),
         }
     }
 }
@@ -280,6 +294,7 @@ fn tone(state: State) -> Tone {
 
 pub fn render(
     statuses: &[SessionStatus],
+    kept: &[Option<Kept>],
     recent: &HashMap<String, Vec<Entry>>,
     style: Style,
     now: DateTime<Utc>,
@@ -292,7 +307,7 @@ pub fn render(
             out.push('\n');
         }
         let recent = recent.get(&s.target.name).map(Vec::as_slice).unwrap_or(&[]);
-        session(&mut out, s, recent, style, now, home, warn_before);
+        session(&mut out, s, kept.get(i).and_then(Option::as_ref), recent, style, now, home, warn_before);
     }
     out
 }
@@ -311,9 +326,11 @@ fn session_ends(h: &Horizon, now: DateTime<Utc>) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn session(
     out: &mut String,
     s: &SessionStatus,
+    kept: Option<&Kept>,
     recent: &[Entry],
     style: Style,
     now: DateTime<Utc>,
@@ -356,6 +373,9 @@ fn session(
             State::Unreadable => line("why", &m),
             _ => {}
         }
+    }
+    if let Some(k) = kept {
+        line("unsaved", &style::home_relative(&k.words(), home));
     }
     let ending = s.horizon.as_ref().is_some_and(|h| h.ending(now, warn_before));
     match s.state {

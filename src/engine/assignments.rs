@@ -10,6 +10,7 @@ use crate::engine::refresh::{Report, Settings};
 use crate::engine::retry;
 use crate::engine::role::{self, RoleError};
 use crate::engine::target::Target;
+use crate::sys::secret::Secret;
 
 /// A hostile or broken portal must not keep us paging for ever.
 const MAX_PAGES: usize = 1000;
@@ -54,30 +55,41 @@ pub fn list(
         PortalError::Transient { message, .. } => RoleError::Transient { label: label.clone(), reason: message },
     };
     let s = settings;
-    let accounts = all_pages(|next| {
-        retry::run(&label, s.max_retry_attempts, s.retry_backoff, s.on_retry, || {
-            portal::list_accounts(&client, &url, &token, next)
-        })
-        .0
-    })
-    .map_err(fail)?;
-    let mut out = Vec::new();
-    for account in accounts {
-        let roles = all_pages(|next| {
+    let listing = |token: &Secret| -> Result<Vec<Assignment>, PortalError> {
+        let accounts = all_pages(|next| {
             retry::run(&label, s.max_retry_attempts, s.retry_backoff, s.on_retry, || {
-                portal::list_account_roles(&client, &url, &token, &account.account_id, next)
+                portal::list_accounts(&client, &url, token, next)
             })
             .0
-        })
-        .map_err(fail)?;
-        for role_name in roles {
-            out.push(Assignment {
-                account_id: account.account_id.clone(),
-                account_name: account.account_name.clone(),
-                role_name,
-            });
+        })?;
+        let mut out = Vec::new();
+        for account in accounts {
+            let roles = all_pages(|next| {
+                retry::run(&label, s.max_retry_attempts, s.retry_backoff, s.on_retry, || {
+                    portal::list_account_roles(&client, &url, token, &account.account_id, next)
+                })
+                .0
+            })?;
+            for role_name in roles {
+                out.push(Assignment {
+                    account_id: account.account_id.clone(),
+                    account_name: account.account_name.clone(),
+                    role_name,
+                });
+            }
+        }
+        Ok(out)
+    };
+    let mut result = listing(&token);
+    if matches!(result, Err(PortalError::Unauthorized { .. })) {
+        // As for role credentials: the cache calls the token valid, yet the portal refused it
+        // (revoked early, a clock that is off): one forced refresh and one more try before
+        // asking for a login.
+        if let Some(new) = role::refresh_refused(target, &label, &cfg, settings, &token, refreshed) {
+            result = listing(&new);
         }
     }
+    let mut out = result.map_err(fail)?;
     out.sort_by(|a, b| {
         let name = |x: &Assignment| x.account_name.clone().unwrap_or_default().to_lowercase();
         (name(a), &a.account_id, &a.role_name).cmp(&(name(b), &b.account_id, &b.role_name))

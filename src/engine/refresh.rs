@@ -9,12 +9,13 @@ use crate::aws::oidc::{self, OidcError};
 use crate::aws::token_cache::{CacheError, CachedToken};
 use crate::engine::activity::{ActivityLog, Entry};
 use crate::engine::horizon::{self, Change, Horizon};
+use crate::engine::pending::{self, Pending};
 use crate::engine::retry;
 use crate::engine::state::{self, SessionState};
 use crate::engine::target::Target;
 use crate::error::{EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
 use crate::sys::clock::{self, Clock};
-use crate::sys::fs::Staged;
+use crate::sys::fs::{NotReplaced, Replaced, Staged};
 use crate::sys::lock;
 use crate::text::duration::human;
 use crate::text::timefmt;
@@ -194,7 +195,8 @@ fn unsaved(
             "cannot save a refreshed token to {file}: {cause}; no refresh was attempted and the file is unchanged"
         ),
         Some(rotated) => format!(
-            "the refreshed token could not be saved to {file}: {cause}; the file is unchanged{}",
+            "the refreshed token could not be saved to {file}: {cause}{}{}",
+            if crate::sys::fs::rewritten_in_part(e) { "" } else { "; the file is unchanged" },
             if rotated {
                 " (the endpoint replaced the refresh token, so the next refresh may ask for a new login)"
             } else {
@@ -206,6 +208,170 @@ fn unsaved(
         st.record_transient(now, class.to_string(), Some(reason.clone()));
     }
     Outcome::Transient { class: class.into(), reason, expires: Some(token.expires()) }
+}
+
+/// A refreshed token that could not be written to the cache (`e`), kept for the next run in
+/// `engine::pending` instead of thrown away: the refresh may have rotated the refresh token.
+/// Transient, without a back-off: the next run puts it in place with no request. When even
+/// that file cannot be written, what `unsaved` says.
+#[allow(clippy::too_many_arguments)]
+fn keep(
+    target: &Target,
+    staged: Staged,
+    e: &std::io::Error,
+    new: CachedToken,
+    token: &CachedToken,
+    rotated: bool,
+    st: &mut SessionState,
+    now: DateTime<Utc>,
+) -> Outcome {
+    if crate::sys::guard::as_unsafe(e).is_some() {
+        return unsaved(target, e, token, Some(rotated), st, now);
+    }
+    let Some(kept) = Pending::new(new, token, now) else { return unsaved(target, e, token, Some(rotated), st, now) };
+    let path = pending::path(&target.cache_path);
+    if let Err(e2) = staged.keep_as(&path, &kept.to_bytes()) {
+        log::warn!("{}: cannot keep the refreshed token in {}: {e2}", target.label(), path.display());
+        return unsaved(target, e, token, Some(rotated), st, now);
+    }
+    let (class, cause) = crate::sys::fs::write_cause(e);
+    let reason = format!(
+        "the refreshed token could not be written to {}: {cause}; it is kept in {} and the next run puts it in place, with no new refresh",
+        target.cache_path.display(),
+        path.display()
+    );
+    st.record_kept(now, class.to_string(), reason.clone());
+    Outcome::Transient { class: class.into(), reason, expires: Some(token.expires()) }
+}
+
+/// Puts in place the token an earlier run refreshed but could not write (`engine::pending`),
+/// under the lock, when the cache still holds the very token it was refreshed from; removes it
+/// unused when the cache holds anything else (a newer login or refresh: never overwritten) or
+/// nothing. `None`: nothing kept (one `stat`, on the due path only), or it was removed and the
+/// run goes on as usual. `expires`: the cached token's, for the messages.
+fn adopt_pending(
+    target: &Target,
+    settings: &Settings,
+    seen: &mut Seen,
+    state_path: &std::path::Path,
+    expires: DateTime<Utc>,
+) -> Option<Outcome> {
+    let path = pending::path(&target.cache_path);
+    std::fs::symlink_metadata(&path).ok()?;
+    let lock_path = lock::beside(&target.cache_path);
+    let _lock = match lock::acquire(&lock_path, settings.http.timeout) {
+        Ok(Some(l)) => l,
+        // The holder is another ssofresh: it adopts the token or refreshes.
+        Ok(None) => {
+            return Some(Outcome::Transient {
+                class: "busy".into(),
+                reason: "another ssofresh process is refreshing this session".into(),
+                expires: Some(expires),
+            })
+        }
+        // The refresh below meets the same problem and reports it.
+        Err(e) => {
+            log::warn!("cannot lock {}: {e}; leaving {} for later", lock_path.display(), path.display());
+            return None;
+        }
+    };
+    let now = settings.clock.now();
+    let remove = || {
+        if let Err(e) = std::fs::remove_file(&path) {
+            log::warn!("cannot remove {}: {e}", path.display());
+        }
+    };
+    // Something newer is in the cache: the kept token goes unused.
+    let superseded = |why: &str| {
+        log::info!("{}: {why}; removing {}", target.label(), path.display());
+        remove();
+        let mut e = Entry::new("refresh", &target.name, now);
+        e.attempts = Some(0);
+        e.outcome = Some("superseded".into());
+        e.message = Some(format!("{why}; removed the refreshed token kept in {}", path.display()));
+        settings.log.append(&e);
+    };
+    let kept = match Pending::read(&path) {
+        Ok(Some(k)) => k,
+        Ok(None) => return None,
+        // Not one ssofresh wrote whole (it is written by rename): nothing to put in place.
+        Err(e) => {
+            log::warn!("{}: {e}; removing it", target.label());
+            remove();
+            return None;
+        }
+    };
+    let current = match CachedToken::read(&target.cache_path) {
+        Ok(Some(c)) if kept.replaces(&c) => c,
+        Ok(_) => {
+            superseded("the cache no longer holds the token it was refreshed from");
+            return None;
+        }
+        // Perhaps another program's write in progress: both stay; the run reports the cache.
+        Err(_) => return None,
+    };
+    let new = &kept.token;
+    let mut st = SessionState::load(state_path);
+    let staged = Staged::through_own_link(&target.cache_path, 0).and_then(|mut s| {
+        s.fill(&new.to_bytes())?;
+        Ok(s)
+    });
+    let result = match staged {
+        Ok(staged) => staged.commit_or_rewrite(|bytes| holds(bytes, &current)).map_err(|e| match e {
+            NotReplaced::Changed => None,
+            NotReplaced::Failed { error, .. } => Some(error),
+        }),
+        Err(error) => Err(Some(error)),
+    };
+    match result {
+        Ok(how) => {
+            remove();
+            st.session = Some(target.name.clone());
+            st.record_success(now, &new.expires_at);
+            st.seen_login = Some(login_fingerprint(new));
+            save_state(&st, state_path);
+            seen.login = Some(login_fingerprint(new));
+            let mut e = Entry::new("refresh", &target.name, now);
+            e.attempts = Some(0);
+            e.outcome = Some("ok".into());
+            e.expires_at = Some(new.expires_at.clone());
+            e.message = Some(format!(
+                "put in place the token refreshed at {} that {} kept{}",
+                kept.refreshed_at,
+                path.display(),
+                if how == Replaced::InPlace {
+                    " (rewritten in place: the cache was open in another program)"
+                } else {
+                    ""
+                }
+            ));
+            settings.log.append(&e);
+            Some(Outcome::Refreshed { expires: new.expires(), attempts: 0 })
+        }
+        Err(None) => {
+            superseded("the cache changed just now");
+            None
+        }
+        Err(Some(error)) => {
+            let (class, cause) = crate::sys::fs::write_cause(&error);
+            let reason = format!(
+                "the token refreshed at {} could not be written to {} yet: {cause}; it stays in {} for the next run",
+                kept.refreshed_at,
+                target.cache_path.display(),
+                path.display()
+            );
+            st.record_kept(now, class.to_string(), reason.clone());
+            save_state(&st, state_path);
+            let outcome = Outcome::Transient { class: class.into(), reason, expires: Some(current.expires()) };
+            log_round(settings, target, 0, Duration::ZERO, &outcome, None);
+            Some(outcome)
+        }
+    }
+}
+
+/// Whether `bytes` (a cache file as read) hold exactly `token`.
+fn holds(bytes: &[u8], token: &CachedToken) -> bool {
+    CachedToken::from_slice(std::path::Path::new(""), bytes).is_ok_and(|t| t == *token)
 }
 
 /// What stands between this token and a refresh request, known without the network. The
@@ -397,6 +563,12 @@ fn evaluate(target: &Target, cfg: &AwsConfig, settings: &Settings, seen: &mut Se
     if token.expires() - st.endpoint_now(&token.expires_at, now) > threshold && !forced(settings, &token) {
         return Outcome::Fresh { expires: token.expires() };
     }
+    // A token refreshed earlier but not saved comes first: it needs no request, and the
+    // refresh token in the cache may be spent. Only here, on the due path: the cache holds the
+    // token it was refreshed from, which was due then and is now.
+    if let Some(o) = adopt_pending(target, settings, seen, &state_path, token.expires()) {
+        return o;
+    }
     if let Some(o) = local_obstacle(target, &token, &st, now) {
         return o;
     }
@@ -574,16 +746,30 @@ fn round(
                 // the lock to write, but the SDKs take none. What they wrote wins.
                 drop(staged);
                 return superseded("the cache changed during the refresh");
-            } else if let Err(e) = staged.commit() {
-                unsaved(target, &e, &token, Some(rotated), &mut st, now)
             } else {
-                if let Some(skew) = skew {
-                    st.record_skew(now, skew);
+                // A cache another program holds open is rewritten in place if it still holds
+                // the token refreshed; failing that, the new token is kept for the next run.
+                match staged.commit_or_rewrite(|bytes| holds(bytes, &token)) {
+                    Err(NotReplaced::Changed) => return superseded("the cache changed during the refresh"),
+                    Err(NotReplaced::Failed { staged, error }) => {
+                        keep(target, staged, &error, new, &token, rotated, &mut st, now)
+                    }
+                    Ok(how) => {
+                        if how == Replaced::InPlace {
+                            log::info!(
+                                "{}: the cache was open in another program; rewrote it in place",
+                                target.label()
+                            );
+                        }
+                        if let Some(skew) = skew {
+                            st.record_skew(now, skew);
+                        }
+                        st.record_success(now, &new.expires_at);
+                        // Our own rotation of the refresh token is not a new login.
+                        st.seen_login = Some(login_fingerprint(&new));
+                        Outcome::Refreshed { expires: new.expires(), attempts: attempt }
+                    }
                 }
-                st.record_success(now, &new.expires_at);
-                // Our own rotation of the refresh token is not a new login.
-                st.seen_login = Some(login_fingerprint(&new));
-                Outcome::Refreshed { expires: new.expires(), attempts: attempt }
             }
         }
         Err(OidcError::Relogin { code, description }) => {

@@ -271,9 +271,19 @@ pub fn credentials(
     // Temp files of writers killed mid-write; only on this path, never on a cache hit.
     crate::sys::fs::remove_stale_temps(&opts.cache_dir);
     let creds = fetch(spec, cfg, &opts.settings, refreshed)?;
-    let cache_warning = role_cache::write(&path, &creds)
-        .err()
-        .map(|e| format!("{}: cannot cache the credentials in {}: {e}", spec.label(), path.display()));
+    // Nothing is lost when this fails (a reader holding the file open on Windows, a full
+    // disk): the credentials are served all the same, and the next call fetches new ones.
+    let cache_warning = role_cache::write(&path, &creds).err().map(|e| {
+        format!(
+            "{}: cannot cache the credentials in {}: {}; they were delivered all the same, and the next call fetches new ones",
+            spec.label(),
+            path.display(),
+            match crate::sys::guard::as_unsafe(&e) {
+                Some(u) => u.to_string(),
+                None => crate::sys::fs::write_cause(&e).1,
+            }
+        )
+    });
     Ok(Fetched { creds, source: Source::Portal, cache_warning })
 }
 
@@ -385,7 +395,7 @@ fn fetch(
     if matches!(result, Err(PortalError::Unauthorized { .. })) {
         // The cache calls the token valid, yet the portal refused it (revoked early, or a clock
         // that is off): one refresh, forced, and one more try before asking for a login.
-        if let Some(new) = refresh_refused(spec, &cfg, settings, &token, refreshed) {
+        if let Some(new) = refresh_refused(&spec.target, &spec.label(), &cfg, settings, &token, refreshed) {
             (result, attempt) = call(&new);
         }
     }
@@ -412,21 +422,23 @@ fn fetch(
 
 /// Refreshes a token the portal refused, even though the cache calls it valid; the new access
 /// token, or `None` when there is none (the refresh failed: the portal's refusal stands).
-fn refresh_refused(
-    spec: &RoleSpec,
+/// The portal refused an access token the cache calls valid: one forced refresh; the new
+/// token, if there is one to try.
+pub(crate) fn refresh_refused(
+    t: &Target,
+    label: &str,
     cfg: &AwsConfig,
     settings: &Settings,
     refused: &Secret,
     refreshed: &mut dyn FnMut(&Report),
 ) -> Option<Secret> {
-    let t = &spec.target;
     let mut s = settings.clone();
     // Unless another process replaced it meanwhile: then that one is tried.
     s.force_if = Some(refused.fingerprint());
     s.auto = false;
     let report = refresh::run(t, cfg, &s);
     refreshed(&report);
-    log::info!("{}: the portal refused the access token; forced refresh: {:?}", spec.label(), report.outcome);
+    log::info!("{label}: the portal refused the access token; forced refresh: {:?}", report.outcome);
     match report.outcome {
         Outcome::Refreshed { .. } | Outcome::Fresh { .. } => {
             CachedToken::read(&t.cache_path).ok().flatten().map(|c| c.access_token).filter(|a| a != refused)

@@ -193,6 +193,20 @@ impl SessionState {
         self.observed.drain(..extra);
     }
 
+    /// A refresh went through but its token could not be written to the cache and waits for
+    /// the next run (`engine::pending`): the session was alive, and no back-off, since the next
+    /// run needs no request.
+    pub fn record_kept(&mut self, now: DateTime<Utc>, error: String, message: String) {
+        self.alive_at = Some(timefmt::format(now));
+        self.last_refresh = Some(LastRefresh {
+            at: timefmt::format(now),
+            outcome: "transient".into(),
+            error: Some(error),
+            message: Some(message),
+            expires_at: None,
+        });
+    }
+
     pub fn record_success(&mut self, now: DateTime<Utc>, expires_at: &str) {
         self.failures = 0;
         self.backoff_until = None;

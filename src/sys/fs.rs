@@ -10,30 +10,58 @@ use std::path::{Path, PathBuf};
 /// missing), written, fsynced, renamed over the target, then the directory fsynced. On any
 /// failure the temp file is removed and the target is untouched. A directory another user owns
 /// or can write to is refused first (`guard`). A symlink at `path` is replaced, never written
-/// through ([`write_through_own_link`] is for the files users link on purpose).
+/// through ([`write_through_own_link_with_mode`] is for the files users link on purpose).
 ///
 /// On Windows `rename` is `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (then, on access denied, a
 /// POSIX-semantics rename by handle), which replaces the target in one step too, but not while
 /// another process holds it open without `FILE_SHARE_DELETE`, as Python's `open()` (botocore,
 /// the AWS CLI) does while reading it. Such reads take milliseconds, so a busy target is
 /// retried for about 300 ms; after that the error is returned ([`is_busy`] says so) and the
-/// caller tries again on its next run.
+/// caller tries again on its next run. (What must not be lost, a refreshed token, goes through
+/// [`Staged::commit_or_rewrite`] instead.)
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut staged = Staged::create(path, 0)?;
     staged.fill(bytes)?;
     staged.commit()
 }
 
-/// [`write_atomic`], except that a symlink at `path` that is the user's own and names a file of
-/// the user's (`~/.aws` or one cache file kept in a dotfiles repository) is written through:
-/// the file it names is replaced, atomically in its own directory, and the link stays.
-pub fn write_through_own_link(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_through_own_link_with_mode(path, bytes, None)
+/// [`write_through_own_link_with_mode`] (the private 0600), except that a target that stays
+/// busy is rewritten in place ([`Staged::commit_or_rewrite`]) whatever it holds: for a new
+/// login, which replaces whatever the cache holds and is lost if it cannot be saved.
+pub fn write_through_own_link_or_rewrite(path: &Path, bytes: &[u8]) -> io::Result<Replaced> {
+    let mut staged = Staged::through_own_link(path, 0)?;
+    staged.fill(bytes)?;
+    staged.commit_or_rewrite(|_| true).map_err(|e| match e {
+        NotReplaced::Changed => io::Error::other("the file changed while it was being replaced"),
+        NotReplaced::Failed { error, .. } => error,
+    })
 }
 
-/// [`write_through_own_link`], with the new file's permission bits set to `mode` (Unix) before
-/// it takes the old one's place: a file the user keeps readable (the AWS config, often 0644)
-/// stays so. `None` keeps the private 0600.
+/// How a [`Staged`] replacement reached its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// Renamed over it: a reader saw the old file or the new one.
+    Renamed,
+    /// The target stayed busy and its contents were rewritten in place.
+    InPlace,
+}
+
+/// Why [`Staged::commit_or_rewrite`] did not replace the target.
+#[derive(Debug)]
+pub enum NotReplaced {
+    /// The target no longer held what the caller meant to replace: nothing was written.
+    Changed,
+    /// Neither a rename nor an in-place rewrite went through. The staged file, still holding
+    /// the new contents, is handed back for [`Staged::keep_as`]; [`rewritten_in_part`] tells
+    /// whether the target was touched.
+    Failed { staged: Staged, error: io::Error },
+}
+
+/// [`write_atomic`], except that a symlink at `path` that is the user's own and names a file of
+/// the user's (`~/.aws` or one cache file kept in a dotfiles repository) is written through:
+/// the file it names is replaced, atomically in its own directory, and the link stays. The new
+/// file's permission bits are set to `mode` (Unix) before it takes the old one's place: a file
+/// the user keeps readable (the AWS config, often 0644) stays so. `None` keeps the private 0600.
 pub fn write_through_own_link_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     let mut staged = Staged::through_own_link(path, 0)?;
     staged.fill(bytes)?;
@@ -68,7 +96,7 @@ impl Staged {
     }
 
     /// To replace the file the user's own symlink at `path` names (see
-    /// [`write_through_own_link`]), else `path` itself.
+    /// [`write_through_own_link_with_mode`]), else `path` itself.
     pub fn through_own_link(path: &Path, reserve: usize) -> io::Result<Staged> {
         Staged::new(crate::sys::guard::own_link_target(path).unwrap_or_else(|| path.to_path_buf()), reserve)
     }
@@ -124,6 +152,142 @@ impl Staged {
         sync_dir(crate::sys::guard::parent(&self.target));
         Ok(())
     }
+
+    /// [`Staged::commit`]; but when the target stays busy through the retries (Windows: a
+    /// reader without `FILE_SHARE_DELETE`, such as Python's `open()`; Linux: a file
+    /// bind-mounted into a container), its contents are rewritten in place, as botocore, the
+    /// JS and the Rust SDKs write the token cache, provided `unchanged` accepts what the file
+    /// holds then. Python's `open()` shares reading and writing, so Windows allows the write
+    /// where it refuses the rename.
+    ///
+    /// The rewrite never leaves the file empty: blanks are appended first when the new
+    /// contents are longer (a full disk shows there, and the blanks are cut off again), then
+    /// the new contents, blank-padded to the file's length, are written over the old, and the
+    /// padding is cut. Between any two steps the file is the old JSON or the new, followed by
+    /// blanks, which every JSON reader accepts. The result is read back: a writer that takes
+    /// no lock may have written at the same moment.
+    pub fn commit_or_rewrite(mut self, mut unchanged: impl FnMut(&[u8]) -> bool) -> Result<Replaced, NotReplaced> {
+        drop(self.file.take());
+        match retry_busy(|| std::fs::rename(&self.tmp, &self.target), &RENAME_PAUSES) {
+            Ok(()) => {
+                self.tmp = PathBuf::new();
+                sync_dir(crate::sys::guard::parent(&self.target));
+                return Ok(Replaced::Renamed);
+            }
+            Err(error) if !is_busy(&error) => return Err(NotReplaced::Failed { staged: self, error }),
+            Err(e) => log::info!("{} stayed busy ({e}); rewriting it in place", self.target.display()),
+        }
+        match self.rewrite_in_place(&mut unchanged) {
+            // Drop removes the temp file.
+            Ok(true) => Ok(Replaced::InPlace),
+            Ok(false) => Err(NotReplaced::Changed),
+            Err(error) => Err(NotReplaced::Failed { staged: self, error }),
+        }
+    }
+
+    /// The in-place rewrite of [`Staged::commit_or_rewrite`], from the synced temp file. `Ok(false)`:
+    /// `unchanged` refused what the target holds; nothing was written.
+    fn rewrite_in_place(&self, unchanged: &mut dyn FnMut(&[u8]) -> bool) -> io::Result<bool> {
+        use std::io::Read;
+        let new = std::fs::read(&self.tmp)?;
+        let mut f = in_place_options().open(&self.target)?;
+        let m = f.metadata()?;
+        if !m.is_file() {
+            return Err(crate::sys::guard::Unsafe::NotFile { path: self.target.clone() }.into());
+        }
+        if !crate::sys::guard::is_mine(&m) {
+            #[cfg(unix)]
+            let owner = std::os::unix::fs::MetadataExt::uid(&m);
+            #[cfg(not(unix))]
+            let owner = 0;
+            return Err(crate::sys::guard::Unsafe::ForeignFile { path: self.target.clone(), owner }.into());
+        }
+        let mut old = Vec::new();
+        f.read_to_end(&mut old)?;
+        if !unchanged(&old) {
+            return Ok(false);
+        }
+        let len = old.len().max(new.len());
+        if new.len() > old.len() {
+            // The only step that needs space; undone when it fails, so the file stays as it was.
+            let grown = f.write_all(&vec![b' '; new.len() - old.len()]).and_then(|()| f.sync_all());
+            if let Err(e) = grown {
+                let _ = f.set_len(old.len() as u64);
+                let _ = f.sync_all();
+                return Err(e);
+            }
+        }
+        let mut padded = new.clone();
+        padded.resize(len, b' ');
+        let part = |e: io::Error| io::Error::new(e.kind(), RewrittenInPart(e));
+        f.rewind().map_err(part)?;
+        f.write_all(&padded).and_then(|()| f.sync_all()).map_err(part)?;
+        if len > new.len() {
+            f.set_len(new.len() as u64).and_then(|()| f.sync_all()).map_err(part)?;
+        }
+        let mut back = Vec::with_capacity(new.len());
+        f.rewind().and_then(|_| f.read_to_end(&mut back)).map_err(part)?;
+        if back != new {
+            return Err(part(io::Error::other("another program wrote it at the same moment")));
+        }
+        Ok(true)
+    }
+
+    /// Keeps the staged file as `path` with `bytes` in it, instead of removing it: a result
+    /// that could not reach its target (a refreshed token) waits there for the next run. The
+    /// temp file's space is reused; `path` is replaced if it exists.
+    pub fn keep_as(mut self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        drop(self.file.take());
+        let mut f = private_options().write(true).open(&self.tmp)?;
+        f.write_all(bytes)?;
+        f.set_len(bytes.len() as u64)?;
+        f.sync_all()?;
+        drop(f);
+        retry_busy(|| std::fs::rename(&self.tmp, path), &RENAME_PAUSES)?;
+        self.tmp = PathBuf::new();
+        sync_dir(crate::sys::guard::parent(path));
+        Ok(())
+    }
+}
+
+/// How the in-place rewrite opens the target: to read and write, never creating it, and
+/// never through a symlink (a link there would have been replaced, not written through).
+fn in_place_options() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(crate::sys::guard::NOFOLLOW);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        // The link itself, which `metadata` then refuses. The share mode stays std's (read,
+        // write, delete): other programs' readers keep reading, as beside the SDKs' in-place
+        // writes.
+        o.custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    o
+}
+
+/// The error of an in-place rewrite that failed after it had started writing: the file may
+/// hold neither the old contents nor the new.
+#[derive(Debug)]
+struct RewrittenInPart(io::Error);
+
+impl std::fmt::Display for RewrittenInPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rewriting it in place failed part-way ({}), so it may be damaged", self.0)
+    }
+}
+
+impl std::error::Error for RewrittenInPart {}
+
+/// Whether `e` is from an in-place rewrite that had started writing ([`Staged::commit_or_rewrite`]):
+/// the file is then not known to be as it was.
+pub fn rewritten_in_part(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<RewrittenInPart>())
 }
 
 impl Drop for Staged {
@@ -550,6 +714,89 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\": 1}");
     }
 
+    #[test]
+    fn an_in_place_rewrite_needs_the_old_contents_and_leaves_exactly_the_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        let old = br#"{"accessToken": "a-rather-long-old-token"}"#;
+        for new in [&br#"{"accessToken": "b"}"#[..], br#"{"accessToken": "a-much-much-longer-new-token-than-before"}"#]
+        {
+            std::fs::write(&path, old).unwrap();
+            let mut staged = Staged::create(&path, 200).unwrap();
+            staged.fill(new).unwrap();
+            drop(staged.file.take());
+            let mut seen = Vec::new();
+            let refused = staged
+                .rewrite_in_place(&mut |b| {
+                    seen = b.to_vec();
+                    false
+                })
+                .unwrap();
+            assert!(!refused, "the caller refused");
+            assert_eq!(seen, old, "it was shown what the file held");
+            assert_eq!(std::fs::read(&path).unwrap(), old, "refused: nothing written");
+            assert!(staged.rewrite_in_place(&mut |b| b == old).unwrap());
+            assert_eq!(std::fs::read(&path).unwrap(), new, "no padding, no old bytes left");
+            drop(staged);
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names, ["t.json"], "the temp file goes");
+        }
+    }
+
+    #[test]
+    fn a_staged_file_kept_elsewhere_holds_the_given_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, b"old").unwrap();
+        let mut staged = Staged::create(&path, 100).unwrap();
+        staged.fill(b"a new token that is long").unwrap();
+        let kept = dir.path().join(".t.kept");
+        std::fs::write(&kept, b"an older kept one, to be replaced").unwrap();
+        staged.keep_as(&kept, b"short").unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"short");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, [".t.kept", "t.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    /// How Windows treats the readers of the other clients: Python's `open()` shares reading and
+    /// writing (no rename, but an in-place write), .NET's `File.ReadAllText` reading only
+    /// (neither: the new contents are handed back).
+    #[cfg(windows)]
+    #[test]
+    fn windows_rewrites_a_file_python_holds_and_hands_back_one_dotnet_holds() {
+        use std::os::windows::fs::OpenOptionsExt;
+        const READ: u32 = 0x1;
+        const WRITE: u32 = 0x2;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, b"old").unwrap();
+        let python = std::fs::OpenOptions::new().read(true).share_mode(READ | WRITE).open(&path).unwrap();
+        let mut staged = Staged::create(&path, 0).unwrap();
+        staged.fill(b"new").unwrap();
+        assert_eq!(staged.commit_or_rewrite(|b| b == b"old").unwrap(), Replaced::InPlace);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        drop(python);
+        let dotnet = std::fs::OpenOptions::new().read(true).share_mode(READ).open(&path).unwrap();
+        let mut staged = Staged::create(&path, 0).unwrap();
+        staged.fill(b"newer").unwrap();
+        let Err(NotReplaced::Failed { staged, error }) = staged.commit_or_rewrite(|_| true) else {
+            panic!("replaced a file held without write sharing")
+        };
+        assert!(is_busy(&error) && !rewritten_in_part(&error), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"new", "untouched");
+        staged.keep_as(&dir.path().join("kept"), b"newer").unwrap();
+        drop(dotnet);
+        assert_eq!(std::fs::read(dir.path().join("kept")).unwrap(), b"newer");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "the temp file became the kept one");
+    }
+
     #[cfg(unix)]
     #[test]
     fn only_the_users_own_links_are_written_through() {
@@ -560,7 +807,7 @@ mod tests {
         std::fs::write(&real, b"old").unwrap();
         let link = dir.path().join("t.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_through_own_link(&link, b"new").unwrap();
+        write_through_own_link_or_rewrite(&link, b"new").unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
         let names: Vec<_> = std::fs::read_dir(&dots).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -569,7 +816,7 @@ mod tests {
         let gone = dots.join("gone.json");
         let dangling = dir.path().join("d.json");
         std::os::unix::fs::symlink(&gone, &dangling).unwrap();
-        write_through_own_link(&dangling, b"x").unwrap();
+        write_through_own_link_or_rewrite(&dangling, b"x").unwrap();
         assert!(std::fs::symlink_metadata(&dangling).unwrap().is_file() && !gone.exists());
         // write_atomic never follows.
         write_atomic(&link, b"replaced").unwrap();

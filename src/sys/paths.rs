@@ -183,7 +183,9 @@ mod tests {
         let home = Path::new("/home/u");
         let x = |v: Option<&str>| xdg_state_home(v.map(OsString::from), home);
         assert_eq!(x(None), home.join(".local/state"));
-        assert_eq!(x(Some("/var/state")), PathBuf::from("/var/state"));
+        // An absolute path in the platform's terms (`/var/state` has no drive on Windows).
+        let absolute = if cfg!(windows) { r"C:\state" } else { "/var/state" };
+        assert_eq!(x(Some(absolute)), PathBuf::from(absolute));
         assert_eq!(x(Some("rel/state")), home.join(".local/state"));
         assert_eq!(x(Some("")), home.join(".local/state"));
     }

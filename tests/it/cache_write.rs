@@ -597,3 +597,203 @@ fn aws_sso_logout_passes_over_the_lock_and_temp_files() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("not logged in"), "{}", run.stderr);
 }
+
+/// A file of the user's bind-mounted over the token cache file, as a container mounts one
+/// file of its host's: rename(2) onto it fails with EBUSY, as Windows refuses to rename onto a
+/// file another program holds open. Read-only, it cannot be written in place either. Unmounted
+/// (lazily) when dropped.
+struct BindMount {
+    target: PathBuf,
+}
+
+impl BindMount {
+    fn over(target: &Path, source: &Path, read_only: bool) -> BindMount {
+        let mut c = Command::new("mount");
+        c.arg("--bind");
+        if read_only {
+            c.args(["-o", "ro"]);
+        }
+        assert!(c.arg(source).arg(target).status().unwrap().success(), "mount --bind over {}", target.display());
+        BindMount { target: target.to_path_buf() }
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.target).status();
+    }
+}
+
+/// The host's copy of the due token, private, in a directory of its own; `read_only` mounts it
+/// so. Returns the mount and the host's file.
+fn mounted_token(home: &Home, read_only: bool) -> (BindMount, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let host = home.path().join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::set_permissions(&host, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let file = host.join("token.json");
+    std::fs::copy(home.token_path("corp"), &file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    (BindMount::over(&home.token_path("corp"), &file, read_only), file)
+}
+
+/// A cache file that cannot be replaced (busy) but can be written is rewritten in place, and
+/// the rotated refresh token is in it: the old one, dead now, is never needed again.
+#[test]
+fn a_cache_file_that_cannot_be_replaced_is_rewritten_in_place() {
+    if !can_mount() {
+        return;
+    }
+    let home = due_home();
+    let (mount, host) = mounted_token(&home, false);
+    let stub = Stub::rotating_oidc();
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("corp: refreshed"), "{}", run.stdout);
+    let t: Value = serde_json::from_slice(&std::fs::read(&host).unwrap()).unwrap();
+    assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
+    assert_eq!(t["someToolField"], token(0)["someToolField"], "the rest of the file is kept");
+    assert_eq!(strays(&home), Vec::<String>::new(), "no temp file, nothing kept aside");
+    // The next refresh sends the rotated token, and goes through.
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "2h"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, NEW_REFRESH]);
+    assert_eq!(home.read_token("corp")["accessToken"], NEWER_ACCESS);
+    drop(mount);
+}
+
+/// A cache file that can be neither replaced nor written: the refreshed token (the refresh
+/// token rotated, the old one dead) is kept beside the cache, private; `status` and `doctor`
+/// say so; the next tick puts it in place without a request, and the old refresh token is never
+/// sent again.
+#[test]
+fn a_refreshed_token_that_cannot_be_written_is_kept_and_put_in_place_by_the_next_run() {
+    use std::os::unix::fs::PermissionsExt;
+    if !can_mount() {
+        return;
+    }
+    let home = due_home();
+    let before = std::fs::read(home.token_path("corp")).unwrap();
+    let (mount, host) = mounted_token(&home, true);
+    let stub = Stub::rotating_oidc();
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let kept = home.kept_path("corp");
+    assert!(
+        run.stderr.contains("corp")
+            && run.stderr.contains(&format!("kept in {}", kept.display()))
+            && run.stderr.contains("the next run puts it in place"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&host).unwrap(), before, "the cache is as it was");
+    assert_eq!(strays(&home), [kept.file_name().unwrap().to_string_lossy()], "only the kept token beside it");
+    assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    let k: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    assert_eq!((k["accessToken"].as_str(), k["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
+
+    let status = Run::of(home.cmd().arg("status"));
+    assert!(
+        status.stdout.contains("unsaved") && status.stdout.contains("the next tick puts it in place"),
+        "{}",
+        status.stdout
+    );
+    let json: Value = serde_json::from_str(&Run::of(home.cmd().args(["status", "--json"])).stdout).unwrap();
+    assert_eq!(json["sessions"][0]["kept_token"], json!({"state": "waiting", "file": kept.display().to_string()}));
+    let doctor = Run::of(home.cmd().arg("doctor"));
+    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    assert!(doctor.stdout.contains("waits in") && doctor.stdout.contains("ssofresh tick"), "{}", doctor.stdout);
+    // Still held: the next run tries again, keeps it, and sends nothing.
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--auto"]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("stays in"), "{}", run.stderr);
+    assert!(kept.exists());
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH]);
+
+    drop(mount);
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--auto"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = home.read_token("corp");
+    assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
+    assert_eq!(t.get("ssofreshPending"), None, "the mark stays out of the cache");
+    assert!(!kept.exists());
+    assert_eq!(strays(&home), Vec::<String>::new());
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH], "put in place without a request");
+    assert!(!Run::of(home.cmd().arg("status")).stdout.contains("unsaved"));
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "2h"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, NEW_REFRESH], "the old refresh token is never needed again");
+}
+
+/// A kept token never overwrites a newer login another client wrote meanwhile: while that one
+/// is fresh nothing happens; when it is due, the kept token is removed unused and the newer
+/// login's refresh token is the one sent.
+#[test]
+fn a_kept_token_never_overwrites_a_newer_login() {
+    if !can_mount() {
+        return;
+    }
+    let home = due_home();
+    let (mount, _) = mounted_token(&home, true);
+    let stub = Stub::rotating_oidc();
+    assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 1);
+    let kept = home.kept_path("corp");
+    assert!(kept.exists());
+    drop(mount);
+    // `aws sso login` by hand meanwhile.
+    let mut login = token(8 * 3600);
+    login["accessToken"] = json!("aoa-SECRETMARK-access-login");
+    login["refreshToken"] = json!("aor-SECRETMARK-refresh-login");
+    home.write_token("corp", &login);
+    let newer = std::fs::read(home.token_path("corp")).unwrap();
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(home.token_path("corp")).unwrap(), newer, "the newer login was overwritten");
+    let json: Value = serde_json::from_str(&Run::of(home.cmd().args(["status", "--json"])).stdout).unwrap();
+    assert_eq!(json["sessions"][0]["kept_token"]["state"], "superseded");
+    // Due: the kept token goes unused; the login's refresh token is sent.
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "9h"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(!kept.exists(), "the kept token is still there");
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, "aor-SECRETMARK-refresh-login"]);
+    let t = home.read_token("corp");
+    assert_eq!(t["accessToken"], "aoa-SECRETMARK-access-login", "never the kept one");
+}
+
+/// A kept token holds the session's secrets: `ssofresh logout` removes it, and so does the
+/// AWS CLI v2's `aws sso logout` (it removes every file there that holds an `accessToken`).
+#[test]
+fn a_kept_token_goes_with_a_logout() {
+    if !can_mount() {
+        return;
+    }
+    for aws in [false, true] {
+        let aws2 = if aws {
+            match aws_cli_v2() {
+                Some(p) => Some(p),
+                None => return,
+            }
+        } else {
+            None
+        };
+        let home = due_home();
+        let (mount, _) = mounted_token(&home, true);
+        let stub = aws_stub(|_, _| Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600), numbered_roles);
+        assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 1);
+        drop(mount);
+        let kept = home.kept_path("corp");
+        assert!(kept.exists());
+        match aws2 {
+            Some(aws2) => {
+                let run = ClientRun::of(home.client(&aws2, &stub.url).args(["sso", "logout"]));
+                assert_eq!(run.code, 0, "{}", run.stderr);
+            }
+            None => {
+                let run = Run::of(home.cmd_aws(&stub.url).args(["logout", "corp"]));
+                assert_eq!(run.code, 0, "{}", run.stderr);
+                assert!(run.stdout.contains("removed the unsaved refreshed token"), "{}", run.stdout);
+            }
+        }
+        assert!(!kept.exists() && !home.token_path("corp").exists(), "{:?}", cache_entries(&home.cache_dir()));
+    }
+}

@@ -442,6 +442,22 @@ fn profiles_need_a_login_and_say_so() {
     assert_eq!(read_config(&home), cfg);
 }
 
+/// A token the cache calls valid but the portal refuses (revoked early, a clock that is off):
+/// one forced refresh and one more try, as for role credentials, before asking for a login.
+#[test]
+fn profiles_refresh_a_refused_token_once_then_list() {
+    let home = Home::new();
+    home.write_token("corp", &token(3600));
+    // The portal knows only the token a refresh gives.
+    let stub = portal(Portal { accounts: accounts(), page: 100, throttle: AtomicUsize::new(0), token: NEW_ACCESS });
+    let run = profiles(&home, &stub, &["corp"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("[profile "), "{}", run.stdout);
+    let token_calls = stub.requests().iter().filter(|r| r.path.split('?').next() == Some(TOKEN)).count();
+    assert_eq!(token_calls, 1, "one forced refresh");
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS, "the refreshed token is kept");
+}
+
 #[test]
 fn hostile_portal_names_never_reach_the_config_raw() {
     let home = Home::new();

@@ -165,6 +165,40 @@ fn unusable_cache_entries_are_replaced() {
     }
 }
 
+/// A role-credential cache entry that cannot be replaced (Windows: the AWS CLI v2 reading it
+/// with Python's sharing; here elsewhere: a directory in its place) costs only the caching:
+/// the credentials are printed, a warning says why and that nothing is lost, and the next call
+/// fetches new ones.
+#[test]
+fn credentials_that_cannot_be_cached_are_served_all_the_same() {
+    let home = home_with_token(3600);
+    let stub = portal_stub();
+    let entry = home.role_cache_path(DEV_ROLE_KEY);
+    #[cfg(windows)]
+    let _held = {
+        use std::os::windows::fs::OpenOptionsExt;
+        home.write_role_cache(DEV_ROLE_KEY, &RoleCreds::nth(9, 60));
+        std::fs::OpenOptions::new().read(true).share_mode(0x1 | 0x2).open(&entry).unwrap()
+    };
+    #[cfg(not(windows))]
+    std::fs::create_dir_all(&entry).unwrap();
+    for n in 0..2 {
+        let run = Run::of(&mut cp(&home, &stub));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_creds(&process_output(&run.stdout), &RoleCreds::nth(n, 3600));
+        assert!(!run.stderr.contains(ROLE_MARK), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot cache the credentials")
+                && run.stderr.contains("delivered all the same, and the next call fetches new ones"),
+            "{}",
+            run.stderr
+        );
+        #[cfg(windows)]
+        assert!(run.stderr.contains("it is open in another program"), "{}", run.stderr);
+    }
+    assert_eq!(stub.count(PORTAL), 2);
+}
+
 #[test]
 fn no_cache_neither_reads_nor_writes() {
     let home = home_with_token(3600);

@@ -656,6 +656,24 @@ fn stub_ok() -> Stub {
     stub(&idc(vec!["ok"]))
 }
 
+/// A login is not lost to a cache file that Python's `open()` (botocore reading the token)
+/// holds: Windows refuses the rename, and the new token is written in place instead.
+#[cfg(windows)]
+#[test]
+fn a_login_into_a_cache_another_program_holds_open_is_saved() {
+    use std::os::windows::fs::OpenOptionsExt;
+    let home = Home::new();
+    home.write_token("corp", &token(4 * 60));
+    let stub = stub_ok();
+    // FILE_SHARE_READ | FILE_SHARE_WRITE: CPython's sharing.
+    let held = std::fs::OpenOptions::new().read(true).share_mode(0x1 | 0x2).open(home.token_path("corp")).unwrap();
+    let run = Run::of(login(&home, &stub.url).args(["--use-device-code", "--force"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+    assert_eq!(cache_files(&home).iter().filter(|f| f.ends_with(".tmp")).count(), 0, "{:?}", cache_files(&home));
+    drop(held);
+}
+
 /// `ssofresh login | head -c0`: the login is saved, then the summary meets a closed pipe, which
 /// ends the command quietly with exit 0 (it used to panic, and abort in release builds).
 #[test]

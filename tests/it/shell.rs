@@ -395,18 +395,7 @@ fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_promp
         // Named to init, as a user would type them (`--exact-names` keeps the comma).
         let home = setup();
         let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
-        let init = Run::of(home.cmd().env("PATH", path_var()).args([
-            "init",
-            sh,
-            "--session=-x",
-            "--session",
-            "x y",
-            "--session",
-            "$(id)",
-            "--exact-names",
-            "--session",
-            "a,b",
-        ]));
+        let init = Run::of(home.cmd().env("PATH", path_var()).args(["init", sh]).args(ODD_NAMES));
         assert_eq!(init.code, 0, "{}", init.stderr);
         let out = piped(sh, &home, &stub.url, &init.stdout, "eval \"$HOOK\"\n:", &[]);
         assert!(
@@ -418,6 +407,11 @@ fn sessions_with_names_a_command_line_could_misread_are_refreshed_from_the_promp
         assert!(!home.path().join("uid=0(root)").exists());
     }
 }
+
+/// The odd session names of these tests, named to `init` as a user would type them
+/// (`--exact-names` keeps the comma).
+const ODD_NAMES: [&str; 8] =
+    ["--session=-x", "--session", "x y", "--session", "$(id)", "--exact-names", "--session", "a,b"];
 
 /// The same names in a crontab line run by `sh`, and in the hints' commands.
 #[test]
@@ -433,18 +427,7 @@ fn odd_session_names_survive_scheduler_lines_and_hints() {
     }
     home.config(&config);
     let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
-    let run = Run::of(home.cmd().args([
-        "init",
-        "cron",
-        "--session=-x",
-        "--session",
-        "x y",
-        "--session",
-        "$(id)",
-        "--exact-names",
-        "--session",
-        "a,b",
-    ]));
+    let run = Run::of(home.cmd().args(["init", "cron"]).args(ODD_NAMES));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let line = run.stdout.lines().find(|l| !l.starts_with('#')).unwrap();
     let command = line.splitn(6, ' ').nth(5).unwrap().replace("\\%", "%");

@@ -398,6 +398,7 @@ const SESSION_SCHEMA: &[(&str, &[&str])] = &[
     ("backoff_until", &["string", "null"]),
     ("failures", &["int"]),
     ("cache_file", &["string"]),
+    ("kept_token", &["object", "null"]),
 ];
 
 #[test]

@@ -390,8 +390,8 @@ fn concurrent_ticks_make_one_request() {
                 reads += 1;
                 // Wine refuses to replace a file any process has open (Windows allows it when
                 // the reader shares delete, as Rust's do): a reader that never lets go would
-                // make every replace busy there. The replace of a file a program holds is
-                // tick::a_cache_held_open_is_left_whole_and_refreshed_later's subject.
+                // make every replace busy there. A file a program holds is the subject of
+                // tick::a_cache_python_holds_open_is_rewritten_in_place_with_the_rotated_token.
                 if cfg!(windows) {
                     std::thread::sleep(Duration::from_millis(5));
                 }
@@ -554,36 +554,138 @@ fn times_name_their_zone() {
     }
 }
 
+/// Share modes of the other clients' readers on Windows: CPython's `open()` (botocore, the AWS
+/// CLI) shares reading and writing, not delete; .NET's `File.ReadAllText` (AWS Tools for
+/// PowerShell) reading only. (Node's libuv and Rust's std share all three.)
+#[cfg(windows)]
+const PYTHON_SHARING: u32 = 0x1 | 0x2;
+#[cfg(windows)]
+const DOTNET_SHARING: u32 = 0x1;
+
+#[cfg(windows)]
+fn hold(path: &std::path::Path, share: u32) -> std::fs::File {
+    use std::os::windows::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).share_mode(share).open(path).unwrap()
+}
+
 /// Windows will not replace a file another program has open without sharing delete, as
-/// Python's `open()` (botocore reading the token) has it: the tick retries for a moment, then
-/// leaves the file whole and no temp file behind, exits 1, and the next tick refreshes.
+/// Python's `open()` (botocore reading the token) has it, but lets it be written: the tick
+/// rewrites the cache in place, and the refresh token the endpoint rotated is in it while the
+/// reader still holds it. The old refresh token, dead now, is never needed again.
 #[cfg(windows)]
 #[test]
-fn a_cache_held_open_is_left_whole_and_refreshed_later() {
-    use std::os::windows::fs::OpenOptionsExt;
+fn a_cache_python_holds_open_is_rewritten_in_place_with_the_rotated_token() {
+    let home = due_home();
+    let path = home.token_path("corp");
+    let stub = Stub::rotating_oidc();
+    let held = hold(&path, PYTHON_SHARING);
+    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = home.read_token("corp");
+    assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
+    assert_eq!(t["someToolField"], token(0)["someToolField"], "the rest of the file is kept");
+    let files: Vec<String> = cache_entries(&home.cache_dir());
+    assert_eq!(files, [path.file_name().unwrap().to_string_lossy()], "no temp file, nothing kept aside");
+    drop(held);
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "2h"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, NEW_REFRESH]);
+    assert_eq!(home.read_token("corp")["accessToken"], NEWER_ACCESS);
+}
+
+/// A reader that shares neither delete nor write (.NET's) blocks the rename and the in-place
+/// write alike: the refreshed token is kept beside the cache, the cache stays as it was, and
+/// the next tick puts the kept token in place without a request; the old refresh token, dead
+/// now, is never sent again.
+#[cfg(windows)]
+#[test]
+fn a_cache_held_without_write_sharing_keeps_the_token_for_the_next_run() {
     let home = due_home();
     let path = home.token_path("corp");
     let before = std::fs::read(&path).unwrap();
-    let stub = Stub::always(Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600));
-    // FILE_SHARE_READ | FILE_SHARE_WRITE, no FILE_SHARE_DELETE: how CPython opens a file.
-    let held = std::fs::OpenOptions::new().read(true).share_mode(0x1 | 0x2).open(&path).unwrap();
+    let stub = Stub::rotating_oidc();
+    let held = hold(&path, DOTNET_SHARING);
     let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
     assert_eq!(run.code, 1, "{}", run.stderr);
+    let kept = home.kept_path("corp");
     assert!(
         run.stderr.contains("corp")
             && run.stderr.contains("open in another program")
-            && run.stderr.contains("the file is unchanged"),
+            && run.stderr.contains(&format!("kept in {}", kept.display())),
         "{}",
         run.stderr
     );
     assert_eq!(std::fs::read(&path).unwrap(), before, "the file is as it was");
-    let files: Vec<String> = tree(&home.cache_dir()).into_iter().filter(|f| !f.ends_with(".ssofresh.lock")).collect();
-    assert_eq!(files, [path.file_name().unwrap().to_string_lossy()], "no temp file left beside the lock");
-    assert_eq!(stub.count("/token"), 1);
+    assert_eq!(
+        cache_entries(&home.cache_dir()),
+        [kept.file_name().unwrap().to_string_lossy(), path.file_name().unwrap().to_string_lossy()],
+        "no temp file; the kept token beside the cache"
+    );
+    let status = Run::of(home.cmd().arg("status"));
+    assert!(status.stdout.contains("unsaved"), "{}", status.stdout);
     drop(held);
-    let run = Run::of(home.cmd_at(&stub.url).arg("tick"));
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--auto"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+    let t = home.read_token("corp");
+    assert_eq!((t["accessToken"].as_str(), t["refreshToken"].as_str()), (Some(NEW_ACCESS), Some(NEW_REFRESH)));
+    assert!(!kept.exists());
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH], "put in place without a request");
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "2h"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, NEW_REFRESH], "the old refresh token is never needed again");
+}
+
+/// A newer login another client writes into a held cache is never overwritten with the older
+/// refresh's result: written in place during the request (as the JS SDK writes, which Python's
+/// sharing allows), the refresh's result is dropped; written after a refresh was kept aside,
+/// the kept token is removed unused once the login is due.
+#[cfg(windows)]
+#[test]
+fn a_newer_login_in_a_held_cache_is_never_overwritten() {
+    use std::io::Write;
+    let login = |n: u32| {
+        let mut t = token(8 * 3600);
+        t["accessToken"] = json!(format!("aoa-SECRETMARK-access-login-{n}"));
+        t["refreshToken"] = json!(format!("aor-SECRETMARK-refresh-login-{n}"));
+        t.to_string()
+    };
+    let home = due_home();
+    let path = home.token_path("corp");
+    let gate = Gate::new();
+    let g = gate.clone();
+    let stub = Stub::start(move |_, _| Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600).until(&g));
+    let held = hold(&path, PYTHON_SHARING);
+    let tick = home
+        .cmd_at(&stub.url)
+        .arg("tick")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(20), || stub.count("/token") == 1));
+    std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap().write_all(login(1).as_bytes()).unwrap();
+    gate.open();
+    let run = Run::from(tick.wait_with_output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), login(1), "the newer login was overwritten");
+    assert!(!home.kept_path("corp").exists());
+    drop(held);
+
+    let home = due_home();
+    let path = home.token_path("corp");
+    let stub = Stub::rotating_oidc();
+    let held = hold(&path, DOTNET_SHARING);
+    assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 1);
+    assert!(home.kept_path("corp").exists());
+    drop(held);
+    std::fs::write(&path, login(2)).unwrap();
+    assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), login(2), "the newer login was overwritten");
+    let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "9h"]));
+    assert_eq!(run.code, 3, "the stub knows no login token: {}", run.stderr);
+    assert!(!home.kept_path("corp").exists(), "the kept token is still there");
+    assert_eq!(stub.refresh_tokens_sent(), [REFRESH, "aor-SECRETMARK-refresh-login-2"]);
+    assert_eq!(home.read_token("corp")["accessToken"], "aoa-SECRETMARK-access-login-2");
 }
 
 /// What ssofresh writes, every SDK reads: registrationExpiresAt in `…SSZ` like expiresAt (the

@@ -18,6 +18,8 @@ pub const REFRESH: &str = "aor-SECRETMARK-refresh-old";
 pub const CLIENT_SECRET: &str = "cs-SECRETMARK-client-secret";
 pub const NEW_ACCESS: &str = "aoa-SECRETMARK-access-new";
 pub const NEW_REFRESH: &str = "aor-SECRETMARK-refresh-new";
+/// What `rotating_oidc` answers to `NEW_REFRESH`.
+pub const NEWER_ACCESS: &str = "aoa-SECRETMARK-access-newer";
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -165,6 +167,33 @@ impl Stub {
 
     pub fn count(&self, path_prefix: &str) -> usize {
         self.requests().iter().filter(|r| r.path.starts_with(path_prefix)).count()
+    }
+
+    /// SSO-OIDC that rotates the refresh token and retires the old one, as the service may:
+    /// the first refresh with `REFRESH` answers `NEW_ACCESS` and `NEW_REFRESH`, and `REFRESH`
+    /// is rejected (`invalid_grant`) from then on, as is any token it never issued;
+    /// `NEW_REFRESH` keeps working (`NEWER_ACCESS`, the refresh token kept).
+    pub fn rotating_oidc() -> Stub {
+        let spent = std::sync::atomic::AtomicBool::new(false);
+        Stub::start(move |req, _| {
+            let sent = req.json()["refreshToken"].as_str().map(str::to_string);
+            match sent.as_deref() {
+                Some(REFRESH) if !spent.swap(true, std::sync::atomic::Ordering::SeqCst) => {
+                    Reply::token(NEW_ACCESS, Some(NEW_REFRESH), 3600)
+                }
+                Some(NEW_REFRESH) => Reply::token(NEWER_ACCESS, None, 3600),
+                _ => Reply::oidc_error(400, "invalid_grant", "InvalidGrantException"),
+            }
+        })
+    }
+
+    /// The refresh tokens sent to `/token`, in order.
+    pub fn refresh_tokens_sent(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/token"))
+            .filter_map(|r| r.json()["refreshToken"].as_str().map(str::to_string))
+            .collect()
     }
 }
 
@@ -390,6 +419,10 @@ impl Home {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
         p
+    }
+    /// Where ssofresh keeps a refreshed token it could not write to the session's cache.
+    pub fn kept_path(&self, session_or_url: &str) -> PathBuf {
+        self.cache_dir().join(format!(".{}.ssofresh.pending", sha1_hex(session_or_url)))
     }
     /// The lock ssofresh takes beside a session's token cache.
     pub fn lock_path(&self, session_or_url: &str) -> PathBuf {
