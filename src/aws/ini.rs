@@ -130,13 +130,14 @@ fn shown(s: &str) -> String {
     format!("{cut:?}{more}")
 }
 
-/// A header's inner text for `[…]` in a message: escaped, without the debug quotes.
+/// A header's inner text for `[…]` in a message: escaped as `shown` has it, without its quotes.
 fn shown_inner(s: &str) -> String {
-    let q = shown(s);
-    match q.strip_prefix('"').and_then(|q| q.split_once('"')) {
-        Some((inner, more)) => format!("{inner}{more}"),
-        None => q,
-    }
+    let cut: String = s.chars().take(60).collect();
+    let more = if cut.len() < s.len() { "…" } else { "" };
+    let quoted = format!("{cut:?}");
+    // Debug output of a string is its escaped text between two ASCII quotes.
+    let inner = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    format!("{inner}{more}")
 }
 
 /// Python's `str.isspace` (and `re`'s `\s`): Unicode White_Space and the four separators
@@ -259,8 +260,8 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
-/// Sections that are not yet known to be different: how many keys a section may have before
-/// their duplicates are looked up in a set rather than by comparing each with each.
+/// How many keys of a section are compared each with each to find a repeat; past them a set
+/// takes over, so a section of thousands of keys costs no square.
 const SCAN_KEYS: usize = 32;
 
 /// Finds a key that is already in `keys` (configparser's `DuplicateOptionError`).
@@ -912,6 +913,8 @@ mod tests {
 
     #[test]
     fn messages_quote_names_never_values() {
+        let e = Ini::parse("[sso-session \"a b\"]\n[sso-session \"a b\"]\n").unwrap_err().to_string();
+        assert!(e.starts_with("line 2: the section [sso-session \\\"a b\\\"] again (first on line 1)"), "{e}");
         let e = Ini::parse("[a]\nsecret_thing SECRETMARK\n").unwrap_err().to_string();
         assert!(!e.contains("SECRETMARK"), "{e}");
         let e = Ini::parse("[a]\nx =\n  SECRETMARK\n").unwrap_err().to_string();
