@@ -1,8 +1,7 @@
 //! The AWS shared config file: sso-sessions, the profiles that use them, legacy SSO profiles.
 
+use crate::aws::ini::{self, Entry, Ini, Kind};
 use crate::error::Error;
-use ini::{Ini, ParseOption};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,18 @@ pub struct SsoSession {
     pub start_url: Option<String>,
     pub region: Option<String>,
     pub registration_scopes: Option<String>,
+}
+
+impl SsoSession {
+    /// The field a key of its section sets (the key in lower case).
+    fn field<'s>(&'s mut self, key: &str) -> Option<&'s mut Option<String>> {
+        Some(match key {
+            "sso_start_url" => &mut self.start_url,
+            "sso_region" => &mut self.region,
+            "sso_registration_scopes" => &mut self.registration_scopes,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,6 +48,24 @@ pub struct Profile {
 pub const GENERATED_KEY: &str = "ssofresh_generated";
 
 impl Profile {
+    /// The field a key of its section sets (the key in lower case).
+    fn field<'p>(&'p mut self, key: &str) -> Option<&'p mut Option<String>> {
+        Some(match key {
+            "sso_session" => &mut self.sso_session,
+            "sso_start_url" => &mut self.sso_start_url,
+            "sso_region" => &mut self.sso_region,
+            "sso_account_id" => &mut self.sso_account_id,
+            "sso_role_name" => &mut self.sso_role_name,
+            "region" => &mut self.region,
+            "services" => &mut self.services,
+            "endpoint_url" => &mut self.endpoint_url,
+            "ignore_configured_endpoint_urls" => &mut self.ignore_configured_endpoint_urls,
+            "credential_process" => &mut self.credential_process,
+            GENERATED_KEY => &mut self.generated,
+            _ => return None,
+        })
+    }
+
     /// Whether ssofresh wrote this profile (and so may update it).
     pub fn is_generated(&self) -> bool {
         self.generated.as_deref().is_some_and(|v| !v.eq_ignore_ascii_case("false"))
@@ -122,100 +151,81 @@ impl AwsConfig {
     }
 
     /// The `[sso-session]` sections and the named profiles of `text`, parsed as `parse` would.
+    /// The whole text is read all the same (so the hot path refuses what `status` refuses);
+    /// only the other profiles and the services are not built.
     pub fn parse_partial(text: &str, profiles: &[String]) -> Result<AwsConfig, String> {
-        match sessions_text(text, profiles) {
-            Some(part) => {
-                let mut cfg = AwsConfig::parse(&part)?;
-                cfg.partial = true;
-                Ok(cfg)
-            }
-            None => AwsConfig::parse(text),
-        }
+        let mut cfg = AwsConfig::build(text, Some(profiles))?;
+        cfg.partial = true;
+        Ok(cfg)
     }
 
-    /// Parses the text the way botocore reads it: raw values (no quotes, no escapes), nested
-    /// indented values (`sso_oidc =` + `  endpoint_url = …`), the last of duplicate keys wins,
-    /// duplicate sections merge.
+    /// Parses the text the way botocore reads it (`aws::ini`): raw values, keys without case,
+    /// nested indented values (`sso_oidc =` + `  endpoint_url = …`), `[DEFAULT]`'s keys in every
+    /// section; a file botocore refuses (a section or a key twice, a line it cannot place) is
+    /// refused, in words. Sections botocore takes for the same profile or session (`[default]`
+    /// and `[profile default]`, `[profile a]` and `[profile  a]`): the later one wins whole.
     pub fn parse(text: &str) -> Result<AwsConfig, String> {
-        let opt = ParseOption {
-            enabled_quote: false,
-            enabled_escape: false,
-            enabled_indented_mutiline_value: true,
-            enabled_preserve_key_leading_whitespace: false,
+        AwsConfig::build(text, None)
+    }
+
+    /// `parse`, or with `only`, only the sessions and the profiles it names.
+    fn build(text: &str, only: Option<&[String]>) -> Result<AwsConfig, String> {
+        // The sessions view keeps the keys of the sessions and the named profiles only.
+        let keep = |header: &str| match (only, ini::kind(header)) {
+            (None, _) | (_, Some(Kind::SsoSession)) => true,
+            (Some(only), Some(Kind::Profile)) if !only.is_empty() => {
+                ini::section(header).is_some_and(|(_, name)| only.iter().any(|p| *p == name))
+            }
+            _ => false,
         };
-        // A BOM or leading blank lines would otherwise make the first section unreadable.
-        let text = text.trim_start_matches('\u{feff}');
-        let text = header_comments_dropped(text);
-        let ini = Ini::load_from_str_opt(&text, opt).map_err(|e| parse_error(&text, &e))?;
-
+        let ini = Ini::parse_keeping(text, &keep).map_err(|e| e.to_string())?;
+        // [DEFAULT]'s keys that can matter, once: each section takes them (and a big
+        // [DEFAULT] times many sections must not be a product).
+        let (mut probe_session, mut probe_profile) = (SsoSession::default(), Profile::default());
+        let for_sessions: Vec<&Entry<'_>> =
+            ini.defaults().iter().filter(|e| probe_session.field(&ini::lower(e.key)).is_some()).collect();
+        let for_profiles: Vec<&Entry<'_>> =
+            ini.defaults().iter().filter(|e| probe_profile.field(&ini::lower(e.key)).is_some()).collect();
+        let for_services: Vec<&Entry<'_>> = ini.defaults().iter().filter(|e| ini.is_nested(e)).collect();
         let mut cfg = AwsConfig::default();
-        let mut session_index = std::mem::take(&mut cfg.session_index);
-        let mut profile_index = std::mem::take(&mut cfg.profile_index);
-
-        for (section, props) in ini.iter() {
-            let Some(section) = section else { continue };
-            // A header botocore cannot split (an unclosed quote) names nothing, as there.
-            let Some((kind, name)) = header(section) else { continue };
-            let (kind, name) = (Some(kind.as_ref()), name.as_deref());
-            // One pass over the keys (later duplicates win); lookups per key cost far more.
-            let value = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-            match (kind, name) {
-                (Some("sso-session"), Some(name)) => {
-                    let i = *session_index.entry(name.to_string()).or_insert_with(|| {
-                        cfg.sessions.push(SsoSession { name: name.to_string(), ..Default::default() });
-                        cfg.sessions.len() - 1
+        for (section, entries) in ini.sections() {
+            let Some((kind, name)) = ini::section(section.header) else { continue };
+            match kind {
+                Kind::SsoSession => {
+                    let s = slot(&mut cfg.sessions, &mut cfg.session_index, &name, |name| SsoSession {
+                        name,
+                        ..Default::default()
                     });
-                    let s = &mut cfg.sessions[i];
-                    for (key, v) in props.iter() {
-                        let slot = match key {
-                            "sso_start_url" => &mut s.start_url,
-                            "sso_region" => &mut s.region,
-                            "sso_registration_scopes" => &mut s.registration_scopes,
-                            _ => continue,
-                        };
-                        if let Some(v) = value(v) {
-                            *slot = Some(v);
+                    fill(&ini, &for_sessions, entries, s, SsoSession::field);
+                }
+                Kind::Profile => {
+                    let p = slot(&mut cfg.profiles, &mut cfg.profile_index, &name, |name| Profile {
+                        name,
+                        ..Default::default()
+                    });
+                    fill(&ini, &for_profiles, entries, p, Profile::field);
+                }
+                Kind::Services if only.is_none() => {
+                    // A later section of the same name replaces the earlier one, as in botocore.
+                    let mut services = Services::new();
+                    for e in for_services.iter().copied().chain(entries) {
+                        let key = ini::lower(e.key).into_owned();
+                        match ini.nested(e).filter(|_| ini.is_nested(e)) {
+                            Some(pairs) => {
+                                let map = pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                                services.insert(key, map);
+                            }
+                            // A plain value where botocore expects settings: none.
+                            None => {
+                                services.remove(&key);
+                            }
                         }
                     }
+                    cfg.services.insert(name.into_owned(), services);
                 }
-                (Some("services"), Some(name)) => {
-                    let entry = cfg.services.entry(name.to_string()).or_default();
-                    for (key, value) in props.iter() {
-                        entry.entry(key.trim().to_string()).or_default().extend(nested(value));
-                    }
-                }
-                (Some("default"), None) | (Some("profile"), Some(_)) => {
-                    let name = name.unwrap_or("default");
-                    let i = *profile_index.entry(name.to_string()).or_insert_with(|| {
-                        cfg.profiles.push(Profile { name: name.to_string(), ..Default::default() });
-                        cfg.profiles.len() - 1
-                    });
-                    let p = &mut cfg.profiles[i];
-                    for (key, v) in props.iter() {
-                        let slot = match key {
-                            "sso_session" => &mut p.sso_session,
-                            "sso_start_url" => &mut p.sso_start_url,
-                            "sso_region" => &mut p.sso_region,
-                            "sso_account_id" => &mut p.sso_account_id,
-                            "sso_role_name" => &mut p.sso_role_name,
-                            "region" => &mut p.region,
-                            "services" => &mut p.services,
-                            "endpoint_url" => &mut p.endpoint_url,
-                            "ignore_configured_endpoint_urls" => &mut p.ignore_configured_endpoint_urls,
-                            "credential_process" => &mut p.credential_process,
-                            GENERATED_KEY => &mut p.generated,
-                            _ => continue,
-                        };
-                        if let Some(v) = value(v) {
-                            *slot = Some(v);
-                        }
-                    }
-                }
-                _ => {}
+                Kind::Services => {}
             }
         }
-        cfg.session_index = session_index;
-        cfg.profile_index = profile_index;
         Ok(cfg)
     }
 
@@ -269,7 +279,7 @@ impl AwsConfig {
 /// profiles, are a few MiB), and small enough that a wrong file cannot exhaust memory.
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
-/// The config file's text (invalid UTF-8 replaced), `None` when it does not exist. Only a
+/// The config file's text, `None` when it does not exist. Only a
 /// regular file of at most `MAX_CONFIG_BYTES` is read (`/dev/null` reads as empty): a FIFO, a
 /// device or a directory is named in the error without blocking or reading it.
 fn read_text(path: &Path) -> Result<Option<String>, Error> {
@@ -283,261 +293,59 @@ fn read_text(path: &Path) -> Result<Option<String>, Error> {
         }
         Err(ReadError::Io(source)) => return Err(Error::ConfigRead { path: path.to_path_buf(), source }),
     };
-    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())))
+    // botocore reads it as UTF-8 and refuses anything else; so does ssofresh, saying where.
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        // Lines end at LF, CRLF or a lone CR, as Python counts them.
+        let before = &e.as_bytes()[..at];
+        let line = 1 + before
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
+            .count();
+        let msg =
+            format!("line {line}: not UTF-8 (botocore reads the config as UTF-8 and refuses it too); save it as UTF-8");
+        Error::ConfigParse { path: path.to_path_buf(), msg }
+    })
 }
 
-/// The `[sso-session …]` sections and those of the named profiles, for `load_sessions`; `None`
-/// when the text has a shape where a line-by-line split might not match the parser's (an
-/// indented `[`, two headers on a line, a header without its `]`, a line that is not plain, a
-/// lone CR or other control characters): the caller then parses it all, so what the whole
-/// file's parse rejects is rejected on the hot path too.
-fn sessions_text(text: &str, profiles: &[String]) -> Option<String> {
-    let text = text.trim_start_matches('\u{feff}');
-    if has_odd_control(text.as_bytes()) {
-        return None;
-    }
-    let mut out = String::new();
-    let mut keep = false;
-    // Line by line as `lines()` splits, but by a byte search: `lines()` looks for each `\n`
-    // through a char searcher that cost some 180 instructions a line, at every prompt.
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
-        let line = &text[start..end];
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        start = end + 1;
-        // Most lines start with a letter or `[`: nothing to trim.
-        let t = match line.as_bytes().first() {
-            Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => line,
-            _ => line.trim_start(),
-        };
-        if t.starts_with('[') && t.len() != line.len() {
-            return None;
+/// The place for `name` in `list` (found through `index`): a new one at the end, or the
+/// earlier one's place, emptied — a later section botocore takes for the same name replaces
+/// the earlier one whole, where it stood.
+fn slot<'l, T>(
+    list: &'l mut Vec<T>,
+    index: &mut BTreeMap<String, usize>,
+    name: &str,
+    new: impl FnOnce(String) -> T,
+) -> &'l mut T {
+    let i = match index.get(name) {
+        Some(&i) => {
+            list[i] = new(name.to_string());
+            i
         }
-        if let Some(rest) = t.strip_prefix('[') {
-            // The parser reads a header up to its `]`, across lines if need be.
-            let (name, after) = rest.split_once(']')?;
-            if after.contains('[') {
-                return None;
-            }
-            // Every [sso-session …] is kept, as the parse judges it; a profile only when named.
-            // Most configs name no profile here: then one prefix test per header decides.
-            // Trimmed only when it has to be: a char-wise trim per header shows in the no-op tick.
-            let t = if name.starts_with([' ', '\t']) { name.trim_start() } else { name };
-            keep = t.starts_with("sso-session")
-                || (!profiles.is_empty()
-                    && match header(name) {
-                        Some((kind, None)) => kind == "default" && profiles.iter().any(|p| p == "default"),
-                        Some((kind, Some(name))) => kind == "profile" && profiles.iter().any(|p| *p == name),
-                        None => false,
-                    });
-        } else if !plain(t, line) {
-            // Judged as the whole file is, so `tick` and the hook refuse what `status` refuses.
-            return None;
-        }
-        if keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    Some(out)
-}
-
-/// The kind and the name of a section header (`sso-session`, `corp`; `default`, none), its
-/// words split as botocore splits them (`header_words`); `None` for a header of no words or
-/// more than two, or one shlex refuses. Headers without quotes or backslashes, nearly all of
-/// them, are split without copying or allocating: this runs for every header at every prompt.
-fn header(s: &str) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
-    // One pass over the bytes: up to three words split at shlex's whitespace (space, tab, CR,
-    // LF), or the general split as soon as a quote or a backslash shows.
-    let mut words: [&str; 3] = [""; 3];
-    let mut n = 0;
-    let mut start = None;
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            b'\'' | b'"' | b'\\' => {
-                n = usize::MAX;
-                break;
-            }
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                if let Some(st) = start.take() {
-                    if n == 3 {
-                        return None;
-                    }
-                    words[n] = &s[st..i];
-                    n += 1;
-                }
-            }
-            _ if start.is_none() => start = Some(i),
-            _ => {}
-        }
-    }
-    if n != usize::MAX {
-        if let Some(st) = start {
-            if n == 3 {
-                return None;
-            }
-            words[n] = &s[st..];
-            n += 1;
-        }
-        return match n {
-            1 => Some((Cow::Borrowed(words[0]), None)),
-            2 => Some((Cow::Borrowed(words[0]), Some(Cow::Borrowed(words[1])))),
-            _ => None,
-        };
-    }
-    let mut words = header_words(s)?.into_iter();
-    let (kind, name) = (words.next()?, words.next());
-    match words.next() {
-        Some(_) => None,
-        None => Some((kind, name)),
-    }
-}
-
-/// The words of a section header as botocore splits them (Python's `shlex.split`): whitespace
-/// (space, tab, CR, LF: shlex's) separates words, `'…'` and `"…"` group them (`[sso-session "x y"]` is the session `x y`), a
-/// backslash escapes the next character (inside double quotes only `"` and `\\`). `None` for
-/// what shlex refuses: an unclosed quote, a trailing backslash.
-fn header_words(s: &str) -> Option<Vec<Cow<'_, str>>> {
-    let mut words: Vec<Cow<'_, str>> = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => words.extend(word.take().map(Cow::Owned)),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => w.push(c),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            c @ ('"' | '\\') => w.push(c),
-                            c => {
-                                w.push('\\');
-                                w.push(c);
-                            }
-                        },
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word.map(Cow::Owned));
-    Some(words)
-}
-
-/// A line (not a header) whose meaning does not depend on the lines around it: blank, a comment
-/// at the start of the line, or `key = value` / `key: value`, indented (a nested setting) or
-/// not. The parser reads anything else across line ends (a word without `=` swallows the lines
-/// up to the next `=`) or rejects it (a line that starts with `=`). One byte test and a search
-/// for `=`/`:` per line: this runs over the whole config at every prompt.
-fn plain(trimmed: &str, line: &str) -> bool {
-    match trimmed.as_bytes().first() {
-        None => true,
-        Some(b'#' | b';') => trimmed.len() == line.len(),
-        // Byte searches (memchr): `:` is looked for only in the rare line without `=`.
-        Some(b) => {
-            (b.is_ascii_alphanumeric() || *b == b'_')
-                && (trimmed.as_bytes().contains(&b'=') || trimmed.as_bytes().contains(&b':'))
-        }
-    }
-}
-
-/// botocore (Python's configparser) reads a header up to its last `]` and ignores the rest of
-/// the line, so `[profile dev]  # dev account` is a header there; rust-ini calls the comment an
-/// error. Such lines lose what follows the `]` before parsing.
-fn header_comments_dropped(text: &str) -> std::borrow::Cow<'_, str> {
-    let trailing = |line: &str| {
-        // Cheap test first: this runs over every line of the config at every prompt.
-        line.starts_with('[') && {
-            let t = line.trim();
-            t.rfind(']').is_some_and(|i| i + 1 < t.len())
+        None => {
+            index.insert(name.to_string(), list.len());
+            list.push(new(name.to_string()));
+            list.len() - 1
         }
     };
-    if !text.lines().any(trailing) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        if trailing(line) {
-            let t = line.trim();
-            out.push_str(&t[..=t.rfind(']').unwrap_or(t.len() - 1)]);
-            out.push('\n');
-        } else {
-            out.push_str(line);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    &mut list[i]
 }
 
-/// A control character other than tab and line ends, or a CR without its LF. One pass over
-/// the bytes: this runs at every prompt over the whole config.
-fn has_odd_control(bytes: &[u8]) -> bool {
-    // Branch-free folds over the bytes: the compiler vectorizes them.
-    let c0 =
-        bytes.iter().fold(false, |acc, &b| acc | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') | (b == 0x7f)));
-    // A CR is odd unless an LF follows; C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F.
-    let lone_cr = bytes.contains(&b'\r')
-        && bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    let c1 = bytes.contains(&0xc2) && bytes.windows(2).any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
-    c0 || lone_cr || c1
-}
-
-/// The parser's complaint in words, with the line: rust-ini's own ("3:1 expecting
-/// \"[Some(']')]\" but found EOF.") names its internals and, for an unclosed header, the
-/// line where it gave up (the end of the file) rather than the header's. Only a header line is
-/// quoted: other lines may hold a secret (`aws_secret_access_key` is allowed here too).
-fn parse_error(text: &str, e: &ini::ParseError) -> String {
-    let msg: &str = &e.msg;
-    if msg.contains("Some(']')") || msg.starts_with("section must be ended") {
-        let open = text.lines().enumerate().find(|(_, l)| {
-            let t = l.trim_start();
-            t.starts_with('[') && !t.contains(']')
-        });
-        return match open {
-            Some((i, line)) => {
-                let line = line.trim();
-                let cut: String = line.chars().take(60).collect();
-                let more = if cut.len() < line.len() { "…" } else { "" };
-                format!("line {}: the section header {cut:?}{more} has no closing `]`", i + 1)
-            }
-            None => format!("line {}: a section header has no closing `]`", e.line),
-        };
+/// Sets the fields `field` names for each key of the section, `[DEFAULT]`'s first: a value is
+/// the text botocore reads, none when empty or a nested block (botocore's dictionary, no
+/// string). Keys are matched in lower case, as configparser stores them.
+fn fill<T>(
+    ini: &Ini<'_>,
+    defaults: &[&Entry<'_>],
+    entries: &[Entry<'_>],
+    target: &mut T,
+    field: for<'t> fn(&'t mut T, &str) -> Option<&'t mut Option<String>>,
+) {
+    for e in defaults.iter().copied().chain(entries) {
+        let Some(slot) = field(target, &ini::lower(e.key)) else { continue };
+        *slot = if ini.is_nested(e) { None } else { Some(ini.text(e).into_owned()).filter(|v| !v.is_empty()) };
     }
-    let what = match msg {
-        "missing key" => "a line starts with `=` or `:`, a value without a key".to_string(),
-        "doesn't support inline comment" => {
-            "a comment that does not start its line (`#` or `;` must come first on the line)".to_string()
-        }
-        m if m.starts_with("\\r is not followed") => "a carriage return (\\r) without a line feed after it".to_string(),
-        m if m.ends_with("but found EOF.") => "the file ends inside an entry".to_string(),
-        m => crate::sys::secret::one_line(m, 120),
-    };
-    // rust-ini's columns are one off at times; the line is what helps.
-    format!("line {}: {what}", e.line)
-}
-
-/// `endpoint_url = http://x` lines of a nested value.
-fn nested(value: &str) -> BTreeMap<String, String> {
-    value
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
@@ -565,18 +373,55 @@ mod tests {
     }
 
     #[test]
-    fn comments_spacing_crlf_duplicates() {
+    fn comments_spacing_crlf_and_case() {
         let text = "# top comment\r\n; another\r\n[profile   spaced]\r\n  sso_session   =   corp  \r\n\
-                    region=us-east-1\r\nregion = us-east-2\r\n\r\n[sso-session corp]\r\n\
-                    sso_region = us-east-1\r\n# inside\r\nsso_start_url = https://a/start\r\n\
-                    [profile spaced]\r\nsso_role_name = Admin\r\n";
+                    REGION=us-east-1\r\n\r\n[sso-session corp]\r\n\
+                    sso_region = us-east-1\r\n  # inside\r\nSso_Start_Url: https://a/start\r\n";
         let cfg = AwsConfig::parse(text).unwrap();
         let p = cfg.profile("spaced").unwrap();
         assert_eq!(p.sso_session.as_deref(), Some("corp"));
-        assert_eq!(p.region.as_deref(), Some("us-east-2"), "last duplicate wins");
-        assert_eq!(p.sso_role_name.as_deref(), Some("Admin"), "duplicate sections merge");
+        assert_eq!(p.region.as_deref(), Some("us-east-1"), "keys without case, as configparser");
         assert_eq!(cfg.session("corp").unwrap().start_url.as_deref(), Some("https://a/start"));
         assert_eq!(cfg.profiles.len(), 1);
+    }
+
+    #[test]
+    fn repeats_are_refused_or_replace_as_in_botocore() {
+        // configparser (strict) refuses a section or a key twice…
+        let e = AwsConfig::parse("[profile a]\nregion = x\n\n[profile a]\nregion = y\n").unwrap_err();
+        assert_eq!(e, "line 4: the section [profile a] again (first on line 1); botocore refuses a repeated section: merge the two");
+        let e = AwsConfig::parse("[profile a]\nregion = x\nRegion: y\n").unwrap_err();
+        assert!(e.starts_with("line 3: \"Region\" again in [profile a] (first on line 2)"), "{e}");
+        // …but two headers botocore maps to one profile are two sections: the later wins whole,
+        // in the earlier one's place.
+        let cfg = AwsConfig::parse(
+            "[default]\nregion = x\nsso_session = s\n[profile b]\n[profile  default]\nregion = y\n\
+             [sso-session s]\nsso_region = eu-west-1\n[sso-session  s]\nsso_start_url = https://s/start\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = cfg.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["default", "b"]);
+        let d = cfg.profile("default").unwrap();
+        assert_eq!((d.region.as_deref(), d.sso_session.as_deref()), (Some("y"), None));
+        let s = cfg.session("s").unwrap();
+        assert_eq!((s.region.as_deref(), s.start_url.as_deref()), (None, Some("https://s/start")));
+        assert_eq!(cfg.sessions.len(), 1);
+    }
+
+    #[test]
+    fn default_section_keys_are_every_sections() {
+        let cfg = AwsConfig::parse(
+            "[DEFAULT]\nsso_region = eu-west-1\nregion = us-east-2\n[sso-session a]\nsso_start_url = https://a/start\n\
+             [sso-session b]\nsso_region =\n[profile p]\nsso_session = a\n[DEFAULT]\nsso_role_name = R\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.session("a").unwrap().region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cfg.session("b").unwrap().region, None, "the section's own empty value wins");
+        let p = cfg.profile("p").unwrap();
+        assert_eq!((p.region.as_deref(), p.sso_role_name.as_deref()), (Some("us-east-2"), Some("R")));
+        assert!(cfg.profile("DEFAULT").is_none() && cfg.profiles.len() == 1);
+        let part = AwsConfig::parse_partial("[DEFAULT]\nsso_region = x\n[sso-session a]\n", &[]).unwrap();
+        assert_eq!(part.session("a").unwrap().region.as_deref(), Some("x"));
     }
 
     #[test]
@@ -618,24 +463,27 @@ mod tests {
 
     #[test]
     fn sessions_only_view_matches_the_full_parse() {
-        let text = "[profile a]\nsso_session = s\n[ sso-session s ]\r\nsso_region = eu-west-1\nsso_start_url = https://s/start\n\
-                    [services x]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:1\n[sso-session t]\nsso_region = us-east-1\n";
+        let text = "[profile a]\nsso_session = s\n[sso-session s]\r\nsso_region = eu-west-1\nsso_start_url = https://s/start\n\
+                    [services x]\nsso_oidc =\n  endpoint_url = http://127.0.0.1:1\n[sso-session t]\nsso_region = us-east-1\n\
+                    [ sso-session u ]\nsso_region = us-east-1\n";
         let full = AwsConfig::parse(text).unwrap();
         let view = AwsConfig::parse_partial(text, &[]).unwrap();
         assert_eq!(view.sessions, full.sessions);
-        assert_eq!(view.sessions.len(), 2);
-        assert!(view.profiles.is_empty() && view.services.is_empty());
+        let names: Vec<&str> = view.sessions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["s", "t"], "`[ sso-session u ]` does not start with `sso-session`: no session to botocore");
+        assert!(view.partial && view.profiles.is_empty() && view.services.is_empty());
         let view = AwsConfig::parse_partial(text, &["a".into()]).unwrap();
         assert_eq!(view.profiles, full.profiles);
     }
 
     #[test]
-    fn odd_shapes_fall_back_to_the_full_parse() {
+    fn the_sessions_view_agrees_with_the_whole_parse_on_odd_shapes() {
         for text in [
             "[][default]rr:\0",
             "[\n\n](\n[\x0csso-session\x0cPL\x0c]+`=\n",
             "[profile q]\nx =\n [sso-session s]\nsso_region = us-east-1\n",
-            "[sso-session a]\rsso_region = x\n[profile b]\n",
+            "[sso-session a]\rsso_region = x\r[profile b]\n",
+            "[profile b]\nregion = x\n  [sso-session c]\n[sso-session d] ]\n",
         ] {
             let full = AwsConfig::parse(text);
             let part = AwsConfig::parse_partial(text, &["default".into(), "b".into()]);
@@ -646,10 +494,12 @@ mod tests {
             );
             assert_eq!(part.map(|c| c.profiles), full.map(|c| c.profiles), "{text:?}");
         }
-        // Spacing inside a header is an ordinary shape.
-        let c = AwsConfig::parse_partial("[profile   a ]\nsso_session = s\n[profile z]\n", &["a".into()]).unwrap();
-        assert!(c.partial);
-        assert_eq!(c.profile("a").and_then(|p| p.sso_session.as_deref()), Some("s"));
+        // A lone CR ends a line, as in Python; an indented header under a key is part of its value.
+        let cfg =
+            AwsConfig::parse("[sso-session a]\rsso_region = x\r[profile b]\rregion = y\r  [sso-session c]\n").unwrap();
+        assert_eq!(cfg.session("a").unwrap().region.as_deref(), Some("x"));
+        assert_eq!(cfg.profile("b").unwrap().region.as_deref(), Some("y\n[sso-session c]"));
+        assert!(cfg.session("c").is_none());
     }
 
     #[test]
@@ -660,18 +510,15 @@ mod tests {
             "[sso-session a]\nsso_region = us-east-1\n[profile x]\n\"q\n",
             "[sso-session a]\nsso_region = us-east-1\n[services s]\n= x\n",
             "[profile x]\nsso_session = a\n[sso-session a]\nsso_region=us-east-1\n[services s]\nx\n",
+            "[profile x]\nfoo\n[sso-session a]\nsso_region = us-east-1\n",
+            "[sso-session a]\n[profile x]\n[profile x]\n",
+            "[sso-session a]\n[profile x]\ns3 =\n  max_concurrent_requests\n",
+            "[sso-session a]\n[profile x]\nA = 1\na = 2\n",
         ] {
             let full = AwsConfig::parse(text);
             assert!(full.is_err(), "{text:?}");
             assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full.map(|c| c.sessions), "{text:?}");
         }
-        // A word without `=` swallows what follows it: the view says what the whole parse says.
-        let text = "[profile x]\nfoo\n[sso-session a]\nsso_region = us-east-1\n";
-        let full = AwsConfig::parse(text).map(|c| c.sessions);
-        assert_eq!(AwsConfig::parse_partial(text, &[]).map(|c| c.sessions), full);
-        // Plain shapes keep the fast view.
-        let text = "# c\n; c\n\n[profile x]\nregion: us-east-1\ns3 =\n  max_concurrent_requests = 2\n[sso-session a]\nsso_region = us-east-1\n";
-        assert!(AwsConfig::parse_partial(text, &[]).unwrap().partial);
     }
 
     #[test]
@@ -689,15 +536,6 @@ mod tests {
     }
 
     #[test]
-    fn odd_controls_are_found_by_bytes_as_by_chars() {
-        for text in ["a\r\nb\tc\n", "a\rb", "a\u{0}b", "x\u{7f}", "é\u{85}", "€\u{9f}", "\u{a0}ü"] {
-            let by_chars = text.replace("\r\n", "").contains('\r')
-                || text.contains(|c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r');
-            assert_eq!(has_odd_control(text.as_bytes()), by_chars, "{text:?}");
-        }
-    }
-
-    #[test]
     fn regions() {
         for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "ap-southeast-10"] {
             assert!(valid_region(ok), "{ok}");
@@ -711,42 +549,6 @@ mod tests {
 
     #[test]
     fn header_names_are_split_as_botocore_splits_them() {
-        let words = |s: &str| header_words(s).map(|w| w.into_iter().map(|w| w.into_owned()).collect::<Vec<_>>());
-        for (header, expected) in [
-            ("sso-session corp", Some(vec!["sso-session", "corp"])),
-            ("  profile   dev ", Some(vec!["profile", "dev"])),
-            ("profile\tdev", Some(vec!["profile", "dev"])),
-            ("sso-session a b", Some(vec!["sso-session", "a", "b"])),
-            ("sso-session \"x y\"", Some(vec!["sso-session", "x y"])),
-            ("sso-session 'a b'c", Some(vec!["sso-session", "a bc"])),
-            ("sso-session a\\ b", Some(vec!["sso-session", "a b"])),
-            ("sso-session \"q\\\"\\\\\\n\"", Some(vec!["sso-session", "q\"\\\\n"])),
-            ("sso-session $(id)", Some(vec!["sso-session", "$(id)"])),
-            ("sso-session \"\"", Some(vec!["sso-session", ""])),
-            ("sso-session \"open", None),
-            ("sso-session x\\", None),
-        ] {
-            let expected = expected.map(|v| v.into_iter().map(str::to_string).collect::<Vec<_>>());
-            assert_eq!(words(header), expected, "{header}");
-        }
-        // The copy-free path says what the general split says.
-        for h in [
-            "sso-session corp",
-            " profile\tdev ",
-            "default",
-            "",
-            "  ",
-            "a b c",
-            "sso-session é ü",
-            "x\u{a0}y",
-            "p 'q r'",
-        ] {
-            let general = header_words(h).filter(|w| (1..=2).contains(&w.len())).map(|w| {
-                let mut w = w.into_iter();
-                (w.next().unwrap_or_default(), w.next())
-            });
-            assert_eq!(header(h), general, "{h:?}");
-        }
         let text = "[sso-session \"x y\"]\nsso_region = eu-west-1\n[sso-session -x]\nsso_region = us-east-1\n\
                     [sso-session a,b]\n[sso-session $(id)]\n[profile 'p q']\nsso_session = x y\n[sso-session \"bad]\n";
         let cfg = AwsConfig::parse(text).unwrap();
@@ -765,6 +567,14 @@ mod tests {
         assert_eq!(e, "line 3: the section header \"[profile dev\" has no closing `]`");
         let e = AwsConfig::parse("[default]\n= orphan\n").unwrap_err();
         assert_eq!(e, "line 2: a line starts with `=` or `:`, a value without a key");
+        let e = AwsConfig::parse("region = x\n[default]\n").unwrap_err();
+        assert_eq!(e, "line 1: a setting before the first [section] header");
+        let e = AwsConfig::parse("\u{feff}[default]\nregion = x\n").unwrap_err();
+        assert!(e.starts_with("line 1: the file starts with a byte-order mark"), "{e}");
+        let e = AwsConfig::parse("[default]\nregion = x\nnonsense\n").unwrap_err();
+        assert!(e.starts_with("line 3: neither a [section] header"), "{e}");
+        let e = AwsConfig::parse("[default]\ns3 =\n  addressing_style\n").unwrap_err();
+        assert!(e.starts_with("line 2: the indented block under \"s3\" has a line without `=`"), "{e}");
         for text in ["[profile dev\n", "[a]\n= x\n", "[a]\nx = 1\n[b"] {
             let e = AwsConfig::parse(text).unwrap_err();
             assert!(!e.contains("Some(") && !e.contains("expecting"), "{text:?}: {e}");

@@ -8,6 +8,7 @@
 //! without case), a line indented deeper than its key continues the key's value, and an
 //! indented `[…]` there is such a continuation, not a header.
 
+use crate::aws::ini::{self, Kind as SectionKind};
 use crate::sys::{fs, guard, lock};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,14 +32,13 @@ impl Section {
         }
     }
 
-    /// Whether a header's text (between `[` and `]`) names this section, as `AwsConfig::parse`
-    /// reads it (`[profile default]` is the default profile too).
+    /// Whether a header's text (between `[` and `]`) names this section, as botocore and
+    /// `AwsConfig::parse` read it (`aws::ini::section`: `[profile default]` is the default
+    /// profile too, `[ profile x]` is no profile).
     fn is_named_by(&self, inner: &str) -> bool {
-        let mut words = inner.split_whitespace();
-        match (words.next(), words.next(), words.next()) {
-            (Some("sso-session"), Some(n), None) => matches!(self, Section::SsoSession(s) if s == n),
-            (Some("profile"), Some(n), None) => matches!(self, Section::Profile(s) if s == n),
-            (Some("default"), None, None) => matches!(self, Section::Profile(s) if s == "default"),
+        match ini::section(inner) {
+            Some((SectionKind::SsoSession, n)) => matches!(self, Section::SsoSession(s) if *s == n),
+            Some((SectionKind::Profile, n)) => matches!(self, Section::Profile(s) if *s == n),
             _ => false,
         }
     }
@@ -466,6 +466,21 @@ mod tests {
         let text = "[profile a]\nnote =\n  [sso-session corp]\n  sso_region = x\n";
         let got = set_keys(text, &session("corp"), &[("sso_region", "y")]).unwrap();
         assert!(got.starts_with(text) && got.ends_with("\n\n[sso-session corp]\nsso_region = y\n"), "{got}");
+    }
+
+    #[test]
+    fn the_section_edited_is_the_one_botocore_reads() {
+        // `[ sso-session corp]` is no session to botocore (nor to `AwsConfig::parse`): the edit
+        // adds the real one rather than changing a section nothing reads.
+        let text = "[ sso-session corp]\nsso_region = x\n";
+        let got = set_keys(text, &session("corp"), &[("sso_region", "eu-west-1")]).unwrap();
+        assert_eq!(got, format!("{text}\n[sso-session corp]\nsso_region = eu-west-1\n"));
+        let cfg = crate::aws::config::AwsConfig::parse(&got).unwrap();
+        assert_eq!(cfg.session("corp").and_then(|s| s.region.as_deref()), Some("eu-west-1"));
+        // A quoted name is the name botocore splits out.
+        let text = "[sso-session \"corp\"]\nsso_region = x\n";
+        let got = set_keys(text, &session("corp"), &[("sso_region", "eu-west-1")]).unwrap();
+        assert_eq!(got, "[sso-session \"corp\"]\nsso_region = eu-west-1\n");
     }
 
     #[test]

@@ -87,35 +87,39 @@ impl CachedToken {
 
     /// Parses a cache file's bytes. Errors name the field, never a value that could be secret.
     pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<CachedToken, CacheError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| CacheError::NotJson {
+        let not_json = |e: serde_json::Error| CacheError::NotJson {
             path: path.to_path_buf(),
             detail: match e.classify() {
                 serde_json::error::Category::Eof => "truncated".to_string(),
                 _ => format!("line {}, column {}", e.line(), e.column()),
             },
-        })?;
-        let mut map = match value {
-            Value::Object(map) => map,
-            other => return Err(CacheError::WrongType { path: path.to_path_buf(), found: json_kind(&other) }),
         };
-        let mut take = |field: &'static str| -> Result<Option<String>, CacheError> {
-            match map.shift_remove(field) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
-                Some(_) => Err(CacheError::FieldType { path: path.to_path_buf(), field }),
-            }
-        };
+        // An object, as every cache file is, straight into the fields: no JSON value of the
+        // whole file and no hashing of its keys (this runs for every session at every prompt).
+        // Anything else is read as a value, to say what it is.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let value: Value = serde_json::from_slice(bytes).map_err(not_json)?;
+            return Err(CacheError::WrongType { path: path.to_path_buf(), found: json_kind(&value) });
+        }
+        let Fields { known, extra } = serde_json::from_slice(bytes).map_err(not_json)?;
+        // Taken in `FIELDS` order (the order of the fields below): the first bad one is named.
+        let mut known = known.into_iter().zip(FIELDS).map(|(value, field)| match value {
+            Field::Absent => Ok(None),
+            Field::Text(s) => Ok(Some(s)),
+            Field::Other => Err(CacheError::FieldType { path: path.to_path_buf(), field }),
+        });
+        let mut take = || known.next().unwrap_or(Ok(None));
         let missing = |field| CacheError::MissingField { path: path.to_path_buf(), field };
         let token = CachedToken {
-            start_url: take("startUrl")?,
-            region: take("region")?,
-            access_token: Secret::new(take("accessToken")?.ok_or_else(|| missing("accessToken"))?),
-            expires_at: take("expiresAt")?.ok_or_else(|| missing("expiresAt"))?,
-            client_id: take("clientId")?,
-            client_secret: take("clientSecret")?.map(Secret::new),
-            registration_expires_at: take("registrationExpiresAt")?,
-            refresh_token: take("refreshToken")?.map(Secret::new),
-            extra: map,
+            start_url: take()?,
+            region: take()?,
+            access_token: Secret::new(take()?.ok_or_else(|| missing("accessToken"))?),
+            expires_at: take()?.ok_or_else(|| missing("expiresAt"))?,
+            client_id: take()?,
+            client_secret: take()?.map(Secret::new),
+            registration_expires_at: take()?,
+            refresh_token: take()?.map(Secret::new),
+            extra,
         };
         let bad_time = |field: &'static str, value: &str| CacheError::BadTime {
             path: path.to_path_buf(),
@@ -222,6 +226,97 @@ fn read_settled(
 fn cut_short(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)
         || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err_and(|e| e.is_eof())
+}
+
+/// The fields botocore writes, in its order.
+const FIELDS: [&str; 8] = [
+    "startUrl",
+    "region",
+    "accessToken",
+    "expiresAt",
+    "clientId",
+    "clientSecret",
+    "registrationExpiresAt",
+    "refreshToken",
+];
+
+/// A known field as read: missing or `null`, a string, or anything else (an error, named when
+/// the token is built).
+#[derive(Default)]
+enum Field {
+    #[default]
+    Absent,
+    Text(String),
+    Other,
+}
+
+/// A cache file's object: the known fields by their place in `FIELDS`, the rest as they were
+/// (in file order; a key given twice keeps its first place and its last value, as a JSON
+/// value's map has it).
+#[derive(Default)]
+struct Fields {
+    known: [Field; 8],
+    extra: Map<String, Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fields, D::Error> {
+        d.deserialize_map(FieldsVisitor)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut out = Fields::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Known(i) => {
+                    out.known[i] = match map.next_value::<Value>()? {
+                        Value::Null => Field::Absent,
+                        Value::String(s) => Field::Text(s),
+                        _ => Field::Other,
+                    }
+                }
+                Key::Other(k) => {
+                    out.extra.insert(k, map.next_value()?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A key of the object: one of `FIELDS` (by place) or another.
+enum Key {
+    Known(usize),
+    Other(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Key, E> {
+                Ok(FIELDS.iter().position(|f| *f == k).map_or_else(|| Key::Other(k.to_string()), Key::Known))
+            }
+            fn visit_string<E: serde::de::Error>(self, k: String) -> Result<Key, E> {
+                Ok(FIELDS.iter().position(|f| *f == k).map_or(Key::Other(k), Key::Known))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -357,6 +452,29 @@ mod tests {
         std::fs::write(&path, b"{\"accessToken\": 5}").unwrap();
         let e = read_settled(&path, &SETTLE_PAUSES, |_| panic!("no pause for a complete file")).unwrap_err();
         assert!(!e.is_partial() && e.advice().unwrap().contains("delete"), "{e}");
+    }
+
+    #[test]
+    fn read_as_a_json_value_reads_it() {
+        // A key twice: its last value, in its first place, as a JSON value's map has it.
+        let text = r#" {"x": 1, "accessToken": 5, "expiresAt": "2026-01-01T00:00:00Z", "x": [2], "accessToken": "b", "startUrl": null}"#;
+        let t = CachedToken::from_slice(Path::new("x"), text.as_bytes()).unwrap();
+        assert_eq!((t.access_token.expose(), t.start_url.as_deref()), ("b", None));
+        assert_eq!(serde_json::to_string(&t.extra).unwrap(), r#"{"x":[2]}"#);
+        let p = Path::new("c.json");
+        for (text, what) in [
+            (" [1]", "a JSON array"),
+            ("5", "a JSON number"),
+            ("\"s\"", "a JSON string"),
+            ("null", "a JSON null"),
+            ("true", "a JSON boolean"),
+            ("", "not valid JSON (truncated)"),
+            ("{} x", "not valid JSON (line 1, column 4)"),
+            ("{\"a\": }", "not valid JSON (line 1, column 7)"),
+        ] {
+            let e = CachedToken::from_slice(p, text.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(what), "{text:?}: {e}");
+        }
     }
 
     #[test]

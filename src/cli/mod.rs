@@ -42,20 +42,27 @@ impl Cli {
     /// whole command, so users see exactly what they would otherwise.
     pub fn parse_fast() -> Cli {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        Cli::fast(&args).unwrap_or_else(<Cli as Parser>::parse)
+    }
+
+    /// `parse_fast`'s parse with the subcommand's own arguments only; `None` for any other
+    /// subcommand and for anything but a plain success.
+    fn fast(args: &[std::ffi::OsString]) -> Option<Cli> {
         let only = |sub: clap::Command| {
             let cmd = Global::augment_args(clap::Command::new("ssofresh")).subcommand(sub);
-            cmd.try_get_matches_from(&args).ok().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).ok())
+            cmd.try_get_matches_from(args).ok().and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).ok())
         };
-        let fast = match args.get(1).and_then(|a| a.to_str()) {
+        match args.get(1).and_then(|a| a.to_str()) {
             Some("tick") => only(TickArgs::augment_args(clap::Command::new("tick"))),
             Some("credential-process") => only(RoleArgs::augment_args(clap::Command::new("credential-process"))),
             Some("hook") => only(HookArgs::augment_args(clap::Command::new("hook"))),
             Some("prompt") => only(PromptArgs::augment_args(clap::Command::new("prompt"))),
             // At every TAB on a --profile or --session value.
             Some("complete-names") => only(CompleteNamesArgs::augment_args(clap::Command::new("complete-names"))),
+            // Scripts and status bars poll it; all of clap's commands were a quarter of its work.
+            Some("status") => only(StatusArgs::augment_args(clap::Command::new("status"))),
             _ => None,
-        };
-        fast.unwrap_or_else(<Cli as Parser>::parse)
+        }
     }
 }
 
@@ -1000,4 +1007,36 @@ pub struct LogoutArgs {
 /// lines ssofresh writes (the hook's tick, scheduler entries).
 pub fn duration_arg(d: Duration) -> String {
     crate::text::duration::show(d, crate::text::duration::Form::Flag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast parse of each subcommand it takes says what the whole command says.
+    #[test]
+    fn the_fast_parse_is_the_whole_commands() {
+        for line in [
+            "tick",
+            "tick --session corp --threshold 30m --auto",
+            "credential-process --profile dev",
+            "hook --shell zsh",
+            "prompt --format {session}",
+            "complete-names profiles",
+            "status",
+            "status --json",
+            "status --check --session a,b --threshold 45m --config-file /x/config",
+        ] {
+            let args: Vec<std::ffi::OsString> =
+                std::iter::once("ssofresh").chain(line.split(' ')).map(Into::into).collect();
+            let fast = Cli::fast(&args).unwrap_or_else(|| panic!("no fast parse of {line:?}"));
+            let whole = <Cli as Parser>::try_parse_from(&args).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{whole:?}"), "{line}");
+        }
+        for line in ["status --help", "status --bogus", "status extra", "login corp"] {
+            let args: Vec<std::ffi::OsString> =
+                std::iter::once("ssofresh").chain(line.split(' ')).map(Into::into).collect();
+            assert!(Cli::fast(&args).is_none(), "{line}");
+        }
+    }
 }

@@ -135,3 +135,31 @@ fn tick_and_the_hook_refuse_what_status_refuses() {
         assert_eq!(Run::of(home.cmd().args(args)).stderr, status.stderr, "{args:?} says what status says");
     }
 }
+
+/// What botocore (the AWS CLI) cannot read, ssofresh refuses too, naming the line and what is
+/// wrong, rather than guessing which of two sections or keys was meant.
+#[test]
+fn a_config_botocore_cannot_read_is_refused_by_every_command() {
+    let cases: [(&[u8], &str); 5] = [
+        (b"\xef\xbb\xbf[sso-session corp]\nsso_region = us-east-1\n", "line 1: the file starts with a byte-order mark"),
+        (b"[sso-session corp]\nsso_region = us-east-1\n# caf\xe9\n", "line 3: not UTF-8"),
+        (
+            b"[sso-session corp]\nsso_region = us-east-1\n[profile a]\n[profile a]\n",
+            "line 4: the section [profile a] again",
+        ),
+        (b"[sso-session corp]\nsso_region = us-east-1\nSSO_REGION = eu-west-1\n", "line 3: \"SSO_REGION\" again"),
+        (
+            b"[sso-session corp]\nsso_region = us-east-1\n[profile a]\ns3 =\n  SECRETMARK\n",
+            "line 4: the indented block",
+        ),
+    ];
+    for (text, what) in cases {
+        // A token with hours left: were the config read, nothing would be due, nothing sent.
+        let home = Home::new();
+        home.write_token("corp", &token(3 * 3600));
+        let config = home.path().join(".aws/config");
+        std::fs::write(&config, text).unwrap();
+        refused_by_all(&home, &config, what);
+        assert_eq!(std::fs::read(&config).unwrap(), text, "the config is as it was");
+    }
+}

@@ -15,6 +15,9 @@ mod common;
 // Not on Windows: the AWS CLI here is the Linux one from the CI virtual environment.
 #[cfg(not(windows))]
 mod awscli;
+// Not on Windows: the reference is botocore from the CI's Linux virtual environment.
+#[cfg(not(windows))]
+mod botocore_config;
 mod cache_write;
 mod completions;
 mod config_file;
