@@ -28,9 +28,13 @@ mod imp {
 
     pub fn install() {
         for sig in SIGNALS {
+            // A signal ignored on entry (`nohup`, a script's background job) stays ignored, as
+            // POSIX shells keep it: that Ctrl-C was meant for another process.
             // SAFETY: the handler only touches atomics and async-signal-safe libc calls.
             unsafe {
-                libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+                if libc::signal(sig, on_signal as *const () as libc::sighandler_t) == libc::SIG_IGN {
+                    libc::signal(sig, libc::SIG_IGN);
+                }
             }
         }
     }

@@ -606,6 +606,34 @@ fn ctrl_c_leaves_nothing_behind() {
     assert_eq!(Run::of(login(&home, &stub.url).args(["--use-device-code"])).code, 0);
 }
 
+/// A login started with SIGINT ignored (`nohup`, a script's background job) keeps ignoring it:
+/// that Ctrl-C was meant for the foreground.
+#[cfg(unix)]
+#[test]
+fn an_ignored_ctrl_c_stays_ignored() {
+    use std::os::unix::process::CommandExt;
+    let home = Home::new();
+    let stub = stub(&idc(vec!["pending", "pending", "ok"]));
+    let mut cmd = login(&home, &stub.url);
+    cmd.arg("--use-device-code");
+    // SAFETY: only signal(), which is async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let live = Live::spawn(&mut cmd);
+    live.line(|l| l.contains(USER_CODE));
+    assert!(wait_until(Duration::from_secs(5), || stub.count("/token") > 0), "no poll");
+    // SAFETY: kill with our own child's pid and a valid signal.
+    assert_eq!(unsafe { libc::kill(live.child.id() as i32, libc::SIGINT) }, 0);
+    let (status, run) = live.finish();
+    assert_eq!(status.code(), Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains("login cancelled"), "{}", run.stderr);
+    assert_eq!(home.read_token("corp")["accessToken"], NEW_ACCESS);
+}
+
 /// A Ctrl-C after the sign-in succeeded waits until the token, state and log are all saved.
 #[cfg(unix)]
 #[test]

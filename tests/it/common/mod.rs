@@ -386,6 +386,22 @@ pub fn ssofresh_line() -> String {
     words.join(" ")
 }
 
+/// Signals the test runner was started with ignored (a background job of a script, `nohup`) stay
+/// ignored in every child, and a shell cannot even trap them: the tests that interrupt a command
+/// would hang. Every command the tests start gets the default actions, as from a terminal.
+pub fn default_signals() {
+    #[cfg(unix)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                // SAFETY: restoring the default action of a standard signal.
+                unsafe { libc::signal(sig, libc::SIG_DFL) };
+            }
+        });
+    }
+}
+
 /// A temporary HOME with an AWS config; commands run with a clean environment.
 pub struct Home {
     pub dir: tempfile::TempDir,
@@ -393,6 +409,7 @@ pub struct Home {
 
 impl Home {
     pub fn new() -> Home {
+        default_signals();
         let h = Home { dir: tempfile::tempdir().unwrap() };
         h.config(CONFIG);
         h
