@@ -436,7 +436,8 @@ proptest! {
 }
 
 /// `n` configs from each of this file's config generators, for the comparison with botocore
-/// (`botocore_config`).
+/// (`botocore_config`, which does not run on Windows).
+#[cfg(not(windows))]
 pub(crate) fn sample_configs(runner: &mut proptest::test_runner::TestRunner, n: usize) -> Vec<String> {
     use proptest::strategy::ValueTree;
     let mut out = Vec::new();
