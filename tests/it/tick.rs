@@ -643,12 +643,15 @@ fn a_cache_held_without_write_sharing_keeps_the_token_for_the_next_run() {
 #[test]
 fn a_newer_login_in_a_held_cache_is_never_overwritten() {
     use std::io::Write;
+    // Each login's text is made once: `token` reads the clock, and a second can pass between
+    // writing the file and comparing it.
     let login = |n: u32| {
         let mut t = token(8 * 3600);
         t["accessToken"] = json!(format!("aoa-SECRETMARK-access-login-{n}"));
         t["refreshToken"] = json!(format!("aor-SECRETMARK-refresh-login-{n}"));
         t.to_string()
     };
+    let (login1, login2) = (login(1), login(2));
     let home = due_home();
     let path = home.token_path("corp");
     let gate = Gate::new();
@@ -663,11 +666,11 @@ fn a_newer_login_in_a_held_cache_is_never_overwritten() {
         .spawn()
         .unwrap();
     assert!(wait_until(Duration::from_secs(20), || stub.count("/token") == 1));
-    std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap().write_all(login(1).as_bytes()).unwrap();
+    std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap().write_all(login1.as_bytes()).unwrap();
     gate.open();
     let run = Run::from(tick.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), login(1), "the newer login was overwritten");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), login1, "the newer login was overwritten");
     assert!(!home.kept_path("corp").exists());
     drop(held);
 
@@ -678,9 +681,9 @@ fn a_newer_login_in_a_held_cache_is_never_overwritten() {
     assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 1);
     assert!(home.kept_path("corp").exists());
     drop(held);
-    std::fs::write(&path, login(2)).unwrap();
+    std::fs::write(&path, &login2).unwrap();
     assert_eq!(Run::of(home.cmd_at(&stub.url).arg("tick")).code, 0);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), login(2), "the newer login was overwritten");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), login2, "the newer login was overwritten");
     let run = Run::of(home.cmd_at(&stub.url).args(["tick", "--threshold", "9h"]));
     assert_eq!(run.code, 3, "the stub knows no login token: {}", run.stderr);
     assert!(!home.kept_path("corp").exists(), "the kept token is still there");
