@@ -123,7 +123,7 @@ fn reuses_cached_credentials_until_less_than_the_window_is_left() {
     let home = home_with_token(3600);
     let stub = portal_stub();
     // Written by the AWS CLI v2 (compact JSON is fine too): 20 minutes left → reused.
-    let cli = RoleCreds { access_key_id: format!("ASIA{ROLE_MARK}CLI"), ..RoleCreds::nth(99, 20 * 60) };
+    let cli = RoleCreds { access_key_id: format!("ASIA{ROLE_MARK}CLI"), ..RoleCreds::nth_from_now(99, 20 * 60) };
     home.write_role_cache(DEV_ROLE_KEY, &cli);
     let run = Run::of(&mut cp(&home, &stub));
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -131,7 +131,7 @@ fn reuses_cached_credentials_until_less_than_the_window_is_left() {
     assert_eq!(stub.count(PORTAL), 0);
 
     // 10 minutes left: inside the default 15-minute window → fetched anew and replaced.
-    let short = RoleCreds::nth(98, 10 * 60);
+    let short = RoleCreds::nth_from_now(98, 10 * 60);
     home.write_role_cache(DEV_ROLE_KEY, &short);
     let run = Run::of(cp(&home, &stub).args(["--window", "5m"]));
     assert_creds(&process_output(&run.stdout), &short);

@@ -289,7 +289,8 @@ fn print_next_says_how_long_the_shell_may_skip_the_hook() {
     home.write_token("corp", &token(3600));
     assert_eq!(next(&home, "http://127.0.0.1:9"), 60);
     home.write_token("corp", &token(20 * 60 + 30));
-    assert!((28..=30).contains(&next(&home, "http://127.0.0.1:9")), "until the token is due");
+    // Up to 30 s; a slow start (Wine, qemu) spends some of them, and only 60, 2 or 0 is wrong.
+    assert!((20..=30).contains(&next(&home, "http://127.0.0.1:9")), "until the token is due");
 
     // Due: 2 s after starting a refresh, then 0 while it runs.
     home.write_token("corp", &token(4 * 60));
@@ -306,7 +307,7 @@ fn print_next_says_how_long_the_shell_may_skip_the_hook() {
     let home = Home::new();
     home.write_token("corp", &token(4 * 60));
     home.write_state("corp", &json!({"backoff_until": iso(40), "failures": 1}));
-    assert!((38..=40).contains(&next(&home, "http://127.0.0.1:9")));
+    assert!((30..=40).contains(&next(&home, "http://127.0.0.1:9")));
 
     // Only a login helps: nothing to do until the hint is due again (or a minute passed).
     let home = Home::new();

@@ -41,6 +41,11 @@ impl RoleCreds {
             expiration_ms: (base_time() + expires_in_secs) * 1000 + 123,
         }
     }
+    /// Like `nth`, but expiring `expires_in_secs` from now: for a cache file whose time left
+    /// matters to the test, however long the test process has run before it.
+    pub fn nth_from_now(n: usize, expires_in_secs: i64) -> RoleCreds {
+        RoleCreds { expiration_ms: (chrono::Utc::now().timestamp() + expires_in_secs) * 1000 + 123, ..Self::nth(n, 0) }
+    }
     /// `Expiration` as botocore and ssofresh write it (whole seconds, `Z`).
     pub fn expiration(&self) -> String {
         chrono::DateTime::from_timestamp(self.expiration_ms / 1000, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string()
