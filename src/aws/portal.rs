@@ -45,23 +45,10 @@ pub(crate) fn get_role_credentials(
     role_name: &str,
     access_token: &Secret,
 ) -> Result<RoleCredentials, PortalError> {
-    let mut url =
-        reqwest::Url::parse(&format!("{endpoint}/federation/credentials")).map_err(|_| PortalError::Transient {
-            kind: Transient::Other,
-            message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
-        })?;
-    url.query_pairs_mut().append_pair("role_name", role_name).append_pair("account_id", account_id);
-    let token = http::secret_header(access_token).ok_or_else(|| PortalError::Unauthorized {
-        code: "invalid_token".into(),
-        description: Some("the cached access token is not a valid header value".into()),
-    })?;
-    let answer = http::exchange(client.get(url).header("x-amz-sso_bearer_token", token))
-        .map_err(|(kind, message)| PortalError::Transient { kind, message })?;
-    if answer.is_success() {
-        return parse_success(&answer.body, account_id);
-    }
     let what = format!("role {role_name} in account {account_id}");
-    Err(classify(answer.status, answer.error_type.as_deref(), &answer.body, &what, access_token))
+    let query = [("role_name", role_name), ("account_id", account_id)];
+    let body = get(client, endpoint, "/federation/credentials", &query, access_token, &what)?;
+    parse_success(&body, account_id)
 }
 
 /// An account the user is assigned to. The name and address come from the portal as the
@@ -126,20 +113,30 @@ fn list(
     access_token: &Secret,
     what: &str,
 ) -> Result<Vec<u8>, PortalError> {
+    let max = MAX_RESULTS.to_string();
+    let mut query = query.to_vec();
+    query.push(("max_result", &max));
+    if let Some(t) = next_token {
+        query.push(("next_token", t));
+    }
+    get(client, endpoint, path, &query, access_token, what)
+}
+
+/// `GET {endpoint}{path}?query` with the access token in `x-amz-sso_bearer_token`: the body of
+/// a success, else the portal's answer classified for `what`.
+fn get(
+    client: &http::Client,
+    endpoint: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    access_token: &Secret,
+    what: &str,
+) -> Result<Vec<u8>, PortalError> {
     let mut url = reqwest::Url::parse(&format!("{endpoint}{path}")).map_err(|_| PortalError::Transient {
         kind: Transient::Other,
         message: format!("the portal endpoint {endpoint:?} is not a valid URL"),
     })?;
-    {
-        let mut q = url.query_pairs_mut();
-        for (k, v) in query {
-            q.append_pair(k, v);
-        }
-        q.append_pair("max_result", &MAX_RESULTS.to_string());
-        if let Some(t) = next_token {
-            q.append_pair("next_token", t);
-        }
-    }
+    url.query_pairs_mut().extend_pairs(query);
     let token = http::secret_header(access_token).ok_or_else(|| PortalError::Unauthorized {
         code: "invalid_token".into(),
         description: Some("the cached access token is not a valid header value".into()),

@@ -5,6 +5,7 @@ use crate::aws::config::AwsConfig;
 use crate::aws::config_edit::{self, Written};
 use crate::cli::{resolve, RoleArgs};
 use crate::context::Context;
+use crate::engine::refresh;
 use crate::engine::role::{self, Fetched, RoleError, RoleSpec};
 use crate::engine::target::Target;
 use crate::error::{Error, EXIT_OK, EXIT_RELOGIN, EXIT_TRANSIENT, EXIT_USAGE};
@@ -128,14 +129,7 @@ pub fn role_credentials(ctx: &Context, args: &RoleArgs) -> Result<RoleOutput, Ro
     )?;
     let opts = resolve::role(ctx, args);
     let notify = resolve::notify(&args.refresh.notify);
-    let s = &opts.settings;
-    let notifier = Notifier {
-        settings: &notify,
-        threshold: s.threshold,
-        warn_before: s.horizon.warn_before,
-        state_dir: &s.state_dir,
-        log: &s.log,
-    };
+    let notifier = notifier(&notify, &opts.settings);
     let fetched = role::credentials(&spec, &cfg, &opts, &mut |report| {
         notifier.report(&spec.target, report, ctx.clock.now());
         if let Some(w) = report.clock_skew.and_then(crate::engine::refresh::skew_warning) {
@@ -214,4 +208,15 @@ pub fn region_error(flag: &str, r: &str) -> String {
         "{flag} {r:?} is not an AWS region (such as us-east-1 or eu-west-1); use the region IAM Identity Center \
          runs in (its console's Settings page shows it)"
     )
+}
+
+/// The notifications of an engine run with these refresh settings.
+pub fn notifier<'a>(notify: &'a crate::notify::Settings, refresh: &'a refresh::Settings) -> Notifier<'a> {
+    Notifier {
+        settings: notify,
+        threshold: refresh.threshold,
+        warn_before: refresh.horizon.warn_before,
+        state_dir: &refresh.state_dir,
+        log: &refresh.log,
+    }
 }

@@ -1,14 +1,13 @@
 //! `ssofresh tick`: refresh every selected token that is due, and notify about what needs the
 //! user.
 
-use super::common::{combine, fail};
+use super::common::{combine, fail, notifier};
 use crate::aws::config::AwsConfig;
 use crate::cli::{on, resolve, TickArgs};
 use crate::context::Context;
 use crate::engine::refresh::{self, Outcome};
 use crate::engine::target::{self, Active, Target};
 use crate::error::EXIT_OK;
-use crate::notify::Notifier;
 use crate::sys::stdio::{errln, outln};
 use crate::text::duration::human;
 
@@ -70,13 +69,7 @@ pub fn run(ctx: &Context, args: &TickArgs) -> u8 {
         settings.on_retry = Some(say_retry);
     }
     let notify = resolve::notify(&args.refresh.notify);
-    let notifier = Notifier {
-        settings: &notify,
-        threshold: settings.threshold,
-        warn_before: settings.horizon.warn_before,
-        state_dir: &settings.state_dir,
-        log: &settings.log,
-    };
+    let notifier = notifier(&notify, &settings);
     let mut code = EXIT_OK;
     for t in &targets {
         let report = refresh::run(t, &cfg, &settings);

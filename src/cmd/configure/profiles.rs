@@ -6,12 +6,11 @@ use crate::aws::config::valid_region;
 use crate::aws::config::{AwsConfig, GENERATED_KEY};
 use crate::aws::config_edit::{self, Section};
 use crate::cli::{resolve, ConfigureProfilesArgs};
-use crate::cmd::common::{region_error, write_config, written};
+use crate::cmd::common::{notifier, region_error, write_config, written};
 use crate::context::Context;
 use crate::engine::assignments::{self, Assignment};
 use crate::engine::target;
 use crate::error::{EXIT_OK, EXIT_USAGE};
-use crate::notify::Notifier;
 use crate::sys::secret::one_line;
 use crate::sys::stdio::{errln, out, outln};
 use std::cell::RefCell;
@@ -54,13 +53,7 @@ pub fn run(ctx: &Context, args: &ConfigureProfilesArgs) -> u8 {
     }
     let settings = resolve::refresh(ctx, &args.refresh, false);
     let notify = resolve::notify(&args.refresh.notify);
-    let notifier = Notifier {
-        settings: &notify,
-        threshold: settings.threshold,
-        warn_before: settings.horizon.warn_before,
-        state_dir: &settings.state_dir,
-        log: &settings.log,
-    };
+    let notifier = notifier(&notify, &settings);
     let now = ctx.clock.now();
     let found = match assignments::list(&target, &cfg, &settings, &mut |r| notifier.report(&target, r, now)) {
         Ok(list) => list,
